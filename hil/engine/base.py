@@ -1,0 +1,168 @@
+"""The engine interface: what every engine (unicorn, renode) offers to everything above it.
+
+Everything above this seam is engine-blind. Time is virtual: instructions executed, scaled by the
+target's core clock. Nothing here depends on wall time.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from hil.platform.model import Platform
+
+
+class ResetCause(str, Enum):
+    """Why the chip (re)started. The engine sets the chip's own flags for each."""
+
+    POWER_ON = "power-on"
+    BROWNOUT = "brownout"
+    WATCHDOG = "watchdog"
+    SOFTWARE = "software"  # SCB AIRCR.SYSRESETREQ (or LPC55S69 SYSCON SWR_RESET)
+    PIN = "pin"  # external reset pin (NRST / RESETN)
+    LOCKUP = "lockup"  # harness-visible only: core locked up (no chip flag of its own)
+
+
+class StopReason(str, Enum):
+    """Why ``Engine.run`` returned."""
+
+    CONDITION = "condition"  # the caller's predicate became true
+    BUDGET = "budget"  # the virtual-time budget ran out
+    POWERED_OFF = "powered-off"  # a hook or fault plan cut the power
+    LOCKUP = "lockup"  # the core locked up (fault inside a fault handler) and nothing resets it
+    HALTED = "halted"  # a breakpoint / symbol hook asked to stop (for GDB and replay)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    reason: StopReason
+    instructions: int  # total instructions executed since power-on of this engine instance
+    time_ns: int  # the same, as virtual nanoseconds
+    detail: str = ""
+
+
+class FlashOpKind(str, Enum):
+    ERASE = "erase"  # one page erase
+    PROGRAM = "program"  # one program unit (STM32U585 quad-word, LPC55S69 page)
+
+
+@dataclass(frozen=True)
+class FlashOp:
+    """One flash operation as the controller starts it. ``index`` counts ops since engine creation."""
+
+    index: int
+    kind: FlashOpKind
+    address: int  # absolute, non-secure alias
+    size: int
+    instructions: int  # virtual time at which it started
+
+
+class FlashOpAction(str, Enum):
+    CONTINUE = "continue"
+    CUT = "cut"  # cut the power in the middle of this operation; the engine tears it
+
+
+FlashOpHook = Callable[[FlashOp], FlashOpAction]
+SymbolHook = Callable[[str, int], bool]  # (symbol, address) -> True to stop (StopReason.HALTED)
+
+
+class SerialPort(abc.ABC):
+    """A UART as a byte stream for Python, and optionally a pty for other programs."""
+
+    @abc.abstractmethod
+    def read(self) -> bytes:
+        """Bytes the device sent since the last call (never blocks)."""
+
+    @abc.abstractmethod
+    def write(self, data: bytes) -> None:
+        """Queue bytes for the device to receive."""
+
+    @property
+    @abc.abstractmethod
+    def transcript(self) -> bytes:
+        """Everything the device has sent since the engine was created."""
+
+    @abc.abstractmethod
+    def open_pty(self) -> str:
+        """Expose the port as a pseudo-terminal; returns the path other programs open."""
+
+
+class Engine(abc.ABC):
+    """One emulated target. One engine instance per process is the supported scale unit."""
+
+    name: str = ""
+
+    def __init__(self, platform: Platform, seed: int) -> None:
+        self.platform = platform
+        self.seed = seed
+
+    @abc.abstractmethod
+    def load_elf(self, path: str) -> None:
+        """Program an ELF's loadable segments into flash (factory programming) and learn its symbols."""
+
+    @abc.abstractmethod
+    def program_flash(self, address: int, data: bytes) -> None:
+        """Factory-program raw bytes (harness side, not a firmware flash operation)."""
+
+    @abc.abstractmethod
+    def power_on(self) -> None: ...
+
+    @abc.abstractmethod
+    def power_off(self) -> None: ...
+
+    @abc.abstractmethod
+    def reset(self, cause: ResetCause) -> None:
+        """A warm reset (software, pin, watchdog): SRAM is kept, the chip's flags are set."""
+
+    @abc.abstractmethod
+    def run(self, budget_us: int, until: Callable[[], bool] | None = None) -> RunResult:
+        """Run for at most ``budget_us`` of virtual time, or until ``until()`` is true.
+
+        ``until`` is evaluated whenever new serial output arrived and at slice boundaries.
+        """
+
+    @property
+    @abc.abstractmethod
+    def instructions(self) -> int: ...
+
+    @property
+    def time_ns(self) -> int:
+        return self.instructions * 1_000_000_000 // self.platform.core.clock_hz
+
+    @abc.abstractmethod
+    def serial(self, role: str = "console_uart") -> SerialPort: ...
+
+    @abc.abstractmethod
+    def flash_read(self, address: int, size: int) -> bytes:
+        """Raw cell contents (no faults), for the harness."""
+
+    @abc.abstractmethod
+    def flash_snapshot(self) -> bytes:
+        """An opaque, restorable copy of the whole flash array including torn/ECC state."""
+
+    @abc.abstractmethod
+    def flash_restore(self, snapshot: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def set_supply_mv(self, millivolts: int) -> None:
+        """Set the supply voltage. Below the monitor threshold the flag rises; below the reset
+        threshold the brownout reset fires after the platform's hold-up time."""
+
+    @abc.abstractmethod
+    def on_flash_op(self, hook: FlashOpHook) -> None: ...
+
+    @abc.abstractmethod
+    def on_symbol(self, symbol: str, hook: SymbolHook) -> None: ...
+
+    @abc.abstractmethod
+    def debug_read32(self, address: int) -> int:
+        """A 32-bit read over the bus, as a debug probe would (peripherals included)."""
+
+    @abc.abstractmethod
+    def debug_write32(self, address: int, value: int) -> None: ...
+
+    @abc.abstractmethod
+    def set_pin(self, name: str, level: int) -> None:
+        """Drive a modelled input pin (e.g. the rescue strap), sampled by firmware as GPIO."""

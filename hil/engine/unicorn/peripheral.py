@@ -1,0 +1,174 @@
+"""The seam between the unicorn engine core and the peripheral models.
+
+A peripheral model is a class registered under a model name (the ``model:`` field of a
+platform's peripheral entry). The core maps its address window (and aliases) as MMIO and calls
+``read``/``write`` with the offset inside the window. Models never touch Unicorn directly: they
+use the ``Soc`` services below. Models are deterministic: no wall clock, randomness only from
+``soc.rng``.
+"""
+
+from __future__ import annotations
+
+import abc
+import random
+from collections.abc import Callable
+from typing import Protocol
+
+from hil.engine.base import FlashOpKind, ResetCause
+from hil.errors import UnknownNameError
+from hil.platform.model import FlashGeometry, PeripheralSpec, Platform
+
+
+class Exc:
+    """Cortex-M exception numbers the models may raise."""
+
+    NMI = 2
+    HARDFAULT = 3
+    BUSFAULT = 5
+
+
+class FlashArray(Protocol):
+    """The flash cells, owned by the core (it is also mapped into the CPU's address space).
+
+    Addresses are absolute non-secure addresses inside ``geometry``. The array tracks, besides the
+    bytes, which ECC units are torn (reads fail the chip's way) and, where ``erased_read`` is
+    ``bus-fault``, which pages are erased (reads fault). It keeps the CPU mapping in step.
+    """
+
+    geometry: FlashGeometry
+
+    def read(self, address: int, size: int) -> bytes:
+        """Raw cells, no fault semantics."""
+
+    def write_raw(self, address: int, data: bytes) -> None:
+        """Set cells as programmed, clearing torn/erased marks of the units touched."""
+
+    def erase_page(self, page_index: int) -> None:
+        """Set a page to the erased value (and, for bus-fault parts, mark it erased)."""
+
+    def mark_torn(self, address: int, size: int) -> None:
+        """Mark the ECC units covering [address, address+size) as torn."""
+
+    def is_torn(self, address: int, size: int) -> bool: ...
+
+    def is_erased_page(self, page_index: int) -> bool: ...
+
+    def is_write_protected(self, address: int) -> bool:
+        """True where the engine refuses writes (e.g. a provisioned trust anchor)."""
+
+
+class Soc(Protocol):
+    """Services the core offers to peripheral models."""
+
+    platform: Platform
+    flash: FlashArray
+    rng: random.Random  # seeded; the only source of randomness (tears, SRAM fill is the core's)
+
+    @property
+    def instructions(self) -> int:
+        """Instructions executed so far (virtual time)."""
+
+    def us_to_instructions(self, microseconds: float) -> int: ...
+
+    @property
+    def supply_mv(self) -> int: ...
+
+    def request_reset(self, cause: ResetCause) -> None:
+        """Ask for a chip reset; it takes effect when the current instruction completes."""
+
+    def raise_exception(self, number: int, precise: bool = True) -> None:
+        """Enter exception ``number`` (``Exc``). ``precise``: the stacked PC is the instruction
+        doing the current access, which does not complete."""
+
+    def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once virtual time reaches ``at_instructions`` (slice granularity)."""
+
+    def flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
+        """Announce a flash operation the controller is about to perform.
+
+        Runs the fault hooks; returns False if the power was cut during this operation. In that
+        case the core has already called ``tear_in_flight`` on the announcing model, the CPU
+        stops and the model must not complete the operation.
+        """
+
+    def uart_tx(self, peripheral_name: str, data: bytes) -> None:
+        """Bytes a UART model transmitted (the core keeps the transcript and feeds the pty)."""
+
+    def uart_rx_pending(self, peripheral_name: str) -> int:
+        """How many received bytes wait for this UART (host -> device)."""
+
+    def uart_rx_pop(self, peripheral_name: str) -> int | None:
+        """Take the next received byte, or None."""
+
+    def peripheral(self, name: str) -> "Peripheral":
+        """Another model of the same chip, by its platform name (e.g. the PMC for the BOD level)."""
+
+    def pin(self, name: str) -> int:
+        """Level of a modelled input pin (0/1), e.g. the rescue strap."""
+
+
+class Peripheral(abc.ABC):
+    """Base of every peripheral model. Subclasses are named after their files."""
+
+    #: models register under this name (the ``model:`` value in platform.yaml)
+    model: str = ""
+
+    def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
+        self.spec = spec
+        self.soc = soc
+
+    @abc.abstractmethod
+    def read(self, offset: int, size: int) -> int:
+        """A CPU load of ``size`` bytes at ``offset`` inside the window."""
+
+    @abc.abstractmethod
+    def write(self, offset: int, size: int, value: int) -> None:
+        """A CPU store."""
+
+    def power_on(self) -> None:
+        """Power-on: every register to its reset value."""
+
+    def reset(self, cause: ResetCause) -> None:
+        """A system reset with ``cause`` (not power-on). Default: like power-on."""
+        self.power_on()
+
+    def tear_in_flight(self) -> None:
+        """Power was cut while this model had a flash operation in flight: leave the torn state."""
+
+    def store_to_flash(self, address: int, size: int, value: int) -> None:
+        """A CPU store into the flash array (only flash controllers receive these).
+
+        The default is a bus error, as on parts whose flash is not written by CPU stores."""
+        self.soc.raise_exception(Exc.BUSFAULT)
+
+    def cpu_read_fault(self, address: int) -> None:
+        """A CPU load hit a torn unit or (bus-fault parts) an erased page: raise what the chip
+        raises. Default: precise bus error (the core escalates it to HardFault when BusFault is
+        disabled and records CFSR/BFAR)."""
+        self.soc.raise_exception(Exc.BUSFAULT)
+
+
+_REGISTRY: dict[str, type[Peripheral]] = {}
+
+
+def register(cls: type[Peripheral]) -> type[Peripheral]:
+    """Class decorator: make ``cls`` available under ``cls.model``."""
+    if not cls.model:
+        raise ValueError(f"{cls.__name__} has no model name")
+    _REGISTRY[cls.model] = cls
+    return cls
+
+
+def peripheral_class(model: str) -> type[Peripheral]:
+    import hil.engine.unicorn.peripherals  # noqa: F401  (registers the models)
+
+    try:
+        return _REGISTRY[model]
+    except KeyError:
+        raise UnknownNameError("peripheral model", model, list(_REGISTRY)) from None
+
+
+def known_models() -> list[str]:
+    import hil.engine.unicorn.peripherals  # noqa: F401
+
+    return sorted(_REGISTRY)

@@ -1,0 +1,1 @@
+"""Peripheral models; importing this package registers every model."""

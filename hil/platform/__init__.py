@@ -1,0 +1,1 @@
+"""Platform descriptions: loading, validation, derived layout, code generation."""

@@ -1,0 +1,1 @@
+"""pytest plugin of ota-hil (registered through the ``pytest11`` entry point)."""
