@@ -66,6 +66,7 @@ class FlashOpAction(str, Enum):
 
 FlashOpHook = Callable[[FlashOp], FlashOpAction]
 SymbolHook = Callable[[str, int], bool]  # (symbol, address) -> True to stop (StopReason.HALTED)
+ResetHook = Callable[["ResetCause"], None]
 
 
 class SerialPort(abc.ABC):
@@ -155,6 +156,10 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def on_symbol(self, symbol: str, hook: SymbolHook) -> None: ...
+
+    @abc.abstractmethod
+    def on_reset(self, hook: ResetHook) -> None:
+        """Call ``hook(cause)`` each time the chip starts executing from reset (power-on included)."""
 
     @abc.abstractmethod
     def debug_read32(self, address: int) -> int:

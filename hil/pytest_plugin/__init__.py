@@ -1,1 +1,11 @@
-"""pytest plugin of ota-hil (registered through the ``pytest11`` entry point)."""
+"""pytest plugin of ota-hil (registered through the ``pytest11`` entry point).
+
+One module per concern: ``options`` (command-line options), ``fixtures`` (platforms, firmware,
+devices), ``markers`` (markers and skips).
+"""
+
+pytest_plugins = [
+    "hil.pytest_plugin.options",
+    "hil.pytest_plugin.markers",
+    "hil.pytest_plugin.fixtures",
+]

@@ -1,0 +1,55 @@
+"""``hil boot``: power the target on and stream its evidence until the application runs."""
+
+from __future__ import annotations
+
+import argparse
+
+from hil.cli import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
+from hil.device import Device
+from hil.engine.registry import create_engine
+from hil.evidence import Event, Record, Truncated
+from hil.firmware import build_firmware
+from hil.platform import load_platform
+
+
+@arguments("boot")
+def _args(p: argparse.ArgumentParser) -> None:
+    add_platform_args(p)
+    add_engine_args(p)
+    p.add_argument(
+        "--power-cycles", type=int, default=0, metavar="K", help="power-cycle K more times"
+    )
+    p.add_argument(
+        "--budget-ms", type=int, default=5000, help="virtual-time budget per boot (default 5000)"
+    )
+
+
+def printer(device: Device) -> None:
+    def show(rec: Record) -> None:
+        t = device.engine.time_ns / 1e9
+        if isinstance(rec, Event):
+            out(f"[{t:12.6f}] {rec}")
+        elif isinstance(rec, Truncated):
+            out(f"[{t:12.6f}] (line cut by restart) {rec.text}")
+        else:
+            out(f"[{t:12.6f}] | {rec.text}")
+
+    device.subscribe(show)
+
+
+@command("boot", "boot the target, stream decoded events, exit 0 once the app runs")
+def run(args: argparse.Namespace) -> int:
+    platform = load_platform(args.platform)
+    fw = build_firmware(platform)
+    engine = create_engine(args.engine, platform, args.seed)
+    with Device(engine, fw, log_dir=args.log_dir) as device:
+        printer(device)
+        for cycle in range(args.power_cycles + 1):
+            if cycle:
+                out(f"-- power cycle {cycle}")
+                device.power_cycle()
+            else:
+                device.power_on()
+            ev = device.wait_for("BOOT", args.budget_ms, src="app")
+            out(f"{platform.name}: application running build {ev['build']} from slot {ev['slot']}")
+    return EXIT_OK

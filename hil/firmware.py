@@ -1,0 +1,109 @@
+"""Building the reference firmware (``firmware_stubs/``) for a platform.
+
+The platform description is turned into ``platform_gen.h`` and ``memory_gen.ld`` first, then
+``make`` builds the bootloader and the application into ``build/firmware/<platform>[-variant]/``.
+Each variant (a set of build flags) has its own output folder, so builds stay incremental.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hil.errors import FirmwareError
+from hil.platform.codegen import write_firmware_config
+from hil.platform.model import Platform
+
+TOOLCHAIN = "arm-none-eabi-gcc"
+_FLAG = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def firmware_sources() -> Path:
+    return repo_root() / "firmware_stubs"
+
+
+@dataclass(frozen=True)
+class FirmwareSet:
+    """The ELF files of one build of the reference firmware."""
+
+    platform: str
+    variant: str
+    boot_elf: Path
+    app_elf: Path
+
+    def hashes(self) -> dict[str, str]:
+        """SHA-256 of each ELF, for provenance and replay records."""
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (self.boot_elf, self.app_elf)
+        }
+
+
+def variant_name(app_build: int, defines: Mapping[str, int]) -> str:
+    parts = [] if app_build == 1 else [f"b{app_build}"]
+    parts += [f"{k.lower()}{'' if v == 1 else v}" for k, v in sorted(defines.items())]
+    return "-".join(parts) or "default"
+
+
+def output_dir(platform: Platform, variant: str) -> Path:
+    suffix = "" if variant == "default" else f"-{variant}"
+    return repo_root() / "build" / "firmware" / f"{platform.name}{suffix}"
+
+
+def build_firmware(
+    platform: Platform,
+    *,
+    app_build: int = 1,
+    defines: Mapping[str, int] | None = None,
+) -> FirmwareSet:
+    """Generate the platform files and run make; return the ELFs.
+
+    ``defines`` are firmware build flags such as ``{"APP_NO_WDT_FEED": 1}``.
+    Raises FirmwareError when the toolchain is missing or the build fails.
+    """
+    flags = dict(defines or {})
+    for name, value in flags.items():
+        if not _FLAG.fullmatch(name) or not isinstance(value, int):
+            raise FirmwareError(
+                f"build flag {name}={value!r}: expected an upper-case C identifier with an integer"
+            )
+    if app_build < 0 or app_build >= 2**32:
+        raise FirmwareError(f"app build number: expected 0 <= n < 2^32, found {app_build}")
+    if shutil.which(TOOLCHAIN) is None:
+        raise FirmwareError(
+            f"{TOOLCHAIN} not found on PATH; expected the Debian package gcc-arm-none-eabi "
+            "(the README's setup command installs it)"
+        )
+    variant = variant_name(app_build, flags)
+    out = output_dir(platform, variant)
+    gen = out / "gen"
+    write_firmware_config(platform, gen)
+    extra = " ".join(f"-D{k}={v}" for k, v in sorted(flags.items()))
+    cmd = [
+        "make",
+        "--no-print-directory",
+        "-C",
+        str(firmware_sources()),
+        f"PLATFORM={platform.name}",
+        f"GEN_DIR={gen}",
+        f"OUT_DIR={out}",
+        f"APP_BUILD={app_build}",
+        f"EXTRA_CFLAGS={extra}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise FirmwareError(f"firmware build failed for {platform.name} ({variant}):\n{tail}")
+    fw = FirmwareSet(platform.name, variant, out / "boot.elf", out / "app.elf")
+    for elf in (fw.boot_elf, fw.app_elf):
+        if not elf.is_file():
+            raise FirmwareError(f"make succeeded but {elf} was not produced")
+    return fw
