@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +20,7 @@ from hil.evidence import Event, EvidenceStream, Record, Text, Truncated
 from hil.firmware import FirmwareSet
 
 
-class DeviceState(str, Enum):
+class DeviceState(StrEnum):
     OFF = "off"
     RUNNING = "running"
     BROKEN = "broken"

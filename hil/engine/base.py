@@ -9,12 +9,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from hil.platform.model import Platform
 
 
-class ResetCause(str, Enum):
+class ResetCause(StrEnum):
     """Why the chip (re)started. The engine sets the chip's own flags for each."""
 
     POWER_ON = "power-on"
@@ -25,7 +25,7 @@ class ResetCause(str, Enum):
     LOCKUP = "lockup"  # harness-visible only: core locked up (no chip flag of its own)
 
 
-class StopReason(str, Enum):
+class StopReason(StrEnum):
     """Why ``Engine.run`` returned."""
 
     CONDITION = "condition"  # the caller's predicate became true
@@ -43,14 +43,16 @@ class RunResult:
     detail: str = ""
 
 
-class FlashOpKind(str, Enum):
+class FlashOpKind(StrEnum):
     ERASE = "erase"  # one page erase
     PROGRAM = "program"  # one program unit (STM32U585 quad-word, LPC55S69 page)
 
 
 @dataclass(frozen=True)
 class FlashOp:
-    """One flash operation as the controller starts it. ``index`` counts ops since engine creation."""
+    """One flash operation as the controller starts it.
+
+    ``index`` counts operations since the engine was created."""
 
     index: int
     kind: FlashOpKind
@@ -59,7 +61,7 @@ class FlashOp:
     instructions: int  # virtual time at which it started
 
 
-class FlashOpAction(str, Enum):
+class FlashOpAction(StrEnum):
     CONTINUE = "continue"
     CUT = "cut"  # cut the power in the middle of this operation; the engine tears it
 
@@ -101,7 +103,7 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def load_elf(self, path: str) -> None:
-        """Program an ELF's loadable segments into flash (factory programming) and learn its symbols."""
+        """Program an ELF's loadable segments (factory programming); learn its symbols."""
 
     @abc.abstractmethod
     def program_flash(self, address: int, data: bytes) -> None:
@@ -159,7 +161,7 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def on_reset(self, hook: ResetHook) -> None:
-        """Call ``hook(cause)`` each time the chip starts executing from reset (power-on included)."""
+        """Call ``hook(cause)`` each time the chip starts from reset (power-on included)."""
 
     @abc.abstractmethod
     def debug_read32(self, address: int) -> int:

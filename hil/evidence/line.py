@@ -38,7 +38,7 @@ def is_evidence(line: str) -> bool:
 
 
 def format_line(seq: int, src: str, name: str, fields: Iterable[tuple[str, str]] = ()) -> str:
-    """Build a line (without terminator); raises EvidenceError for values the format cannot carry."""
+    """Build a line (no terminator); EvidenceError for values the format cannot carry."""
     pairs = list(fields)
     parts = [PREFIX.strip(), str(seq), src, name, *(f"{k}={v}" for k, v in pairs)]
     body = " ".join(parts)

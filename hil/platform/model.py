@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class RegionKind(str, Enum):
+class RegionKind(StrEnum):
     """What a memory region is, and so what survives which reset."""
 
     FLASH = "flash"  # non-volatile; survives everything
@@ -22,14 +22,14 @@ class RegionKind(str, Enum):
     ROM = "rom"  # read-only, contents provided by the engine
 
 
-class TornRead(str, Enum):
+class TornRead(StrEnum):
     """What a CPU read of a torn (interrupted) flash unit does."""
 
     ECC_NMI = "ecc-nmi"  # STM32U585: double ECC error -> FLASH_ECCR.ECCD and an NMI
     BUS_FAULT = "bus-fault"  # LPC55S69: precise bus error -> BusFault / HardFault
 
 
-class ErasedRead(str, Enum):
+class ErasedRead(StrEnum):
     """What a CPU read of an erased flash page does."""
 
     DATA = "data"  # reads the erased value (STM32U585: 0xFF)
@@ -60,7 +60,9 @@ class FlashGeometry:
     size: int
     banks: int
     page_size: int  # smallest erase unit
-    program_unit: int  # smallest program unit (STM32U585: 16-byte quad-word; LPC55S69: 512-byte page)
+    program_unit: (
+        int  # smallest program unit (STM32U585: 16-byte quad-word; LPC55S69: 512-byte page)
+    )
     ecc_unit: int  # granularity at which a torn program makes reads fail
     erased_value: int  # raw byte value of erased cells
     torn_read: TornRead

@@ -46,7 +46,21 @@ def test_known_crc_value() -> None:
         (_line("EV 1 boot BOOT slot="), "expected a value"),
         (_line("EV 1 boot  BOOT"), "single spaces"),
         (_line("EV 1 boot"), "tokens"),
-        (_line("EV 1 boot BOOT x=" + "a" * 40 + " y=" + "b" * 40 + " z=" + "c" * 40 + " w=" + "d" * 40 + " v=" + "e" * 10), "at most 200"),
+        (
+            _line(
+                "EV 1 boot BOOT x="
+                + "a" * 40
+                + " y="
+                + "b" * 40
+                + " z="
+                + "c" * 40
+                + " w="
+                + "d" * 40
+                + " v="
+                + "e" * 10
+            ),
+            "at most 200",
+        ),
         (_line("EV 1 boot BOOT v=\x01"), "printable ASCII"),
     ],
 )

@@ -100,7 +100,7 @@ class Soc(Protocol):
     def uart_rx_pop(self, peripheral_name: str) -> int | None:
         """Take the next received byte, or None."""
 
-    def peripheral(self, name: str) -> "Peripheral":
+    def peripheral(self, name: str) -> Peripheral:
         """Another model of the same chip, by its platform name (e.g. the PMC for the BOD level)."""
 
     def pin(self, name: str) -> int:
@@ -125,14 +125,14 @@ class Peripheral(abc.ABC):
     def write(self, offset: int, size: int, value: int) -> None:
         """A CPU store."""
 
-    def power_on(self) -> None:
+    def power_on(self) -> None:  # noqa: B027  (optional hook)
         """Power-on: every register to its reset value."""
 
     def reset(self, cause: ResetCause) -> None:
         """A system reset with ``cause`` (not power-on). Default: like power-on."""
         self.power_on()
 
-    def tear_in_flight(self) -> None:
+    def tear_in_flight(self) -> None:  # noqa: B027  (optional hook)
         """Power was cut while this model had a flash operation in flight: leave the torn state."""
 
     def store_to_flash(self, address: int, size: int, value: int) -> None:

@@ -1,0 +1,542 @@
+"""Load and validate ``platforms/<name>/platform.yaml`` into a :class:`.model.Platform`.
+
+Validation is strict: every problem is a :class:`~hil.errors.PlatformError` naming the file, the
+dotted field (``layout.areas.slot_a.size``, ``peripherals[2].base``), what was expected and what
+was found. Unknown keys are errors (the message lists the allowed ones), numbers may be YAML
+ints or ``"0x.."`` strings, and the cross-field rules of ``docs/contracts.md`` section 1 (layout
+alignment and overlap, roles, address windows, sources) are checked here, once, so that the
+engine, the code generators and the image builder can trust what they get.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+
+from hil.errors import PlatformError, UnknownNameError
+from hil.platform.model import (
+    LAYOUT_AREAS,
+    CoreSpec,
+    ErasedRead,
+    FlashGeometry,
+    Layout,
+    LayoutArea,
+    MemoryRegion,
+    PeripheralSpec,
+    Platform,
+    RegionKind,
+    Roles,
+    SupplySpec,
+    TornRead,
+)
+
+__all__ = ["PLATFORM_FILE", "load_platform", "known_platforms", "platforms_dir"]
+
+PLATFORM_FILE = "platform.yaml"
+ENV_PLATFORMS_DIR = "OTA_HIL_PLATFORMS"
+SCHEMA_VERSION = 1
+CPUS = ("cortex-m33",)
+
+_IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
+_MODEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PARAM_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
+_ALIAS = re.compile(r"[A-Z][A-Z0-9]*\Z")
+_HEX = re.compile(r"0[xX][0-9a-fA-F]+(_[0-9a-fA-F]+)*\Z")
+_CITED_ALIAS = re.compile(r"\b([A-Z][A-Z0-9]*):\d")
+_ROLES = ("console_uart", "flash_controller", "reset_cause", "supply_monitor", "watchdog")
+
+
+# --------------------------------------------------------------------------------------------
+# Locating platforms
+
+
+def platforms_dir() -> Path:
+    """The folder holding one sub-folder per platform (env ``OTA_HIL_PLATFORMS`` overrides)."""
+    override = os.environ.get(ENV_PLATFORMS_DIR)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "platforms"
+
+
+def known_platforms() -> list[str]:
+    """Names of the platforms in :func:`platforms_dir` (folders with a ``platform.yaml``)."""
+    root = platforms_dir()
+    if not root.is_dir():
+        return []
+    return sorted(d.name for d in root.iterdir() if (d / PLATFORM_FILE).is_file())
+
+
+def load_platform(name_or_path: str | Path) -> Platform:
+    """Load a platform by name (``stm32u585``) or by path (a ``platform.yaml`` or its folder).
+
+    Raises :class:`UnknownNameError` for a name that is not a known platform and
+    :class:`PlatformError` for a description that is missing, malformed or inconsistent.
+    Results are cached per file (and file version), so repeated loads are cheap.
+    """
+    text = str(name_or_path)
+    by_name = not isinstance(name_or_path, Path) and _IDENT.match(text) is not None
+    if by_name and not Path(text).exists():
+        known = known_platforms()
+        if text not in known:
+            raise UnknownNameError("platform", text, known)
+        path = platforms_dir() / text / PLATFORM_FILE
+    else:
+        path = Path(name_or_path)
+        if path.is_dir():
+            path = path / PLATFORM_FILE
+    path = path.resolve()
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise PlatformError(
+            str(path), "(file)", "a readable platform description", exc.strerror or "no file"
+        ) from None
+    platform = _load_cached(str(path), st.st_mtime_ns, st.st_size)
+    if by_name and platform.name != text:
+        raise PlatformError(str(path), "name", repr(text) + " (the folder name)",
+                            repr(platform.name))
+    return platform
+
+
+@functools.lru_cache(maxsize=64)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Platform:
+    del mtime_ns, size  # part of the cache key only: an edited file is loaded again
+    return _Reader(path).platform(_read_yaml(path))
+
+
+# --------------------------------------------------------------------------------------------
+# YAML
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[object, object]:
+    seen: set[object] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"duplicate key {key!r}", key_node.start_mark,
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+)
+
+
+def _read_yaml(path: str) -> object:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlatformError(path, "(file)", "a readable UTF-8 platform description",
+                            str(exc)) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no arbitrary tags
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PlatformError(path, "(yaml)", "valid YAML", f"{problem}{where}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading typed fields
+
+
+_DECIMAL_FIELDS = ("_mv", "_us", "_hz", "banks", "attempts", "schema")
+
+
+def _show(value: object, field: str = "") -> str:
+    """How a found value is shown in an error message (addresses and sizes in hex)."""
+    if isinstance(value, bool) or value is None:
+        return f"{value!r} ({type(value).__name__})"
+    if isinstance(value, int):
+        if abs(value) < 0x100 or field.endswith(_DECIMAL_FIELDS):
+            return str(value)
+        return f"{'-' if value < 0 else ''}{abs(value):#x}"
+    if isinstance(value, str):
+        return f"{value!r} (str)"
+    if isinstance(value, dict):
+        return f"a mapping with keys {sorted(map(str, value))}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"{value!r} ({type(value).__name__})"
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class _Reader:
+    """Turns the parsed document into model objects, failing with the dotted field path."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.aliases: frozenset[str] = frozenset()
+
+    def fail(self, field: str, expected: str, found: str) -> PlatformError:
+        return PlatformError(self.path, field, expected, found)
+
+    # ---- scalars ---------------------------------------------------------------------------
+
+    def mapping(
+        self, field: str, value: object, required: Iterable[str], optional: Iterable[str] = ()
+    ) -> dict[str, object]:
+        label = field or "(document)"
+        if not isinstance(value, dict):
+            raise self.fail(label, "a mapping", _show(value))
+        req, opt = tuple(required), tuple(optional)
+        allowed = (*req, *opt)
+        prefix = f"{field}." if field else ""
+        for key in value:
+            if key not in allowed:
+                raise self.fail(f"{prefix}{key}", f"one of the keys {', '.join(allowed)}",
+                                f"unknown key {key!r}")
+        for key in req:
+            if key not in value:
+                raise self.fail(f"{prefix}{key}", "a value (required key)", "the key is missing")
+        return {str(k): v for k, v in value.items()}
+
+    def seq(self, field: str, value: object, min_items: int = 0) -> list[object]:
+        if not isinstance(value, list):
+            raise self.fail(field, "a list", _show(value))
+        if len(value) < min_items:
+            raise self.fail(field, f"a list of at least {min_items} item(s)", _show(value))
+        return value
+
+    def integer(self, field: str, value: object, minimum: int | None = 0,
+            maximum: int | None = None) -> int:
+        if isinstance(value, str) and _HEX.match(value.strip()):
+            number = int(value.strip(), 16)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            raise self.fail(field, 'an integer (YAML int or "0x.." hex string)', _show(value))
+        if minimum is not None and number < minimum:
+            what = "> 0" if minimum == 1 else f">= {minimum:#x}" if minimum >= 0x100 else \
+                f">= {minimum}"
+            raise self.fail(field, f"an integer {what}", _show(number, field))
+        if maximum is not None and number > maximum:
+            limit = maximum if field.endswith(_DECIMAL_FIELDS) else hex(maximum)
+            raise self.fail(field, f"an integer <= {limit}", _show(number, field))
+        return number
+
+    def address(self, field: str, value: object) -> int:
+        return self.integer(field, value, 0, 0xFFFFFFFF)
+
+    def size(self, field: str, value: object) -> int:
+        return self.integer(field, value, 1, 0x100000000)
+
+    def text(self, field: str, value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(field, "a non-empty string", _show(value))
+        return value.strip()
+
+    def ident(self, field: str, value: object, pattern: re.Pattern[str] = _IDENT) -> str:
+        text = self.text(field, value)
+        if not pattern.match(text):
+            shape = pattern.pattern.removesuffix(r"\Z")
+            raise self.fail(field, f"an identifier matching {shape}", _show(value))
+        return text
+
+    def choice(self, field: str, value: object, allowed: Iterable[str]) -> str:
+        options = tuple(allowed)
+        if value not in options:
+            raise self.fail(field, f"one of {', '.join(options)}", _show(value))
+        return str(value)
+
+    def source(self, field: str, value: object) -> str:
+        """A ``source:`` text: cites a legend alias (``STC:1731``) or says ``assumed: <why>``."""
+        text = " ".join(self.text(field, value).split())
+        for alias in _CITED_ALIAS.findall(text):
+            if alias not in self.aliases:
+                raise self.fail(field, f"citations of aliases in 'sources' "
+                                f"({', '.join(sorted(self.aliases))})",
+                                f"unknown alias {alias!r} in {text!r}")
+        cites = any(re.search(rf"\b{re.escape(a)}\b", text) for a in self.aliases)
+        if not cites and "assumed:" not in text:
+            raise self.fail(field, "a source naming an alias of 'sources' (e.g. STC:1731) or "
+                            "'assumed: <why>'", _show(text))
+        return text
+
+    def addresses(self, field: str, value: object) -> tuple[int, ...]:
+        items = self.seq(field, value)
+        return tuple(self.address(f"{field}[{i}]", v) for i, v in enumerate(items))
+
+    def params(self, field: str, value: object) -> Mapping[str, object]:
+        """Model parameters: free-form, but hex strings become ints and the result is frozen."""
+        if not isinstance(value, dict):
+            raise self.fail(field, "a mapping of model parameters", _show(value))
+        result = self._freeze(field, value)
+        assert isinstance(result, Mapping)
+        return result
+
+    def _freeze(self, field: str, value: object) -> object:
+        if isinstance(value, dict):
+            out: dict[str, object] = {}
+            for k, v in value.items():
+                if not isinstance(k, str) or not _PARAM_KEY.match(k):
+                    raise self.fail(f"{field}.{k}", "a parameter name matching "
+                                    "[A-Za-z][A-Za-z0-9_-]*", _show(k))
+                out[k] = self._freeze(f"{field}.{k}", v)
+            return MappingProxyType(out)
+        if isinstance(value, list):
+            return tuple(self._freeze(f"{field}[{i}]", v) for i, v in enumerate(value))
+        if isinstance(value, str) and _HEX.match(value.strip()):
+            return int(value.strip(), 16)
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        raise self.fail(field, "a scalar, list or mapping", _show(value))
+
+    # ---- sections --------------------------------------------------------------------------
+
+    def platform(self, doc: object) -> Platform:
+        top = self.mapping("", doc, ("schema", "name", "title", "sources", "core", "memory",
+                                     "flash", "supply", "peripherals", "roles", "layout"))
+        schema = self.integer("schema", top["schema"])
+        if schema != SCHEMA_VERSION:
+            raise self.fail("schema", f"schema version {SCHEMA_VERSION}", str(schema))
+        name = self.ident("name", top["name"])
+        title = self.text("title", top["title"])
+        sources = self.sources(top["sources"])
+        core = self.core(top["core"])
+        memory = self.memory(top["memory"])
+        flash = self.flash(top["flash"], memory)
+        supply = self.supply(top["supply"])
+        peripherals = self.peripherals(top["peripherals"])
+        roles = self.roles(top["roles"], peripherals)
+        ram = next((r for r in memory if r.kind is RegionKind.RAM), None)
+        if ram is None:
+            raise self.fail("memory", f"at least one region of kind {RegionKind.RAM.value}",
+                            f"kinds {', '.join(r.kind.value for r in memory)}")
+        layout = self.layout(top["layout"], flash, ram)
+        self.check_windows(memory, peripherals)
+        self.check_core(core, memory)
+        return Platform(name=name, title=title, path=self.path, core=core, memory=memory,
+                        flash=flash, peripherals=peripherals, roles=roles, supply=supply,
+                        layout=layout, sources=sources)
+
+    def sources(self, value: object) -> Mapping[str, str]:
+        if not isinstance(value, dict) or not value:
+            raise self.fail("sources", "a non-empty mapping alias -> reference", _show(value))
+        out: dict[str, str] = {}
+        for alias, ref in value.items():
+            field = f"sources.{alias}"
+            if not isinstance(alias, str) or not _ALIAS.match(alias):
+                raise self.fail(field, "an alias matching [A-Z][A-Z0-9]*", _show(alias))
+            out[alias] = self.text(field, ref)
+        self.aliases = frozenset(out)
+        return MappingProxyType(out)
+
+    def core(self, value: object) -> CoreSpec:
+        m = self.mapping("core", value, ("cpu", "clock_hz", "boot_address", "source"))
+        return CoreSpec(
+            cpu=self.choice("core.cpu", m["cpu"], CPUS),
+            clock_hz=self.integer("core.clock_hz", m["clock_hz"], 1),
+            boot_address=self.address("core.boot_address", m["boot_address"]),
+            source=self.source("core.source", m["source"]),
+        )
+
+    def memory(self, value: object) -> tuple[MemoryRegion, ...]:
+        regions: list[MemoryRegion] = []
+        for i, item in enumerate(self.seq("memory", value, 1)):
+            f = f"memory[{i}]"
+            m = self.mapping(f, item, ("name", "kind", "base", "size", "source"), ("aliases",))
+            name = self.ident(f"{f}.name", m["name"])
+            if any(r.name == name for r in regions):
+                raise self.fail(f"{f}.name", "a region name not used before",
+                                f"{name!r} again (regions: {', '.join(r.name for r in regions)})")
+            kind = RegionKind(self.choice(f"{f}.kind", m["kind"], (k.value for k in RegionKind)))
+            base = self.address(f"{f}.base", m["base"])
+            size = self.size(f"{f}.size", m["size"])
+            aliases = self.addresses(f"{f}.aliases", m.get("aliases", []))
+            for j, start in enumerate((base, *aliases)):
+                if start + size > 0x100000000:
+                    where = f"{f}.base" if j == 0 else f"{f}.aliases[{j - 1}]"
+                    raise self.fail(where, "a window inside the 32-bit address space",
+                                    f"{start:#x} + size {size:#x}")
+            regions.append(MemoryRegion(name, kind, base, size, aliases,
+                                        self.source(f"{f}.source", m["source"])))
+        return tuple(regions)
+
+    def flash(self, value: object, memory: tuple[MemoryRegion, ...]) -> FlashGeometry:
+        m = self.mapping("flash", value, (
+            "region", "banks", "page_size", "program_unit", "ecc_unit", "erased_value",
+            "torn_read", "erased_read", "erase_time_us", "program_time_us", "source"))
+        flash_regions = [r.name for r in memory if r.kind is RegionKind.FLASH]
+        region_name = self.choice("flash.region", m["region"], flash_regions)
+        region = next(r for r in memory if r.name == region_name)
+        banks = self.integer("flash.banks", m["banks"], 1)
+        page = self.size("flash.page_size", m["page_size"])
+        unit = self.size("flash.program_unit", m["program_unit"])
+        ecc = self.size("flash.ecc_unit", m["ecc_unit"])
+        for field, v in (("flash.page_size", page), ("flash.program_unit", unit),
+                         ("flash.ecc_unit", ecc)):
+            if v & (v - 1):
+                raise self.fail(field, "a power of two", _show(v))
+        if unit > page:
+            raise self.fail("flash.program_unit", f"<= page_size ({page:#x})", _show(unit))
+        if ecc > page:
+            raise self.fail("flash.ecc_unit", f"<= page_size ({page:#x})", _show(ecc))
+        if region.size % (banks * page):
+            raise self.fail("flash.banks", f"banks of whole pages: region size {region.size:#x} "
+                            f"divisible by banks x page_size", f"{banks} banks of {page:#x} pages")
+        return FlashGeometry(
+            region=region.name, base=region.base, size=region.size, banks=banks,
+            page_size=page, program_unit=unit, ecc_unit=ecc,
+            erased_value=self.integer("flash.erased_value", m["erased_value"], 0, 0xFF),
+            torn_read=TornRead(self.choice("flash.torn_read", m["torn_read"],
+                                           (t.value for t in TornRead))),
+            erased_read=ErasedRead(self.choice("flash.erased_read", m["erased_read"],
+                                               (e.value for e in ErasedRead))),
+            erase_time_us=self.integer("flash.erase_time_us", m["erase_time_us"], 1),
+            program_time_us=self.integer("flash.program_time_us", m["program_time_us"], 1),
+            source=self.source("flash.source", m["source"]),
+        )
+
+    def supply(self, value: object) -> SupplySpec:
+        m = self.mapping("supply", value, ("nominal_mv", "reset_mv", "holdup_us", "source"))
+        nominal = self.integer("supply.nominal_mv", m["nominal_mv"], 1)
+        reset = self.integer("supply.reset_mv", m["reset_mv"], 1)
+        if reset >= nominal:
+            raise self.fail("supply.reset_mv", f"below nominal_mv ({nominal})", str(reset))
+        return SupplySpec(nominal, reset, self.integer("supply.holdup_us", m["holdup_us"], 0),
+                          self.source("supply.source", m["source"]))
+
+    def peripherals(self, value: object) -> tuple[PeripheralSpec, ...]:
+        out: list[PeripheralSpec] = []
+        for i, item in enumerate(self.seq("peripherals", value, 1)):
+            f = f"peripherals[{i}]"
+            m = self.mapping(f, item, ("name", "model", "base", "size", "source"),
+                             ("aliases", "params"))
+            name = self.ident(f"{f}.name", m["name"])
+            if any(p.name == name for p in out):
+                raise self.fail(f"{f}.name", "a peripheral name not used before",
+                                f"{name!r} again (peripherals: {', '.join(p.name for p in out)})")
+            spec = PeripheralSpec(
+                name=name,
+                model=self.ident(f"{f}.model", m["model"], _MODEL),
+                base=self.address(f"{f}.base", m["base"]),
+                aliases=self.addresses(f"{f}.aliases", m.get("aliases", [])),
+                size=self.size(f"{f}.size", m["size"]),
+                params=self.params(f"{f}.params", m.get("params", {})),
+                source=self.source(f"{f}.source", m["source"]),
+            )
+            for j, start in enumerate((spec.base, *spec.aliases)):
+                if start + spec.size > 0x100000000:
+                    where = f"{f}.base" if j == 0 else f"{f}.aliases[{j - 1}]"
+                    raise self.fail(where, "a window inside the 32-bit address space",
+                                    f"{start:#x} + size {spec.size:#x}")
+            out.append(spec)
+        return tuple(out)
+
+    def roles(self, value: object, peripherals: tuple[PeripheralSpec, ...]) -> Roles:
+        m = self.mapping("roles", value, _ROLES)
+        names = [p.name for p in peripherals]
+        chosen = {role: self.choice(f"roles.{role}", m[role], names) for role in _ROLES}
+        wdt = next(p for p in peripherals if p.name == chosen["watchdog"])
+        idx = peripherals.index(wdt)
+        clock = wdt.params.get("clock_hz")
+        if not isinstance(clock, int) or isinstance(clock, bool) or clock <= 0:
+            raise self.fail(f"peripherals[{idx}].params.clock_hz",
+                            "the watchdog clock in Hz (an integer > 0; it plays role watchdog)",
+                            "nothing" if clock is None else _show(clock))
+        return Roles(**chosen)
+
+    def layout(self, value: object, flash: FlashGeometry, ram: MemoryRegion) -> Layout:
+        m = self.mapping("layout", value,
+                         ("image_header_size", "boot_attempts", "handoff_size", "areas"))
+        header = self.size("layout.image_header_size", m["image_header_size"])
+        if header % 0x80:
+            raise self.fail("layout.image_header_size",
+                            "a multiple of 0x80 (the application's vector table follows it)",
+                            _show(header))
+        attempts = self.integer("layout.boot_attempts", m["boot_attempts"], 1, 255)
+        handoff = self.size("layout.handoff_size", m["handoff_size"])
+        if handoff % 4 or handoff >= ram.size:
+            raise self.fail("layout.handoff_size", f"a multiple of 4 smaller than the RAM region "
+                            f"'{ram.name}' ({ram.size:#x})", _show(handoff))
+        raw = self.mapping("layout.areas", m["areas"], LAYOUT_AREAS)
+        page = flash.page_size
+        areas: dict[str, LayoutArea] = {}
+        for name in LAYOUT_AREAS:
+            f = f"layout.areas.{name}"
+            entry = self.mapping(f, raw[name], ("offset", "size"))
+            offset = self.integer(f"{f}.offset", entry["offset"], 0)
+            size = self.size(f"{f}.size", entry["size"])
+            if offset % page:
+                raise self.fail(f"{f}.offset", f"a multiple of the page size {page:#x}",
+                                _show(offset))
+            if size % page:
+                raise self.fail(f"{f}.size", f"a multiple of the page size {page:#x}",
+                                _show(size))
+            if offset + size > flash.size:
+                raise self.fail(f"{f}.size", f"an area inside the flash (offset + size <= "
+                                f"{flash.size:#x})", f"offset {offset:#x} + size {size:#x} = "
+                                f"{offset + size:#x}")
+            areas[name] = LayoutArea(name, flash.base + offset, size)
+        a, b = areas["meta_a"], areas["meta_b"]
+        if a.address // page <= (b.end - 1) // page and b.address // page <= (a.end - 1) // page:
+            raise self.fail("layout.areas.meta_b.offset", "meta_a and meta_b on separate pages",
+                            f"a page shared with meta_a [{a.address:#x}, {a.end:#x})")
+        done: list[LayoutArea] = []
+        for area in areas.values():
+            for other in done:
+                if _overlap((area.address, area.end), (other.address, other.end)):
+                    raise self.fail(f"layout.areas.{area.name}.offset",
+                                    f"no overlap with other areas ({other.name} is "
+                                    f"[{other.address - flash.base:#x}, "
+                                    f"{other.end - flash.base:#x}))",
+                                    f"[{area.address - flash.base:#x}, "
+                                    f"{area.end - flash.base:#x})")
+            done.append(area)
+        if areas["evidence"].size < 2 * page:
+            raise self.fail("layout.areas.evidence.size", f">= 2 pages ({2 * page:#x})",
+                            _show(areas["evidence"].size))
+        for slot in ("slot_a", "slot_b"):
+            if areas[slot].size <= header:
+                raise self.fail(f"layout.areas.{slot}.size",
+                                f"more than image_header_size ({header:#x})",
+                                _show(areas[slot].size))
+        return Layout(areas=MappingProxyType(areas), image_header_size=header,
+                      boot_attempts=attempts, handoff_size=handoff)
+
+    # ---- whole-map checks ------------------------------------------------------------------
+
+    def check_windows(self, memory: tuple[MemoryRegion, ...],
+                      peripherals: tuple[PeripheralSpec, ...]) -> None:
+        """No two address windows (memory regions, peripherals, all their aliases) overlap."""
+        windows: list[tuple[str, str, int, int]] = []  # field, label, start, end
+        for i, r in enumerate(memory):
+            for j, start in enumerate((r.base, *r.aliases)):
+                f = f"memory[{i}].base" if j == 0 else f"memory[{i}].aliases[{j - 1}]"
+                windows.append((f, f"memory region '{r.name}'", start, start + r.size))
+        for i, p in enumerate(peripherals):
+            for j, start in enumerate((p.base, *p.aliases)):
+                f = f"peripherals[{i}].base" if j == 0 else f"peripherals[{i}].aliases[{j - 1}]"
+                windows.append((f, f"peripheral '{p.name}'", start, start + p.size))
+        for k, (field, label, start, end) in enumerate(windows):
+            for ofield, olabel, ostart, oend in windows[:k]:
+                if _overlap((start, end), (ostart, oend)):
+                    raise self.fail(field, f"a window overlapping no other ({olabel} at "
+                                    f"{ofield} is [{ostart:#x}, {oend:#x}))",
+                                    f"{label} at [{start:#x}, {end:#x})")
+
+    def check_core(self, core: CoreSpec, memory: tuple[MemoryRegion, ...]) -> None:
+        bootable = [r for r in memory if r.kind in (RegionKind.FLASH, RegionKind.ROM)]
+        if not any(r.contains(core.boot_address) for r in bootable):
+            raise self.fail("core.boot_address", "an address inside a flash or rom region ("
+                            + ", ".join(f"{r.name} [{r.base:#x}, {r.end:#x})" for r in bootable)
+                            + ")", _show(core.boot_address))
