@@ -60,9 +60,15 @@ class FlashArray(Protocol):
 class Soc(Protocol):
     """Services the core offers to peripheral models."""
 
-    platform: Platform
-    flash: FlashArray
-    rng: random.Random  # seeded; the only source of randomness (tears, SRAM fill is the core's)
+    @property
+    def platform(self) -> Platform: ...
+
+    @property
+    def flash(self) -> FlashArray: ...
+
+    @property
+    def rng(self) -> random.Random:
+        """Seeded; the only source of randomness for models (tears)."""
 
     @property
     def instructions(self) -> int:

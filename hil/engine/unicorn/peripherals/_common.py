@@ -1,0 +1,98 @@
+"""Helpers shared by the peripheral models (not a model itself: nothing here registers).
+
+``RegisterPeripheral`` turns the byte-offset/size accesses of the seam into 32-bit register
+accesses: a load returns the addressed bytes of the containing register, a store passes the
+written bits already shifted into place together with a mask of the bytes written, so a model
+can merge sub-word stores into storage registers and decide what a partial store to a
+side-effect register means.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+
+from hil.engine.unicorn.peripheral import Peripheral
+from hil.platform.model import PeripheralSpec
+
+MASK32 = 0xFFFF_FFFF
+
+
+class RegisterPeripheral(Peripheral):
+    """A peripheral made of 32-bit registers at word-aligned offsets."""
+
+    def read(self, offset: int, size: int) -> int:
+        reg = offset & ~3
+        shift = (offset & 3) * 8
+        width = min(size * 8, 32 - shift)
+        return (self.read_reg(reg) >> shift) & ((1 << width) - 1)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        reg = offset & ~3
+        shift = (offset & 3) * 8
+        mask = (((1 << (size * 8)) - 1) << shift) & MASK32
+        self.write_reg(reg, (value << shift) & mask, mask)
+
+    @abc.abstractmethod
+    def read_reg(self, offset: int) -> int:
+        """The 32-bit register at word-aligned ``offset``."""
+
+    @abc.abstractmethod
+    def write_reg(self, offset: int, value: int, mask: int) -> None:
+        """A store: ``value`` holds the written bits in place, ``mask`` says which bits were
+        written (0xFFFFFFFF for a word store)."""
+
+
+def merge(old: int, value: int, mask: int) -> int:
+    """A storage register after a (possibly sub-word) store."""
+    return ((old & ~mask) | (value & mask)) & MASK32
+
+
+def _as_int(raw: object, what: str) -> int:
+    if isinstance(raw, bool):
+        raise TypeError(f"{what}: expected an integer, found {raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str):
+        return int(raw, 0)
+    raise TypeError(f"{what}: expected an integer, found {raw!r}")
+
+
+def param_int(spec: PeripheralSpec, name: str, default: int) -> int:
+    """``params[name]`` as an int (YAML int or hex string), or ``default``."""
+    raw = spec.params.get(name)
+    return default if raw is None else _as_int(raw, f"{spec.name}.params.{name}")
+
+
+def param_int_list(spec: PeripheralSpec, name: str, default: list[int]) -> list[int]:
+    raw = spec.params.get(name)
+    if raw is None:
+        return list(default)
+    if not isinstance(raw, list | tuple):
+        raise TypeError(f"{spec.name}.params.{name}: expected a list, found {raw!r}")
+    return [_as_int(x, f"{spec.name}.params.{name}") for x in raw]
+
+
+def param_int_map(spec: PeripheralSpec, name: str, default: Mapping[str, int]) -> dict[str, int]:
+    raw = spec.params.get(name)
+    if raw is None:
+        return dict(default)
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"{spec.name}.params.{name}: expected a mapping, found {raw!r}")
+    return {str(k): _as_int(v, f"{spec.name}.params.{name}.{k}") for k, v in raw.items()}
+
+
+def param_name_lists(
+    spec: PeripheralSpec, name: str, default: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    raw = spec.params.get(name)
+    if raw is None:
+        return {k: list(v) for k, v in default.items()}
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"{spec.name}.params.{name}: expected a mapping, found {raw!r}")
+    out: dict[str, list[str]] = {}
+    for k, v in raw.items():
+        if not isinstance(v, list | tuple):
+            raise TypeError(f"{spec.name}.params.{name}.{k}: expected a list, found {v!r}")
+        out[str(k)] = [str(x) for x in v]
+    return out

@@ -1,0 +1,132 @@
+"""STM32 independent watchdog (IWDG of the STM32U585, NS 0x4000_3000).
+
+Follows targets.md §1.7: KR 0x00, PR 0x04, RLR 0x08, SR 0x0C, WINR 0x10, EWCR 0x14; keys 0xCCCC
+start, 0xAAAA reload, 0x5555 enable write access to PR/RLR/WINR (any other key disables it);
+PR[3:0] divider 4*2^PR (/4 .. /1024), RLR[11:0], WINR[11:0]; model reset values RLR = WINR =
+0xFFF (Renode); LSI clock ``params.clock_hz`` (32 kHz); OPTR.IWDG_SW = 1 (software start).
+
+Timing is virtual: after a start or reload the watchdog expires ``4*2**PR * (RLR+1) /
+clock_hz`` seconds later (``soc.us_to_instructions``), which calls
+``soc.request_reset(ResetCause.WATCHDOG)``. Each reload re-schedules; a generation counter makes
+stale callbacks no-ops. The counter value (for the window check) is interpolated linearly.
+
+Modelling choices:
+- PR/RLR/WINR updates take effect at once (SR.PVU/RVU/WVU always read 0) and are used from the
+  next start/reload. Writing WINR while running reloads the counter (as the HAL relies on), without
+  the window check.
+- Window: a reload while the counter is above WINR is a watchdog reset (with the reset value
+  WINR = 0xFFF this never happens).
+- The watchdog stops on every reset and at power-on (IWDG_SW = 1: firmware starts it).
+- The early-wakeup interrupt is not delivered: EWCR is storage (EWIT, EWIE), EWIC is a no-op.
+"""
+
+from __future__ import annotations
+
+from hil.engine.base import ResetCause
+from hil.engine.unicorn.peripheral import Soc, register
+from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.platform.model import PeripheralSpec
+
+KR, PR, RLR, SR, WINR, EWCR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
+KEY_START, KEY_RELOAD, KEY_ACCESS = 0xCCCC, 0xAAAA, 0x5555
+
+
+@register
+class Stm32Iwdg(RegisterPeripheral):
+    model = "stm32_iwdg"
+
+    def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
+        super().__init__(spec, soc)
+        self.clock_hz = param_int(spec, "clock_hz", 32000)
+        self.running = False
+        self._access = False
+        self._pr = 0
+        self._rlr = 0xFFF
+        self._winr = 0xFFF
+        self._ewcr = 0
+        self._reload_at = 0
+        self._deadline = 0
+        self._loaded = 0xFFF
+        self._gen = 0
+        self.power_on()
+
+    def power_on(self) -> None:
+        self.running = False
+        self._access = False
+        self._pr, self._rlr, self._winr, self._ewcr = 0, 0xFFF, 0xFFF, 0
+        self._loaded = 0xFFF
+        self._gen += 1
+
+    def reset(self, cause: ResetCause) -> None:
+        self.power_on()
+
+    # ------------------------------------------------------------------ timing
+
+    def timeout_us(self) -> float:
+        """Time from a reload to expiry with the current PR/RLR."""
+        return (4 << min(self._pr, 8)) * (self._rlr + 1) * 1_000_000 / self.clock_hz
+
+    def counter(self) -> int:
+        """The down-counter value now (RLR just after a reload, 0 at expiry)."""
+        if not self.running:
+            return self._loaded
+        total = max(1, self._deadline - self._reload_at)
+        elapsed = self.soc.instructions - self._reload_at
+        return max(0, self._loaded - elapsed * (self._loaded + 1) // total)
+
+    def _reload(self) -> None:
+        self._gen += 1
+        gen = self._gen
+        self._loaded = self._rlr
+        self._reload_at = self.soc.instructions
+        self._deadline = self._reload_at + max(1, self.soc.us_to_instructions(self.timeout_us()))
+
+        def expire() -> None:
+            if gen == self._gen and self.running:
+                self._gen += 1
+                self.soc.request_reset(ResetCause.WATCHDOG)
+
+        self.soc.schedule(self._deadline, expire)
+
+    def _refresh(self) -> None:
+        if self.counter() > self._winr:
+            self._gen += 1
+            self.soc.request_reset(ResetCause.WATCHDOG)
+            return
+        self._reload()
+
+    # ------------------------------------------------------------------ registers
+
+    def read_reg(self, offset: int) -> int:
+        if offset == PR:
+            return self._pr
+        if offset == RLR:
+            return self._rlr
+        if offset == WINR:
+            return self._winr
+        if offset == EWCR:
+            return self._ewcr
+        return 0  # KR is write-only; SR: updates are immediate
+
+    def write_reg(self, offset: int, value: int, mask: int) -> None:
+        if offset == KR:
+            key = value & mask & 0xFFFF
+            self._access = key == KEY_ACCESS
+            if key == KEY_START and not self.running:
+                self.running = True
+                self._reload()
+            elif key == KEY_RELOAD and self.running:
+                self._refresh()
+            return
+        if not self._access:
+            return
+        if offset == PR:
+            self._pr = merge(self._pr, value, mask) & 0xF
+        elif offset == RLR:
+            self._rlr = merge(self._rlr, value, mask) & 0xFFF
+        elif offset == WINR:
+            self._winr = merge(self._winr, value, mask) & 0xFFF
+            if self.running:
+                self._reload()  # a WINR write reloads the counter (no window check)
+        elif offset == EWCR:
+            self._ewcr = merge(self._ewcr, value, mask) & 0x8FFF
