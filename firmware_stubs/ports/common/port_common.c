@@ -1,0 +1,98 @@
+/*
+ * port_common.c - chip-independent parts of the port API (names, UART write loop, reset,
+ * jump checks). Compiled per platform because it uses platform_gen.h.
+ */
+#include "cm33.h"
+#include "platform_gen.h"
+#include "port.h"
+
+/* See port.h. Returns a static name ("unknown" for an unlisted code). */
+const char *port_err_name(int err)
+{
+    switch (err) {
+    case PORT_OK:          return "ok";
+    case PORT_ERR_BADARG:  return "badarg";
+    case PORT_ERR_LOCKED:  return "locked";
+    case PORT_ERR_GATED:   return "gated";
+    case PORT_ERR_TIMEOUT: return "timeout";
+    case PORT_ERR_OPERR:   return "operr";
+    case PORT_ERR_PROGERR: return "progerr";
+    case PORT_ERR_WRPERR:  return "wrperr";
+    case PORT_ERR_PGAERR:  return "pgaerr";
+    case PORT_ERR_SIZERR:  return "sizerr";
+    case PORT_ERR_PGSERR:  return "pgserr";
+    case PORT_ERR_FAIL:    return "fail";
+    case PORT_ERR_ERR:     return "err";
+    case PORT_ERR_ECC:     return "ecc";
+    case PORT_ERR_ERASED:  return "erased";
+    case PORT_ERR_FAULT:   return "fault";
+    default:               return "unknown";
+    }
+}
+
+/* See port.h. Returns the evidence name of the cause. */
+const char *port_reset_cause_name(port_reset_cause_t cause)
+{
+    switch (cause) {
+    case PORT_RESET_POWER_ON: return "power-on";
+    case PORT_RESET_BROWNOUT: return "brownout";
+    case PORT_RESET_WATCHDOG: return "watchdog";
+    case PORT_RESET_SOFTWARE: return "software";
+    case PORT_RESET_PIN:      return "pin";
+    default:                  return "unknown";
+    }
+}
+
+/* See port.h. Returns PORT_OK or PORT_ERR_TIMEOUT. */
+int port_uart_write(const char *data, size_t len)
+{
+    size_t i;
+
+    if (data == NULL) {
+        return PORT_OK;
+    }
+    for (i = 0; i < len; i++) {
+        int rc = port_uart_putc((uint8_t)data[i]);
+        if (rc != PORT_OK) {
+            return rc;
+        }
+    }
+    return PORT_OK;
+}
+
+/* See port.h. Does not return. */
+void port_system_reset(void)
+{
+    (void)port_uart_flush();
+    cm33_system_reset();
+}
+
+/* Returns 1 if [addr, addr+len) lies inside the flash, else 0. */
+static int in_flash(uint32_t addr, uint32_t len)
+{
+    /* Unsigned offset: an address below the base wraps to a huge offset and fails. */
+    return len <= PLAT_FLASH_SIZE && (uint32_t)(addr - PLAT_FLASH_BASE) <= PLAT_FLASH_SIZE - len;
+}
+
+/* See port.h. Returns PORT_ERR_BADARG when a check fails; otherwise does not return. */
+int port_jump(uint32_t vtor)
+{
+    uint32_t msp;
+    uint32_t entry;
+
+    if ((vtor & 0x7Fu) != 0u || !in_flash(vtor, 8u)) {
+        return PORT_ERR_BADARG;
+    }
+    /* Read through the tolerant reader: an erased or torn slot must not crash us. */
+    if (port_flash_read(vtor, &msp) != PORT_OK || port_flash_read(vtor + 4u, &entry) != PORT_OK) {
+        return PORT_ERR_BADARG;
+    }
+    if (msp <= PLAT_RAM_BASE || msp - PLAT_RAM_BASE > PLAT_RAM_SIZE || (msp & 7u) != 0u) {
+        return PORT_ERR_BADARG;
+    }
+    if ((entry & 1u) == 0u || !in_flash(entry & ~1u, 2u)) {
+        return PORT_ERR_BADARG;
+    }
+    (void)port_uart_flush();
+    cm33_start_image(vtor, msp, entry);
+}

@@ -1,0 +1,250 @@
+/*
+ * flash.c - STM32U585 embedded flash on the real FLASH controller registers (NS view).
+ * targets.md §1.2/§1.3 (STC, STHAL hal_flash.c / hal_flash_ex.c, Zephyr flash_stm32l5x.c).
+ *
+ * Erase: one 8 KiB page (PER + PNB + BKER + STRT). Program: quad-words (16 bytes) with PG
+ * and four single 32-bit stores. Each operation: supply gate -> unlock -> wait idle ->
+ * clear stale flags -> operate -> wait BSY/WDW clear -> collect NSSR errors (write-1 clear)
+ * -> clear PG/PER -> lock. Every wait is bounded (STM32_POLL_LIMIT).
+ */
+#include "port.h"
+#include "regs.h"
+
+#define BANK_SIZE (PLAT_FLASH_SIZE / PLAT_FLASH_BANKS)
+
+/* Returns 1 if [addr, addr+len) is inside the flash, else 0. */
+static int flash_range_ok(uint32_t addr, uint32_t len)
+{
+    /* Unsigned offset: an address below the base wraps to a huge offset and fails. */
+    return len != 0u && len <= PLAT_FLASH_SIZE && (uint32_t)(addr - PLAT_FLASH_BASE) <= PLAT_FLASH_SIZE - len;
+}
+
+/* Wait until NSSR.BSY and NSSR.WDW are clear. Returns PORT_OK or PORT_ERR_TIMEOUT. */
+static int flash_wait_idle(void)
+{
+    uint32_t n;
+
+    for (n = 0; n < STM32_POLL_LIMIT; n++) {
+        if ((REG32(FLASH_NSSR) & (FLASH_SR_BSY | FLASH_SR_WDW)) == 0u) {
+            return PORT_OK;
+        }
+    }
+    return PORT_ERR_TIMEOUT;
+}
+
+/*
+ * Read and clear (write 1) the NSSR error flags and EOP.
+ * Returns: PORT_OK if none was set, else the first of OPERR, PROGERR, WRPERR, PGAERR,
+ *   SIZERR, PGSERR as a PORT_ERR_* code.
+ */
+static int flash_take_errors(void)
+{
+    uint32_t sr = REG32(FLASH_NSSR) & (FLASH_SR_ERRORS | FLASH_SR_EOP);
+
+    if (sr != 0u) {
+        REG32(FLASH_NSSR) = sr;
+    }
+    if ((sr & FLASH_SR_OPERR) != 0u) {
+        return PORT_ERR_OPERR;
+    }
+    if ((sr & FLASH_SR_PROGERR) != 0u) {
+        return PORT_ERR_PROGERR;
+    }
+    if ((sr & FLASH_SR_WRPERR) != 0u) {
+        return PORT_ERR_WRPERR;
+    }
+    if ((sr & FLASH_SR_PGAERR) != 0u) {
+        return PORT_ERR_PGAERR;
+    }
+    if ((sr & FLASH_SR_SIZERR) != 0u) {
+        return PORT_ERR_SIZERR;
+    }
+    if ((sr & FLASH_SR_PGSERR) != 0u) {
+        return PORT_ERR_PGSERR;
+    }
+    return PORT_OK;
+}
+
+/* Unlock NSCR with the two keys if LOCK is set. Returns PORT_OK or PORT_ERR_LOCKED. */
+static int flash_unlock(void)
+{
+    if ((REG32(FLASH_NSCR) & FLASH_CR_LOCK) == 0u) {
+        return PORT_OK;
+    }
+    REG32(FLASH_NSKEYR) = FLASH_KEY1;
+    REG32(FLASH_NSKEYR) = FLASH_KEY2;
+    return (REG32(FLASH_NSCR) & FLASH_CR_LOCK) == 0u ? PORT_OK : PORT_ERR_LOCKED;
+}
+
+/* Set NSCR.LOCK again. No return value. */
+static void flash_lock(void)
+{
+    REG32(FLASH_NSCR) |= FLASH_CR_LOCK;
+}
+
+/*
+ * Common prologue: unlock, wait for any earlier operation, clear stale flags.
+ * Returns PORT_OK, PORT_ERR_LOCKED or PORT_ERR_TIMEOUT (the controller is locked again on
+ * error).
+ */
+static int flash_begin(void)
+{
+    int rc = flash_unlock();
+
+    if (rc != PORT_OK) {
+        return rc;
+    }
+    rc = flash_wait_idle();
+    if (rc != PORT_OK) {
+        flash_lock();
+        return rc;
+    }
+    (void)flash_take_errors(); /* stale flags from an earlier operation are not ours */
+    return PORT_OK;
+}
+
+/* See port.h. Returns PORT_OK or a PORT_ERR_* code. */
+int port_flash_erase_page(uint32_t addr)
+{
+    uint32_t offset;
+    uint32_t bank;
+    uint32_t page;
+    uint32_t cr;
+    uint32_t pm;
+    int rc;
+    int rc2;
+
+    if (!flash_range_ok(addr, PLAT_FLASH_PAGE_SIZE) ||
+        ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE) != 0u) {
+        return PORT_ERR_BADARG;
+    }
+    if (port_supply_low()) {
+        return PORT_ERR_GATED; /* brownout write gating: nothing started */
+    }
+    rc = flash_begin();
+    if (rc != PORT_OK) {
+        return rc;
+    }
+
+    offset = addr - PLAT_FLASH_BASE;
+    bank = offset / BANK_SIZE;
+    page = (offset % BANK_SIZE) / PLAT_FLASH_PAGE_SIZE;
+    if (PLAT_FLASH_BANKS > 1u && (REG32(FLASH_OPTR) & FLASH_OPTR_SWAP_BANK) != 0u) {
+        bank ^= 1u; /* BKER selects the physical bank */
+    }
+
+    pm = cm33_irq_save();
+    /* HAL order: BKER first, then PNB | PER | STRT in one write. */
+    cr = REG32(FLASH_NSCR) & ~(FLASH_CR_PG | FLASH_CR_PER | FLASH_CR_MER1 | FLASH_CR_MER2 |
+                               FLASH_CR_BWR | FLASH_CR_PNB_MSK | FLASH_CR_BKER | FLASH_CR_STRT);
+    if (bank != 0u) {
+        cr |= FLASH_CR_BKER;
+    }
+    REG32(FLASH_NSCR) = cr;
+    REG32(FLASH_NSCR) = cr | ((page << FLASH_CR_PNB_POS) & FLASH_CR_PNB_MSK) | FLASH_CR_PER |
+                        FLASH_CR_STRT;
+    rc = flash_wait_idle();
+    rc2 = flash_take_errors();
+    REG32(FLASH_NSCR) &= ~(FLASH_CR_PER | FLASH_CR_PNB_MSK | FLASH_CR_BKER);
+    cm33_irq_restore(pm);
+    flash_lock();
+    return rc2 != PORT_OK ? rc2 : rc;
+}
+
+/*
+ * stm32_flash_store_quadword - the four 32-bit stores of one quad-word program.
+ * Kept out of line so the build can check its disassembly: exactly four single STR
+ * instructions (no STRD/STM, which would be 64-bit bursts on the bus).
+ * Returns nothing.
+ */
+__attribute__((noinline)) void stm32_flash_store_quadword(volatile uint32_t *dst,
+                                                          const uint32_t *src)
+{
+    dst[0] = src[0];
+    dst[1] = src[1];
+    dst[2] = src[2];
+    dst[3] = src[3];
+}
+
+/* See port.h. Returns PORT_OK or a PORT_ERR_* code. */
+int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
+{
+    uint32_t done;
+    uint32_t pm;
+    int rc;
+
+    if (data == NULL || len == 0u || (len % PLAT_FLASH_PROGRAM_UNIT) != 0u ||
+        len > PLAT_FLASH_SIZE || !flash_range_ok(addr, (uint32_t)len) ||
+        ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PROGRAM_UNIT) != 0u ||
+        ((uintptr_t)data & 3u) != 0u) {
+        return PORT_ERR_BADARG;
+    }
+    if (port_supply_low()) {
+        return PORT_ERR_GATED;
+    }
+    rc = flash_begin();
+    if (rc != PORT_OK) {
+        return rc;
+    }
+
+    pm = cm33_irq_save();
+    REG32(FLASH_NSCR) = (REG32(FLASH_NSCR) & ~(FLASH_CR_PER | FLASH_CR_MER1 | FLASH_CR_MER2 |
+                                               FLASH_CR_BWR | FLASH_CR_STRT)) |
+                        FLASH_CR_PG;
+    for (done = 0; done < (uint32_t)len; done += PLAT_FLASH_PROGRAM_UNIT) {
+        if (done != 0u && port_supply_low()) {
+            rc = PORT_ERR_GATED; /* the unit in flight finished; no new one starts */
+            break;
+        }
+        stm32_flash_store_quadword((volatile uint32_t *)(uintptr_t)(addr + done),
+                                   &data[done / 4u]);
+        rc = flash_wait_idle();
+        if (rc == PORT_OK) {
+            rc = flash_take_errors();
+        }
+        if (rc != PORT_OK) {
+            break;
+        }
+    }
+    REG32(FLASH_NSCR) &= ~FLASH_CR_PG;
+    cm33_irq_restore(pm);
+    flash_lock();
+    return rc;
+}
+
+/*
+ * See port.h. A guarded load: a double-ECC NMI during it is absorbed by NMI_Handler
+ * (cm33_exception) which clears ECCR.ECCD and skips the load. ECCD is also checked after
+ * the load in case the flag was raised without the NMI being taken.
+ * Returns PORT_OK, PORT_ERR_BADARG, PORT_ERR_ECC or PORT_ERR_FAULT.
+ */
+int port_flash_read(uint32_t addr, uint32_t *value)
+{
+    uint32_t outcome;
+    uint32_t v;
+
+    if (value == NULL || (addr & 3u) != 0u || !flash_range_ok(addr, 4u)) {
+        return PORT_ERR_BADARG;
+    }
+    *value = 0u;
+    /* Stale ECCC/ECCD from earlier reads are not this read's, and ECCR latches a new error
+     * only while both are clear: clear them (write 1, keep ECCIE). */
+    {
+        uint32_t eccr = REG32(FLASH_ECCR);
+        if ((eccr & (FLASH_ECCR_ECCC | FLASH_ECCR_ECCD)) != 0u) {
+            REG32(FLASH_ECCR) = (eccr & (FLASH_ECCR_ECCIE | FLASH_ECCR_ECCC | FLASH_ECCR_ECCD));
+        }
+    }
+    v = cm33_guarded_load32(addr, &outcome);
+    if (outcome == CM33_GUARD_ECC) {
+        return PORT_ERR_ECC;
+    }
+    if (outcome == CM33_GUARD_FAULT) {
+        return PORT_ERR_FAULT;
+    }
+    if (port_nmi_ecc_check_clear()) {
+        return PORT_ERR_ECC;
+    }
+    *value = v;
+    return PORT_OK;
+}
