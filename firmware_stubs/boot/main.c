@@ -58,9 +58,9 @@ static int boot_area_text(char *out, uint32_t addr, uint32_t size)
 
 /*
  * LAYOUT platform=<PLAT_NAME> <area>=0xADDR+0xSIZE ... in layout order.
- * All seven areas do not fit in one 200-byte line with either platform's addresses, so the
- * areas are packed greedily into as few LAYOUT lines as fit; every line starts with
- * platform=. A consumer merges the area fields of all LAYOUT events of one boot.
+ * The areas are packed greedily into as few LAYOUT lines as fit (one with today's layouts
+ * and the 255-byte line limit); every line starts with platform=. A consumer merges the area
+ * fields of all LAYOUT events of one boot.
  * Returns nothing (a refused line is reported by ev_emit as console text).
  */
 static void boot_report_layout(void)

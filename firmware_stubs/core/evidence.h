@@ -6,7 +6,7 @@
  * seq: decimal < 2^32; src: boot | app | rescue; NAME: [A-Z][A-Z0-9_]{0,31};
  * key: [a-z][a-z0-9_]{0,15}, unique in the line; value: [A-Za-z0-9_.:+-]{1,40};
  * crc: CRC-32/ISO-HDLC of every byte before " #", 8 lowercase hex digits;
- * at most 200 bytes per line excluding "\r\n".
+ * at most 255 bytes per line excluding "\r\n".
  *
  * Two layers:
  *  - ev_format(): a pure formatter (also built for the host as libotacore.so for cross-checks);
@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EV_MAX_LINE    200u               /* bytes of a line excluding "\r\n" */
+#define EV_MAX_LINE    255u               /* bytes of a line excluding "\r\n" */
 #define EV_LINE_BUF    (EV_MAX_LINE + 3u) /* line + "\r\n" + NUL */
 #define EV_MAX_FIELDS  16u                /* key=value pairs per line */
 #define EV_NAME_MAX    32u

@@ -112,15 +112,15 @@ static void test_evidence(void)
     CHECK(ev_format(out, sizeof out, 0, "app", "A", many_k, many_v, EV_MAX_FIELDS) > 0);
     CHECK(ev_format(out, sizeof out, 0, "app", "A", many_k, many_v, EV_MAX_FIELDS + 1) == EV_ERR_FIELDS);
 
-    /* Exactly 200 bytes before \r\n is accepted, 201 refused. Header "EV 0 app A" = 10,
-     * " #crc" = 10, so fields get 180: 4 x " k?=<40 chars>" (44 each) = 176, + " z=v" = 180. */
+    /* Exactly 255 bytes before \r\n is accepted, 256 refused. Header "EV 0 app A" = 10,
+     * " #crc" = 10, so fields get 235: 5 x " k?=<40 chars>" (44 each) = 220, + " z=<12>" = 235. */
     {
-        const char *kk[5] = {"ka", "kb", "kc", "kd", "z"};
-        const char *vv[5] = {v40[0], v40[0], v40[0], v40[0], "v"};
-        n = ev_format(out, sizeof out, 0, "app", "A", kk, vv, 5);
-        CHECK(n == 202);
-        vv[4] = "vv";
-        CHECK(ev_format(out, sizeof out, 0, "app", "A", kk, vv, 5) == EV_ERR_TOO_LONG);
+        const char *kk[6] = {"ka", "kb", "kc", "kd", "ke", "z"};
+        const char *vv[6] = {v40[0], v40[0], v40[0], v40[0], v40[0], "vvvvvvvvvvvv"};
+        n = ev_format(out, sizeof out, 0, "app", "A", kk, vv, 6);
+        CHECK(n == 257);
+        vv[5] = "vvvvvvvvvvvvv";
+        CHECK(ev_format(out, sizeof out, 0, "app", "A", kk, vv, 6) == EV_ERR_TOO_LONG);
     }
 }
 

@@ -17,7 +17,7 @@ from hil.errors import EvidenceError
 from hil.evidence.event import Event
 
 PREFIX = "EV "
-MAX_LINE = 200  # bytes, excluding the line terminator
+MAX_LINE = 255  # bytes, excluding the line terminator
 SOURCES = ("boot", "app", "rescue")
 SEQ_MAX = 2**32 - 1
 
