@@ -100,7 +100,9 @@ def add_platform_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> 
             help="platform name (repeatable; default: all known platforms)",
         )
     else:
-        p.add_argument("--platform", required=True, metavar="P", help="platform name, e.g. stm32u585")
+        p.add_argument(
+            "--platform", required=True, metavar="P", help="platform name, e.g. stm32u585"
+        )
 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:

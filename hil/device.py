@@ -89,6 +89,7 @@ class Device:
 
     def power_on(self) -> None:
         self._check()
+        self._drain()
         self.engine.power_on()
         self.state = DeviceState.RUNNING
 
@@ -213,9 +214,9 @@ class Device:
         if self.state is DeviceState.OFF:
             raise DeviceBroken(f"cannot wait for {name}: the device is powered off")
         result = self.engine.run(budget_ms * 1000, until=scan)
+        self._after_run(result.reason)
         if found:
             return found[0]
-        self._drain()
         detail = f" ({result.reason.value}: {result.detail})" if result.detail else ""
         if result.reason is StopReason.LOCKUP:
             detail = f" (core locked up: {result.detail})"
@@ -226,11 +227,17 @@ class Device:
             str(self.log_path) if self.log_path else None,
         )
 
-    def run_for(self, budget_ms: int) -> None:
-        """Let the device run for a while (virtual time)."""
+    def run_for(self, budget_ms: int) -> StopReason:
+        """Let the device run for a while (virtual time); returns why the run stopped."""
         self._check()
-        self.engine.run(budget_ms * 1000)
+        result = self.engine.run(budget_ms * 1000)
+        self._after_run(result.reason)
+        return result.reason
+
+    def _after_run(self, reason: StopReason) -> None:
         self._drain()
+        if reason is StopReason.POWERED_OFF:
+            self.state = DeviceState.OFF
 
     def events_named(self, names: Iterable[str]) -> list[Event]:
         wanted = set(names)

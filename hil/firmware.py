@@ -43,7 +43,8 @@ class FirmwareSet:
     def hashes(self) -> dict[str, str]:
         """SHA-256 of each ELF, for provenance and replay records."""
         return {
-            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (self.boot_elf, self.app_elf)
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in (self.boot_elf, self.app_elf)
         }
 
 

@@ -84,8 +84,9 @@ def render_header(p: Platform) -> str:
         out.append(_define(f"PLAT_AREA_{name.upper()}_SIZE", _hex(area.size)))
     out += ["", "/* Peripherals (non-secure base) */"]
     for periph in p.peripherals:
-        out.append(_define(f"PLAT_PERIPH_{periph.name.upper()}_BASE", _hex(periph.base),
-                           periph.model))
+        out.append(
+            _define(f"PLAT_PERIPH_{periph.name.upper()}_BASE", _hex(periph.base), periph.model)
+        )
     out += ["", "/* Roles */"]
     for role in _ROLES:
         periph_name = getattr(p.roles, role)
@@ -126,8 +127,10 @@ def render_linker(p: Platform) -> str:
     out = _banner(p, "/*", "*/")
     out += ["", "MEMORY", "{"]
     for name, attrs, origin, length in rows:
-        out.append(f"  {name:<8}({attrs}){' ' * (4 - len(attrs))}: "
-                   f"ORIGIN = 0x{origin:08X}, LENGTH = 0x{length:08X}")
+        out.append(
+            f"  {name:<8}({attrs}){' ' * (4 - len(attrs))}: "
+            f"ORIGIN = 0x{origin:08X}, LENGTH = 0x{length:08X}"
+        )
     out += ["}", "", f"PROVIDE(__plat_handoff = 0x{handoff:08X});", ""]
     return "\n".join(out)
 

@@ -99,8 +99,9 @@ def load_platform(name_or_path: str | Path) -> Platform:
         ) from None
     platform = _load_cached(str(path), st.st_mtime_ns, st.st_size)
     if by_name and platform.name != text:
-        raise PlatformError(str(path), "name", repr(text) + " (the folder name)",
-                            repr(platform.name))
+        raise PlatformError(
+            str(path), "name", repr(text) + " (the folder name)", repr(platform.name)
+        )
     return platform
 
 
@@ -124,24 +125,25 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[ob
         key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                f"duplicate key {key!r}", key_node.start_mark,
+                "while constructing a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
             )
         seen.add(key)
     return loader.construct_mapping(node)
 
 
-_StrictLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _read_yaml(path: str) -> object:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise PlatformError(path, "(file)", "a readable UTF-8 platform description",
-                            str(exc)) from None
+        raise PlatformError(
+            path, "(file)", "a readable UTF-8 platform description", str(exc)
+        ) from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no arbitrary tags
     except yaml.YAMLError as exc:
@@ -202,8 +204,11 @@ class _Reader:
         prefix = f"{field}." if field else ""
         for key in value:
             if key not in allowed:
-                raise self.fail(f"{prefix}{key}", f"one of the keys {', '.join(allowed)}",
-                                f"unknown key {key!r}")
+                raise self.fail(
+                    f"{prefix}{key}",
+                    f"one of the keys {', '.join(allowed)}",
+                    f"unknown key {key!r}",
+                )
         for key in req:
             if key not in value:
                 raise self.fail(f"{prefix}{key}", "a value (required key)", "the key is missing")
@@ -216,8 +221,9 @@ class _Reader:
             raise self.fail(field, f"a list of at least {min_items} item(s)", _show(value))
         return value
 
-    def integer(self, field: str, value: object, minimum: int | None = 0,
-            maximum: int | None = None) -> int:
+    def integer(
+        self, field: str, value: object, minimum: int | None = 0, maximum: int | None = None
+    ) -> int:
         if isinstance(value, str) and _HEX.match(value.strip()):
             number = int(value.strip(), 16)
         elif isinstance(value, int) and not isinstance(value, bool):
@@ -225,8 +231,13 @@ class _Reader:
         else:
             raise self.fail(field, 'an integer (YAML int or "0x.." hex string)', _show(value))
         if minimum is not None and number < minimum:
-            what = "> 0" if minimum == 1 else f">= {minimum:#x}" if minimum >= 0x100 else \
-                f">= {minimum}"
+            what = (
+                "> 0"
+                if minimum == 1
+                else f">= {minimum:#x}"
+                if minimum >= 0x100
+                else f">= {minimum}"
+            )
             raise self.fail(field, f"an integer {what}", _show(number, field))
         if maximum is not None and number > maximum:
             limit = maximum if field.endswith(_DECIMAL_FIELDS) else hex(maximum)
@@ -262,13 +273,18 @@ class _Reader:
         text = " ".join(self.text(field, value).split())
         for alias in _CITED_ALIAS.findall(text):
             if alias not in self.aliases:
-                raise self.fail(field, f"citations of aliases in 'sources' "
-                                f"({', '.join(sorted(self.aliases))})",
-                                f"unknown alias {alias!r} in {text!r}")
+                raise self.fail(
+                    field,
+                    f"citations of aliases in 'sources' ({', '.join(sorted(self.aliases))})",
+                    f"unknown alias {alias!r} in {text!r}",
+                )
         cites = any(re.search(rf"\b{re.escape(a)}\b", text) for a in self.aliases)
         if not cites and "assumed:" not in text:
-            raise self.fail(field, "a source naming an alias of 'sources' (e.g. STC:1731) or "
-                            "'assumed: <why>'", _show(text))
+            raise self.fail(
+                field,
+                "a source naming an alias of 'sources' (e.g. STC:1731) or 'assumed: <why>'",
+                _show(text),
+            )
         return text
 
     def addresses(self, field: str, value: object) -> tuple[int, ...]:
@@ -288,8 +304,9 @@ class _Reader:
             out: dict[str, object] = {}
             for k, v in value.items():
                 if not isinstance(k, str) or not _PARAM_KEY.match(k):
-                    raise self.fail(f"{field}.{k}", "a parameter name matching "
-                                    "[A-Za-z][A-Za-z0-9_-]*", _show(k))
+                    raise self.fail(
+                        f"{field}.{k}", "a parameter name matching [A-Za-z][A-Za-z0-9_-]*", _show(k)
+                    )
                 out[k] = self._freeze(f"{field}.{k}", v)
             return MappingProxyType(out)
         if isinstance(value, list):
@@ -303,8 +320,23 @@ class _Reader:
     # ---- sections --------------------------------------------------------------------------
 
     def platform(self, doc: object) -> Platform:
-        top = self.mapping("", doc, ("schema", "name", "title", "sources", "core", "memory",
-                                     "flash", "supply", "peripherals", "roles", "layout"))
+        top = self.mapping(
+            "",
+            doc,
+            (
+                "schema",
+                "name",
+                "title",
+                "sources",
+                "core",
+                "memory",
+                "flash",
+                "supply",
+                "peripherals",
+                "roles",
+                "layout",
+            ),
+        )
         schema = self.integer("schema", top["schema"])
         if schema != SCHEMA_VERSION:
             raise self.fail("schema", f"schema version {SCHEMA_VERSION}", str(schema))
@@ -319,14 +351,27 @@ class _Reader:
         roles = self.roles(top["roles"], peripherals)
         ram = next((r for r in memory if r.kind is RegionKind.RAM), None)
         if ram is None:
-            raise self.fail("memory", f"at least one region of kind {RegionKind.RAM.value}",
-                            f"kinds {', '.join(r.kind.value for r in memory)}")
+            raise self.fail(
+                "memory",
+                f"at least one region of kind {RegionKind.RAM.value}",
+                f"kinds {', '.join(r.kind.value for r in memory)}",
+            )
         layout = self.layout(top["layout"], flash, ram)
         self.check_windows(memory, peripherals)
         self.check_core(core, memory)
-        return Platform(name=name, title=title, path=self.path, core=core, memory=memory,
-                        flash=flash, peripherals=peripherals, roles=roles, supply=supply,
-                        layout=layout, sources=sources)
+        return Platform(
+            name=name,
+            title=title,
+            path=self.path,
+            core=core,
+            memory=memory,
+            flash=flash,
+            peripherals=peripherals,
+            roles=roles,
+            supply=supply,
+            layout=layout,
+            sources=sources,
+        )
 
     def sources(self, value: object) -> Mapping[str, str]:
         if not isinstance(value, dict) or not value:
@@ -356,8 +401,11 @@ class _Reader:
             m = self.mapping(f, item, ("name", "kind", "base", "size", "source"), ("aliases",))
             name = self.ident(f"{f}.name", m["name"])
             if any(r.name == name for r in regions):
-                raise self.fail(f"{f}.name", "a region name not used before",
-                                f"{name!r} again (regions: {', '.join(r.name for r in regions)})")
+                raise self.fail(
+                    f"{f}.name",
+                    "a region name not used before",
+                    f"{name!r} again (regions: {', '.join(r.name for r in regions)})",
+                )
             kind = RegionKind(self.choice(f"{f}.kind", m["kind"], (k.value for k in RegionKind)))
             base = self.address(f"{f}.base", m["base"])
             size = self.size(f"{f}.size", m["size"])
@@ -365,16 +413,36 @@ class _Reader:
             for j, start in enumerate((base, *aliases)):
                 if start + size > 0x100000000:
                     where = f"{f}.base" if j == 0 else f"{f}.aliases[{j - 1}]"
-                    raise self.fail(where, "a window inside the 32-bit address space",
-                                    f"{start:#x} + size {size:#x}")
-            regions.append(MemoryRegion(name, kind, base, size, aliases,
-                                        self.source(f"{f}.source", m["source"])))
+                    raise self.fail(
+                        where,
+                        "a window inside the 32-bit address space",
+                        f"{start:#x} + size {size:#x}",
+                    )
+            regions.append(
+                MemoryRegion(
+                    name, kind, base, size, aliases, self.source(f"{f}.source", m["source"])
+                )
+            )
         return tuple(regions)
 
     def flash(self, value: object, memory: tuple[MemoryRegion, ...]) -> FlashGeometry:
-        m = self.mapping("flash", value, (
-            "region", "banks", "page_size", "program_unit", "ecc_unit", "erased_value",
-            "torn_read", "erased_read", "erase_time_us", "program_time_us", "source"))
+        m = self.mapping(
+            "flash",
+            value,
+            (
+                "region",
+                "banks",
+                "page_size",
+                "program_unit",
+                "ecc_unit",
+                "erased_value",
+                "torn_read",
+                "erased_read",
+                "erase_time_us",
+                "program_time_us",
+                "source",
+            ),
+        )
         flash_regions = [r.name for r in memory if r.kind is RegionKind.FLASH]
         region_name = self.choice("flash.region", m["region"], flash_regions)
         region = next(r for r in memory if r.name == region_name)
@@ -382,8 +450,11 @@ class _Reader:
         page = self.size("flash.page_size", m["page_size"])
         unit = self.size("flash.program_unit", m["program_unit"])
         ecc = self.size("flash.ecc_unit", m["ecc_unit"])
-        for field, v in (("flash.page_size", page), ("flash.program_unit", unit),
-                         ("flash.ecc_unit", ecc)):
+        for field, v in (
+            ("flash.page_size", page),
+            ("flash.program_unit", unit),
+            ("flash.ecc_unit", ecc),
+        ):
             if v & (v - 1):
                 raise self.fail(field, "a power of two", _show(v))
         if unit > page:
@@ -391,16 +462,27 @@ class _Reader:
         if ecc > page:
             raise self.fail("flash.ecc_unit", f"<= page_size ({page:#x})", _show(ecc))
         if region.size % (banks * page):
-            raise self.fail("flash.banks", f"banks of whole pages: region size {region.size:#x} "
-                            f"divisible by banks x page_size", f"{banks} banks of {page:#x} pages")
+            raise self.fail(
+                "flash.banks",
+                f"banks of whole pages: region size {region.size:#x} "
+                f"divisible by banks x page_size",
+                f"{banks} banks of {page:#x} pages",
+            )
         return FlashGeometry(
-            region=region.name, base=region.base, size=region.size, banks=banks,
-            page_size=page, program_unit=unit, ecc_unit=ecc,
+            region=region.name,
+            base=region.base,
+            size=region.size,
+            banks=banks,
+            page_size=page,
+            program_unit=unit,
+            ecc_unit=ecc,
             erased_value=self.integer("flash.erased_value", m["erased_value"], 0, 0xFF),
-            torn_read=TornRead(self.choice("flash.torn_read", m["torn_read"],
-                                           (t.value for t in TornRead))),
-            erased_read=ErasedRead(self.choice("flash.erased_read", m["erased_read"],
-                                               (e.value for e in ErasedRead))),
+            torn_read=TornRead(
+                self.choice("flash.torn_read", m["torn_read"], (t.value for t in TornRead))
+            ),
+            erased_read=ErasedRead(
+                self.choice("flash.erased_read", m["erased_read"], (e.value for e in ErasedRead))
+            ),
             erase_time_us=self.integer("flash.erase_time_us", m["erase_time_us"], 1),
             program_time_us=self.integer("flash.program_time_us", m["program_time_us"], 1),
             source=self.source("flash.source", m["source"]),
@@ -412,19 +494,27 @@ class _Reader:
         reset = self.integer("supply.reset_mv", m["reset_mv"], 1)
         if reset >= nominal:
             raise self.fail("supply.reset_mv", f"below nominal_mv ({nominal})", str(reset))
-        return SupplySpec(nominal, reset, self.integer("supply.holdup_us", m["holdup_us"], 0),
-                          self.source("supply.source", m["source"]))
+        return SupplySpec(
+            nominal,
+            reset,
+            self.integer("supply.holdup_us", m["holdup_us"], 0),
+            self.source("supply.source", m["source"]),
+        )
 
     def peripherals(self, value: object) -> tuple[PeripheralSpec, ...]:
         out: list[PeripheralSpec] = []
         for i, item in enumerate(self.seq("peripherals", value, 1)):
             f = f"peripherals[{i}]"
-            m = self.mapping(f, item, ("name", "model", "base", "size", "source"),
-                             ("aliases", "params"))
+            m = self.mapping(
+                f, item, ("name", "model", "base", "size", "source"), ("aliases", "params")
+            )
             name = self.ident(f"{f}.name", m["name"])
             if any(p.name == name for p in out):
-                raise self.fail(f"{f}.name", "a peripheral name not used before",
-                                f"{name!r} again (peripherals: {', '.join(p.name for p in out)})")
+                raise self.fail(
+                    f"{f}.name",
+                    "a peripheral name not used before",
+                    f"{name!r} again (peripherals: {', '.join(p.name for p in out)})",
+                )
             spec = PeripheralSpec(
                 name=name,
                 model=self.ident(f"{f}.model", m["model"], _MODEL),
@@ -437,8 +527,11 @@ class _Reader:
             for j, start in enumerate((spec.base, *spec.aliases)):
                 if start + spec.size > 0x100000000:
                     where = f"{f}.base" if j == 0 else f"{f}.aliases[{j - 1}]"
-                    raise self.fail(where, "a window inside the 32-bit address space",
-                                    f"{start:#x} + size {spec.size:#x}")
+                    raise self.fail(
+                        where,
+                        "a window inside the 32-bit address space",
+                        f"{start:#x} + size {spec.size:#x}",
+                    )
             out.append(spec)
         return tuple(out)
 
@@ -450,24 +543,32 @@ class _Reader:
         idx = peripherals.index(wdt)
         clock = wdt.params.get("clock_hz")
         if not isinstance(clock, int) or isinstance(clock, bool) or clock <= 0:
-            raise self.fail(f"peripherals[{idx}].params.clock_hz",
-                            "the watchdog clock in Hz (an integer > 0; it plays role watchdog)",
-                            "nothing" if clock is None else _show(clock))
+            raise self.fail(
+                f"peripherals[{idx}].params.clock_hz",
+                "the watchdog clock in Hz (an integer > 0; it plays role watchdog)",
+                "nothing" if clock is None else _show(clock),
+            )
         return Roles(**chosen)
 
     def layout(self, value: object, flash: FlashGeometry, ram: MemoryRegion) -> Layout:
-        m = self.mapping("layout", value,
-                         ("image_header_size", "boot_attempts", "handoff_size", "areas"))
+        m = self.mapping(
+            "layout", value, ("image_header_size", "boot_attempts", "handoff_size", "areas")
+        )
         header = self.size("layout.image_header_size", m["image_header_size"])
         if header % 0x80:
-            raise self.fail("layout.image_header_size",
-                            "a multiple of 0x80 (the application's vector table follows it)",
-                            _show(header))
+            raise self.fail(
+                "layout.image_header_size",
+                "a multiple of 0x80 (the application's vector table follows it)",
+                _show(header),
+            )
         attempts = self.integer("layout.boot_attempts", m["boot_attempts"], 1, 255)
         handoff = self.size("layout.handoff_size", m["handoff_size"])
         if handoff % 4 or handoff >= ram.size:
-            raise self.fail("layout.handoff_size", f"a multiple of 4 smaller than the RAM region "
-                            f"'{ram.name}' ({ram.size:#x})", _show(handoff))
+            raise self.fail(
+                "layout.handoff_size",
+                f"a multiple of 4 smaller than the RAM region '{ram.name}' ({ram.size:#x})",
+                _show(handoff),
+            )
         raw = self.mapping("layout.areas", m["areas"], LAYOUT_AREAS)
         page = flash.page_size
         areas: dict[str, LayoutArea] = {}
@@ -477,46 +578,62 @@ class _Reader:
             offset = self.integer(f"{f}.offset", entry["offset"], 0)
             size = self.size(f"{f}.size", entry["size"])
             if offset % page:
-                raise self.fail(f"{f}.offset", f"a multiple of the page size {page:#x}",
-                                _show(offset))
+                raise self.fail(
+                    f"{f}.offset", f"a multiple of the page size {page:#x}", _show(offset)
+                )
             if size % page:
-                raise self.fail(f"{f}.size", f"a multiple of the page size {page:#x}",
-                                _show(size))
+                raise self.fail(f"{f}.size", f"a multiple of the page size {page:#x}", _show(size))
             if offset + size > flash.size:
-                raise self.fail(f"{f}.size", f"an area inside the flash (offset + size <= "
-                                f"{flash.size:#x})", f"offset {offset:#x} + size {size:#x} = "
-                                f"{offset + size:#x}")
+                raise self.fail(
+                    f"{f}.size",
+                    f"an area inside the flash (offset + size <= {flash.size:#x})",
+                    f"offset {offset:#x} + size {size:#x} = {offset + size:#x}",
+                )
             areas[name] = LayoutArea(name, flash.base + offset, size)
         a, b = areas["meta_a"], areas["meta_b"]
         if a.address // page <= (b.end - 1) // page and b.address // page <= (a.end - 1) // page:
-            raise self.fail("layout.areas.meta_b.offset", "meta_a and meta_b on separate pages",
-                            f"a page shared with meta_a [{a.address:#x}, {a.end:#x})")
+            raise self.fail(
+                "layout.areas.meta_b.offset",
+                "meta_a and meta_b on separate pages",
+                f"a page shared with meta_a [{a.address:#x}, {a.end:#x})",
+            )
         done: list[LayoutArea] = []
         for area in areas.values():
             for other in done:
                 if _overlap((area.address, area.end), (other.address, other.end)):
-                    raise self.fail(f"layout.areas.{area.name}.offset",
-                                    f"no overlap with other areas ({other.name} is "
-                                    f"[{other.address - flash.base:#x}, "
-                                    f"{other.end - flash.base:#x}))",
-                                    f"[{area.address - flash.base:#x}, "
-                                    f"{area.end - flash.base:#x})")
+                    raise self.fail(
+                        f"layout.areas.{area.name}.offset",
+                        f"no overlap with other areas ({other.name} is "
+                        f"[{other.address - flash.base:#x}, "
+                        f"{other.end - flash.base:#x}))",
+                        f"[{area.address - flash.base:#x}, {area.end - flash.base:#x})",
+                    )
             done.append(area)
         if areas["evidence"].size < 2 * page:
-            raise self.fail("layout.areas.evidence.size", f">= 2 pages ({2 * page:#x})",
-                            _show(areas["evidence"].size))
+            raise self.fail(
+                "layout.areas.evidence.size",
+                f">= 2 pages ({2 * page:#x})",
+                _show(areas["evidence"].size),
+            )
         for slot in ("slot_a", "slot_b"):
             if areas[slot].size <= header:
-                raise self.fail(f"layout.areas.{slot}.size",
-                                f"more than image_header_size ({header:#x})",
-                                _show(areas[slot].size))
-        return Layout(areas=MappingProxyType(areas), image_header_size=header,
-                      boot_attempts=attempts, handoff_size=handoff)
+                raise self.fail(
+                    f"layout.areas.{slot}.size",
+                    f"more than image_header_size ({header:#x})",
+                    _show(areas[slot].size),
+                )
+        return Layout(
+            areas=MappingProxyType(areas),
+            image_header_size=header,
+            boot_attempts=attempts,
+            handoff_size=handoff,
+        )
 
     # ---- whole-map checks ------------------------------------------------------------------
 
-    def check_windows(self, memory: tuple[MemoryRegion, ...],
-                      peripherals: tuple[PeripheralSpec, ...]) -> None:
+    def check_windows(
+        self, memory: tuple[MemoryRegion, ...], peripherals: tuple[PeripheralSpec, ...]
+    ) -> None:
         """No two address windows (memory regions, peripherals, all their aliases) overlap."""
         windows: list[tuple[str, str, int, int]] = []  # field, label, start, end
         for i, r in enumerate(memory):
@@ -530,13 +647,20 @@ class _Reader:
         for k, (field, label, start, end) in enumerate(windows):
             for ofield, olabel, ostart, oend in windows[:k]:
                 if _overlap((start, end), (ostart, oend)):
-                    raise self.fail(field, f"a window overlapping no other ({olabel} at "
-                                    f"{ofield} is [{ostart:#x}, {oend:#x}))",
-                                    f"{label} at [{start:#x}, {end:#x})")
+                    raise self.fail(
+                        field,
+                        f"a window overlapping no other ({olabel} at "
+                        f"{ofield} is [{ostart:#x}, {oend:#x}))",
+                        f"{label} at [{start:#x}, {end:#x})",
+                    )
 
     def check_core(self, core: CoreSpec, memory: tuple[MemoryRegion, ...]) -> None:
         bootable = [r for r in memory if r.kind in (RegionKind.FLASH, RegionKind.ROM)]
         if not any(r.contains(core.boot_address) for r in bootable):
-            raise self.fail("core.boot_address", "an address inside a flash or rom region ("
-                            + ", ".join(f"{r.name} [{r.base:#x}, {r.end:#x})" for r in bootable)
-                            + ")", _show(core.boot_address))
+            raise self.fail(
+                "core.boot_address",
+                "an address inside a flash or rom region ("
+                + ", ".join(f"{r.name} [{r.base:#x}, {r.end:#x})" for r in bootable)
+                + ")",
+                _show(core.boot_address),
+            )

@@ -47,7 +47,11 @@ def test_known_crc_value() -> None:
         (_line("EV 1 boot  BOOT"), "single spaces"),
         (_line("EV 1 boot"), "tokens"),
         (
-            _line("EV 1 boot BOOT " + " ".join(f"{k}=" + "a" * 40 for k in "vwxyz") + " u=1234567890123456"),
+            _line(
+                "EV 1 boot BOOT "
+                + " ".join(f"{k}=" + "a" * 40 for k in "vwxyz")
+                + " u=1234567890123456"
+            ),
             "at most 255",
         ),
         (_line("EV 1 boot BOOT v=\x01"), "printable ASCII"),

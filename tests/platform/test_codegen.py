@@ -17,17 +17,24 @@ from hil.platform.model import LAYOUT_AREAS, Platform
 
 PLATFORMS = ["stm32u585", "lpc55s69"]
 GCC = "arm-none-eabi-gcc"
-CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-mcpu=cortex-m33", "-mthumb",
-          "-mfloat-abi=soft"]
+CFLAGS = [
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-mcpu=cortex-m33",
+    "-mthumb",
+    "-mfloat-abi=soft",
+]
 
-needs_gcc = pytest.mark.skipif(shutil.which(GCC) is None,
-                               reason=f"{GCC} not on PATH (Debian package gcc-arm-none-eabi)")
+needs_gcc = pytest.mark.skipif(
+    shutil.which(GCC) is None, reason=f"{GCC} not on PATH (Debian package gcc-arm-none-eabi)"
+)
 
 
 def _macros(header: str) -> dict[str, str]:
     found: dict[str, str] = {}
-    for m in re.finditer(r"^#define (\w+)(?:[ \t]+([^\n]*?))?[ \t]*(?:/\*.*\*/)?$", header,
-                         re.M):
+    for m in re.finditer(r"^#define (\w+)(?:[ \t]+([^\n]*?))?[ \t]*(?:/\*.*\*/)?$", header, re.M):
         assert m.group(1) not in found, f"{m.group(1)} defined twice"
         found[m.group(1)] = m.group(2) or ""
     return found
@@ -57,7 +64,7 @@ def test_header_values_stm32u585() -> None:
         "PLAT_RAM_SIZE": "0x000C0000u",
         "PLAT_HANDOFF_ADDR": "(PLAT_RAM_BASE + PLAT_RAM_SIZE - PLAT_HANDOFF_SIZE)",
         "PLAT_HANDOFF_SIZE": "0x100u",
-        "PLAT_IMAGE_HEADER_SIZE": "0x200u",
+        "PLAT_IMAGE_HEADER_SIZE": "0x400u",
         "PLAT_BOOT_ATTEMPTS": "3u",
         "PLAT_AREA_BOOTLOADER_ADDR": "0x08000000u",
         "PLAT_AREA_KEYS_ADDR": "0x08010000u",
@@ -132,12 +139,13 @@ def test_header_has_every_area_peripheral_and_unsigned_literals(name: str) -> No
 
 def test_linker_fragment_stm32u585() -> None:
     text = render_linker(load_platform("stm32u585"))
-    regions = dict(re.findall(r"^\s+(\w+)\s+\(\w+\)\s*:\s*(ORIGIN = \w+, LENGTH = \w+)$",
-                              text, re.M))
+    regions = dict(
+        re.findall(r"^\s+(\w+)\s+\(\w+\)\s*:\s*(ORIGIN = \w+, LENGTH = \w+)$", text, re.M)
+    )
     assert regions == {
         "BOOT": "ORIGIN = 0x08000000, LENGTH = 0x00010000",
-        "SLOT_A": "ORIGIN = 0x08020200, LENGTH = 0x0003FE00",
-        "SLOT_B": "ORIGIN = 0x08060200, LENGTH = 0x0003FE00",
+        "SLOT_A": "ORIGIN = 0x08020400, LENGTH = 0x0003FC00",
+        "SLOT_B": "ORIGIN = 0x08060400, LENGTH = 0x0003FC00",
         "RAM": "ORIGIN = 0x20000000, LENGTH = 0x000BFF00",
         "HANDOFF": "ORIGIN = 0x200BFF00, LENGTH = 0x00000100",
     }
@@ -159,21 +167,28 @@ def test_header_compiles(name: str, tmp_path: Path) -> None:
     gen = tmp_path / "gen"
     write_firmware_config(p, gen)
     asserts = [
-        f"_Static_assert(PLAT_HANDOFF_ADDR == 0x{_handoff(p):08X}u, \"handoff\");",
+        f'_Static_assert(PLAT_HANDOFF_ADDR == 0x{_handoff(p):08X}u, "handoff");',
         f"_Static_assert(PLAT_AREA_SLOT_B_ADDR + PLAT_AREA_SLOT_B_SIZE == "
-        f"0x{p.layout['slot_b'].end:08X}u, \"slot_b\");",
-        f"_Static_assert(PLAT_FLASH_ERASED_VALUE == {p.flash.erased_value}u, \"erased\");",
+        f'0x{p.layout["slot_b"].end:08X}u, "slot_b");',
+        f'_Static_assert(PLAT_FLASH_ERASED_VALUE == {p.flash.erased_value}u, "erased");',
         "_Static_assert(PLAT_WATCHDOG_BASE == PLAT_PERIPH_"
-        f"{p.roles.watchdog.upper()}_BASE, \"wdt\");",
-        "_Static_assert(sizeof(PLAT_NAME) > 1u, \"name\");",
+        f'{p.roles.watchdog.upper()}_BASE, "wdt");',
+        '_Static_assert(sizeof(PLAT_NAME) > 1u, "name");',
     ]
     src = tmp_path / "check.c"
-    src.write_text('#include "platform_gen.h"\n#include "platform_gen.h"\n'  # include guard
-                   + "\n".join(asserts) + "\nunsigned plat_check(void);\n"
-                   "unsigned plat_check(void) { return PLAT_CONSOLE_UART_BASE + "
-                   "PLAT_FLASH_PAGE_SIZE + PLAT_BOOT_ATTEMPTS; }\n")
-    run = subprocess.run([GCC, *CFLAGS, "-fsyntax-only", "-I", str(gen), str(src)],
-                         capture_output=True, text=True, check=False)
+    src.write_text(
+        '#include "platform_gen.h"\n#include "platform_gen.h"\n'  # include guard
+        + "\n".join(asserts)
+        + "\nunsigned plat_check(void);\n"
+        "unsigned plat_check(void) { return PLAT_CONSOLE_UART_BASE + "
+        "PLAT_FLASH_PAGE_SIZE + PLAT_BOOT_ATTEMPTS; }\n"
+    )
+    run = subprocess.run(
+        [GCC, *CFLAGS, "-fsyntax-only", "-I", str(gen), str(src)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -192,19 +207,36 @@ def test_linker_fragment_links(name: str, tmp_path: Path) -> None:
         "  .bss (NOLOAD) : { *(.bss*) *(COMMON) } > RAM\n"
         "  .handoff (NOLOAD) : { KEEP(*(.handoff)) } > HANDOFF\n"
         "  /DISCARD/ : { *(.ARM.attributes) *(.comment) }\n"
-        "}\n")
+        "}\n"
+    )
     src = tmp_path / "app.c"
     src.write_text(
         "extern unsigned char __plat_handoff[];\n"
         "unsigned counter;\n"
-        "__attribute__((section(\".handoff\"))) unsigned handoff_block[4];\n"
+        '__attribute__((section(".handoff"))) unsigned handoff_block[4];\n'
         "void *app_main(void);\n"
         "void *app_main(void) { counter++; handoff_block[0] = counter; "
-        "return __plat_handoff; }\n")
+        "return __plat_handoff; }\n"
+    )
     elf = tmp_path / "app.elf"
-    run = subprocess.run([GCC, *CFLAGS, "-O1", "-nostdlib", "-nostartfiles",
-                          f"-L{gen}", "-T", str(script), "-o", str(elf), str(src)],
-                         capture_output=True, text=True, check=False)
+    run = subprocess.run(
+        [
+            GCC,
+            *CFLAGS,
+            "-O1",
+            "-nostdlib",
+            "-nostartfiles",
+            f"-L{gen}",
+            "-T",
+            str(script),
+            "-o",
+            str(elf),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert run.returncode == 0, run.stderr
     with elf.open("rb") as fh:
         symtab = ELFFile(fh).get_section_by_name(".symtab")

@@ -1,0 +1,76 @@
+"""CPU-bound throughput: bare Unicorn versus the engine with all its hooks installed.
+
+The loop is hand-encoded Thumb (no toolchain needed at run time). Wall time is measured here and
+only here: this is a benchmark, not part of any emulation.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from dataclasses import dataclass
+
+from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, UC_PROT_ALL
+from unicorn.arm_const import UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M33
+
+from hil.engine.base import FlashOpAction
+from hil.engine.unicorn._uc import Uc
+from hil.engine.unicorn.core import PAGE
+from hil.engine.unicorn.engine import UnicornEngine
+from hil.platform.model import Platform
+
+_CODE_OFFSET = 0x40
+# A loop with the mix firmware has (stack traffic and ALU work):
+# 0x40: ldr r0, [pc, #12]   (literal at 0x50: iteration count)
+# 0x42: push {r1} ; 0x44: pop {r2} ; 0x46: adds r1, r1, r0 ; 0x48: subs r0, #1 ; 0x4A: bne 0x42
+# 0x4C: b .       ; 0x4E: padding  ; 0x50: literal
+_LOOP = struct.pack("<8H", 0x4803, 0xB402, 0xBC04, 0x1809, 0x3801, 0xD1FA, 0xE7FE, 0)
+_PER_ITERATION = 5
+_END = 0xC  # offset of "b ." from the code start
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    instructions: int
+    bare_ips: float  # instructions per second, bare Unicorn, no hooks, emu_start(begin, end)
+    engine_ips: float  # instructions per second through UnicornEngine.run
+    ratio: float  # engine_ips / bare_ips (goal >= 0.5)
+
+
+def _image(platform: Platform, iterations: int) -> bytes:
+    ram = platform.ram
+    vectors = struct.pack("<2I", ram.base + ram.size, platform.core.boot_address + _CODE_OFFSET + 1)
+    body = vectors.ljust(_CODE_OFFSET, b"\0") + _LOOP + struct.pack("<I", iterations)
+    return body
+
+
+def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> BenchResult:
+    image = _image(platform, iterations)
+    boot = platform.core.boot_address
+    loop_instructions = 1 + _PER_ITERATION * iterations
+
+    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+    uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
+    uc.ctl_set_page_size(PAGE)
+    uc.mem_map(boot, 0x10000, UC_PROT_ALL)
+    uc.mem_map(platform.ram.base, platform.ram.size, UC_PROT_ALL)
+    uc.mem_write(boot, image)
+    uc.reg_write(UC_ARM_REG_SP, platform.ram.base + platform.ram.size)
+    t0 = time.perf_counter()
+    uc.emu_start(boot + _CODE_OFFSET + 1, boot + _CODE_OFFSET + _END)
+    bare = time.perf_counter() - t0
+
+    engine = UnicornEngine(platform, seed=0)
+    engine.program_flash(boot, image)
+    engine.on_flash_op(lambda op: FlashOpAction.CONTINUE)
+    engine.define_symbol("bench_outside", boot + _CODE_OFFSET + _END)
+    engine.on_symbol("bench_outside", lambda name, address: False)
+    engine.power_on()
+    budget_us = loop_instructions * 1_000_000 // platform.core.clock_hz
+    t0 = time.perf_counter()
+    result = engine.run(budget_us)
+    elapsed = time.perf_counter() - t0
+    engine.close()
+    bare_ips = loop_instructions / bare
+    engine_ips = result.instructions / elapsed
+    return BenchResult(loop_instructions, bare_ips, engine_ips, engine_ips / bare_ips)

@@ -1,0 +1,180 @@
+"""The CPU core: one Unicorn instance, slice execution and the stop bookkeeping of callbacks.
+
+Every Unicorn callback the engine installs is wrapped by :meth:`Core.guard`, so a Python
+exception raised inside one is stored and re-raised as ``EngineError`` once ``emu_start``
+returns, instead of being lost inside the C library.
+
+Stops: a callback that needs the CPU to stop calls :meth:`Core.stop` with the number of counted
+instructions that did not complete (1 when the instruction doing the access stops before it
+completes, 0 when the stop comes after an instruction completed). The executed count of the
+slice is ``emu_counter - adjust`` (see ``counter.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from unicorn import (
+    UC_ARCH_ARM,
+    UC_ERR_FETCH_PROT,
+    UC_ERR_FETCH_UNMAPPED,
+    UC_ERR_INSN_INVALID,
+    UC_MODE_MCLASS,
+    UC_MODE_THUMB,
+)
+from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_CPU_ARM_CORTEX_M33
+
+from hil.engine.unicorn._uc import Uc, UcError, errno_of
+from hil.engine.unicorn.counter import InstructionCounter
+from hil.errors import EngineError
+
+PAGE = 1024  # Unicorn page size used by the engine (set before any mapping)
+END_ADDRESS = 0xFFFFFFFF  # never reached by a Thumb PC: slices end by count or stop only
+THUMB_BIT = 1 << 24
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class SliceResult:
+    executed: int
+    errno: int | None  # Unicorn's error code when the slice ended on an invalid access
+    pc: int
+    at_exit: bool = False  # stopped before the instruction at an exit address
+
+
+class Core:
+    def __init__(self) -> None:
+        self.uc: Any = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
+        self.uc.ctl_set_page_size(PAGE)
+        self.counter = InstructionCounter(self.uc)
+        # symbol addresses are Unicorn "exits": the CPU stops before executing them, which costs
+        # nothing elsewhere (a bounded UC_HOOK_CODE would halve the speed of every instruction)
+        self.uc.ctl_exits_enabled(True)
+        self.uc.ctl_set_exits([])
+        self.exits: set[int] = set()
+        self.base = 0  # instructions executed before the current slice
+        self.running = False
+        self._adjust: int | None = None
+        self._error: BaseException | None = None
+        self.access_address: int | None = None  # bus address of the access being serviced
+
+    # -- virtual time -------------------------------------------------------------------------
+    @property
+    def instructions(self) -> int:
+        if self.running:
+            return self.base + max(0, self.counter.raw - 1)
+        return self.base
+
+    def advance(self, instructions: int) -> None:
+        """Let virtual time pass without executing (lockup, held in reset)."""
+        self.base += max(0, instructions)
+
+    # -- callbacks ----------------------------------------------------------------------------
+    def stop(self, adjust: int = 1) -> None:
+        """Stop the running slice; ``adjust`` counted instructions did not complete."""
+        if not self.running:
+            return
+        if self._adjust is None:
+            self._adjust = adjust
+        self.uc.emu_stop()
+
+    def stop_after(self, instructions: int) -> None:
+        """End the running slice once virtual time reaches ``instructions`` (at the latest),
+        after whole instructions: the access being serviced completes."""
+        if not self.running:
+            return
+        limit = max(instructions - self.base, self.counter.raw)
+        if limit < self.counter.limit:
+            self.counter.limit = limit
+
+    def stop_after_current(self) -> None:
+        """End the running slice right after the instruction being executed completes."""
+        self.stop_after(0)
+
+    def fail(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._error = exc
+        self.stop()
+
+    def guard(self, fn: F, default: Any = None) -> F:
+        """Wrap a Unicorn callback so that a Python exception is kept, not lost."""
+
+        def wrapper(*args: Any) -> Any:
+            try:
+                return fn(*args)
+            except BaseException as exc:  # noqa: BLE001 - re-raised after emu_start
+                self.fail(exc)
+                return default
+
+        return wrapper  # type: ignore[return-value]
+
+    # -- execution ----------------------------------------------------------------------------
+    @property
+    def pc(self) -> int:
+        return int(self.uc.reg_read(UC_ARM_REG_PC))
+
+    def run_slice(self, count: int) -> SliceResult:
+        """Execute at most ``count`` instructions from the current PC."""
+        self._adjust = None
+        self._error = None
+        start = self.pc | 1
+        self.running = True
+        error: int | None = None
+        try:
+            self.uc.emu_start(start, END_ADDRESS, count=count)
+        except UcError as exc:
+            error = errno_of(exc)
+        finally:
+            self.running = False
+        raw = self.counter.raw
+        count = min(count, self.counter.limit)
+        at_exit = False
+        if self._adjust is not None:
+            executed = raw - self._adjust
+        elif error is not None:
+            executed = raw - self._error_adjust(error)
+        elif raw <= count and self.pc in self.exits:
+            executed = raw  # stopped at an exit: its instruction was never counted
+            at_exit = True
+        else:
+            executed = raw - 1  # the count limit: the (count+1)th instruction was not run
+        executed = max(0, min(executed, count))
+        self.base += executed
+        self.access_address = None
+        if self._error is not None:
+            exc, self._error = self._error, None
+            if not isinstance(exc, Exception):
+                raise exc
+            raise EngineError(f"error inside an emulator callback: {exc!r}") from exc
+        return SliceResult(executed, error, self.pc, at_exit)
+
+    def add_exit(self, address: int) -> None:
+        self.exits.add(address)
+        self._apply_exit(address)
+
+    def _apply_exit(self, address: int) -> None:
+        self.uc.ctl_set_exits(sorted(self.exits))
+        self.uc.ctl_remove_cache(address, address + 4)  # exits are compiled into translations
+
+    def step_over_exit(self) -> SliceResult:
+        """Execute the one instruction at the exit address the CPU is stopped at."""
+        address = self.pc
+        self.exits.discard(address)
+        self._apply_exit(address)
+        try:
+            return self.run_slice(1)
+        finally:
+            self.exits.add(address)
+            self._apply_exit(address)
+
+    def _error_adjust(self, error: int) -> int:
+        if error in (UC_ERR_FETCH_UNMAPPED, UC_ERR_FETCH_PROT):
+            return 0  # the branch completed; the target was never counted
+        if error == UC_ERR_INSN_INVALID:
+            # with the Thumb bit clear (INVSTATE after a branch) the target was not counted
+            return 1 if int(self.uc.reg_read(UC_ARM_REG_XPSR)) & THUMB_BIT else 0
+        return 1  # data access faults: the faulting instruction did not complete

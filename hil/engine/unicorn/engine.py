@@ -1,0 +1,340 @@
+"""The Unicorn engine: QEMU's TCG Cortex-M33 core with the SoC modelled in Python.
+
+Virtual time is instructions. The CPU runs in ``count``-bounded slices; between slices the engine
+enters exceptions, performs resets and power changes, runs scheduled model callbacks, pumps ptys
+and evaluates the caller's condition. No per-instruction Python hook exists on the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from unicorn import (
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_FETCH_UNMAPPED,
+    UC_HOOK_MEM_READ_PROT,
+    UC_HOOK_MEM_READ_UNMAPPED,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_HOOK_MEM_WRITE_UNMAPPED,
+)
+
+from hil.engine.base import (
+    Engine,
+    FlashOp,
+    FlashOpAction,
+    FlashOpHook,
+    FlashOpKind,
+    ResetCause,
+    ResetHook,
+    RunResult,
+    StopReason,
+    SymbolHook,
+)
+from hil.engine.unicorn.bus import DebugBus
+from hil.engine.unicorn.core import Core
+from hil.engine.unicorn.cpu_hooks import CpuHooks
+from hil.engine.unicorn.exceptions import ExceptionUnit
+from hil.engine.unicorn.flash_array import UcFlashArray
+from hil.engine.unicorn.memory import Memory
+from hil.engine.unicorn.mmio import PeripheralBus
+from hil.engine.unicorn.peripheral import Peripheral, peripheral_class
+from hil.engine.unicorn.power import PowerController, PowerState
+from hil.engine.unicorn.ppb import PPB_BASE, PPB_SIZE, SystemControlSpace
+from hil.engine.unicorn.scheduler import Scheduler
+from hil.engine.unicorn.serial import UcSerialPort
+from hil.engine.unicorn.soc import SocServices
+from hil.engine.unicorn.symbols import read_elf
+from hil.errors import EngineError, UnknownNameError
+from hil.platform.model import Platform, RegionKind
+
+DEFAULT_SLICE = 200_000
+# the harness sees serial output this long (virtual time) after the byte left the UART: the
+# caller's condition is evaluated then, like a host reacting to a line, not mid-instruction
+UNTIL_LATENCY_US = 1000
+
+
+class UnicornEngine(Engine):
+    name = "unicorn"
+
+    def __init__(
+        self,
+        platform: Platform,
+        seed: int,
+        slice_instructions: int = DEFAULT_SLICE,
+        until_latency_us: int = UNTIL_LATENCY_US,
+    ):
+        super().__init__(platform, seed)
+        self.slice_instructions = slice_instructions
+        self.core = Core()
+        uc = self.core.uc
+        flash_region = platform.region(platform.flash.region)
+        self.flash = UcFlashArray(platform.flash, flash_region, uc, platform.name)
+        self.memory = Memory([r for r in platform.memory if r.kind is not RegionKind.FLASH], uc)
+        self.scheduler = Scheduler()
+        self.pins: dict[str, int] = {}
+        self.until_active = False
+        self.flash_ops: list[tuple[FlashOp, int]] = []  # every announced op and the supply (mV)
+        self.soc = SocServices(self, self.flash)
+        self.models: list[Peripheral] = [
+            peripheral_class(spec.model)(spec, self.soc) for spec in platform.peripherals
+        ]
+        self.scs = SystemControlSpace(
+            platform.core.boot_address,
+            lambda: self.core.instructions,
+            lambda: self.request_reset(ResetCause.SOFTWARE),
+            lambda: self.exceptions.vectactive,
+        )
+        self.bus = DebugBus(self.flash, self.memory, PeripheralBus(self.models), self.scs)
+        self.exceptions = ExceptionUnit(
+            self.core, self.scs, self.bus.read_vector, self.bus.stack_ok
+        )
+        self.power: PowerController = PowerController(
+            platform,
+            seed,
+            self.core,
+            self.memory,
+            self.models,
+            self.scs,
+            self.exceptions,
+            self.scheduler,
+            self.bus.read_vector,
+        )
+        self.until_latency = max(1, self.power.us_to_instructions(until_latency_us))
+        self.hooks = CpuHooks(self)
+        self.bus.peripherals.map(uc, self.core.guard, self.hooks.set_access, self.hooks.bus_fault)
+        uc.mmio_map(
+            PPB_BASE,
+            PPB_SIZE,
+            self.core.guard(lambda _u, off, size, _d: self.scs.read(off, size), 0),
+            None,
+            self.core.guard(lambda _u, off, size, val, _d: self.scs.write(off, size, val)),
+            None,
+        )
+        g = self.core.guard
+        uc.hook_add(
+            UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT,
+            g(self.hooks.on_prot, False),
+        )
+        uc.hook_add(
+            UC_HOOK_MEM_READ_UNMAPPED | UC_HOOK_MEM_WRITE_UNMAPPED | UC_HOOK_MEM_FETCH_UNMAPPED,
+            g(self.hooks.on_unmapped, False),
+        )
+        uc.hook_add(UC_HOOK_INTR, g(self.hooks.on_intr))
+        self._ports: dict[str, UcSerialPort] = {}
+        self._flash_hooks: list[FlashOpHook] = []
+        self._op_index = 0
+        self.symbols: dict[str, int] = {}
+        self._symbol_hooks: dict[int, list[tuple[str, SymbolHook]]] = {}
+        self._pending_reset: ResetCause | None = None
+        self._cut_detail = ""
+
+    # -- services used by the hooks and the Soc -----------------------------------------------
+    def port(self, peripheral_name: str) -> UcSerialPort:
+        port = self._ports.get(peripheral_name)
+        if port is None:
+            port = self._ports[peripheral_name] = UcSerialPort(peripheral_name)
+        return port
+
+    def request_reset(self, cause: ResetCause) -> None:
+        if self.power.state is PowerState.ON and self._pending_reset is None:
+            self._pending_reset = cause
+            self.core.stop_after_current()
+
+    def announce_flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
+        op = FlashOp(self._op_index, kind, address, size, self.core.instructions)
+        self._op_index += 1
+        self.flash_ops.append((op, self.power.supply_mv))
+        for hook in self._flash_hooks:
+            if hook(op) is FlashOpAction.CUT:
+                self._cut_detail = (
+                    f"power cut during flash op {op.index} ({kind.value} 0x{address:08x})"
+                )
+                self.power.power_off()
+                self.core.stop_after_current()
+                return False
+        return True
+
+    # -- Engine: loading ----------------------------------------------------------------------
+    def load_elf(self, path: str) -> None:
+        image = read_elf(path)
+        for address, data in image.segments:
+            ns = self.flash.to_ns(address)
+            if ns is not None and self.flash.to_ns(address + len(data) - 1) is not None:
+                self.flash.write_raw(ns, data)
+                continue
+            found = self.memory.find(address, len(data))
+            if found is not None and found[0].region.kind is not RegionKind.ROM:
+                found[0].buffer.write(found[1], data)
+                continue
+            areas = ", ".join(f"{r.name} 0x{r.base:08x}+0x{r.size:x}" for r in self.platform.memory)
+            raise EngineError(
+                f"load_elf {path}: expected every loadable segment inside flash or RAM ({areas}), "
+                f"found a segment at 0x{address:08x}+0x{len(data):x}"
+            )
+        self.symbols.update(image.symbols)
+
+    def define_symbol(self, name: str, address: int) -> None:
+        """Name an address (for images loaded without an ELF)."""
+        self.symbols[name] = address & ~1
+
+    def program_flash(self, address: int, data: bytes) -> None:
+        ns = self.flash.to_ns(address)
+        if ns is None:
+            raise EngineError(
+                f"program_flash: expected an address inside flash 0x{self.flash.geometry.base:08x}"
+                f"+0x{self.flash.geometry.size:x}, found 0x{address:08x}"
+            )
+        self.flash.write_raw(ns, data)
+
+    # -- Engine: power ------------------------------------------------------------------------
+    def power_on(self) -> None:
+        if self.power.state is not PowerState.OFF:
+            raise EngineError("power_on: expected the target powered off, found it powered on")
+        self._pending_reset = None
+        self.power.power_on()
+
+    def power_off(self) -> None:
+        self._pending_reset = None
+        self.power.power_off()
+
+    def reset(self, cause: ResetCause) -> None:
+        if self.power.state is PowerState.OFF:
+            raise EngineError(f"reset({cause.value}): expected a powered target, found it off")
+        self._pending_reset = None
+        if cause is ResetCause.POWER_ON:
+            self.power.power_off()
+            self.power.power_on()
+        elif cause is ResetCause.BROWNOUT:
+            self.power.brownout_assert()
+        else:
+            self.power.warm_reset(cause)
+
+    def set_supply_mv(self, millivolts: int) -> None:
+        self.power.set_supply_mv(millivolts)
+        if self.power.brownout_at is not None:
+            self.core.stop_after(self.power.brownout_at)
+
+    # -- Engine: running ----------------------------------------------------------------------
+    @property
+    def instructions(self) -> int:
+        return self.core.instructions
+
+    def _result(self, reason: StopReason, detail: str = "") -> RunResult:
+        return RunResult(reason, self.instructions, self.time_ns, detail)
+
+    def _settle(self) -> RunResult | None:
+        """Apply everything the last slice (or the harness) left pending."""
+        while True:
+            if self.power.state is PowerState.OFF:
+                return self._result(StopReason.POWERED_OFF, self._cut_detail or "powered off")
+            if self._pending_reset is not None:
+                cause, self._pending_reset = self._pending_reset, None
+                self.power.warm_reset(cause)
+                continue
+            if self.hooks.exception_return:
+                self.hooks.exception_return = False
+                self.exceptions.exception_return()
+            if self.exceptions.pending is not None and self.power.state is PowerState.ON:
+                self.exceptions.take_pending()
+            now = self.instructions
+            if self.power.brownout_at is not None and self.power.brownout_at <= now:
+                self.power.brownout_assert()
+                continue
+            callback = self.scheduler.pop_due(now)
+            if callback is None:
+                return None
+            callback()
+
+    def run(self, budget_us: int, until: Callable[[], bool] | None = None) -> RunResult:
+        if budget_us < 0:
+            raise EngineError(f"run: expected a budget >= 0 us, found {budget_us}")
+        end = self.instructions + self.power.us_to_instructions(budget_us)
+        self._cut_detail = ""
+        self.until_active = until is not None
+        ran = False
+        try:
+            while True:
+                stopped = self._settle()
+                if stopped is not None:
+                    return stopped
+                if self.hooks.halted is not None:
+                    name, self.hooks.halted = self.hooks.halted, None
+                    return self._result(StopReason.HALTED, name)
+                if ran and until is not None and until():
+                    return self._result(StopReason.CONDITION)
+                now = self.instructions
+                if now >= end:
+                    return self._result(StopReason.BUDGET)
+                deadline = min(
+                    d
+                    for d in (end, self.scheduler.next_deadline, self.power.brownout_at)
+                    if d is not None
+                )
+                if self.power.state is PowerState.ON and not self.exceptions.locked:
+                    self.hooks.run_slice(min(self.slice_instructions, max(1, deadline - now)))
+                elif self.exceptions.locked and deadline >= end:
+                    # nothing scheduled can reset the core within the budget; time still passes
+                    self.core.advance(end - now)
+                    return self._result(StopReason.LOCKUP, self.exceptions.lockup_detail)
+                else:  # locked up or held in reset: time passes, nothing executes
+                    self.core.advance(deadline - now)
+                for port in self._ports.values():
+                    port.pump()
+                ran = True
+        finally:
+            self.until_active = False
+
+    # -- Engine: I/O, flash, hooks ------------------------------------------------------------
+    def serial(self, role: str = "console_uart") -> UcSerialPort:
+        roles = self.platform.roles
+        if hasattr(roles, role):
+            return self.port(str(getattr(roles, role)))
+        names = [p.name for p in self.platform.peripherals]
+        if role in names:
+            return self.port(role)
+        raise UnknownNameError("serial role or peripheral", role, ["console_uart", *names])
+
+    def flash_read(self, address: int, size: int) -> bytes:
+        ns = self.flash.to_ns(address)
+        if ns is None:
+            raise EngineError(f"flash_read: expected a flash address, found 0x{address:08x}")
+        return self.flash.read(ns, size)
+
+    def flash_snapshot(self) -> bytes:
+        return self.flash.snapshot()
+
+    def flash_restore(self, snapshot: bytes) -> None:
+        self.flash.restore(snapshot)
+
+    def on_flash_op(self, hook: FlashOpHook) -> None:
+        self._flash_hooks.append(hook)
+
+    def on_reset(self, hook: ResetHook) -> None:
+        self.power.reset_hooks.append(hook)
+
+    def on_symbol(self, symbol: str, hook: SymbolHook) -> None:
+        if symbol not in self.symbols:
+            raise UnknownNameError("symbol", symbol, list(self.symbols)[:50])
+        address = self.symbols[symbol]
+        if address not in self._symbol_hooks:
+            self._symbol_hooks[address] = []
+            self.core.add_exit(address)
+        self._symbol_hooks[address].append((symbol, hook))
+
+    def symbol_hooks_at(self, address: int) -> list[tuple[str, SymbolHook]]:
+        return self._symbol_hooks.get(address, [])
+
+    def debug_read32(self, address: int) -> int:
+        return self.bus.read32(address)
+
+    def debug_write32(self, address: int, value: int) -> None:
+        controller = self.soc.peripheral(self.platform.roles.flash_controller)
+        self.bus.write32(address, value, controller)
+
+    def set_pin(self, name: str, level: int) -> None:
+        self.pins[name] = 1 if level else 0
+
+    def close(self) -> None:
+        for port in self._ports.values():
+            port.close()

@@ -1,0 +1,231 @@
+"""The flash array: cells, torn ECC units and (bus-fault parts) erased pages, and its CPU view.
+
+The cells live in one host buffer mapped at the flash base and every alias. A 1 KiB Unicorn page
+that holds a torn unit, or an erased flash page on parts whose erased pages fault, is mapped
+EXEC-only, so that CPU data reads there trap (``UC_HOOK_MEM_READ_PROT``) and the engine can
+decide per access; a page without any readable cell loses EXEC too. Every other page is
+READ|EXEC and costs nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import Any
+
+from unicorn import UC_PROT_EXEC, UC_PROT_NONE, UC_PROT_READ
+from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH
+
+from hil.engine.unicorn.core import PAGE
+from hil.engine.unicorn.memory import HostBuffer
+from hil.errors import EngineError
+from hil.platform.model import ErasedRead, FlashGeometry, MemoryRegion
+
+_MAGIC = b"OTAHIL-FLASH\x01"
+
+
+class UcFlashArray:
+    """Implements ``peripheral.FlashArray`` on a Unicorn mapping."""
+
+    def __init__(
+        self, geometry: FlashGeometry, region: MemoryRegion, uc: Any, platform: str
+    ) -> None:
+        self.geometry = geometry
+        self._uc = uc
+        self._platform = platform
+        self._bases = (geometry.base, *region.aliases)
+        self._size = geometry.size
+        self._bus_fault_erased = geometry.erased_read is ErasedRead.BUS_FAULT
+        self.buffer = HostBuffer(self._size, geometry.erased_value)
+        self.torn: set[int] = set()  # ECC unit indices
+        self.erased: set[int] = set(range(geometry.page_count)) if self._bus_fault_erased else set()
+        self._protected: list[tuple[int, int]] = []
+        self._perms = [UC_PROT_READ | UC_PROT_EXEC] * (self._size // PAGE)
+        for base in self._bases:
+            self.buffer.map(uc, base, UC_PROT_READ | UC_PROT_EXEC)
+            # mem_map_ptr alone leaves the pages writable: apply the permissions explicitly
+            uc.mem_protect(base, self._size, UC_PROT_READ | UC_PROT_EXEC)
+        self._sync(0, self._size)
+
+    # -- addressing ---------------------------------------------------------------------------
+    def to_ns(self, address: int) -> int | None:
+        """The non-secure address of a CPU address in any alias, or None."""
+        for base in self._bases:
+            if base <= address < base + self._size:
+                return self.geometry.base + (address - base)
+        return None
+
+    def _offset(self, address: int, size: int) -> int:
+        off = address - self.geometry.base
+        if size < 0 or off < 0 or off + size > self._size:
+            raise EngineError(
+                f"flash access: expected [0x{address:08x}, +0x{size:x}) inside flash "
+                f"0x{self.geometry.base:08x}..0x{self.geometry.base + self._size:08x}"
+            )
+        return off
+
+    # -- FlashArray protocol ------------------------------------------------------------------
+    def read(self, address: int, size: int) -> bytes:
+        return self.buffer.read(self._offset(address, size), size)
+
+    def write_raw(self, address: int, data: bytes) -> None:
+        off = self._offset(address, len(data))
+        if not data:
+            return
+        self.buffer.write(off, data)
+        unit, page = self.geometry.ecc_unit, self.geometry.page_size
+        self.torn.difference_update(range(off // unit, (off + len(data) - 1) // unit + 1))
+        self.erased.difference_update(range(off // page, (off + len(data) - 1) // page + 1))
+        self._changed(off, len(data))
+
+    def erase_page(self, page_index: int) -> None:
+        if not 0 <= page_index < self.geometry.page_count:
+            raise EngineError(
+                f"flash erase: expected a page index below {self.geometry.page_count}, "
+                f"found {page_index}"
+            )
+        page = self.geometry.page_size
+        off = page_index * page
+        self.buffer.write(off, bytes([self.geometry.erased_value]) * page)
+        unit = self.geometry.ecc_unit
+        self.torn.difference_update(range(off // unit, (off + page) // unit))
+        if self._bus_fault_erased:
+            self.erased.add(page_index)
+        self._changed(off, page)
+
+    def mark_torn(self, address: int, size: int) -> None:
+        off = self._offset(address, size)
+        unit = self.geometry.ecc_unit
+        self.torn.update(range(off // unit, (off + max(size, 1) - 1) // unit + 1))
+        self._changed(off, max(size, 1))
+
+    def is_torn(self, address: int, size: int) -> bool:
+        off = self._offset(address, size)
+        unit = self.geometry.ecc_unit
+        return any(u in self.torn for u in range(off // unit, (off + max(size, 1) - 1) // unit + 1))
+
+    def is_erased_page(self, page_index: int) -> bool:
+        return page_index in self.erased
+
+    def is_write_protected(self, address: int) -> bool:
+        return any(lo <= address < hi for lo, hi in self._protected)
+
+    # -- engine side --------------------------------------------------------------------------
+    def set_write_protected(self, address: int, size: int) -> None:
+        """Refuse firmware writes to [address, address+size) (e.g. a provisioned trust anchor)."""
+        self._offset(address, size)
+        self._protected.append((address, address + size))
+
+    def read_faults(self, address: int, size: int) -> bool:
+        """True if a CPU read of [address, address+size) hits a torn unit or a faulting page."""
+        if self.is_torn(address, size):
+            return True
+        if not self._bus_fault_erased:
+            return False
+        off = address - self.geometry.base
+        page = self.geometry.page_size
+        return any(p in self.erased for p in range(off // page, (off + size - 1) // page + 1))
+
+    def _readable_cells(self, off: int, size: int) -> tuple[bool, bool]:
+        """(all readable, any readable) for [off, off+size)."""
+        unit, page = self.geometry.ecc_unit, self.geometry.page_size
+        bad = 0
+        step = min(unit, page) if self._bus_fault_erased else unit
+        for cell in range(off, off + size, step):
+            if cell // unit in self.torn or (
+                self._bus_fault_erased and cell // page in self.erased
+            ):
+                bad += 1
+        total = (size + step - 1) // step
+        return bad == 0, bad < total
+
+    def _sync(self, off: int, size: int) -> None:
+        """Bring the CPU mapping's permissions in step for [off, off+size), one ``mem_protect``
+        per run of pages whose permissions change alike (Unicorn never merges regions, and
+        many small regions slow its lookups)."""
+        first, last = off // PAGE, (off + size - 1) // PAGE
+        run_start, run_perms = -1, -1
+        for p in range(first, last + 2):
+            perms = -1
+            if p <= last:
+                all_ok, any_ok = self._readable_cells(p * PAGE, PAGE)
+                if all_ok:
+                    perms = UC_PROT_READ | UC_PROT_EXEC
+                elif any_ok:
+                    perms = UC_PROT_EXEC
+                else:
+                    perms = UC_PROT_NONE
+                if perms == self._perms[p]:
+                    perms = -1  # unchanged: ends a run
+            if perms != run_perms:
+                if run_perms >= 0:
+                    for base in self._bases:
+                        self._uc.mem_protect(
+                            base + run_start * PAGE, (p - run_start) * PAGE, run_perms
+                        )
+                run_start, run_perms = p, perms
+            if perms >= 0:
+                self._perms[p] = perms
+
+    def reprotect(self, address: int) -> None:
+        """Flush QEMU's TLB: a read let through by the protection hook at ``address`` leaves
+        its page cached as readable (and ``mem_protect`` does not flush it)."""
+        del address
+        self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+
+    def _changed(self, off: int, size: int) -> None:
+        self._sync(off, size)
+        self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)  # pages QEMU cached as readable
+        lo = off // PAGE * PAGE
+        hi = (off + size + PAGE - 1) // PAGE * PAGE
+        for base in self._bases:
+            self._uc.ctl_remove_cache(base + lo, base + hi)
+
+    # -- snapshot -----------------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        data = self.buffer.read(0, self._size)
+        header = json.dumps(
+            {
+                "platform": self._platform,
+                "base": self.geometry.base,
+                "size": self._size,
+                "ecc_unit": self.geometry.ecc_unit,
+                "page_size": self.geometry.page_size,
+                "torn": sorted(self.torn),
+                "erased": sorted(self.erased),
+                "crc": zlib.crc32(data),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
+        return _MAGIC + struct.pack("<I", len(header)) + header + data
+
+    def restore(self, snapshot: bytes) -> None:
+        what = f"a flash snapshot of platform '{self._platform}' ({self._size} bytes of cells)"
+        if not snapshot.startswith(_MAGIC) or len(snapshot) < len(_MAGIC) + 4:
+            raise EngineError(f"flash restore: expected {what}, found {len(snapshot)} other bytes")
+        (hlen,) = struct.unpack_from("<I", snapshot, len(_MAGIC))
+        start = len(_MAGIC) + 4
+        try:
+            header = json.loads(snapshot[start : start + hlen])
+        except ValueError:
+            raise EngineError(f"flash restore: expected {what}, found a corrupt header") from None
+        data = snapshot[start + hlen :]
+        expect = {
+            "platform": self._platform,
+            "base": self.geometry.base,
+            "size": self._size,
+            "ecc_unit": self.geometry.ecc_unit,
+            "page_size": self.geometry.page_size,
+        }
+        found = {k: header.get(k) for k in expect}
+        if found != expect or len(data) != self._size or zlib.crc32(data) != header.get("crc"):
+            raise EngineError(
+                f"flash restore: expected {what} with {expect}, found {found} "
+                f"with {len(data)} bytes of cells"
+            )
+        self.buffer.write(0, data)
+        self.torn = set(header["torn"])
+        self.erased = set(header["erased"])
+        self._changed(0, self._size)

@@ -1,0 +1,81 @@
+"""The ``Soc`` services the engine offers to peripheral models (see ``peripheral.py``)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from hil.engine.base import FlashOpKind, ResetCause
+from hil.engine.unicorn.exceptions import BUSFAULT
+from hil.engine.unicorn.flash_array import UcFlashArray
+from hil.engine.unicorn.peripheral import Peripheral
+from hil.engine.unicorn.ppb import BFARVALID, PRECISERR
+from hil.errors import UnknownNameError
+from hil.platform.model import Platform
+
+if TYPE_CHECKING:
+    from hil.engine.unicorn.engine import UnicornEngine
+
+
+class SocServices:
+    """Implements ``peripheral.Soc`` on top of a :class:`UnicornEngine`."""
+
+    def __init__(self, engine: UnicornEngine, flash: UcFlashArray) -> None:
+        self._engine = engine
+        self.platform: Platform = engine.platform
+        self.flash = flash
+        self.rng = random.Random(f"{engine.seed}:soc")
+
+    @property
+    def instructions(self) -> int:
+        return self._engine.core.instructions
+
+    def us_to_instructions(self, microseconds: float) -> int:
+        return self._engine.power.us_to_instructions(microseconds)
+
+    @property
+    def supply_mv(self) -> int:
+        return self._engine.power.supply_mv
+
+    def request_reset(self, cause: ResetCause) -> None:
+        self._engine.request_reset(cause)
+
+    def raise_exception(self, number: int, precise: bool = True) -> None:
+        engine = self._engine
+        address = engine.core.access_address
+        if number == BUSFAULT:
+            cfsr = PRECISERR | (BFARVALID if address is not None else 0)
+            engine.exceptions.pend(number, cfsr=cfsr, bfar=address)
+        else:
+            engine.exceptions.pend(number)
+        if precise:
+            engine.core.stop(adjust=1)  # the access does not complete; it is re-executed on return
+
+    def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
+        self._engine.scheduler.schedule(at_instructions, callback)
+        self._engine.core.stop_after(at_instructions)
+
+    def flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
+        return self._engine.announce_flash_op(kind, address, size)
+
+    def uart_tx(self, peripheral_name: str, data: bytes) -> None:
+        self._engine.port(peripheral_name).device_sent(data)
+        engine = self._engine
+        if engine.until_active:  # let the caller's condition see it after the reaction latency
+            engine.core.stop_after(engine.core.instructions + engine.until_latency)
+
+    def uart_rx_pending(self, peripheral_name: str) -> int:
+        return self._engine.port(peripheral_name).rx_pending()
+
+    def uart_rx_pop(self, peripheral_name: str) -> int | None:
+        return self._engine.port(peripheral_name).rx_pop()
+
+    def peripheral(self, name: str) -> Peripheral:
+        for m in self._engine.models:
+            if m.spec.name == name:
+                return m
+        raise UnknownNameError("peripheral", name, [m.spec.name for m in self._engine.models])
+
+    def pin(self, name: str) -> int:
+        return self._engine.pins.get(name, 0)
