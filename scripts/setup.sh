@@ -50,7 +50,7 @@ fi
 # --- firmware ------------------------------------------------------------------------------
 say "building firmware (incremental)"
 .venv/bin/hil build >/dev/null
-make -s -C firmware_stubs/host >/dev/null
+make -s -C firmware_stubs/host OUT_DIR="$ROOT/build/host" >/dev/null
 
 if [ "$RUN_MAIN" = 1 ]; then
   say "main job: boot both platforms"

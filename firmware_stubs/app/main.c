@@ -95,6 +95,10 @@ static void app_run(const console_cmd_t *cmd)
         rc = port_flash_read(cmd->addr, &value);
         app_emit_result("READ", cmd->addr, rc, 1, value);
         break;
+    case CMD_PEEK:
+        rc = port_cpu_peek(cmd->addr, &value);
+        app_emit_result("PEEK", cmd->addr, rc, 1, value);
+        break;
     case CMD_ERASE:
         rc = app_hits_bootloader(cmd->addr, PLAT_FLASH_PAGE_SIZE)
                  ? PORT_ERR_BADARG

@@ -100,6 +100,9 @@ int console_parse(const char *line, console_cmd_t *cmd)
     } else if (fmt_streq("read", tok[0], tlen[0])) {
         cmd->kind = CMD_READ;
         want = 2;
+    } else if (fmt_streq("peek", tok[0], tlen[0])) {
+        cmd->kind = CMD_PEEK;
+        want = 2;
     } else if (fmt_streq("erase", tok[0], tlen[0])) {
         cmd->kind = CMD_ERASE;
         want = 2;

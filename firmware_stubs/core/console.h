@@ -2,7 +2,8 @@
  * console.h - bounded line reader and command parser for the app console (contracts §3).
  *
  * Commands, one per line, '\n'-terminated ('\r' is ignored), tokens separated by spaces:
- *   wdt-stop | reset | ping | read <hexaddr> | erase <hexaddr> | prog <hexaddr> <hexword>
+ *   wdt-stop | reset | ping | read <hexaddr> | peek <hexaddr> | erase <hexaddr> |
+ *   prog <hexaddr> <hexword>
  * Hex numbers: 1..8 digits with an optional 0x prefix.
  */
 #ifndef OTA_CORE_CONSOLE_H
@@ -43,11 +44,12 @@ typedef enum {
     CMD_READ,
     CMD_ERASE,
     CMD_PROG,
+    CMD_PEEK,
 } console_cmd_kind_t;
 
 typedef struct {
     console_cmd_kind_t kind;
-    uint32_t addr; /* read/erase/prog */
+    uint32_t addr; /* read/peek/erase/prog */
     uint32_t word; /* prog */
 } console_cmd_t;
 

@@ -137,6 +137,16 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len);
  */
 int port_flash_read(uint32_t addr, uint32_t *value);
 
+/*
+ * port_cpu_peek - one plain CPU load of the 32-bit word at `addr` (4-byte aligned), with no
+ * controller probe first, guarded so that what the chip raises is absorbed and reported:
+ * the STM32U585 double-ECC NMI or the LPC55S69 bus fault on an erased or torn page.
+ * *value receives the word on PORT_OK and 0 otherwise.
+ * Returns: PORT_OK, PORT_ERR_ECC (ECC NMI hit the load), PORT_ERR_FAULT (bus fault hit the
+ *   load) or PORT_ERR_BADARG (NULL value or misaligned address).
+ */
+int port_cpu_peek(uint32_t addr, uint32_t *value);
+
 /* ---- watchdog / reset / jump ----------------------------------------------------------- */
 
 /*

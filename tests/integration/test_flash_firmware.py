@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hil.device import Device
 from hil.engine.base import FlashOp, FlashOpAction, FlashOpKind
-from hil.platform.model import Platform, TornRead
+from hil.platform.model import ErasedRead, Platform, TornRead
 from tests.integration.helpers import boot_to_app, command, scratch_page
 
 
@@ -74,11 +74,17 @@ def test_torn_program_reads_the_chips_way(platform: Platform, device: Device) ->
     assert len(fired) == 1, "the power cut never fired"
     device.power_on()
     boot_to_app(device)
-    ev = command(device, f"read {page:x}", "READ")
+    peek = command(device, f"peek {page:x}", "PEEK")
+    again = command(device, f"peek {page:x}", "PEEK")
+    assert again["result"] == peek["result"]  # a torn unit stays torn: every load faults
+    read = command(device, f"read {page:x}", "READ")
     if platform.flash.torn_read is TornRead.ECC_NMI:
-        assert ev["result"] == "ecc"  # the NMI handler saw FLASH_ECCR.ECCD and skipped the load
+        # a plain CPU load takes the double-ECC NMI; the handler saw FLASH_ECCR.ECCD
+        assert peek["result"] == "ecc"
+        assert read["result"] == "ecc"
     else:
-        assert ev["result"] in ("ecc", "fault")  # probe reports ECC_ERR; never a plain read
+        assert peek["result"] == "fault"  # the CPU load took the precise bus fault
+        assert read["result"] == "ecc"  # the controller probe found it without faulting
 
 
 def test_torn_erase_leaves_torn_units(platform: Platform, device: Device) -> None:
@@ -98,3 +104,17 @@ def test_torn_erase_leaves_torn_units(platform: Platform, device: Device) -> Non
     for offset in range(0, platform.flash.page_size, max(unit, platform.flash.page_size // 16)):
         results.add(command(device, f"read {page + offset:x}", "READ")["result"])
     assert results & {"ecc", "fault"}, f"no torn unit found after a torn erase: {results}"
+
+
+def test_cpu_load_of_erased_flash(platform: Platform, device: Device) -> None:
+    _booted(device)
+    page = scratch_page(platform)
+    command(device, f"erase {page:x}", "ERASE")
+    ev = command(device, f"peek {page:x}", "PEEK")
+    if platform.flash.erased_read is ErasedRead.BUS_FAULT:
+        assert ev["result"] == "fault"  # LPC55S69: erased pages have invalid ECC
+    else:
+        assert (ev["result"], ev.int("value")) == ("ok", 0xFFFFFFFF)
+    command(device, f"prog {page:x} 0badc0de", "PROG")
+    ev = command(device, f"peek {page:x}", "PEEK")
+    assert (ev["result"], ev.int("value")) == ("ok", 0x0BADC0DE)

@@ -96,3 +96,20 @@ int port_jump(uint32_t vtor)
     (void)port_uart_flush();
     cm33_start_image(vtor, msp, entry);
 }
+
+/* See port.h. Returns PORT_OK, PORT_ERR_ECC, PORT_ERR_FAULT or PORT_ERR_BADARG. */
+int port_cpu_peek(uint32_t addr, uint32_t *value)
+{
+    uint32_t outcome = CM33_GUARD_NONE;
+    uint32_t v;
+
+    if (value == NULL || (addr & 3u) != 0u) {
+        return PORT_ERR_BADARG;
+    }
+    v = cm33_guarded_load32(addr, &outcome);
+    *value = (outcome == CM33_GUARD_NONE) ? v : 0u;
+    if (outcome == CM33_GUARD_ECC) {
+        return PORT_ERR_ECC;
+    }
+    return (outcome == CM33_GUARD_NONE) ? PORT_OK : PORT_ERR_FAULT;
+}

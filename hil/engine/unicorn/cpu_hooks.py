@@ -108,10 +108,11 @@ class CpuHooks:
         if access == UC_MEM_READ_PROT:
             if e.flash.read_faults(ns, size):
                 controller.cpu_read_fault(ns)
+            # Either way QEMU has now cached the page as readable (also when the access
+            # faults), so the page must be re-protected before the CPU reads it again.
+            self._reprotect.add(ns)
             if e.exceptions.pending is before:
-                # the read completes with the cell contents; QEMU then caches the page as
-                # readable, so end the slice after this instruction and re-protect the page
-                self._reprotect.add(ns)
+                # the read completes with the cell contents: end the slice after it
                 e.core.stop_after_current()
         elif access == UC_MEM_WRITE_PROT:
             controller.store_to_flash(ns, size, value & _MASKS.get(size, 0xFFFFFFFF))
