@@ -110,6 +110,11 @@ class Engine(abc.ABC):
         """Factory-program raw bytes (harness side, not a firmware flash operation)."""
 
     @abc.abstractmethod
+    def write_protect(self, address: int, size: int) -> None:
+        """From now on the flash controller refuses firmware erases/programs of this range, as
+        the chip does for a provisioned OTP / protected region (WRPERR, FAIL)."""
+
+    @abc.abstractmethod
     def power_on(self) -> None: ...
 
     @abc.abstractmethod

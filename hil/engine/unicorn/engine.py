@@ -188,6 +188,9 @@ class UnicornEngine(Engine):
         self.flash.write_raw(ns, data)
 
     # -- Engine: power ------------------------------------------------------------------------
+    def write_protect(self, address: int, size: int) -> None:
+        self.flash.set_write_protected(address, size)
+
     def power_on(self) -> None:
         if self.power.state is not PowerState.OFF:
             raise EngineError("power_on: expected the target powered off, found it powered on")
