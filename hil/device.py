@@ -16,7 +16,7 @@ from typing import IO
 
 from hil.engine.base import Engine, ResetCause, StopReason
 from hil.errors import DeviceTimeout, EvidenceError, HilError
-from hil.evidence import Event, EvidenceStream, Record, Text, Truncated
+from hil.evidence import Event, EvidenceStream, Record, SmpLine, Text, Truncated
 from hil.firmware import FirmwareSet
 
 
@@ -249,5 +249,7 @@ def _record_json(rec: Record) -> dict[str, object]:
         return {"kind": "event", **rec.as_dict()}
     if isinstance(rec, Truncated):
         return {"kind": "truncated", "text": rec.text}
+    if isinstance(rec, SmpLine):
+        return {"kind": "smp", "bytes": len(rec.data)}
     assert isinstance(rec, Text)
     return {"kind": "text", "text": rec.text}

@@ -7,7 +7,7 @@ import argparse
 from hil.cli import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
 from hil.device import Device
 from hil.engine.registry import create_engine
-from hil.evidence import Event, Record, Truncated
+from hil.evidence import Event, Record, SmpLine, Truncated
 from hil.firmware import build_firmware
 from hil.platform import load_platform
 
@@ -29,6 +29,8 @@ def printer(device: Device) -> None:
         t = device.engine.time_ns / 1e9
         if isinstance(rec, Event):
             out(f"[{t:12.6f}] {rec}")
+        elif isinstance(rec, SmpLine):
+            return  # management traffic, not for the console view
         elif isinstance(rec, Truncated):
             out(f"[{t:12.6f}] (line cut by restart) {rec.text}")
         else:

@@ -2,12 +2,13 @@
 
 from hil.evidence.event import Event
 from hil.evidence.line import checksum, format_line, is_evidence, parse_line
-from hil.evidence.stream import EvidenceStream, Record, Text, Truncated
+from hil.evidence.stream import EvidenceStream, Record, SmpLine, Text, Truncated
 
 __all__ = [
     "Event",
     "EvidenceStream",
     "Record",
+    "SmpLine",
     "Text",
     "Truncated",
     "checksum",

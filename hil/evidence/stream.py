@@ -23,13 +23,22 @@ class Text:
 
 
 @dataclass(frozen=True)
+class SmpLine:
+    """One MCUmgr SMP serial-framing line (starts 0x06 0x09 or 0x04 0x14), for the SMP link."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Truncated:
     """An unfinished line cut off by a device restart."""
 
     text: str
 
 
-Record = Event | Text | Truncated
+Record = Event | Text | Truncated | SmpLine
+
+SMP_MARKERS = (b"\x06\x09", b"\x04\x14")
 
 
 class EvidenceStream:
@@ -65,6 +74,8 @@ class EvidenceStream:
 
     @staticmethod
     def _decode(raw: bytes) -> Record:
+        if raw.startswith(SMP_MARKERS):
+            return SmpLine(raw)
         try:
             text = raw.decode("ascii")
         except UnicodeDecodeError:

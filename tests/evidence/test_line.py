@@ -100,3 +100,11 @@ def test_stream_raises_on_corrupted_event() -> None:
     s = EvidenceStream()
     with pytest.raises(EvidenceError):
         s.feed(b"EV 0 boot BOOT #00000000\r\n")
+
+
+def test_stream_routes_smp_frames_apart() -> None:
+    from hil.evidence import SmpLine
+
+    s = EvidenceStream()
+    got = s.feed(b"\x06\x09AAAA\n\x04\x14BBBB\nplain\n")
+    assert got == [SmpLine(b"\x06\x09AAAA"), SmpLine(b"\x04\x14BBBB"), Text("plain")]
