@@ -17,7 +17,7 @@ from typing import IO
 from hil.engine.base import Engine, ResetCause, StopReason
 from hil.errors import DeviceTimeout, EvidenceError, HilError
 from hil.evidence import Event, EvidenceStream, Record, SmpLine, Text, Truncated
-from hil.firmware import FirmwareSet
+from hil.provision import FactoryImage, program
 
 
 class DeviceState(StrEnum):
@@ -42,9 +42,9 @@ TAIL_LINES = 15
 class Device:
     """One emulated board with our firmware loaded."""
 
-    def __init__(self, engine: Engine, firmware: FirmwareSet, log_dir: Path | None = None) -> None:
+    def __init__(self, engine: Engine, factory: FactoryImage, log_dir: Path | None = None) -> None:
         self.engine = engine
-        self.firmware = firmware
+        self.factory = factory
         self.platform = engine.platform
         self.state = DeviceState.OFF
         self.broken_reason = ""
@@ -60,8 +60,7 @@ class Device:
             self.log_path = log_dir / "console.log"
             self._log = self.log_path.open("wb")
             self._events_log = (log_dir / "events.jsonl").open("w", encoding="utf-8")
-        engine.load_elf(str(firmware.boot_elf))
-        engine.load_elf(str(firmware.app_elf))
+        program(engine, factory)
         engine.on_reset(self._on_reset)
 
     # -- lifecycle ------------------------------------------------------------------------

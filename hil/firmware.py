@@ -39,6 +39,12 @@ class FirmwareSet:
     variant: str
     boot_elf: Path
     app_elf: Path
+    app_build: int = 1
+
+    @property
+    def app_bin(self) -> Path:
+        """The application's raw binary (the payload the image builder signs)."""
+        return self.app_elf.with_suffix(".bin")
 
     def hashes(self) -> dict[str, str]:
         """SHA-256 of each ELF, for provenance and replay records."""
@@ -103,8 +109,8 @@ def build_firmware(
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
         raise FirmwareError(f"firmware build failed for {platform.name} ({variant}):\n{tail}")
-    fw = FirmwareSet(platform.name, variant, out / "boot.elf", out / "app.elf")
-    for elf in (fw.boot_elf, fw.app_elf):
+    fw = FirmwareSet(platform.name, variant, out / "boot.elf", out / "app.elf", app_build)
+    for elf in (fw.boot_elf, fw.app_elf, fw.app_bin):
         if not elf.is_file():
             raise FirmwareError(f"make succeeded but {elf} was not produced")
     return fw

@@ -10,6 +10,7 @@ from hil.engine.registry import create_engine
 from hil.evidence import Event, Record, SmpLine, Truncated
 from hil.firmware import build_firmware
 from hil.platform import load_platform
+from hil.provision import factory_image
 
 
 @arguments("boot")
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     platform = load_platform(args.platform)
     fw = build_firmware(platform)
     engine = create_engine(args.engine, platform, args.seed)
-    with Device(engine, fw, log_dir=args.log_dir) as device:
+    with Device(engine, factory_image(platform, fw), log_dir=args.log_dir) as device:
         printer(device)
         for cycle in range(args.power_cycles + 1):
             if cycle:

@@ -12,6 +12,7 @@ from hil.engine.registry import create_engine
 from hil.firmware import FirmwareSet, build_firmware
 from hil.platform import known_platforms, load_platform
 from hil.platform.model import Platform
+from hil.provision import FactoryImage, factory_image
 
 FirmwareFactory = Callable[..., FirmwareSet]
 DeviceFactory = Callable[..., Device]
@@ -53,7 +54,9 @@ def firmware_factory() -> FirmwareFactory:
 def device_factory(
     request: pytest.FixtureRequest, tmp_path: Path, firmware_factory: FirmwareFactory
 ) -> Iterator[DeviceFactory]:
-    """``device_factory(platform, firmware=None, seed=None)``: a Device with logs kept on disk."""
+    """``device_factory(platform, firmware=None, seed=None, factory=None)``: a Device with logs
+    kept on disk, programmed with ``factory`` (default: the firmware's app signed into slot A
+    with the harness keys)."""
     made: list[Device] = []
     engine_name: str = request.config.getoption("--hil-engine")
     default_seed: int = request.config.getoption("--hil-seed")
@@ -61,11 +64,14 @@ def device_factory(
     log_root = Path(log_root_opt) / request.node.name if log_root_opt else tmp_path / "device"
 
     def make(
-        platform: Platform, firmware: FirmwareSet | None = None, seed: int | None = None
+        platform: Platform,
+        firmware: FirmwareSet | None = None,
+        seed: int | None = None,
+        factory: FactoryImage | None = None,
     ) -> Device:
-        fw = firmware or firmware_factory(platform)
+        fi = factory or factory_image(platform, firmware or firmware_factory(platform))
         engine = create_engine(engine_name, platform, default_seed if seed is None else seed)
-        dev = Device(engine, fw, log_dir=log_root / f"{platform.name}-{len(made)}")
+        dev = Device(engine, fi, log_dir=log_root / f"{platform.name}-{len(made)}")
         made.append(dev)
         return dev
 
