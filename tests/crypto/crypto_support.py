@@ -44,8 +44,7 @@ def build_shared(out_dir: Path) -> Path:
     require_gcc()
     so = out_dir / "libp256.so"
     subprocess.run(
-        ["gcc", *WARN, "-O2", "-fPIC", "-shared", f"-I{CORE}", "-o", str(so),
-         *map(str, SOURCES)],
+        ["gcc", *WARN, "-O2", "-fPIC", "-shared", f"-I{CORE}", "-o", str(so), *map(str, SOURCES)],
         check=True,
     )
     return so
@@ -56,9 +55,20 @@ def build_sanitizer_driver(out_dir: Path) -> Path:
     require_gcc()
     exe = out_dir / "vector_driver"
     subprocess.run(
-        ["gcc", *WARN, "-O1", "-g", "-fno-omit-frame-pointer",
-         "-fsanitize=address,undefined", "-fno-sanitize-recover=all", f"-I{CORE}",
-         "-o", str(exe), str(HERE / "vector_driver.c"), *map(str, SOURCES)],
+        [
+            "gcc",
+            *WARN,
+            "-O1",
+            "-g",
+            "-fno-omit-frame-pointer",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            f"-I{CORE}",
+            "-o",
+            str(exe),
+            str(HERE / "vector_driver.c"),
+            *map(str, SOURCES),
+        ],
         check=True,
     )
     return exe
@@ -138,9 +148,17 @@ def load_wycheproof(kind: str) -> list[WycheproofVector]:
         unc = bytes.fromhex(key["uncompressed"])
         assert len(unc) == 65 and unc[0] == 4
         for t in group["tests"]:
-            out.append(WycheproofVector(kind, t["tcId"], unc[1:], bytes.fromhex(t["msg"]),
-                                        bytes.fromhex(t["sig"]), t["result"],
-                                        tuple(t["flags"])))
+            out.append(
+                WycheproofVector(
+                    kind,
+                    t["tcId"],
+                    unc[1:],
+                    bytes.fromhex(t["msg"]),
+                    bytes.fromhex(t["sig"]),
+                    t["result"],
+                    tuple(t["flags"]),
+                )
+            )
     assert len(out) == data["numberOfTests"]
     return out
 

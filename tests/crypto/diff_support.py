@@ -56,8 +56,7 @@ def make_triples(clib: CLib, seed: int, count: int) -> Iterator[Triple]:
             sig = key.sign(msg, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
         else:
             digest = special_digest(rng)
-            sig = key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256()),
-                                            deterministic_signing=True))
+            sig = key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256()), deterministic_signing=True))
         r, s = decode_dss_signature(sig)
         yield Triple(i2b(pn.x) + i2b(pn.y), digest, r, s)
 
@@ -112,15 +111,17 @@ def mutate(t: Triple, other: Triple, rng: random.Random) -> tuple[str, Triple]:
         name, pub = "other_key", other.pub
     elif kind == 10:
         name = "key_off_curve"
-        pub = rng.choice([
-            i2b(x) + i2b((y + 1) % P),
-            i2b((x + 1) % P) + i2b(y),
-            bytes(64),
-            i2b(P) + i2b(y),
-            i2b(x) + i2b(P),
-            i2b(x) + i2b(y + P) if y + P < 2**256 else i2b(2**256 - 1) + i2b(y),
-            b"\xff" * 64,
-        ])
+        pub = rng.choice(
+            [
+                i2b(x) + i2b((y + 1) % P),
+                i2b((x + 1) % P) + i2b(y),
+                bytes(64),
+                i2b(P) + i2b(y),
+                i2b(x) + i2b(P),
+                i2b(x) + i2b(y + P) if y + P < 2**256 else i2b(2**256 - 1) + i2b(y),
+                b"\xff" * 64,
+            ]
+        )
     elif kind == 11:
         name, pub = "key_negated", i2b(x) + i2b((P - y) % P)  # on the curve: -Q
     elif kind == 12:

@@ -30,9 +30,21 @@ CORE = REPO / "firmware_stubs" / "core"
 HERE = Path(__file__).resolve().parent
 CC = "arm-none-eabi-gcc"
 CFLAGS = [
-    "-mcpu=cortex-m33", "-mthumb", "-mfloat-abi=soft", "-Os", "-std=c11", "-ffreestanding",
-    "-nostdlib", "-ffunction-sections", "-fdata-sections", "-fno-common",
-    "-fno-tree-loop-distribute-patterns", "-Wall", "-Wextra", "-Werror", f"-I{CORE}",
+    "-mcpu=cortex-m33",
+    "-mthumb",
+    "-mfloat-abi=soft",
+    "-Os",
+    "-std=c11",
+    "-ffreestanding",
+    "-nostdlib",
+    "-ffunction-sections",
+    "-fdata-sections",
+    "-fno-common",
+    "-fno-tree-loop-distribute-patterns",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    f"-I{CORE}",
 ]
 UNITS = {
     "p256": CORE / "p256.c",
@@ -96,8 +108,11 @@ def _parse_ci(ci: Path, frames: dict[str, int], calls: dict[str, set[str]]) -> N
     for m in re.finditer(node, text):
         name = m.group(1).split(".")[0]  # fold GCC clones (.constprop.0) into the function
         frames[name] = max(frames.get(name, 0), int(m.group(2)))
-    for m in re.finditer(r'edge: \{ sourcename: "(?:[^"]*:)?([\w.]+)" targetname: '
-                         r'"(?:[^"]*:)?([\w.]+)"', text):
+    for m in re.finditer(
+        r'edge: \{ sourcename: "(?:[^"]*:)?([\w.]+)" targetname: '
+        r'"(?:[^"]*:)?([\w.]+)"',
+        text,
+    ):
         calls.setdefault(m.group(1).split(".")[0], set()).add(m.group(2).split(".")[0])
 
 
@@ -108,37 +123,70 @@ def build(tmp: Path) -> M33Build:
     calls: dict[str, set[str]] = {}
     for name, src in UNITS.items():
         obj = tmp / f"{name}.o"
-        subprocess.run([CC, *CFLAGS, "-fcallgraph-info=su", "-c", str(src), "-o", str(obj)],
-                       check=True, cwd=tmp)
+        subprocess.run(
+            [CC, *CFLAGS, "-fcallgraph-info=su", "-c", str(src), "-o", str(obj)],
+            check=True,
+            cwd=tmp,
+        )
         objs.append(obj)
-        out = subprocess.run([CC.replace("gcc", "size"), str(obj)], check=True,
-                             capture_output=True, text=True).stdout.splitlines()[1].split()
+        out = (
+            subprocess.run(
+                [CC.replace("gcc", "size"), str(obj)], check=True, capture_output=True, text=True
+            )
+            .stdout.splitlines()[1]
+            .split()
+        )
         sizes[name] = int(out[0])
         _parse_ci(obj.with_suffix(".ci"), frames, calls)
     ld = tmp / "m33.ld"
     ld.write_text(LINKER)
     elf = tmp / "m33.elf"
-    subprocess.run([CC, *CFLAGS, "-T", str(ld), "-Wl,-e,m33_check", "-Wl,--undefined=sha256",
-                    "-Wl,--undefined=p256_verify", "-Wl,--no-warn-rwx-segments", "-o", str(elf),
-                    *map(str, objs), "-lgcc"], check=True)
-    nm = subprocess.run([CC.replace("gcc", "nm"), str(elf)], check=True, capture_output=True,
-                        text=True).stdout
+    subprocess.run(
+        [
+            CC,
+            *CFLAGS,
+            "-T",
+            str(ld),
+            "-Wl,-e,m33_check",
+            "-Wl,--undefined=sha256",
+            "-Wl,--undefined=p256_verify",
+            "-Wl,--no-warn-rwx-segments",
+            "-o",
+            str(elf),
+            *map(str, objs),
+            "-lgcc",
+        ],
+        check=True,
+    )
+    nm = subprocess.run(
+        [CC.replace("gcc", "nm"), str(elf)], check=True, capture_output=True, text=True
+    ).stdout
     syms = {}
     for line in nm.splitlines():
         parts = line.split()
         if len(parts) == 3:
             syms[parts[2]] = int(parts[0], 16)
     binfile = tmp / "m33.bin"
-    subprocess.run([CC.replace("gcc", "objcopy"), "-O", "binary", "--only-section=.text",
-                    str(elf), str(binfile)], check=True)
+    subprocess.run(
+        [
+            CC.replace("gcc", "objcopy"),
+            "-O",
+            "binary",
+            "--only-section=.text",
+            str(elf),
+            str(binfile),
+        ],
+        check=True,
+    )
     return M33Build(elf, binfile.read_bytes(), syms, sizes, frames, calls)
 
 
 class M33:
     """One Unicorn instance with the build loaded; call() runs a function to completion."""
 
-    def __init__(self, b: M33Build, count_instructions: bool = False,
-                 profile: dict[int, int] | None = None) -> None:
+    def __init__(
+        self, b: M33Build, count_instructions: bool = False, profile: dict[int, int] | None = None
+    ) -> None:
         self.build = b
         uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
@@ -162,13 +210,15 @@ class M33:
         if self.profile is not None:
             self.profile[address] = self.profile.get(address, 0) + 1
 
-    def call(self, fn: str, args: list[int], max_instructions: int = 50_000_000
-             ) -> tuple[int, int, int]:
+    def call(
+        self, fn: str, args: list[int], max_instructions: int = 50_000_000
+    ) -> tuple[int, int, int]:
         """Returns (r0 as signed int, instructions (0 unless counting), stack bytes touched)."""
         uc = self.uc
         uc.mem_write(STACK_TOP - STACK_PAINT, b"\xa5" * STACK_PAINT)
-        for reg, val in zip((UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3),
-                            args, strict=False):
+        for reg, val in zip(
+            (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3), args, strict=False
+        ):
             uc.reg_write(reg, val)
         uc.reg_write(UC_ARM_REG_SP, STACK_TOP)
         uc.reg_write(UC_ARM_REG_LR, STOP | 1)

@@ -72,8 +72,10 @@ def main() -> int:
                 per[name] = per.get(name, 0) + n
             total = sum(per.values())
             for name, n in sorted(per.items(), key=lambda kv: -kv[1]):
-                print(f"  profile {name:28s} {n / len(counts):>10.0f} per verify "
-                      f"({100 * n / total:.1f}%)")
+                print(
+                    f"  profile {name:28s} {n / len(counts):>10.0f} per verify "
+                    f"({100 * n / total:.1f}%)"
+                )
             m33.profile = None
 
         data = rng.randbytes(65536)
@@ -85,14 +87,20 @@ def main() -> int:
 
         bound, path = b.stack_bound("p256_verify")
         sbound, spath = b.stack_bound("sha256")
-        print(f"p256_verify: instructions per verify: min {min(counts)} max {max(counts)} "
-              f"mean {sum(counts) // len(counts)} over {len(counts)} calls")
-        print(f"p256_verify: stack bound (call graph) {bound} B via {' > '.join(path)}; "
-              f"touched {stack_max} B")
+        print(
+            f"p256_verify: instructions per verify: min {min(counts)} max {max(counts)} "
+            f"mean {sum(counts) // len(counts)} over {len(counts)} calls"
+        )
+        print(
+            f"p256_verify: stack bound (call graph) {bound} B via {' > '.join(path)}; "
+            f"touched {stack_max} B"
+        )
         print(f"sha256(64 KiB): {n_sha} instructions = {n_sha / len(data):.2f} per byte")
         print(f"sha256: stack bound {sbound} B via {' > '.join(spath)}; touched {st_sha} B")
-        print(f"text (-Os): p256.o {b.text_sizes['p256']} B (incl. the 2 KiB G table), "
-              f"sha256.o {b.text_sizes['sha256']} B")
+        print(
+            f"text (-Os): p256.o {b.text_sizes['p256']} B (incl. the 2 KiB G table), "
+            f"sha256.o {b.text_sizes['sha256']} B"
+        )
     return 0
 
 

@@ -42,8 +42,12 @@ CASES = [
     ("3027" + "0222" + "0000" + "ff" * 32 + "020101", ERR_ENCODING, None, None),
     ("3026" + "0221" + "01" + "00" * 32 + "020101", ERR_TOO_LONG, None, None),  # 2^256
     ("3025" + "0220" + "7f" + "ff" * 31 + "020101", OK, 2**255 - 1, 1),
-    ("3046" + "0221" + "00" + "80" * 32 + "0221" + "00" + "ff" * 32, OK, int("80" * 32, 16),
-     2**256 - 1),  # the longest valid encoding (72 bytes)
+    (
+        "3046" + "0221" + "00" + "80" * 32 + "0221" + "00" + "ff" * 32,
+        OK,
+        int("80" * 32, 16),
+        2**256 - 1,
+    ),  # the longest valid encoding (72 bytes)
 ]
 
 
@@ -76,9 +80,15 @@ def test_der_fuzz_against_cryptography(clib: CLib) -> None:
     rng = random.Random(0xDE5)
     accepted = rejected = 0
     for i in range(20_000):
-        r = rng.choice([rng.randrange(1, N), rng.randrange(1, 2**rng.randrange(1, 257)),
-                        2**255 + rng.randrange(2**255), rng.randrange(0, 256)])
-        s = rng.choice([rng.randrange(1, N), rng.randrange(0, 2**rng.randrange(1, 257))])
+        r = rng.choice(
+            [
+                rng.randrange(1, N),
+                rng.randrange(1, 2 ** rng.randrange(1, 257)),
+                2**255 + rng.randrange(2**255),
+                rng.randrange(0, 256),
+            ]
+        )
+        s = rng.choice([rng.randrange(1, N), rng.randrange(0, 2 ** rng.randrange(1, 257))])
         sig = bytearray(encode_dss_signature(r, s))
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
             op = rng.randrange(5)

@@ -20,8 +20,9 @@ def triples(clib: CLib) -> list[Triple]:
     return list(make_triples(clib, 0xD1FF, VALID_COUNT))
 
 
-def test_valid_signatures_accepted(clib: CLib, triples: list[Triple],
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_valid_signatures_accepted(
+    clib: CLib, triples: list[Triple], capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = []
     for i, t in enumerate(triples):
         if clib.verify(t.pub, t.digest, i2b(t.r), i2b(t.s)) != P256_OK:
@@ -32,8 +33,9 @@ def test_valid_signatures_accepted(clib: CLib, triples: list[Triple],
         print(f"\ndifferential: {len(triples)} valid triples accepted")
 
 
-def test_mutated_match_reference(clib: CLib, triples: list[Triple],
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_mutated_match_reference(
+    clib: CLib, triples: list[Triple], capsys: pytest.CaptureFixture[str]
+) -> None:
     rng = random.Random(0xBADC0DE)
     kinds: Counter[str] = Counter()
     verdicts: Counter[str] = Counter()
@@ -60,5 +62,7 @@ def test_mutated_match_reference(clib: CLib, triples: list[Triple],
     assert sum(kinds.values()) == MUTATED_COUNT
     assert verdicts["accept:ok"] > 100 and verdicts["reject:key"] > 500
     with capsys.disabled():
-        print(f"\ndifferential: {MUTATED_COUNT} mutated, verdicts {dict(verdicts)}, "
-              f"kinds {dict(kinds)}")
+        print(
+            f"\ndifferential: {MUTATED_COUNT} mutated, verdicts {dict(verdicts)}, "
+            f"kinds {dict(kinds)}"
+        )

@@ -32,10 +32,14 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_driver(driver: Path, lines: list[str], tmp: Path) -> list[tuple[int, int]]:
     vec = tmp / "vectors.txt"
     vec.write_text("".join(line + "\n" for line in lines))
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
-               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
-    proc = subprocess.run([str(driver), str(vec)], capture_output=True, text=True, env=env,
-                          timeout=600)
+    env = dict(
+        os.environ,
+        ASAN_OPTIONS="detect_leaks=1:abort_on_error=0",
+        UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1",
+    )
+    proc = subprocess.run(
+        [str(driver), str(vec)], capture_output=True, text=True, env=env, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "runtime error" not in proc.stderr and "Sanitizer" not in proc.stderr, proc.stderr
     out = [tuple(int(x) for x in line.split()) for line in proc.stdout.splitlines()]
@@ -43,14 +47,19 @@ def run_driver(driver: Path, lines: list[str], tmp: Path) -> list[tuple[int, int
     return out  # type: ignore[return-value]
 
 
-def test_wycheproof_under_sanitizers(driver: Path, tmp_path: Path,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_wycheproof_under_sanitizers(
+    driver: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     vectors = load_wycheproof("der") + load_wycheproof("p1363")
-    lines = [f"{'D' if v.kind == 'der' else 'P'} {hx(v.pub)} {hx(v.msg)} {hx(v.sig)}"
-             for v in vectors]
+    lines = [
+        f"{'D' if v.kind == 'der' else 'P'} {hx(v.pub)} {hx(v.msg)} {hx(v.sig)}" for v in vectors
+    ]
     out = run_driver(driver, lines, tmp_path)
-    wrong = [(v.kind, v.tc_id) for v, (acc, _) in zip(vectors, out, strict=True)
-             if bool(acc) != expected_accept(v)]
+    wrong = [
+        (v.kind, v.tc_id)
+        for v, (acc, _) in zip(vectors, out, strict=True)
+        if bool(acc) != expected_accept(v)
+    ]
     assert not wrong, wrong
     with capsys.disabled():
         print(f"\nsanitizer run: {len(vectors)} Wycheproof vectors, no reports")
@@ -75,6 +84,7 @@ def test_differential_sample_under_sanitizers(driver: Path, clib: CLib, tmp_path
     # and the host .so agrees with the sanitizer build on every detail code
     for line, (_, detail) in zip(lines, out, strict=True):
         _, pub, digest, sig = line.split()
-        _, d = c_verdict(clib, "p1363", bytes.fromhex(pub), bytes.fromhex(digest),
-                         bytes.fromhex(sig))
+        _, d = c_verdict(
+            clib, "p1363", bytes.fromhex(pub), bytes.fromhex(digest), bytes.fromhex(sig)
+        )
         assert d == detail

@@ -17,8 +17,12 @@ from crypto_support import (
 
 
 @pytest.mark.parametrize("kind", ["der", "p1363"])
-def test_wycheproof(clib: CLib, kind: str, record_property: pytest.RecordProperty,
-                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_wycheproof(
+    clib: CLib,
+    kind: str,
+    record_property: pytest.RecordProperty,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     vectors = load_wycheproof(kind)
     results = collections.Counter(v.result for v in vectors)
     mismatches = []
@@ -37,5 +41,7 @@ def test_wycheproof(clib: CLib, kind: str, record_property: pytest.RecordPropert
     record_property(f"wycheproof_{kind}_vectors", len(vectors))
     record_property(f"wycheproof_{kind}_results", dict(results))
     with capsys.disabled():
-        print(f"\nwycheproof {kind}: {len(vectors)} vectors run ({dict(results)}), "
-              f"acceptable: {len(acceptable_seen)} (decision: {ACCEPTABLE_DECISION})")
+        print(
+            f"\nwycheproof {kind}: {len(vectors)} vectors run ({dict(results)}), "
+            f"acceptable: {len(acceptable_seen)} (decision: {ACCEPTABLE_DECISION})"
+        )
