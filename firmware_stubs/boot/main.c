@@ -1,15 +1,54 @@
 /*
- * boot/main.c - issue-2 walking-skeleton bootloader.
+ * boot/main.c - bootloader with signed-image verification (issue 3).
  *
- *   port_init -> REBOOT_REASON -> LAYOUT -> watchdog (~2 s) -> JUMP -> handoff -> jump to
- *   slot A's vector table (PLAT_AREA_SLOT_A_ADDR + PLAT_IMAGE_HEADER_SIZE).
+ *   port_init -> REBOOT_REASON -> LAYOUT -> ANCHOR (trust anchor from the keys area)
+ *   -> verify slot A (img_parse, img_verify, img_check_policy; events below)
+ *   -> watchdog (~2 s) -> JUMP -> handoff -> jump to slot A's vector table
+ *      (PLAT_AREA_SLOT_A_ADDR + PLAT_IMAGE_HEADER_SIZE)
+ *   or, on any failure: watchdog -> BOOT_HALT reason=no_valid_image -> safe loop that feeds
+ *      the watchdog (nothing boots; rescue comes in a later issue).
  *
- * No image verification yet. Evidence seq starts at 0 on every reset (contracts §3) and the
- * next value is passed to the application in the handoff block.
+ * Events (contracts §7):
+ *
+ * | situation                         | events                                              |
+ * |-----------------------------------|-----------------------------------------------------|
+ * | anchor valid                      | ANCHOR result=ok keys=N floor=N compat=0x..         |
+ * | anchor missing/corrupt            | ANCHOR result=fail error_code=<keyring_err_name>;   |
+ * |                                   | verification then runs with an empty keyring, so a  |
+ * |                                   | well-formed image ends in VERIFY_SIG result=fail    |
+ * |                                   | error_code=key_unknown (nothing boots)              |
+ * | step 1-2 failure                  | PARSE_MANIFEST result=fail error_code=..            |
+ * | steps 3-5                         | VERIFY_SIG result=ok|fail key_id=0x.. error_code=.. |
+ * | steps 6-8 (signature verified)    | PARSE_MANIFEST result=ok|fail build=N slot=A|B      |
+ * |                                   | compat=0x.. error_code=..                           |
+ * | all ok                            | JUMP slot=A addr=0x..                               |
+ * | any failure                       | BOOT_HALT reason=no_valid_image                     |
+ *
+ * Policy for slot A: hw_compat and floor from the anchor, target slot 0 (A), image type 1,
+ * no running build (0), erased value PLAT_FLASH_ERASED_VALUE for the tail check.
+ *
+ * Watchdog: started AFTER verification (just before the jump, or before the halt loop).
+ * Verification is bounded by construction (every loop is bounded by the slot size and no
+ * wait loop depends on the image). Measured in the emulator with the 6 KiB reference app:
+ * reset to JUMP about 4.9 M instructions, of which one p256_verify call (which cannot be
+ * interrupted to feed) is about 3.9 M; that is ~1.2 s at the STM32U585's 4 MHz, too close
+ * to the ~2 s watchdog period to be safe. The halt loop feeds the watchdog so that whatever
+ * runs there later (rescue) is supervised. img_source_t.tick is there for callers that
+ * verify with the watchdog running (e.g. a later updater).
+ *
+ * Flash is read only through port_flash_read_block (tolerant: torn/ECC units give an error
+ * code instead of a fault; erased units read as the erased value). A read error fails the
+ * step that was reading (image.h) and is shown as a console text line
+ * "! flash read <err> at 0x<addr>".
+ *
+ * Evidence seq starts at 0 on every reset (contracts §3) and the next value is passed to
+ * the application in the handoff block.
  */
 #include "evidence.h"
 #include "fmt.h"
 #include "handoff.h"
+#include "image.h"
+#include "keyring.h"
 #include "platform_gen.h"
 #include "port.h"
 
@@ -129,12 +168,184 @@ static void boot_write_handoff(uint32_t slot, uint32_t vtor, port_reset_cause_t 
     h->check = handoff_crc(h);
 }
 
-/* Bootloader entry (called by Reset_Handler). Returns only if the jump is refused, after
- * which Reset_Handler resets the chip. */
+/* ---- trust anchor ----------------------------------------------------------------- */
+
+static uint8_t anchor_buf[KR_MAX_BYTES];
+static keyring_t keyring;
+
+/*
+ * Read and validate the trust anchor in the keys area into `keyring` (left empty on any
+ * error) and emit ANCHOR. The 20-byte head is read first; its count (ATTACKER-controlled
+ * until the CRC matched) sizes the second read only after keyring_anchor_size() bounded it
+ * to KR_MAX_BYTES, and the keys area must hold that many bytes.
+ * Returns: KR_OK or a KR_ERR_* code (KR_ERR_READ when the flash read failed).
+ */
+static int boot_load_anchor(void)
+{
+    ev_fields_t f;
+    size_t need;
+    int rc;
+
+    keyring_init_empty(&keyring);
+    if (port_flash_read_block(PLAT_AREA_KEYS_ADDR, anchor_buf, KR_HEAD_BYTES) != PORT_OK) {
+        rc = KR_ERR_READ;
+    } else {
+        need = keyring_anchor_size(anchor_buf); /* 0 when count > KR_MAX_KEYS */
+        if (need > KR_HEAD_BYTES && need <= sizeof(anchor_buf) && need <= PLAT_AREA_KEYS_SIZE &&
+            port_flash_read_block(PLAT_AREA_KEYS_ADDR + KR_HEAD_BYTES,
+                                  &anchor_buf[KR_HEAD_BYTES],
+                                  (uint32_t)(need - KR_HEAD_BYTES)) != PORT_OK) {
+            rc = KR_ERR_READ;
+        } else {
+            /* need == 0: the head alone gives the error (magic/version/count) */
+            rc = keyring_parse(anchor_buf, need == 0u ? KR_HEAD_BYTES : need, &keyring);
+        }
+    }
+    ev_fields_init(&f);
+    if (rc == KR_OK) {
+        (void)ev_add_str(&f, "result", "ok");
+        (void)ev_add_u32(&f, "keys", keyring.count);
+        (void)ev_add_u32(&f, "floor", keyring.floor);
+        (void)ev_add_hex(&f, "compat", keyring.hw_compat, 0u);
+    } else {
+        keyring_init_empty(&keyring);
+        (void)ev_add_str(&f, "result", "fail");
+        (void)ev_add_str(&f, "error_code", keyring_err_name(rc));
+    }
+    (void)ev_emit("ANCHOR", &f);
+    return rc;
+}
+
+/* ---- slot A verification ------------------------------------------------------------ */
+
+/*
+ * img_read_fn over slot A: `off` is relative to the slot start (img_parse keeps every read
+ * inside [0, PLAT_AREA_SLOT_A_SIZE)).
+ * Returns: 0 or the negative PORT_ERR_* of port_flash_read_block.
+ */
+static int boot_slot_read(void *ctx, uint32_t off, void *dst, uint32_t len)
+{
+    (void)ctx;
+    if (off > PLAT_AREA_SLOT_A_SIZE || len > PLAT_AREA_SLOT_A_SIZE - off) {
+        return PORT_ERR_BADARG;
+    }
+    return port_flash_read_block(PLAT_AREA_SLOT_A_ADDR + off, dst, len);
+}
+
+/* Console text for a failed flash read during verification. No return value. */
+static void boot_report_io(const img_source_t *src)
+{
+    static char line[64];
+    static const char prefix[] = "! flash read ";
+    const char *name;
+    size_t n = 0;
+    size_t i;
+    int k;
+
+    if (src->io_err == 0) {
+        return;
+    }
+    for (i = 0; prefix[i] != '\0'; i++) {
+        line[n++] = prefix[i];
+    }
+    name = port_err_name(src->io_err);
+    for (i = 0; name[i] != '\0' && n < 40u; i++) {
+        line[n++] = name[i];
+    }
+    line[n++] = ' ';
+    line[n++] = 'a';
+    line[n++] = 't';
+    line[n++] = ' ';
+    k = fmt_u32_hex(&line[n], sizeof(line) - n, PLAT_AREA_SLOT_A_ADDR + src->io_off, 0u);
+    if (k < 0) {
+        line[n] = '\0';
+    }
+    (void)ev_emit_text(line);
+}
+
+/* Name of a target slot value for evidence. Returns "A", "B" or "?". */
+static const char *boot_slot_name(uint32_t slot)
+{
+    return slot == 0u ? "A" : (slot == 1u ? "B" : "?");
+}
+
+/*
+ * Verify slot A against `keyring` and emit PARSE_MANIFEST / VERIFY_SIG / PARSE_MANIFEST as
+ * contracts §7 prescribes (see the table at the top).
+ * Returns: IMG_OK when slot A may be started, else the first failing img_result_t.
+ */
+static img_result_t boot_verify_slot_a(void)
+{
+    static img_manifest_t m;
+    img_source_t src = {0};
+    img_policy_t pol;
+    img_result_t r;
+    ev_fields_t f;
+
+    src.read = boot_slot_read;
+    src.ctx = NULL;
+    src.size = PLAT_AREA_SLOT_A_SIZE;
+    src.tick = NULL; /* the watchdog is not running yet (see the top) */
+
+    r = img_parse(&src, PLAT_IMAGE_HEADER_SIZE, &m);
+    if (r != IMG_OK) {
+        boot_report_io(&src);
+        ev_fields_init(&f);
+        (void)ev_add_str(&f, "result", "fail");
+        (void)ev_add_str(&f, "error_code", img_result_name(r));
+        (void)ev_emit("PARSE_MANIFEST", &f);
+        return r;
+    }
+
+    r = img_verify(&src, &m, &keyring);
+    boot_report_io(&src);
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
+    (void)ev_add_hex(&f, "key_id", m.key_id, 0u);
+    (void)ev_add_str(&f, "error_code", img_result_name(r));
+    (void)ev_emit("VERIFY_SIG", &f);
+    if (r != IMG_OK) {
+        return r;
+    }
+
+    pol.hw_compat = keyring.hw_compat;
+    pol.slot = 0u;
+    pol.image_type = IMG_TYPE_APP;
+    pol.floor = keyring.floor;
+    pol.running_build = 0u;
+    pol.erased_value = PLAT_FLASH_ERASED_VALUE;
+    r = img_check_policy(&src, &m, &pol);
+    boot_report_io(&src);
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
+    (void)ev_add_u32(&f, "build", m.sec_cnt);
+    (void)ev_add_str(&f, "slot", boot_slot_name(m.target_slot));
+    (void)ev_add_hex(&f, "compat", m.hw_compat, 0u);
+    (void)ev_add_str(&f, "error_code", img_result_name(r));
+    (void)ev_emit("PARSE_MANIFEST", &f);
+    return r;
+}
+
+/* Nothing bootable: BOOT_HALT, then feed the watchdog forever. Does not return. */
+static void boot_halt(void) __attribute__((noreturn));
+static void boot_halt(void)
+{
+    ev_fields_t f;
+
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "reason", "no_valid_image");
+    (void)ev_emit("BOOT_HALT", &f);
+    for (;;) {
+        port_wdt_feed(); /* safe loop; rescue comes in a later issue */
+    }
+}
+
+/* Bootloader entry (called by Reset_Handler). Does not return: jumps to slot A or halts. */
 int main(void)
 {
     const uint32_t vtor = PLAT_AREA_SLOT_A_ADDR + PLAT_IMAGE_HEADER_SIZE;
     port_reset_cause_t cause;
+    img_result_t r;
     ev_fields_t f;
     int rc;
 
@@ -143,7 +354,12 @@ int main(void)
 
     cause = boot_report_reset();
     boot_report_layout();
+    (void)boot_load_anchor(); /* an invalid anchor leaves an empty keyring */
+    r = boot_verify_slot_a();
     (void)port_wdt_start(BOOT_WDT_TIMEOUT_MS);
+    if (r != IMG_OK) {
+        boot_halt();
+    }
 
     ev_fields_init(&f);
     (void)ev_add_str(&f, "slot", "A");
@@ -153,11 +369,9 @@ int main(void)
     boot_write_handoff(HANDOFF_SLOT_A, vtor, cause);
     rc = port_jump(vtor);
 
-    /* Only reached when slot A's vector table is unusable (e.g. an erased slot). */
+    /* Only reached when the verified image's vector table is unusable. */
     (void)ev_emit_text("! jump refused: slot A has no valid vector table");
     (void)rc;
-    for (;;) {
-        /* no feed: the watchdog resets the chip (rescue comes in a later issue) */
-    }
+    boot_halt();
     return 0;
 }

@@ -138,6 +138,17 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len);
 int port_flash_read(uint32_t addr, uint32_t *value);
 
 /*
+ * port_flash_read_block - read `len` bytes at `addr` (any alignment, inside the flash) into
+ * `buf`, word by word through port_flash_read (so torn or erased units never crash).
+ * Erased units read as the erased pattern: PORT_ERR_ERASED is not an error here (erased
+ * flash is data for a verifier, e.g. the erased tail after an image).
+ * Returns: PORT_OK (len 0 included), PORT_ERR_BADARG (NULL buf, range outside the flash),
+ *   or the first other port_flash_read error (PORT_ERR_ECC, _FAULT, _TIMEOUT, _FAIL, _ERR);
+ *   the contents of `buf` are then unspecified.
+ */
+int port_flash_read_block(uint32_t addr, void *buf, uint32_t len);
+
+/*
  * port_cpu_peek - one plain CPU load of the 32-bit word at `addr` (4-byte aligned), with no
  * controller probe first, guarded so that what the chip raises is absorbed and reported:
  * the STM32U585 double-ECC NMI or the LPC55S69 bus fault on an erased or torn page.

@@ -113,3 +113,38 @@ int port_cpu_peek(uint32_t addr, uint32_t *value)
     }
     return (outcome == CM33_GUARD_NONE) ? PORT_OK : PORT_ERR_FAULT;
 }
+
+/* See port.h. Returns PORT_OK, PORT_ERR_BADARG or the first non-erased read error. */
+int port_flash_read_block(uint32_t addr, void *buf, uint32_t len)
+{
+    uint8_t *dst = (uint8_t *)buf;
+    uint32_t done = 0;
+
+    if (len == 0u) {
+        return PORT_OK;
+    }
+    if (buf == NULL || !in_flash(addr, len)) {
+        return PORT_ERR_BADARG;
+    }
+    while (done < len) {
+        uint32_t a = addr + done;
+        uint32_t skip = a & 3u;       /* bytes of the word before `a` */
+        uint32_t n = 4u - skip;       /* bytes of this word we want */
+        uint32_t v = 0;
+        uint32_t i;
+        int rc;
+
+        if (n > len - done) {
+            n = len - done;
+        }
+        rc = port_flash_read(a - skip, &v); /* PORT_ERR_ERASED: v = the erased pattern */
+        if (rc != PORT_OK && rc != PORT_ERR_ERASED) {
+            return rc;
+        }
+        for (i = 0; i < n; i++) {
+            dst[done + i] = (uint8_t)(v >> (8u * (skip + i))); /* little endian */
+        }
+        done += n;
+    }
+    return PORT_OK;
+}
