@@ -53,6 +53,9 @@
 #include "port.h"
 
 #define BOOT_WDT_TIMEOUT_MS 2000u
+/* Halt loop: spin iterations between watchdog feeds (about 4 instructions each, so about
+ * 50 ms at 4 MHz, far below the ~2 s period; keeps the halted chip cheap to emulate). */
+#define BOOT_HALT_SPIN 50000u
 #define LAYOUT_AREAS 7u
 #define LAYOUT_VALUE_MAX 24u /* "0x" + 8 + "+" + "0x" + 8 + NUL = 22 */
 
@@ -336,7 +339,11 @@ static void boot_halt(void)
     (void)ev_add_str(&f, "reason", "no_valid_image");
     (void)ev_emit("BOOT_HALT", &f);
     for (;;) {
+        uint32_t i;
         port_wdt_feed(); /* safe loop; rescue comes in a later issue */
+        for (i = 0; i < BOOT_HALT_SPIN; i++) {
+            __asm__ volatile("nop"); /* no peripheral access between feeds */
+        }
     }
 }
 
