@@ -98,7 +98,7 @@ echo "== fuzzing for ${SECS}s"
 set +e
 "$OUT/fuzz_image" -max_total_time="$SECS" -max_len=16384 -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$OUT/artifacts/" "$OUT/corpus" "$OUT/seeds" 2>&1 | tee "$OUT/fuzz.log" \
-  | grep -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|ERROR|SUMMARY|Test unit written'
+  | grep --line-buffered -E '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|ERROR|SUMMARY|Test unit written'
 rc=${PIPESTATUS[0]}
 set -e
 echo "== final stats"
