@@ -12,12 +12,18 @@ import json
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from hil.engine.base import Engine, ResetCause, StopReason
+from hil.engine.base import Engine, ResetCause, RunResult, StopReason
 from hil.errors import DeviceTimeout, EvidenceError, HilError
 from hil.evidence import Event, EvidenceStream, Record, SmpLine, Text, Truncated
 from hil.provision import FactoryImage, program
+
+if TYPE_CHECKING:
+    from smp.image_management import ImageState
+
+    from hil.link.smp_session import SmpSession
+    from hil.update import DeviceSummary, Outcome, UpdateResult
 
 
 class DeviceState(StrEnum):
@@ -55,6 +61,7 @@ class Device:
         self._log: IO[bytes] | None = None
         self._events_log: IO[str] | None = None
         self.log_path: Path | None = None
+        self._smp: SmpSession | None = None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             self.log_path = log_dir / "console.log"
@@ -116,6 +123,16 @@ class Device:
         self._check()
         self.engine.serial().write(text.encode("ascii") + b"\n")
 
+    def write(self, data: bytes) -> None:
+        """Queue raw bytes on the console UART (SMP frames, garbage for robustness tests)."""
+        self._check()
+        self.engine.serial().write(data)
+
+    def set_pin(self, name: str, level: int) -> None:
+        """Drive a modelled input pin, e.g. the ``rescue`` strap sampled at reset."""
+        self._check()
+        self.engine.set_pin(name, level)
+
     # -- evidence ---------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Record], None]) -> None:
         """Call ``listener`` with every record (event, text, truncated line) as it is decoded."""
@@ -142,6 +159,19 @@ class Device:
     def tail(self, lines: int = TAIL_LINES) -> str:
         text = self.transcript.decode("ascii", errors="backslashreplace")
         return "\n".join(text.splitlines()[-lines:])
+
+    def poll(self) -> None:
+        """Decode what the device sent since the last look (no virtual time passes)."""
+        self._drain()
+
+    def mark(self) -> int:
+        """A position in the record list; ``events_since(mark)`` returns what came after."""
+        self._drain()
+        return len(self.stream.records)
+
+    def events_since(self, mark: int) -> list[Event]:
+        self._drain()
+        return [r for r in self.stream.records[mark:] if isinstance(r, Event)]
 
     def _on_reset(self, cause: ResetCause) -> None:
         self._drain()
@@ -232,6 +262,63 @@ class Device:
         result = self.engine.run(budget_ms * 1000)
         self._after_run(result.reason)
         return result.reason
+
+    def run_until(self, cond: Callable[[], bool], budget_ms: int) -> RunResult:
+        """Run until ``cond()`` (evaluated on new output, after decoding it) or the budget ends.
+
+        The caller inspects ``cond``'s own findings; forbidden events are checked by waits."""
+        self._check()
+        self._drain()
+        if cond():
+            return RunResult(StopReason.CONDITION, self.engine.instructions, self.engine.time_ns)
+        if self.state is DeviceState.OFF:
+            raise DeviceBroken("cannot run: the device is powered off")
+
+        def until() -> bool:
+            self._drain()
+            return cond()
+
+        result = self.engine.run(budget_ms * 1000, until=until)
+        self._after_run(result.reason)
+        return result
+
+    # -- OTA (details in hil.update and hil.link) ---------------------------------------------
+    def smp(self) -> SmpSession:
+        """The device's SMP client session (smpclient over the console UART, virtual time)."""
+        if self._smp is None:
+            from hil.link.smp_session import SmpSession
+
+            self._smp = SmpSession(self)
+        return self._smp
+
+    def update(
+        self, package: bytes, *, budget_ms: int = 60_000, reset: bool = True
+    ) -> UpdateResult:
+        """Upload ``package`` with smpclient (the device picks the slot and steers the offsets),
+        then, if the device accepted it, send the SMP reset request."""
+        from hil.update import update
+
+        return update(self, package, budget_ms=budget_ms, reset=reset)
+
+    def wait_outcome(self, since: int, budget_ms: int = 60_000) -> Outcome:
+        """Run until the evidence after ``since`` (a ``mark()``) shows how an update ended."""
+        from hil.update import wait_outcome
+
+        return wait_outcome(self, since, budget_ms)
+
+    def image_state(self) -> list[ImageState]:
+        return self.smp().image_state()
+
+    def reset_via_smp(self) -> None:
+        self.smp().reset()
+
+    def summary(self) -> DeviceSummary:
+        """What the device's own evidence says: running slot/build, slot states, rescue.
+
+        (Named ``summary`` because ``state`` is the device's power/broken state machine.)"""
+        from hil.update import summarize
+
+        return summarize(self.events, power=self.state.value)
 
     def _after_run(self, reason: StopReason) -> None:
         self._drain()

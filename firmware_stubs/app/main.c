@@ -1,18 +1,37 @@
 /*
- * app/main.c - issue-2 walking-skeleton application (linked at SLOT_A).
+ * app/main.c - the application (linked twice: app.elf at SLOT_A, app_b.elf at SLOT_B; same
+ * sources, contracts §8).
  *
- *   port_init -> continue the evidence seq from the handoff -> BOOT + text line ->
- *   RAM_MARK -> loop: feed the watchdog, serve console commands (contracts §3).
+ *   port_init -> handoff (slot, build, trial, attempt, evidence seq) -> BOOT + text line ->
+ *   RAM_MARK -> trial boot: SLOT_TRANSITION PENDING->BOOT_TEST, self-test from the image's own
+ *   SELF_TEST TLV: pass -> confirm (CONFIRMED, floor raised in the same commit); fail ->
+ *   reject + software reset; hang -> stop feeding the watchdog and spin
+ *   -> loop: feed the watchdog, console RX multiplexed between the SMP server (lines starting
+ *   0x06 0x09 / 0x04 0x14: image upload into the inactive slot by core/updater.c, image state,
+ *   OS reset) and the console commands (contracts §3).
  *
- * Build options: APP_BUILD=<n> (reported build number, default 1), APP_NO_WDT_FEED=1
- * (never feed the watchdog).
+ * Evidence goes to the console UART and, when the bootloader keeps one (handoff flag
+ * HANDOFF_F_EVRING), to the flash evidence ring (boot/bev.c sink, shared with the
+ * bootloader). Flash writes go through boot/bflash.c's reporting table (WRITE_GATED on a write
+ * refused for low supply).
+ *
+ * Build options: APP_BUILD=<n> (reported build when the image carries none, default 1),
+ * APP_NO_WDT_FEED=1 (never feed the watchdog). Mutation flags (contracts §8, never in normal
+ * builds): MUT_NEVER_CONFIRM, MUT_FLOOR_BEFORE_CONFIRM here; MUT_SAME_SLOT,
+ * MUT_NO_REPLAY_CHECK in core/updater.c; MUT_SKIP_SIG, MUT_SKIP_MANIFEST, MUT_ACCEPT_REVOKED
+ * in core/image.c.
  */
+#include "../boot/bev.h"
+#include "../boot/bflash.h"
 #include "console.h"
 #include "evidence.h"
 #include "fmt.h"
 #include "handoff.h"
+#include "keyring.h"
 #include "platform_gen.h"
 #include "port.h"
+#include "smp_server.h"
+#include "updater.h"
 
 #ifndef APP_BUILD
 #define APP_BUILD 1
@@ -25,6 +44,11 @@
 #define APP_FEED_EVERY 256u
 
 #define RAM_MARK_MAGIC 0x52414D4Bu /* "RAMK" */
+
+/* SELF_TEST TLV values (contracts §7). */
+#define SELF_TEST_PASS 0u
+#define SELF_TEST_FAIL 1u
+#define SELF_TEST_HANG 2u
 
 /* Survives warm resets: .noinit is neither copied nor zeroed by either image. */
 typedef struct {
@@ -40,10 +64,62 @@ static uint32_t prog_buf[PLAT_FLASH_PROGRAM_UNIT / 4u];
 static console_t console;
 static int feeding = !APP_NO_WDT_FEED;
 
-/* Evidence sink: the console UART. No return value. */
-static void app_sink(const char *data, size_t len)
+static keyring_t keyring;
+static uint8_t anchor_buf[KR_MAX_BYTES];
+static upd_t upd;
+static smp_server_t smp;
+static img_manifest_t own; /* the running image's manifest */
+
+/* What this boot is (from the handoff, or worked out when there is none). */
+typedef struct {
+    uint8_t slot;     /* META_SLOT_A / META_SLOT_B */
+    uint32_t build;
+    uint8_t trial;    /* a PENDING image on its boot test */
+    uint32_t attempt; /* boot-test attempt (1..N) */
+} boot_info_t;
+
+static boot_info_t info;
+
+/* Feed the watchdog unless feeding was stopped (wdt-stop, APP_NO_WDT_FEED). */
+static void app_feed(void)
 {
-    (void)port_uart_write(data, len);
+    if (feeding) {
+        port_wdt_feed();
+    }
+}
+
+/* updater tick: feed the watchdog between flash ops and hash blocks. */
+static void app_tick(void *ctx)
+{
+    (void)ctx;
+    app_feed();
+}
+
+/* RESET_REQ kind=software, flush the ring (LPC55S69 page mode), reset. Does not return. */
+static void app_reset(void) __attribute__((noreturn));
+static void app_reset(void)
+{
+    ev_fields_t f;
+
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "kind", "software");
+    (void)ev_emit("RESET_REQ", &f);
+    (void)bev_flush();
+    port_system_reset();
+}
+
+/* SMP OS reset (after the response was sent). Does not return. */
+static void app_smp_reset(void *ctx)
+{
+    (void)ctx;
+    app_reset();
+}
+
+/* SMP response lines go straight to the UART. */
+static void app_smp_out(void *ctx, const uint8_t *line, size_t len)
+{
+    (void)ctx;
+    (void)port_uart_write((const char *)line, len);
 }
 
 /* Emit an event with one result field plus addr (and optionally value). No return value. */
@@ -81,13 +157,8 @@ static void app_run(const console_cmd_t *cmd)
         feeding = 0;
         (void)ev_emit("WDT_STOP", NULL);
         break;
-    case CMD_RESET: {
-        ev_fields_t f;
-        ev_fields_init(&f);
-        (void)ev_add_str(&f, "kind", "software");
-        (void)ev_emit("RESET_REQ", &f);
-        port_system_reset();
-    }
+    case CMD_RESET:
+        app_reset();
     case CMD_PING:
         (void)ev_emit("PONG", NULL);
         break;
@@ -129,61 +200,240 @@ static void app_ram_mark(void)
     uint32_t count = valid ? m->count : 0u;
     ev_fields_t f;
 
+    m->magic = RAM_MARK_MAGIC; /* before the event: storing it in the ring takes time */
+    m->count = count + 1u;
     ev_fields_init(&f);
     (void)ev_add_u32(&f, "valid", valid ? 1u : 0u);
     (void)ev_add_u32(&f, "count", count);
     (void)ev_emit("RAM_MARK", &f);
-    m->magic = RAM_MARK_MAGIC;
-    m->count = count + 1u;
 }
 
-/* BOOT slot=A build=<n> state=running and the text line. No return value. */
+/* The text line "running build N from slot S", then BOOT slot=S build=N
+ * state=running|trial. No return value. */
 static void app_report_boot(void)
 {
     static const char prefix[] = "running build ";
-    static const char suffix[] = " from slot A";
-    char text[sizeof(prefix) + FMT_U32_MAX_CHARS + sizeof(suffix)];
+    static const char middle[] = " from slot ";
+    char text[sizeof(prefix) + FMT_U32_MAX_CHARS + sizeof(middle) + 2u];
+    const char *slot = info.slot == META_SLOT_B ? "B" : "A";
     ev_fields_t f;
     size_t n = 0;
     size_t i;
     int len;
 
-    ev_fields_init(&f);
-    (void)ev_add_str(&f, "slot", "A");
-    (void)ev_add_u32(&f, "build", (uint32_t)(APP_BUILD));
-    (void)ev_add_str(&f, "state", "running");
-    (void)ev_emit("BOOT", &f);
-
     for (i = 0; i < sizeof(prefix) - 1u; i++) {
         text[n++] = prefix[i];
     }
-    len = fmt_u32_dec(&text[n], sizeof(text) - n, (uint32_t)(APP_BUILD));
+    len = fmt_u32_dec(&text[n], sizeof(text) - n, info.build);
     n += len > 0 ? (size_t)len : 0u;
-    for (i = 0; i < sizeof(suffix); i++) { /* includes the NUL */
-        text[n++] = suffix[i];
+    for (i = 0; i < sizeof(middle) - 1u; i++) {
+        text[n++] = middle[i];
     }
+    text[n++] = slot[0];
+    text[n] = '\0';
     (void)ev_emit_text(text);
+
+    /* after the text line: a ring-backed sink may take a while to store BOOT */
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "slot", slot);
+    (void)ev_add_u32(&f, "build", info.build);
+    (void)ev_add_str(&f, "state", info.trial ? "trial" : "running");
+    (void)ev_emit("BOOT", &f);
+}
+
+/*
+ * Read and validate the trust anchor in the keys area into `keyring` (left empty on any
+ * error: every upload is then refused with key_unknown). No event (the bootloader reports
+ * ANCHOR). `count` in the head is ATTACKER-controlled until the CRC matched: it sizes the
+ * second read only after keyring_anchor_size() bounded it. No return value.
+ */
+static void app_load_anchor(void)
+{
+    size_t need;
+
+    keyring_init_empty(&keyring);
+    if (port_flash_read_block(PLAT_AREA_KEYS_ADDR, anchor_buf, KR_HEAD_BYTES) != PORT_OK) {
+        return;
+    }
+    need = keyring_anchor_size(anchor_buf);
+    if (need <= KR_HEAD_BYTES || need > sizeof(anchor_buf) || need > PLAT_AREA_KEYS_SIZE ||
+        port_flash_read_block(PLAT_AREA_KEYS_ADDR + KR_HEAD_BYTES, &anchor_buf[KR_HEAD_BYTES],
+                              (uint32_t)(need - KR_HEAD_BYTES)) != PORT_OK) {
+        return;
+    }
+    if (keyring_parse(anchor_buf, need, &keyring) != KR_OK) {
+        keyring_init_empty(&keyring);
+    }
+}
+
+/* The slot this code runs from (the image is linked for one slot). Returns META_SLOT_A/B. */
+static uint8_t app_own_slot(void)
+{
+    uint32_t pc = (uint32_t)(uintptr_t)&app_own_slot;
+
+    return (pc >= PLAT_AREA_SLOT_B_ADDR && pc - PLAT_AREA_SLOT_B_ADDR < PLAT_AREA_SLOT_B_SIZE)
+               ? META_SLOT_B
+               : META_SLOT_A;
+}
+
+/* Updater configuration for this device. No return value. */
+static void app_updater_init(void)
+{
+    upd_config_t cfg;
+
+    cfg.fl = &bflash_meta; /* reports WRITE_GATED itself */
+    cfg.slot_addr[0] = PLAT_AREA_SLOT_A_ADDR;
+    cfg.slot_addr[1] = PLAT_AREA_SLOT_B_ADDR;
+    cfg.slot_size[0] = PLAT_AREA_SLOT_A_SIZE;
+    cfg.slot_size[1] = PLAT_AREA_SLOT_B_SIZE;
+    cfg.meta_addr[0] = PLAT_AREA_META_A_ADDR;
+    cfg.meta_addr[1] = PLAT_AREA_META_B_ADDR;
+    cfg.hdr_size = PLAT_IMAGE_HEADER_SIZE;
+    cfg.kr = &keyring;
+    cfg.running_slot = info.slot;
+    cfg.running_build = info.build;
+    cfg.gated_events = 0u;
+    cfg.tick = app_tick;
+    cfg.reset = app_smp_reset;
+    cfg.ctx = NULL;
+    (void)upd_init(&upd, &cfg);
+    (void)smp_server_init(&smp, upd_smp_ops(), &upd, app_smp_out, NULL);
+}
+
+/*
+ * What this boot is: from a valid handoff (version 2) when there is one; otherwise the slot
+ * from the code's own address, the build from the image's own manifest (APP_BUILD if it has
+ * none), trial from the metadata (this slot PENDING and next). Sets `info`; returns the
+ * evidence seq to continue from, *ring = 1 when the bootloader keeps an evidence ring and
+ * *valid = 1 when the handoff was valid.
+ */
+static uint32_t app_boot_info(int *ring, int *valid)
+{
+    volatile handoff_t *h = &__plat_handoff;
+    uint32_t seq = 0;
+
+    *ring = 0;
+    *valid = 0;
+    info.slot = app_own_slot();
+    info.build = APP_BUILD;
+    info.trial = 0u;
+    info.attempt = 0u;
+    if (handoff_valid(h)) {
+        seq = h->next_seq;
+        info.slot = h->slot == HANDOFF_SLOT_B ? META_SLOT_B : META_SLOT_A;
+        info.build = h->build;
+        info.trial = h->trial != 0u ? 1u : 0u;
+        info.attempt = h->attempt;
+        *ring = (h->flags & HANDOFF_F_EVRING) != 0u;
+        *valid = 1;
+        h->magic = 0u; /* consumed: a later start without the bootloader starts from 0 */
+        return seq;
+    }
+    h->magic = 0u;
+    return seq;
+}
+
+/* Without a handoff: build and trial state from flash (needs the updater for the reads). */
+static void app_boot_info_fallback(void)
+{
+    meta_record_t rec;
+
+    if (upd_read_manifest(&upd, info.slot, &own) == IMG_OK) {
+        info.build = own.sec_cnt;
+    }
+    if (upd_record(&upd, &rec) && rec.active != info.slot &&
+        rec.state[info.slot] == (uint8_t)META_ST_PENDING && rec.next == info.slot) {
+        info.trial = 1u;
+        info.attempt = rec.attempts[info.slot];
+    }
+}
+
+/*
+ * The boot test of a PENDING image: SLOT_TRANSITION PENDING->BOOT_TEST, then the self-test
+ * the image's own SELF_TEST TLV asks for (SELF_TEST result=pass|fail|hang).
+ * pass: confirm (bootsel_confirm: CONFIRMED, floor raised in the same commit) and return;
+ * fail: reject (ROLLBACK reason=self-test) and reset; hang: stop feeding and spin until the
+ * watchdog resets the chip (the attempt was counted by the bootloader).
+ */
+static void app_boot_test(void)
+{
+    static const char *const names[3] = {"pass", "fail", "hang"};
+    bs_event_t e = {0};
+    uint32_t st = SELF_TEST_PASS;
+    ev_fields_t f;
+
+    e.kind = BS_EV_SLOT_TRANSITION;
+    e.from = BS_PH_PENDING;
+    e.to = BS_PH_BOOT_TEST;
+    e.slot = info.slot;
+    e.attempt = info.attempt;
+    upd_emit_events(&e, 1u);
+
+#if defined(MUT_FLOOR_BEFORE_CONFIRM) && MUT_FLOOR_BEFORE_CONFIRM
+    {
+        /* MUTATION (contracts §8): the floor is raised to the new build before its boot test
+         * passed (staged floor bump skipped) */
+        meta_record_t rec;
+        if (upd_record(&upd, &rec) && rec.build[info.slot] > rec.floor) {
+            rec.floor = rec.build[info.slot];
+            (void)upd_commit_record(&upd, &rec);
+        }
+    }
+#endif
+
+    if (upd_read_manifest(&upd, info.slot, &own) == IMG_OK && own.self_test <= 2u) {
+        st = own.self_test;
+    }
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "result", names[st]);
+    (void)ev_emit("SELF_TEST", &f);
+
+    if (st == SELF_TEST_HANG) {
+        (void)bev_flush();
+        for (;;) {
+            __asm__ volatile("nop"); /* no feeding: the watchdog ends this attempt */
+        }
+    }
+    if (st == SELF_TEST_FAIL) {
+        (void)upd_reject(&upd, info.slot);
+        app_reset();
+    }
+#if !(defined(MUT_NEVER_CONFIRM) && MUT_NEVER_CONFIRM)
+    if (upd_confirm(&upd, info.slot) == UPD_OK) {
+        info.trial = 0u;
+    }
+#endif
+    (void)bev_flush();
 }
 
 /* Application entry (called by Reset_Handler). Never returns. */
 int main(void)
 {
-    volatile handoff_t *h = &__plat_handoff;
-    uint32_t seq = 0;
     uint32_t spins = 0;
+    uint32_t seq;
+    int ring = 0;
+    int handoff = 0;
 
     (void)port_init();
-    if (handoff_valid(h)) {
-        seq = h->next_seq;
+    seq = app_boot_info(&ring, &handoff);
+    (void)ev_init("app", seq, bev_sink);
+    if (ring) {
+        (void)bev_ring_open();
     }
-    h->magic = 0u; /* consumed: a later start without the bootloader starts from 0 */
-    (void)ev_init("app", seq, app_sink);
+    app_load_anchor();
+    app_updater_init();
+    if (!handoff) {
+        app_boot_info_fallback(); /* no handoff: started without (or by an older) bootloader */
+        upd.cfg.running_slot = info.slot;
+        upd.cfg.running_build = info.build;
+    }
 
     app_report_boot();
     app_ram_mark();
     console_init(&console);
-    if (feeding) {
-        port_wdt_feed();
+    app_feed();
+    if (info.trial) {
+        app_boot_test();
     }
 
     for (;;) {
@@ -197,6 +447,14 @@ int main(void)
         }
         ch = port_uart_getc();
         if (ch < 0) {
+            continue;
+        }
+        rc = smp_server_feed(&smp, ch);
+        if (rc != SMP_RX_TEXT) {
+            app_feed(); /* an SMP request may have taken a while (flash, verification) */
+            if (rc == SMP_RX_FRAME && upd.phase == UPD_IDLE) {
+                (void)bev_flush(); /* LPC55S69 ring: keep an upload's outcome durable */
+            }
             continue;
         }
         rc = console_feed(&console, ch);
@@ -214,9 +472,7 @@ int main(void)
             (void)ev_emit_text("! bad arguments");
         } else {
             app_run(&cmd);
-            if (feeding) {
-                port_wdt_feed(); /* a flash command may have taken a while */
-            }
+            app_feed(); /* a flash command may have taken a while */
         }
     }
     return 0;

@@ -1,68 +1,110 @@
 /*
- * boot/main.c - bootloader with signed-image verification (issue 3).
+ * boot/main.c - A/B bootloader with signed-image verification, boot metadata, boot test,
+ * rollback and rescue (issues 3 and 4; docs/contracts.md §7-§8, docs/contract-meta.md).
  *
- *   port_init -> REBOOT_REASON -> LAYOUT -> ANCHOR (trust anchor from the keys area)
- *   -> verify slot A (img_parse, img_verify, img_check_policy; events below)
- *   -> watchdog (~2 s) -> JUMP -> handoff -> jump to slot A's vector table
- *      (PLAT_AREA_SLOT_A_ADDR + PLAT_IMAGE_HEADER_SIZE)
- *   or, on any failure: watchdog -> BOOT_HALT reason=no_valid_image -> safe loop that feeds
- *      the watchdog (nothing boots; rescue comes in a later issue).
+ * Every reset:
+ *   port_init, DWT CYCCNT zeroed (virtual time), strap pin sampled (strap.h)
+ *   -> REBOOT_REASON -> LAYOUT
+ *   -> rescue UART window: until 20 ms after reset (BOOT_RESCUE_WINDOW_MS, measured with
+ *      CYCCNT at PLAT_CORE_CLOCK_HZ) a console line "rescue" requests rescue
+ *   -> evidence ring opened (bev.h: every evidence line from here on, and the ones above, is
+ *      also kept in the flash ring of the `evidence` area)
+ *   -> ANCHOR (trust anchor, keys area)
+ *   -> META (meta_load over meta_a / meta_b)
+ *   -> rescue requested: RESCUE cause=strap|uart -> rescue mode (rescue.h)
+ *   -> per slot: SLOT_CHECK slot=A|B state=empty|present, then for a present image the §7
+ *      events (PARSE_MANIFEST / VERIFY_SIG / PARSE_MANIFEST), policy: anchor hw_compat, the
+ *      slot's own index as TARGET_SLOT, image type 1, floor = max(anchor floor, record floor)
+ *   -> bootsel_decide (contract-meta §3); its commits are made BEFORE acting (a trial boot's
+ *      attempt + 1 is on flash before the jump); a failed commit takes the table's fallback
+ *      (META_COMMIT result=fail rc=N, then the fallback's events)
+ *   -> the row's events (SLOT_TRANSITION, ROLLBACK, RESCUE)
+ *   -> BOOT: watchdog (BOOT_WDT_TIMEOUT_MS; it bounds the boot test: a hanging image is reset
+ *      and the next boot counts the next attempt), JUMP slot=A|B addr=.., handoff, ring flush,
+ *      jump; RESCUE (nothing bootable): RESCUE cause=no_bootable -> rescue mode.
  *
- * Events (contracts §7):
+ * The image verification result fed to bootsel_decide ignores the floor (bootsel applies the
+ * floors itself so that a below-floor image is classified below-floor, not invalid); the
+ * PARSE_MANIFEST event reports the check WITH the effective floor, so a below-floor image
+ * shows error_code=below_floor and then ROLLBACK reason=below-floor (pending) or is never
+ * booted (no adoption below the anchor floor).
  *
- * | situation                         | events                                              |
- * |-----------------------------------|-----------------------------------------------------|
- * | anchor valid                      | ANCHOR result=ok keys=N floor=N compat=0x..         |
- * | anchor missing/corrupt            | ANCHOR result=fail error_code=<keyring_err_name>;   |
- * |                                   | verification then runs with an empty keyring, so a  |
- * |                                   | well-formed image ends in VERIFY_SIG result=fail    |
- * |                                   | error_code=key_unknown (nothing boots)              |
- * | step 1-2 failure                  | PARSE_MANIFEST result=fail error_code=..            |
- * | steps 3-5                         | VERIFY_SIG result=ok|fail key_id=0x.. error_code=.. |
- * | steps 6-8 (signature verified)    | PARSE_MANIFEST result=ok|fail build=N slot=A|B      |
- * |                                   | compat=0x.. error_code=..                           |
- * | all ok                            | JUMP slot=A addr=0x..                               |
- * | any failure                       | BOOT_HALT reason=no_valid_image                     |
+ * RESCUE causes follow contracts §8: strap | uart | no_bootable. ROLLBACK reasons are
+ * bootsel's (contract-meta §5): attempts | verify | inconsistent | below-floor.
  *
- * Policy for slot A: hw_compat and floor from the anchor, target slot 0 (A), image type 1,
- * no running build (0), erased value PLAT_FLASH_ERASED_VALUE for the tail check.
- *
- * Watchdog: started AFTER verification (just before the jump, or before the halt loop).
- * Verification is bounded by construction (every loop is bounded by the slot size and no
- * wait loop depends on the image). Measured in the emulator with the 6 KiB reference app:
- * reset to JUMP about 4.9 M instructions, of which one p256_verify call (which cannot be
- * interrupted to feed) is about 3.9 M; that is ~1.2 s at the STM32U585's 4 MHz, too close
- * to the ~2 s watchdog period to be safe. The halt loop feeds the watchdog so that whatever
- * runs there later (rescue) is supervised. img_source_t.tick is there for callers that
- * verify with the watchdog running (e.g. a later updater).
- *
- * Flash is read only through port_flash_read_block (tolerant: torn/ECC units give an error
- * code instead of a fault; erased units read as the erased value). A read error fails the
- * step that was reading (image.h) and is shown as a console text line
- * "! flash read <err> at 0x<addr>".
+ * Mutation flags (contracts §8; never in normal builds):
+ *   MUT_NO_ROLLBACK   (item 4)  a pending/failed image in the other slot that still verifies
+ *                               is booted instead of rolling back to the confirmed slot
+ *   MUT_NO_ATTEMPTS   (item 14) trial boots never commit attempt + 1 (pending forever)
+ *   MUT_FLOOR_LE      (item 9)  the floor check is off by one (build + 1 < floor refused, so
+ *                               build = floor - 1 boots): img_check_policy (core/image.c)
+ *                               plants it in the image check; here the floors given to
+ *                               bootsel_decide are lowered by one (never written back)
+ *   MUT_RESCUE_NO_GATES (item 5) see rescue.c
  *
  * Evidence seq starts at 0 on every reset (contracts §3) and the next value is passed to
- * the application in the handoff block.
+ * the application in the handoff block (core/handoff.h, version 2).
  */
+#include "bev.h"
+#include "bflash.h"
+#include "bootsel.h"
 #include "evidence.h"
 #include "fmt.h"
 #include "handoff.h"
 #include "image.h"
 #include "keyring.h"
+#include "meta.h"
 #include "platform_gen.h"
 #include "port.h"
+#include "rescue.h"
+#include "strap.h"
+
+#ifndef MUT_NO_ROLLBACK
+#define MUT_NO_ROLLBACK 0
+#endif
+#ifndef MUT_NO_ATTEMPTS
+#define MUT_NO_ATTEMPTS 0
+#endif
+#ifndef MUT_FLOOR_LE
+#define MUT_FLOOR_LE 0
+#endif
 
 #define BOOT_WDT_TIMEOUT_MS 2000u
-/* Halt loop: spin iterations between watchdog feeds (about 4 instructions each, so about
- * 50 ms at 4 MHz, far below the ~2 s period; keeps the halted chip cheap to emulate). */
-#define BOOT_HALT_SPIN 50000u
+#define BOOT_RESCUE_WINDOW_MS 20u
+#define BOOT_RESCUE_WINDOW_CYCLES (PLAT_CORE_CLOCK_HZ / 1000u * BOOT_RESCUE_WINDOW_MS)
 #define LAYOUT_AREAS 7u
 #define LAYOUT_VALUE_MAX 24u /* "0x" + 8 + "+" + "0x" + 8 + NUL = 22 */
 
-/* Evidence sink: the console UART. No return value. */
-static void boot_sink(const char *data, size_t len)
+/* DWT cycle counter (the emulator counts instructions there). */
+#define DEMCR      (*(volatile uint32_t *)0xE000EDFCu)
+#define DEMCR_TRCENA (1u << 24)
+#define DWT_CTRL   (*(volatile uint32_t *)0xE0001000u)
+#define DWT_CYCCNT (*(volatile uint32_t *)0xE0001004u)
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+/* Start the cycle counter from 0. No return value. */
+static void boot_clock_start(void)
 {
-    (void)port_uart_write(data, len);
+    DEMCR |= DEMCR_TRCENA;
+    DWT_CYCCNT = 0u;
+    DWT_CTRL |= 1u; /* CYCCNTENA */
+}
+
+/* Name of a slot index for evidence. Returns "A", "B" or "?". */
+static const char *boot_slot_name(uint32_t slot)
+{
+    return slot == 0u ? "A" : (slot == 1u ? "B" : "?");
+}
+
+static uint32_t slot_addr(uint8_t slot)
+{
+    return slot == 0u ? PLAT_AREA_SLOT_A_ADDR : PLAT_AREA_SLOT_B_ADDR;
+}
+
+static uint32_t slot_size(uint8_t slot)
+{
+    return slot == 0u ? PLAT_AREA_SLOT_A_SIZE : PLAT_AREA_SLOT_B_SIZE;
 }
 
 /* REBOOT_REASON cause=.. brownout_flag=0/1 raw=0x........ Returns the decoded cause. */
@@ -99,10 +141,8 @@ static int boot_area_text(char *out, uint32_t addr, uint32_t size)
 }
 
 /*
- * LAYOUT platform=<PLAT_NAME> <area>=0xADDR+0xSIZE ... in layout order.
- * The areas are packed greedily into as few LAYOUT lines as fit (one with today's layouts
- * and the 255-byte line limit); every line starts with platform=. A consumer merges the area
- * fields of all LAYOUT events of one boot.
+ * LAYOUT platform=<PLAT_NAME> <area>=0xADDR+0xSIZE ... in layout order, packed greedily into
+ * as few lines as fit; every line starts with platform=. A consumer merges them.
  * Returns nothing (a refused line is reported by ev_emit as console text).
  */
 static void boot_report_layout(void)
@@ -131,7 +171,6 @@ static void boot_report_layout(void)
     while (first < LAYOUT_AREAS) {
         size_t take = 0;
         size_t k;
-        /* Largest run [first, first+take) that still formats into one line. */
         for (k = first + 1u; k <= LAYOUT_AREAS; k++) {
             ev_fields_init(&f);
             (void)ev_add_str(&f, "platform", PLAT_NAME);
@@ -145,7 +184,7 @@ static void boot_report_layout(void)
             take = k - first;
         }
         if (take == 0u) {
-            take = 1u; /* a single area that does not fit: ev_emit reports the refusal */
+            take = 1u;
         }
         ev_fields_init(&f);
         (void)ev_add_str(&f, "platform", PLAT_NAME);
@@ -157,18 +196,41 @@ static void boot_report_layout(void)
     }
 }
 
-/* Fill the handoff block for the application. No return value. */
-static void boot_write_handoff(uint32_t slot, uint32_t vtor, port_reset_cause_t cause)
+/*
+ * The rescue UART window: poll the console until BOOT_RESCUE_WINDOW_MS after reset (CYCCNT)
+ * for the line "rescue" ("\r" ignored). Other lines are dropped.
+ * Returns: 1 if the line arrived inside the window, 0 otherwise.
+ */
+static int boot_uart_window(void)
 {
-    volatile handoff_t *h = &__plat_handoff;
+    static const char want[] = "rescue";
+    char line[8];
+    size_t n = 0;
+    int overflow = 0;
 
-    h->magic = HANDOFF_MAGIC;
-    h->version = HANDOFF_VERSION;
-    h->next_seq = ev_next_seq();
-    h->slot = slot;
-    h->vtor = vtor;
-    h->reset_cause = (uint32_t)cause;
-    h->check = handoff_crc(h);
+    while (DWT_CYCCNT < BOOT_RESCUE_WINDOW_CYCLES) {
+        int c = port_uart_getc();
+        if (c < 0) {
+            continue;
+        }
+        if (c == '\r') {
+            continue;
+        }
+        if (c == '\n') {
+            if (!overflow && n == sizeof(want) - 1u && fmt_streq(want, line, n)) {
+                return 1;
+            }
+            n = 0;
+            overflow = 0;
+            continue;
+        }
+        if (n < sizeof(line)) {
+            line[n++] = (char)c;
+        } else {
+            overflow = 1;
+        }
+    }
+    return 0;
 }
 
 /* ---- trust anchor ----------------------------------------------------------------- */
@@ -178,9 +240,8 @@ static keyring_t keyring;
 
 /*
  * Read and validate the trust anchor in the keys area into `keyring` (left empty on any
- * error) and emit ANCHOR. The 20-byte head is read first; its count (ATTACKER-controlled
- * until the CRC matched) sizes the second read only after keyring_anchor_size() bounded it
- * to KR_MAX_BYTES, and the keys area must hold that many bytes.
+ * error) and emit ANCHOR. The count in the head sizes the second read only after
+ * keyring_anchor_size() bounded it to KR_MAX_BYTES (ATTACKER-controlled until the CRC matched).
  * Returns: KR_OK or a KR_ERR_* code (KR_ERR_READ when the flash read failed).
  */
 static int boot_load_anchor(void)
@@ -200,7 +261,6 @@ static int boot_load_anchor(void)
                                   (uint32_t)(need - KR_HEAD_BYTES)) != PORT_OK) {
             rc = KR_ERR_READ;
         } else {
-            /* need == 0: the head alone gives the error (magic/version/count) */
             rc = keyring_parse(anchor_buf, need == 0u ? KR_HEAD_BYTES : need, &keyring);
         }
     }
@@ -219,24 +279,22 @@ static int boot_load_anchor(void)
     return rc;
 }
 
-/* ---- slot A verification ------------------------------------------------------------ */
+/* ---- slot verification ------------------------------------------------------------- */
 
-/*
- * img_read_fn over slot A: `off` is relative to the slot start (img_parse keeps every read
- * inside [0, PLAT_AREA_SLOT_A_SIZE)).
- * Returns: 0 or the negative PORT_ERR_* of port_flash_read_block.
- */
+/* img_read_fn over one slot; ctx points at the slot index. Returns 0 or a PORT_ERR_*. */
 static int boot_slot_read(void *ctx, uint32_t off, void *dst, uint32_t len)
 {
-    (void)ctx;
-    if (off > PLAT_AREA_SLOT_A_SIZE || len > PLAT_AREA_SLOT_A_SIZE - off) {
+    uint8_t slot = *(const uint8_t *)ctx;
+    uint32_t size = slot_size(slot);
+
+    if (off > size || len > size - off) {
         return PORT_ERR_BADARG;
     }
-    return port_flash_read_block(PLAT_AREA_SLOT_A_ADDR + off, dst, len);
+    return port_flash_read_block(slot_addr(slot) + off, dst, len);
 }
 
 /* Console text for a failed flash read during verification. No return value. */
-static void boot_report_io(const img_source_t *src)
+static void boot_report_io(const img_source_t *src, uint8_t slot)
 {
     static char line[64];
     static const char prefix[] = "! flash read ";
@@ -259,40 +317,63 @@ static void boot_report_io(const img_source_t *src)
     line[n++] = 'a';
     line[n++] = 't';
     line[n++] = ' ';
-    k = fmt_u32_hex(&line[n], sizeof(line) - n, PLAT_AREA_SLOT_A_ADDR + src->io_off, 0u);
+    k = fmt_u32_hex(&line[n], sizeof(line) - n, slot_addr(slot) + src->io_off, 0u);
     if (k < 0) {
         line[n] = '\0';
     }
     (void)ev_emit_text(line);
 }
 
-/* Name of a target slot value for evidence. Returns "A", "B" or "?". */
-static const char *boot_slot_name(uint32_t slot)
+/*
+ * Is the slot empty (first header word reads erased)? Returns 1 if empty, 0 otherwise.
+ */
+static int boot_slot_empty(uint8_t slot)
 {
-    return slot == 0u ? "A" : (slot == 1u ? "B" : "?");
+    uint32_t w = 0;
+    int rc = port_flash_read(slot_addr(slot), &w);
+
+    if (rc == PORT_ERR_ERASED) {
+        return 1;
+    }
+    return rc == PORT_OK && w == PLAT_FLASH_ERASED_VALUE * 0x01010101u;
 }
 
 /*
- * Verify slot A against `keyring` and emit PARSE_MANIFEST / VERIFY_SIG / PARSE_MANIFEST as
- * contracts §7 prescribes (see the table at the top).
- * Returns: IMG_OK when slot A may be started, else the first failing img_result_t.
+ * Verify one slot and emit SLOT_CHECK + the §7 events. `floor` is the effective floor for
+ * the event; the result stored in *out (for bootsel) ignores the floor (see the top).
+ * Returns: the img_result_t of the check with the floor (IMG_OK: bootable as far as the image
+ *   goes); IMG_BAD_MAGIC for an empty slot.
  */
-static img_result_t boot_verify_slot_a(void)
+static img_result_t boot_verify_slot(uint8_t slot, uint32_t floor, bs_image_t *out)
 {
     static img_manifest_t m;
+    static uint8_t slot_ctx;
     img_source_t src = {0};
     img_policy_t pol;
     img_result_t r;
     ev_fields_t f;
+    int empty = boot_slot_empty(slot);
 
+    out->valid = 0u;
+    out->build = 0u;
+    out->image_id = 0u;
+    ev_fields_init(&f);
+    (void)ev_add_str(&f, "slot", boot_slot_name(slot));
+    (void)ev_add_str(&f, "state", empty ? "empty" : "present");
+    (void)ev_emit("SLOT_CHECK", &f);
+    if (empty) {
+        return IMG_BAD_MAGIC;
+    }
+
+    slot_ctx = slot;
     src.read = boot_slot_read;
-    src.ctx = NULL;
-    src.size = PLAT_AREA_SLOT_A_SIZE;
-    src.tick = NULL; /* the watchdog is not running yet (see the top) */
+    src.ctx = &slot_ctx;
+    src.size = slot_size(slot);
+    src.tick = NULL; /* the watchdog is not running yet */
 
     r = img_parse(&src, PLAT_IMAGE_HEADER_SIZE, &m);
     if (r != IMG_OK) {
-        boot_report_io(&src);
+        boot_report_io(&src, slot);
         ev_fields_init(&f);
         (void)ev_add_str(&f, "result", "fail");
         (void)ev_add_str(&f, "error_code", img_result_name(r));
@@ -301,7 +382,7 @@ static img_result_t boot_verify_slot_a(void)
     }
 
     r = img_verify(&src, &m, &keyring);
-    boot_report_io(&src);
+    boot_report_io(&src, slot);
     ev_fields_init(&f);
     (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
     (void)ev_add_hex(&f, "key_id", m.key_id, 0u);
@@ -312,13 +393,13 @@ static img_result_t boot_verify_slot_a(void)
     }
 
     pol.hw_compat = keyring.hw_compat;
-    pol.slot = 0u;
+    pol.slot = slot;
     pol.image_type = IMG_TYPE_APP;
-    pol.floor = keyring.floor;
+    pol.floor = floor; /* MUT_FLOOR_LE: image.c compares build + 1 < floor */
     pol.running_build = 0u;
     pol.erased_value = PLAT_FLASH_ERASED_VALUE;
     r = img_check_policy(&src, &m, &pol);
-    boot_report_io(&src);
+    boot_report_io(&src, slot);
     ev_fields_init(&f);
     (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
     (void)ev_add_u32(&f, "build", m.sec_cnt);
@@ -326,59 +407,266 @@ static img_result_t boot_verify_slot_a(void)
     (void)ev_add_hex(&f, "compat", m.hw_compat, 0u);
     (void)ev_add_str(&f, "error_code", img_result_name(r));
     (void)ev_emit("PARSE_MANIFEST", &f);
+
+    if (r == IMG_OK) {
+        out->valid = 1u;
+    } else if (r == IMG_BELOW_FLOOR) {
+        /* steps 6 passed; the tail (step 8) was not reached: check it without the floor */
+        pol.floor = 0u;
+        out->valid = img_check_policy(&src, &m, &pol) == IMG_OK ? 1u : 0u;
+    }
+    if (out->valid) {
+        out->build = m.sec_cnt;
+        out->image_id = ((uint32_t)m.computed_hash[0] << 24) |
+                        ((uint32_t)m.computed_hash[1] << 16) |
+                        ((uint32_t)m.computed_hash[2] << 8) | (uint32_t)m.computed_hash[3];
+    }
     return r;
 }
 
-/* Nothing bootable: BOOT_HALT, then feed the watchdog forever. Does not return. */
-static void boot_halt(void) __attribute__((noreturn));
-static void boot_halt(void)
+/* ---- metadata ------------------------------------------------------------------------ */
+
+static meta_ctx_t meta_ctx;
+static meta_load_t meta_ld;
+static bs_input_t bs_in;
+static bs_output_t bs_out;
+
+/* Emit one bootsel event; RESCUE uses the §8 cause names. No return value. */
+static void boot_emit_bs_event(const bs_event_t *ev)
 {
     ev_fields_t f;
+    const char *name;
 
     ev_fields_init(&f);
-    (void)ev_add_str(&f, "reason", "no_valid_image");
-    (void)ev_emit("BOOT_HALT", &f);
-    for (;;) {
-        uint32_t i;
-        port_wdt_feed(); /* safe loop; rescue comes in a later issue */
-        for (i = 0; i < BOOT_HALT_SPIN; i++) {
-            __asm__ volatile("nop"); /* no peripheral access between feeds */
-        }
+    if (ev->kind == BS_EV_RESCUE) {
+        (void)ev_add_str(&f, "cause", rescue_cause_name(ev->cause));
+        (void)ev_emit("RESCUE", &f);
+        return;
+    }
+    name = bootsel_event_fields(ev, &f);
+    if (name != NULL) {
+        (void)ev_emit(name, &f);
     }
 }
 
-/* Bootloader entry (called by Reset_Handler). Does not return: jumps to slot A or halts. */
+/* RESCUE cause=<cause> (bootloader side, before rescue mode). No return value. */
+static void boot_emit_rescue(uint8_t cause)
+{
+    bs_event_t ev = {0};
+    ev.kind = BS_EV_RESCUE;
+    ev.cause = cause;
+    boot_emit_bs_event(&ev);
+}
+
+/* Fill the handoff block for the application. No return value. */
+static void boot_write_handoff(uint8_t slot, uint32_t vtor, port_reset_cause_t cause,
+                               uint32_t build, uint32_t trial, uint32_t attempt)
+{
+    volatile handoff_t *h = &__plat_handoff;
+
+    h->magic = HANDOFF_MAGIC;
+    h->version = HANDOFF_VERSION;
+    h->next_seq = ev_next_seq();
+    h->slot = slot;
+    h->vtor = vtor;
+    h->reset_cause = (uint32_t)cause;
+    h->build = build;
+    h->trial = trial;
+    h->attempt = attempt;
+    h->image_addr = slot_addr(slot);
+    h->meta_gen = meta_ctx.cur == META_SLOT_NONE ? 0u : meta_ctx.gen;
+    h->flags = HANDOFF_F_EVRING;
+    h->check = handoff_crc(h);
+}
+
+/* Enter rescue mode with the current metadata view. Does not return. */
+static void boot_rescue(uint8_t cause) __attribute__((noreturn));
+static void boot_rescue(uint8_t cause)
+{
+    static rescue_env_t env;
+    meta_load_t again;
+
+    /* re-load: commits made by this boot (a rollback) are part of the view */
+    (void)meta_load(&meta_ctx, &again);
+    env.meta = &meta_ctx;
+    env.meta_usable = again.result != META_BOTH_INVALID && meta_record_check(&again.rec);
+    env.rec = again.rec;
+    env.keyring = &keyring;
+    env.cause = cause;
+    env.target_slot = META_SLOT_A;
+    if (env.meta_usable) {
+        env.target_slot = (uint8_t)(again.rec.active == META_SLOT_A ? META_SLOT_B : META_SLOT_A);
+    }
+    rescue_run(&env);
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+/* Bootloader entry (called by Reset_Handler). Does not return: jumps or enters rescue. */
 int main(void)
 {
-    const uint32_t vtor = PLAT_AREA_SLOT_A_ADDR + PLAT_IMAGE_HEADER_SIZE;
     port_reset_cause_t cause;
-    img_result_t r;
     ev_fields_t f;
+    uint32_t floor;
+    uint32_t vtor;
+    uint8_t rq = BS_RQ_NONE;
+    uint8_t action;
+    uint8_t slot;
+    uint8_t trial;
+    uint8_t i;
+    int mv;
     int rc;
 
     (void)port_init();
-    (void)ev_init("boot", 0u, boot_sink);
+    boot_clock_start();
+    if (strap_rescue_requested()) {
+        rq = BS_RQ_PIN;
+    }
+    (void)ev_init("boot", 0u, bev_sink);
 
     cause = boot_report_reset();
     boot_report_layout();
+    if (boot_uart_window() && rq == BS_RQ_NONE) {
+        rq = BS_RQ_UART;
+    }
+    (void)bev_ring_open();
     (void)boot_load_anchor(); /* an invalid anchor leaves an empty keyring */
-    r = boot_verify_slot_a();
-    (void)port_wdt_start(BOOT_WDT_TIMEOUT_MS);
-    if (r != IMG_OK) {
-        boot_halt();
+
+    /* META */
+    (void)meta_init(&meta_ctx, &bflash_meta, PLAT_AREA_META_A_ADDR, PLAT_AREA_META_B_ADDR);
+    (void)meta_load(&meta_ctx, &meta_ld);
+    {
+        bs_event_t ev = {0};
+        ev.kind = BS_EV_META;
+        ev.result = (uint8_t)meta_ld.result;
+        ev.copy = meta_ld.copy;
+        ev.generation = meta_ld.generation;
+        boot_emit_bs_event(&ev);
+    }
+    mv = meta_ld.result != META_BOTH_INVALID && meta_record_check(&meta_ld.rec);
+
+    if (rq != BS_RQ_NONE) {
+        boot_emit_rescue(rq == BS_RQ_PIN ? BS_RC_PIN : BS_RC_UART);
+        boot_rescue(rq == BS_RQ_PIN ? BS_RC_PIN : BS_RC_UART);
     }
 
+    /* verify both slots */
+    floor = keyring.floor;
+    if (mv && meta_ld.rec.floor > floor) {
+        floor = meta_ld.rec.floor;
+    }
+    for (i = 0; i < 2u; i++) {
+        (void)boot_verify_slot(i, floor, &bs_in.image[i]);
+    }
+
+    /* decide */
+    bs_in.meta_result = meta_ld.result;
+    bs_in.meta_copy = meta_ld.copy;
+    bs_in.meta_generation = meta_ld.generation;
+    bs_in.rec = meta_ld.rec;
+    bs_in.anchor_floor = keyring.floor;
+    bs_in.reset_cause = (uint8_t)cause;
+    bs_in.rescue = BS_RQ_NONE;
+    bs_in.max_attempts = (uint8_t)PLAT_BOOT_ATTEMPTS;
+#if MUT_FLOOR_LE
+    if (bs_in.anchor_floor > 0u) {
+        bs_in.anchor_floor--; /* planted: build = floor - 1 passes */
+    }
+    if (mv && bs_in.rec.floor > 0u) {
+        bs_in.rec.floor--;
+    }
+#endif
+    if (bootsel_decide(&bs_in, &bs_out) != BS_OK) {
+        bs_out.action = BS_ACT_RESCUE; /* unreachable: the table is complete */
+        bs_out.commits = 0u;
+        bs_out.n_events = 0u;
+        bs_out.rescue_cause = BS_RC_NO_BOOTABLE;
+        bs_out.fb_action = BS_ACT_RESCUE;
+    }
+#if MUT_FLOOR_LE
+    if (mv && bs_out.rec.floor == bs_in.rec.floor) {
+        bs_out.rec.floor = meta_ld.rec.floor; /* never write the lowered floor back */
+    }
+#endif
+#if MUT_NO_ATTEMPTS
+    if (bs_out.row == BS_ROW_TRIAL) {
+        bs_out.commits = 0u; /* planted: the attempt is never counted */
+    }
+#endif
+#if MUT_NO_ROLLBACK
+    if (mv && bs_out.action == BS_ACT_BOOT && bs_out.slot == meta_ld.rec.active) {
+        uint8_t o = (uint8_t)(1u - meta_ld.rec.active);
+        if (bs_in.image[o].valid && (meta_ld.rec.state[o] == META_ST_PENDING ||
+                                     meta_ld.rec.state[o] == META_ST_FAILED)) {
+            /* planted: keep running the failed/exhausted image instead of rolling back */
+            bs_out.slot = o;
+            bs_out.build = bs_in.image[o].build;
+            bs_out.trial = 1u;
+            bs_out.commits = 0u;
+            bs_out.n_events = 1u; /* META only: no ROLLBACK */
+            bs_out.fb_action = BS_ACT_BOOT;
+            bs_out.fb_slot = o;
+        }
+    }
+#endif
+
+    /* commit before acting */
+    action = bs_out.action;
+    slot = bs_out.slot;
+    trial = bs_out.trial;
+    rc = 0;
+    for (i = 0; i < bs_out.commits; i++) {
+        rc = meta_commit(&meta_ctx, &bs_out.rec, NULL);
+        if (rc != 0) {
+            break;
+        }
+    }
+    if (rc != 0) {
+        ev_fields_init(&f);
+        (void)ev_add_str(&f, "result", "fail");
+        (void)ev_add_str(&f, "rc", rc == META_ERR_ERASE     ? "erase"
+                                   : rc == META_ERR_PROGRAM ? "program"
+                                   : rc == META_ERR_VERIFY  ? "verify"
+                                                            : "record");
+        (void)ev_emit("META_COMMIT", &f);
+        if (bs_out.row == BS_ROW_TRIAL) {
+            /* the attempt is not on flash: never boot the trial; take the fallback */
+            action = bs_out.fb_action;
+            slot = bs_out.fb_slot;
+            trial = 0u;
+            bs_out.n_events = 1u; /* no BOOT_TEST transition */
+            if (action == BS_ACT_RESCUE) {
+                bs_out.rescue_cause = BS_RC_NO_BOOTABLE;
+            }
+        }
+    }
+    for (i = 1; i < bs_out.n_events; i++) { /* META (index 0) was emitted after meta_load */
+        if (bs_out.events[i].kind != BS_EV_RESCUE) {
+            boot_emit_bs_event(&bs_out.events[i]);
+        }
+    }
+
+    if (action != BS_ACT_BOOT || slot > 1u) {
+        boot_emit_rescue(BS_RC_NO_BOOTABLE);
+        boot_rescue(BS_RC_NO_BOOTABLE);
+    }
+
+    /* jump */
+    vtor = slot_addr(slot) + PLAT_IMAGE_HEADER_SIZE;
+    (void)port_wdt_start(BOOT_WDT_TIMEOUT_MS); /* bounds the boot test */
     ev_fields_init(&f);
-    (void)ev_add_str(&f, "slot", "A");
+    (void)ev_add_str(&f, "slot", boot_slot_name(slot));
     (void)ev_add_hex(&f, "addr", vtor, 0u);
     (void)ev_emit("JUMP", &f);
-
-    boot_write_handoff(HANDOFF_SLOT_A, vtor, cause);
+    boot_write_handoff(slot, vtor, cause, bs_in.image[slot].build, trial,
+                       trial ? bs_out.rec.attempts[slot] : 0u);
+    (void)bev_flush();
     rc = port_jump(vtor);
 
     /* Only reached when the verified image's vector table is unusable. */
-    (void)ev_emit_text("! jump refused: slot A has no valid vector table");
+    (void)ev_emit_text("! jump refused: the image has no valid vector table");
     (void)rc;
-    boot_halt();
+    boot_emit_rescue(BS_RC_NO_BOOTABLE);
+    boot_rescue(BS_RC_NO_BOOTABLE);
     return 0;
 }

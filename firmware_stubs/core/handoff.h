@@ -6,6 +6,27 @@
  * bootloader just before the jump, read (and then invalidated) by the application.
  * All fields are little-endian 32-bit words; `check` is CRC-32/ISO-HDLC of the words
  * before it, so seeded power-on RAM contents are never taken for a valid block.
+ *
+ * Version 2 (issue 4) adds what the application needs for the A/B boot test:
+ *
+ *   word  field          meaning
+ *   0     magic          HANDOFF_MAGIC
+ *   1     version        HANDOFF_VERSION (2); an app must refuse other versions
+ *   2     next_seq       seq of the next evidence event (the app continues from here)
+ *   3     slot           HANDOFF_SLOT_A / HANDOFF_SLOT_B: the slot that was jumped to
+ *   4     vtor           vector table address that was jumped to (= image + header size)
+ *   5     reset_cause    decoded port_reset_cause_t of this boot
+ *   6     build          build number (SEC_CNT) of the image that was verified and started
+ *   7     trial          1: a PENDING image on its boot test (run the self-test, then
+ *                        bootsel_confirm / bootsel_reject); 0: the CONFIRMED image
+ *   8     attempt        boot-test attempt number of this boot (1..N, committed to the
+ *                        metadata before the jump); 0 when trial == 0
+ *   9     image_addr     flash address of the running image's header (the slot start):
+ *                        the app reads its own manifest (SELF_TEST TLV) from here
+ *   10    meta_gen       generation of the metadata copy that wins after this boot's
+ *                        commits (0: no valid metadata)
+ *   11    flags          HANDOFF_F_* bits
+ *   12    check          crc32 of words 0..11
  */
 #ifndef OTA_CORE_HANDOFF_H
 #define OTA_CORE_HANDOFF_H
@@ -15,19 +36,30 @@
 #include "crc32.h"
 
 #define HANDOFF_MAGIC   0x48414E44u /* "HAND" */
-#define HANDOFF_VERSION 1u
+#define HANDOFF_VERSION 2u
 
 #define HANDOFF_SLOT_A 0u
 #define HANDOFF_SLOT_B 1u
 
+/* flags */
+#define HANDOFF_F_EVRING 0x1u /* the bootloader keeps an evidence ring in the evidence area */
+
+#define HANDOFF_WORDS 12u /* words covered by `check` */
+
 typedef struct {
-    uint32_t magic;     /* HANDOFF_MAGIC */
-    uint32_t version;   /* HANDOFF_VERSION */
-    uint32_t next_seq;  /* seq of the next evidence event (the app continues from here) */
-    uint32_t slot;      /* HANDOFF_SLOT_A / HANDOFF_SLOT_B: the slot that was jumped to */
-    uint32_t vtor;      /* vector table address that was jumped to */
+    uint32_t magic;       /* HANDOFF_MAGIC */
+    uint32_t version;     /* HANDOFF_VERSION */
+    uint32_t next_seq;    /* seq of the next evidence event (the app continues from here) */
+    uint32_t slot;        /* HANDOFF_SLOT_A / HANDOFF_SLOT_B: the slot that was jumped to */
+    uint32_t vtor;        /* vector table address that was jumped to */
     uint32_t reset_cause; /* decoded port_reset_cause_t of this boot */
-    uint32_t check;     /* crc32 of the words above */
+    uint32_t build;       /* build (SEC_CNT) of the verified image that was started */
+    uint32_t trial;       /* 1: PENDING image on its boot test, 0: CONFIRMED image */
+    uint32_t attempt;     /* boot-test attempt of this boot (1..N), 0 when not a trial */
+    uint32_t image_addr;  /* flash address of the running image's header (slot start) */
+    uint32_t meta_gen;    /* winning metadata generation after this boot's commits */
+    uint32_t flags;       /* HANDOFF_F_* */
+    uint32_t check;       /* crc32 of the words above */
 } handoff_t;
 
 /* Linker-provided location (PROVIDE(__plat_handoff = ...) in memory_gen.ld). */
@@ -36,13 +68,19 @@ extern handoff_t __plat_handoff;
 /* handoff_crc - CRC over every field before `check`. Returns the CRC (never fails). */
 static inline uint32_t handoff_crc(const volatile handoff_t *h)
 {
-    uint32_t w[6];
+    uint32_t w[HANDOFF_WORDS];
     w[0] = h->magic;
     w[1] = h->version;
     w[2] = h->next_seq;
     w[3] = h->slot;
     w[4] = h->vtor;
     w[5] = h->reset_cause;
+    w[6] = h->build;
+    w[7] = h->trial;
+    w[8] = h->attempt;
+    w[9] = h->image_addr;
+    w[10] = h->meta_gen;
+    w[11] = h->flags;
     return crc32_compute(w, sizeof(w));
 }
 

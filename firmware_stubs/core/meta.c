@@ -140,9 +140,16 @@ int meta_record_check(const meta_record_t *rec)
         rec->state[o] == (uint8_t)META_ST_CONFIRMED) {
         return 0;
     }
+#if defined(MUT_FLOOR_BEFORE_CONFIRM) && MUT_FLOOR_BEFORE_CONFIRM
+    /* MUTATION (contracts §8): the floor may be raised before the new image is confirmed */
+    if (rec->attempts[a] != 0u) {
+        return 0;
+    }
+#else
     if (rec->attempts[a] != 0u || rec->floor > rec->build[a]) {
         return 0;
     }
+#endif
     if (rec->up_slot != META_SLOT_NONE && rec->up_slot != o) {
         return 0;
     }

@@ -454,6 +454,27 @@ static int upload_rsp(req_t *q, uint32_t off)
     return 0;
 }
 
+/*
+ * Ask the app where the upload continues (ops.upload_next, optional). Without the callback the
+ * offset just advances by `advanced`. On an app error (or an offset past the end) the session
+ * is dropped. Returns: 1 if the session continues (s->up.off set), 0 if it was dropped.
+ */
+static int upload_steer(smp_server_t *s, uint32_t advanced)
+{
+    uint32_t next = 0;
+
+    if (s->ops->upload_next == NULL) {
+        s->up.off += advanced;
+        return 1;
+    }
+    if (s->ops->upload_next(s->ops_ctx, &next) != SMP_OPS_OK || next > s->up.total_len) {
+        s->up_active = 0;
+        return 0;
+    }
+    s->up.off = next;
+    return 1;
+}
+
 /* upload: {off, data, len?, sha?, image?, upgrade?} -> {"off"}. Returns 0 or -1. */
 static int img_upload(req_t *q, const uint8_t *p, size_t n)
 {
@@ -498,6 +519,9 @@ static int img_upload(req_t *q, const uint8_t *p, size_t n)
         }
         if (s->up_active && s->up.off > 0u) {
             if (same_upload(&s->up, image, total, &v[SHA])) {
+                if (!upload_steer(s, 0u)) {
+                    return fail(q, SMP_MGMT_EBADSTATE, 0, "upload abandoned");
+                }
                 return upload_rsp(q, s->up.off); /* resume: the client continues from here */
             }
             return fail(q, SMP_MGMT_EBUSY, 0, "upload in progress");
@@ -529,9 +553,15 @@ static int img_upload(req_t *q, const uint8_t *p, size_t n)
         }
         rc = s->ops->upload_write(s->ops_ctx, s->up.off, v[DATA].ptr, dlen);
         if (rc != SMP_OPS_OK) {
-            return fail_ops(q, rc); /* session kept at the same offset */
+            /* session kept at the same offset, or where the app steers it (or dropped) */
+            if (s->ops->upload_next != NULL) {
+                (void)upload_steer(s, 0u);
+            }
+            return fail_ops(q, rc);
         }
-        s->up.off += dlen;
+        if (!upload_steer(s, dlen)) {
+            return fail(q, SMP_MGMT_EBADSTATE, 0, "upload abandoned");
+        }
         if (s->up.off == s->up.total_len) {
             s->up_active = 0;
             rc = s->ops->upload_end(s->ops_ctx);

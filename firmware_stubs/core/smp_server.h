@@ -161,6 +161,13 @@ typedef struct {
     /* Optional (NULL: reset answers ENOTSUP). Called after the reset response has been
        emitted; normally does not return (flush the UART first). */
     void (*reset)(void *ctx);
+    /* Optional (NULL: the upload is strictly sequential). Lets the app steer the upload:
+       called after each upload_write (successful or not) and when an off-0 request resumes the
+       session; *next receives the offset the app wants next (next == total_len: every byte
+       is in, the server then calls upload_end). Returns SMP_OPS_OK, or an SMP_OPS_ERR_* code:
+       the app abandoned the upload and the server drops the session. A next > total_len is
+       treated as an abandon too. */
+    int (*upload_next)(void *ctx, uint32_t *next);
 } smp_image_ops_t;
 
 typedef struct {

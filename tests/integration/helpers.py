@@ -41,5 +41,7 @@ def command(device: Device, line: str, reply: str, budget_ms: int = 1000) -> Eve
 
 
 def scratch_page(platform: Platform) -> int:
-    """A page the flash tests may erase and program: the first page of the evidence ring."""
-    return platform.layout["evidence"].address
+    """A page the flash tests may erase and program: the last page of slot B (empty in these
+    tests). Not the evidence area: the bootloader keeps its evidence ring there (issue 4)."""
+    slot_b = platform.layout["slot_b"]
+    return slot_b.address + slot_b.size - platform.flash.page_size

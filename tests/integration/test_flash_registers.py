@@ -31,6 +31,8 @@ def _probe(device: Device) -> tuple[int, int]:
     """Boot to the app's idle loop; return (flash controller base, scratch page)."""
     device.power_on()
     boot_to_app(device)
+    device.wait_for("RAM_MARK", 1000, src="app")
+    device.run_for(50)  # the app stores its start-up events in the flash evidence ring
     base = device.platform.peripheral(device.platform.roles.flash_controller).base
     return base, scratch_page(device.platform)
 

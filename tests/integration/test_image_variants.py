@@ -1,5 +1,6 @@
 """Issue 3 acceptance: on both emulated chips the bootloader refuses every bad-package variant
-with the matching evidence, and boots the valid image. Verdicts come from the device's own
+with the matching evidence (and, nothing being bootable, enters rescue: issue 4), and boots
+the valid image. Verdicts come from the device's own
 PARSE_MANIFEST / VERIFY_SIG events, never from what the harness knows it built."""
 
 from __future__ import annotations
@@ -49,18 +50,31 @@ def _device_for(
     return device_factory(platform, factory=factory)  # type: ignore[no-any-return]
 
 
+def _slot_a_checks(events: list[Event]) -> list[Event]:
+    """The PARSE_MANIFEST / VERIFY_SIG events of slot A (after SLOT_CHECK slot=A, before the
+    next SLOT_CHECK): the bootloader checks both slots, each introduced by SLOT_CHECK."""
+    out: list[Event] = []
+    current = None
+    for e in events:
+        if e.name == "SLOT_CHECK":
+            current = e["slot"]
+        elif e.name in ("PARSE_MANIFEST", "VERIFY_SIG") and current == "A":
+            out.append(e)
+    return out
+
+
 def _verdict(device: Device) -> tuple[list[Event], Event]:
-    halt = device.wait_for("BOOT_HALT", BOOT_BUDGET_MS, src="boot")
-    checks = [e for e in device.events if e.name in ("PARSE_MANIFEST", "VERIFY_SIG")]
-    return checks, halt
+    """Nothing bootable: the bootloader enters rescue (contracts §8) instead of halting."""
+    rescue = device.wait_for("RESCUE", BOOT_BUDGET_MS, src="boot")
+    return _slot_a_checks(device.events), rescue
 
 
 def test_valid_image_boots(platform: Platform, device_factory, firmware_factory) -> None:  # type: ignore[no-untyped-def]
     device = _device_for(platform, None, device_factory, firmware_factory)
     device.power_on()
     device.wait_for("BOOT", BOOT_BUDGET_MS, src="app")
-    sig = next(e for e in device.events if e.name == "VERIFY_SIG")
-    manifest = next(e for e in device.events if e.name == "PARSE_MANIFEST")
+    sig = next(e for e in _slot_a_checks(device.events) if e.name == "VERIFY_SIG")
+    manifest = next(e for e in _slot_a_checks(device.events) if e.name == "PARSE_MANIFEST")
     assert (sig["result"], sig["error_code"]) == ("ok", "ok")
     assert sig.int("key_id") == key_id(harness_keys().signer)
     assert (manifest["result"], manifest.int("build"), manifest["slot"]) == ("ok", BUILD, "A")
@@ -77,9 +91,14 @@ def test_bootloader_refuses_variant(
     device.forbid("JUMP")
     device.forbid("BOOT", lambda e: e.src == "app")
     device.power_on()
-    checks, halt = _verdict(device)
+    checks, rescue = _verdict(device)
     expected = DEVICE_EXPECTED.get(variant, VARIANTS[variant].expected)
     failed = [e for e in checks if e["result"] == "fail"]
     assert failed, f"no failing check in {[e.raw for e in checks]}"
     assert failed[-1]["error_code"] == expected.error_code
-    assert halt["reason"] == "no_valid_image"
+    assert rescue["cause"] == "no_bootable"
+    # factory state (no metadata) with no adoptable image: nothing was committed or marked
+    meta = next(e for e in device.events if e.name == "META")
+    assert meta["result"] == "both-invalid"
+    assert not [e for e in device.events if e.name in ("SLOT_TRANSITION", "ROLLBACK")]
+    device.wait_for("RESCUE_READY", BOOT_BUDGET_MS, src="rescue")

@@ -60,6 +60,7 @@ STATE_READ = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(ImageState), c_size_t)
 STATE_WRITE = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(c_uint8), c_size_t, c_int)
 RESET = ctypes.CFUNCTYPE(None, c_void_p)
 EMIT = ctypes.CFUNCTYPE(None, c_void_p, POINTER(c_uint8), c_size_t)
+NEXT = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(c_uint32))
 
 
 class Ops(Structure):
@@ -72,6 +73,7 @@ class Ops(Structure):
         ("state_read", STATE_READ),
         ("state_write", STATE_WRITE),
         ("reset", RESET),
+        ("upload_next", NEXT),  # optional (NULL here: a strictly sequential upload)
     ]
 
 

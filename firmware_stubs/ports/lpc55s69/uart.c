@@ -60,8 +60,11 @@ void lpc_uart_init(void)
         REG32(FC_PSELID) = (psel & ~(FC_PSELID_PERSEL_MSK | FC_PSELID_LOCK)) |
                            FC_PSELID_PERSEL_USART;
     }
+    /* RX is not emptied (no EMPTYRX): a console line the host sent right at reset, such as
+     * the bootloader's "rescue" request (contracts §8), must survive port_init (the STM32U585
+     * port does not flush either). */
     REG32(USART_FIFOCFG) = USART_FIFOCFG_ENABLETX | USART_FIFOCFG_ENABLERX |
-                           USART_FIFOCFG_EMPTYTX | USART_FIFOCFG_EMPTYRX;
+                           USART_FIFOCFG_EMPTYTX;
     REG32(USART_CFG) = USART_CFG_ENABLE | USART_CFG_DATALEN_8;
     lpc_uart_divisors(PLAT_CORE_CLOCK_HZ, &osrval, &brgval);
     REG32(USART_OSR) = osrval;

@@ -3,10 +3,12 @@
 from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side effects)
     lpc55_anactrl,
     lpc55_flash,
+    lpc55_gpio,
     lpc55_pmc,
     lpc55_syscon,
     lpc55_usart,
     lpc55_wwdt,
+    stm32_gpio,
     stm32_iwdg,
     stm32_usart,
     stm32u5_flash,

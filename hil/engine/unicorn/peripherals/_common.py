@@ -96,3 +96,25 @@ def param_name_lists(
             raise TypeError(f"{spec.name}.params.{name}.{k}: expected a list, found {v!r}")
         out[str(k)] = [str(x) for x in v]
     return out
+
+
+def param_pin_bits(spec: PeripheralSpec, width: int) -> dict[int, str]:
+    """``params.pins`` as {bit: pin name}; each bit in [0, width), used once."""
+    raw = spec.params.get("pins", {})
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"{spec.name}.params.pins: expected a mapping, found {raw!r}")
+    out: dict[int, str] = {}
+    for name, entry in raw.items():
+        if not isinstance(entry, Mapping) or "bit" not in entry:
+            raise TypeError(f"{spec.name}.params.pins.{name}: expected {{bit: N}}, found {entry!r}")
+        bit = entry["bit"]
+        if isinstance(bit, bool) or not isinstance(bit, int) or not 0 <= bit < width:
+            raise ValueError(
+                f"{spec.name}.params.pins.{name}.bit: expected 0..{width - 1}, found {bit!r}"
+            )
+        if bit in out:
+            raise ValueError(
+                f"{spec.name}.params.pins.{name}.bit: bit {bit} already used by {out[bit]}"
+            )
+        out[bit] = str(name)
+    return out

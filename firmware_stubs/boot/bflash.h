@@ -1,0 +1,34 @@
+/*
+ * bflash.h - the bootloader's flash ops tables (core/meta.h meta_flash_t) over the port.
+ *
+ * Two tables over the same port functions:
+ *   bflash_meta  - for metadata, the updater and anything whose refused write must be
+ *                  reported: a write refused with PORT_ERR_GATED emits
+ *                  WRITE_GATED operation=erase|program address=0x.. (contracts §8);
+ *   bflash_quiet - for the evidence ring (its writes run inside the evidence sink, which must
+ *                  not emit events itself); gated writes are only counted.
+ * Reads are tolerant (never fault): a unit the port reports erased (LPC55S69 blank page)
+ * gives META_FLASH_ERASED, any other read error is returned as is.
+ */
+#ifndef OTA_BOOT_BFLASH_H
+#define OTA_BOOT_BFLASH_H
+
+#include <stdint.h>
+
+#include "meta.h"
+
+extern const meta_flash_t bflash_meta;
+extern const meta_flash_t bflash_quiet;
+
+/* bflash_gated_count - writes refused by brownout gating since reset (both tables).
+ * Returns the count. */
+uint32_t bflash_gated_count(void);
+
+/*
+ * bflash_read_bytes - tolerant byte-range read (any alignment) through port_flash_read.
+ * Returns: 0, META_FLASH_ERASED (an erased unit; the buffer then holds erased bytes there)
+ *   or another negative PORT_ERR_* code.
+ */
+int bflash_read_bytes(uint32_t addr, void *dst, uint32_t len);
+
+#endif /* OTA_BOOT_BFLASH_H */

@@ -1,0 +1,126 @@
+"""``hil update``: factory-provision a target, boot it, upload packages over SMP, judge the
+outcome from the device's own evidence."""
+
+from __future__ import annotations
+
+import argparse
+
+from hil.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_engine_args,
+    add_platform_args,
+    arguments,
+    command,
+    out,
+)
+from hil.commands.boot import printer
+from hil.device import Device
+from hil.engine.registry import create_engine
+from hil.firmware import build_firmware
+from hil.image.variants import VARIANTS
+from hil.matrix.scenarios import Bench, boot, other_slot
+from hil.platform import load_platform
+from hil.provision import factory_image
+from hil.update import KEY_CHOICES, SELF_TEST, Outcome, package_for
+
+
+@arguments("update")
+def _args(p: argparse.ArgumentParser) -> None:
+    add_platform_args(p)
+    add_engine_args(p)
+    p.add_argument(
+        "--build",
+        dest="builds",
+        type=int,
+        action="append",
+        required=True,
+        metavar="N",
+        help="build number of the package to upload (repeatable: one update after another)",
+    )
+    p.add_argument(
+        "--then",
+        dest="builds",
+        type=int,
+        action="append",
+        metavar="N",
+        help="another update after the previous one (same as repeating --build)",
+    )
+    p.add_argument("--key", choices=KEY_CHOICES, default="signer", help="harness key that signs")
+    p.add_argument(
+        "--variant",
+        choices=sorted(VARIANTS),
+        default=None,
+        metavar="NAME",
+        help="send this bad-package variant instead (names: hil image variants)",
+    )
+    p.add_argument(
+        "--self-test", choices=sorted(SELF_TEST), default="pass", help="the image's self-test"
+    )
+    p.add_argument(
+        "--budget-ms",
+        type=int,
+        default=90_000,
+        help="virtual-time budget for each upload and for each outcome (default 90000)",
+    )
+
+
+def expected_outcome(key: str, variant: str | None, self_test: str) -> Outcome:
+    if variant is not None or key in ("revoked", "unknown"):
+        return Outcome.REJECTED
+    if self_test != "pass":
+        return Outcome.ROLLBACK
+    return Outcome.CONFIRMED
+
+
+@command("update", "provision, boot, upload packages over SMP and judge each outcome")
+def run(args: argparse.Namespace) -> int:
+    platform = load_platform(args.platform)
+    fw = build_firmware(platform)
+    engine = create_engine(args.engine, platform, args.seed)
+    expected = expected_outcome(args.key, args.variant, args.self_test)
+    ok = True
+    with Device(engine, factory_image(platform, fw), log_dir=args.log_dir) as device:
+        bench = Bench(
+            platform,
+            fw,
+            lambda fi: device,
+            update_ms=args.budget_ms,
+            outcome_ms=args.budget_ms,
+        )
+        printer(device)
+        first = boot(bench, device)
+        out(f"-- factory image: {first}")
+        for build in args.builds:
+            summary = device.summary()
+            slot = other_slot(summary.running_slot or summary.confirmed_slot)
+            pkg = package_for(
+                platform,
+                fw,
+                build,
+                slot,
+                key=args.key,
+                variant=args.variant,
+                self_test=SELF_TEST[args.self_test],
+            )
+            what = f"build {build} for slot {slot} ({len(pkg)} bytes, key {args.key}"
+            what += f", variant {args.variant})" if args.variant else ")"
+            out(f"-- uploading {what}")
+            res = device.update(pkg, budget_ms=args.budget_ms)
+            offs = res.upload.offsets
+            out(
+                f"-- upload: {len(offs)} answers, last offset {offs[-1] if offs else '-'}"
+                + (f", {res.upload.error}" if res.upload.error else "")
+            )
+            if res.reset_sent:
+                outcome = device.wait_outcome(res.mark, args.budget_ms)
+            else:
+                outcome = Outcome.REJECTED
+            final = device.summary()
+            verdict = "as expected" if outcome is expected else f"EXPECTED {expected}"
+            out(f"-- outcome: {outcome} ({verdict})")
+            out(f"-- state: {final.describe()}")
+            if outcome is not expected:
+                ok = False
+                break
+    return EXIT_OK if ok else EXIT_FAILED

@@ -1,0 +1,187 @@
+"""The must-pass matrix (ota-requirements §5) as a declarative table.
+
+Each item names the scenario that exercises it (``hil.matrix.scenarios``), the outcome the
+device must reach, what its evidence must show, and the firmware mutation flag (contracts §8)
+that plants the bug the item exists to catch. Items marked ``needs="faults"`` need the power-cut
+and brownout fault injector of the next issue; they have no predicate yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hil.errors import UnknownNameError
+
+
+@dataclass(frozen=True)
+class MatrixItem:
+    number: int
+    title: str
+    scenarios: tuple[str, ...]  # scenario names in hil.matrix.scenarios
+    expected: str  # CONFIRMED | REJECTED | ROLLBACK | RESCUE | CLASSIFIED
+    evidence: str  # pass when the device's evidence shows this
+    mutation: str | None = None  # MUT_* build flag under which the predicate must fail
+    mutation_scenario: str | None = None  # the scenario that shows the mutation
+    needs: str | None = None  # "faults": waits for the fault injector
+
+    @property
+    def ready(self) -> bool:
+        return self.needs is None
+
+
+ITEMS: tuple[MatrixItem, ...] = (
+    MatrixItem(
+        1,
+        "A normal update",
+        ("normal-update",),
+        "CONFIRMED",
+        "SLOT_TRANSITION DOWNLOADING..PENDING into the inactive slot, then BOOT_TEST and "
+        "CONFIRMED, the new build running from the other slot, and still running it after a "
+        "power cycle without another boot test",
+        "MUT_NEVER_CONFIRM",
+        "normal-update",
+    ),
+    MatrixItem(
+        2,
+        "Forced reboot during download, then resume",
+        ("resume-after-reboot",),
+        "CONFIRMED",
+        "the download resumes from the last verified chunk (CHUNK indices), chunk checks stay "
+        "consistent",
+        needs="faults",
+    ),
+    MatrixItem(
+        3,
+        "Two consecutive releases",
+        ("two-releases",),
+        "CONFIRMED",
+        "each release is downloaded into the slot that is not running and confirmed there "
+        "(B, then A); no RESCUE and no ROLLBACK, every boot runs an application",
+        "MUT_SAME_SLOT",
+        "two-releases",
+    ),
+    MatrixItem(
+        4,
+        "New image fails its self-test",
+        ("self-test-fail",),
+        "ROLLBACK",
+        "BOOT_TEST attempt >= 1, ROLLBACK reason=self-test, then the last confirmed build boots "
+        "from its slot, within the attempt bound",
+        "MUT_NO_ROLLBACK",
+        "self-test-fail",
+    ),
+    MatrixItem(
+        5,
+        "Rescue requested (strap/button/UART)",
+        ("rescue-strap", "rescue-uart"),
+        "RESCUE",
+        "RESCUE cause=pin|strap|uart; inside rescue a forged package fails VERIFY_SIG and a "
+        "below-floor package fails PARSE_MANIFEST, neither becomes PENDING",
+        "MUT_RESCUE_NO_GATES",
+        "rescue-strap",
+    ),
+    MatrixItem(
+        6,
+        "Package with a forged signature",
+        ("forged-signature",),
+        "REJECTED",
+        "VERIFY_SIG result=fail from the updater and no SLOT_TRANSITION to=PENDING or "
+        "BOOT_TEST after it",
+        "MUT_SKIP_SIG",
+        "forged-signature",
+    ),
+    MatrixItem(
+        7,
+        "Package with a tampered manifest",
+        ("tampered-manifest",),
+        "REJECTED",
+        "PARSE_MANIFEST result=fail with a structured error_code, nothing PENDING after it",
+        "MUT_SKIP_MANIFEST",
+        "tampered-manifest",
+    ),
+    MatrixItem(
+        8,
+        "Replay of an older, validly signed package",
+        ("replay",),
+        "REJECTED",
+        "PARSE_MANIFEST result=fail error_code=replay with the candidate build, nothing PENDING",
+        "MUT_NO_REPLAY_CHECK",
+        "replay",
+    ),
+    MatrixItem(
+        9,
+        "Image below the rollback floor",
+        ("below-floor-install", "below-floor-boot"),
+        "REJECTED",
+        "VERIFY_SIG result=ok then PARSE_MANIFEST result=fail error_code=below_floor build=b; "
+        "no BOOT of build b",
+        "MUT_FLOOR_LE",
+        "below-floor-boot",
+    ),
+    MatrixItem(
+        10,
+        "Package signed with a revoked key",
+        ("revoked-key",),
+        "REJECTED",
+        "VERIFY_SIG result=fail error_code=key_revoked key_id=.. from the application's updater "
+        "and from rescue; nothing PENDING after either",
+        "MUT_ACCEPT_REVOKED",
+        "revoked-key",
+    ),
+    MatrixItem(
+        11,
+        "Power cut at every phase (sweep)",
+        ("power-cut-sweep",),
+        "CONFIRMED",
+        "after each cut a CONFIRMED boot or a controlled RESCUE, never an unknown slot state",
+        needs="faults",
+    ),
+    MatrixItem(
+        12,
+        "Interruption during metadata update",
+        ("meta-cut",),
+        "CONFIRMED",
+        "META result=recovered with a deterministic slot choice",
+        needs="faults",
+    ),
+    MatrixItem(
+        13,
+        "Brownout near a write",
+        ("brownout-write",),
+        "CONFIRMED",
+        "REBOOT_REASON brownout_flag=1, WRITE_GATED, recovery, metadata intact",
+        needs="faults",
+    ),
+    MatrixItem(
+        14,
+        "Pending image never confirms",
+        ("never-confirms",),
+        "ROLLBACK",
+        "BOOT_TEST attempts 1..N (never beyond N), then ROLLBACK reason=attempts (or RESCUE), "
+        "the last confirmed build boots",
+        "MUT_NO_ATTEMPTS",
+        "never-confirms",
+    ),
+    MatrixItem(
+        15,
+        "Any failure above",
+        ("classify",),
+        "CLASSIFIED",
+        "every failure classifiable from device evidence into state / crypto / power",
+        needs="faults",
+    ),
+)
+
+# Mutation flags of contracts §8 without an item of their own; the item whose scenario shows it.
+EXTRA_MUTATIONS: dict[str, tuple[int, str]] = {
+    # the floor raised before the boot test: the rolled-back (older) image is then below the
+    # floor, so the last confirmed build cannot boot after a failed self-test
+    "MUT_FLOOR_BEFORE_CONFIRM": (4, "self-test-fail"),
+}
+
+
+def item(number: int) -> MatrixItem:
+    for it in ITEMS:
+        if it.number == number:
+            return it
+    raise UnknownNameError("matrix item", str(number), [str(i.number) for i in ITEMS])

@@ -1,0 +1,507 @@
+"""One predicate per matrix item over the device's evidence only (its event list).
+
+A predicate never looks at what the harness sent: it reads the events the device emitted and
+returns a ``Judgement`` whose reasons name the events that proved or disproved the item. The
+only outside input is the platform's attempt bound N (``Params.attempts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from hil.errors import UnknownNameError
+from hil.evidence import Event
+from hil.image.constants import ImageResult
+
+UPDATER_SRC = ("app", "rescue")
+DELIBERATE_RESCUE = {"pin", "strap", "uart"}
+STRUCTURED_CODES = {r.name.lower() for r in ImageResult if r is not ImageResult.OK}
+
+
+@dataclass(frozen=True)
+class Params:
+    attempts: int = 3  # the platform's layout.boot_attempts (N)
+
+
+@dataclass
+class Judgement:
+    passed: bool = True
+    reasons: list[str] = field(default_factory=list)
+
+    def ok(self, text: str, ev: Event | None = None) -> None:
+        self.reasons.append(f"ok: {text}" + (f" [{ev}]" if ev is not None else ""))
+
+    def fail(self, text: str, ev: Event | None = None) -> None:
+        self.passed = False
+        self.reasons.append(f"FAIL: {text}" + (f" [{ev}]" if ev is not None else ""))
+
+    def check(self, cond: bool, good: str, bad: str, ev: Event | None = None) -> bool:
+        (self.ok if cond else self.fail)(good if cond else bad, ev)
+        return cond
+
+    def __str__(self) -> str:
+        head = "PASS" if self.passed else "FAIL"
+        return head + "".join(f"\n  {r}" for r in self.reasons)
+
+
+Evs = Sequence[Event]
+Predicate = Callable[[Evs, Params], Judgement]
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _norm(v: str | None) -> str:
+    return (v or "").replace("-", "_").lower()
+
+
+def _is(ev: Event, name: str, **fields: str) -> bool:
+    return ev.name == name and all(_norm(ev.get(k)) == _norm(v) for k, v in fields.items())
+
+
+def _find(evs: Evs, start: int, pred: Callable[[Event], bool]) -> int:
+    for i in range(start, len(evs)):
+        if pred(evs[i]):
+            return i
+    return -1
+
+
+def _tr(to: str, slot: str | None = None) -> Callable[[Event], bool]:
+    return lambda e: _is(e, "SLOT_TRANSITION", to=to) and (slot is None or e.get("slot") == slot)
+
+
+def _app_boot(e: Event) -> bool:
+    return e.name == "BOOT" and e.src == "app"
+
+
+def _boot_of(build: str | None) -> Callable[[Event], bool]:
+    return lambda e: _app_boot(e) and e.get("build") == build
+
+
+def _running_at(evs: Evs, index: int) -> Event | None:
+    """The last application BOOT before ``index`` (after the last reset before it)."""
+    for i in range(index - 1, -1, -1):
+        if evs[i].name == "REBOOT_REASON":
+            return None
+        if _app_boot(evs[i]):
+            return evs[i]
+    return None
+
+
+def _boot_tests(evs: Evs, start: int, slot: str | None) -> list[int]:
+    """One BOOT_TEST per boot cycle (the bootloader and the application both report it)."""
+    out: list[int] = []
+    counted = False
+    for i in range(start, len(evs)):
+        if evs[i].name == "REBOOT_REASON":
+            counted = False
+        elif _tr("BOOT_TEST", slot)(evs[i]) and not counted:
+            out.append(i)
+            counted = True
+    return out
+
+
+def _session_end(evs: Evs, start: int) -> int:
+    """Index of the next upload's start (a DOWNLOADING transition) after ``start``, or len."""
+    nxt = _find(evs, start + 1, _tr("DOWNLOADING"))
+    return len(evs) if nxt < 0 else nxt
+
+
+def _nothing_pending_after(j: Judgement, evs: Evs, i: int) -> None:
+    """No PENDING and no boot test between the refusal at ``i`` and the next upload."""
+    end = _session_end(evs, i)
+    bad = _find(
+        evs, i + 1, lambda e: _is(e, "SLOT_TRANSITION", to="PENDING") or _tr("BOOT_TEST")(e)
+    )
+    if 0 <= bad < end:
+        j.fail("an image was marked PENDING / boot-tested after the refusal", evs[bad])
+    else:
+        j.ok("nothing PENDING or boot-tested after the refusal")
+
+
+def _refusals(
+    evs: Evs, name: str, *, src: tuple[str, ...] = UPDATER_SRC, **fields: str
+) -> list[int]:
+    return [i for i, e in enumerate(evs) if _is(e, name, result="fail", **fields) and e.src in src]
+
+
+# -- items ------------------------------------------------------------------------------
+def item1(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    d = _find(evs, 0, _tr("DOWNLOADING"))
+    if not j.check(d >= 0, "download started", "no SLOT_TRANSITION to=DOWNLOADING"):
+        return j
+    slot = evs[d].get("slot")
+    old = _running_at(evs, d)
+    if old is not None:
+        j.check(
+            old.get("slot") != slot,
+            f"download into the inactive slot {slot}",
+            f"download into the running slot {slot}",
+            evs[d],
+        )
+    else:
+        j.fail("no application BOOT before the download (which slot was running?)")
+    at = d
+    for step in ("PENDING", "BOOT_TEST", "CONFIRMED"):
+        k = _find(evs, at + 1, _tr(step, slot))
+        if not j.check(
+            k >= 0,
+            f"then {step} for slot {slot}",
+            f"no {step} for slot {slot} after {evs[at]}",
+            evs[k] if k >= 0 else None,
+        ):
+            return j
+        at = k
+    pend = _find(evs, d, _tr("PENDING", slot))
+    rb = _find(evs, pend, lambda e: e.name == "ROLLBACK")
+    j.check(
+        rb < 0, "no ROLLBACK after PENDING", "ROLLBACK after PENDING", evs[rb] if rb >= 0 else None
+    )
+    nb = _find(evs, pend, lambda e: _app_boot(e) and e.get("slot") == slot)
+    if (
+        j.check(
+            nb >= 0,
+            f"the new image ran from slot {slot}",
+            f"no BOOT from slot {slot}",
+            evs[nb] if nb >= 0 else None,
+        )
+        and old is not None
+    ):
+        j.check(
+            evs[nb].int("build") > old.int("build"),
+            "with a newer build",
+            "with a build not newer than the old one",
+            evs[nb],
+        )
+    # confirmed for good: the next boot (if any) runs the same slot without a boot test
+    rr = _find(evs, at + 1, lambda e: e.name == "REBOOT_REASON")
+    if rr >= 0:
+        nxt = _find(evs, rr, _app_boot)
+        bt = _find(evs, rr, _tr("BOOT_TEST"))
+        j.check(
+            nxt >= 0 and evs[nxt].get("slot") == slot and (bt < 0 or bt > nxt),
+            f"after the next reset slot {slot} boots as confirmed",
+            "after the next reset the confirmed image did not boot as confirmed",
+            evs[nxt] if nxt >= 0 else evs[rr],
+        )
+    return j
+
+
+def item3(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    confirms = [i for i, e in enumerate(evs) if _tr("CONFIRMED")(e) and e.get("from") != "IDLE"]
+    j.check(
+        len(confirms) >= 2,
+        f"{len(confirms)} releases confirmed",
+        f"expected >= 2 confirmed releases, found {len(confirms)}",
+    )
+    slots = [evs[i].get("slot") for i in confirms]
+    for a, b, i in zip(slots, slots[1:], confirms[1:], strict=False):
+        j.check(
+            a != b,
+            f"release confirmed in slot {b} after slot {a}",
+            f"two consecutive releases confirmed in the same slot {b}",
+            evs[i],
+        )
+    for i, e in enumerate(evs):
+        if _tr("DOWNLOADING")(e):
+            run = _running_at(evs, i)
+            j.check(
+                run is not None and run.get("slot") != e.get("slot"),
+                f"download into slot {e.get('slot')} while {run.get('slot') if run else '?'} runs",
+                "download into the running slot (or nothing running)",
+                e,
+            )
+        if e.name in ("RESCUE", "ROLLBACK"):
+            j.fail("the device lost its confirmed image", e)
+        if e.name == "REBOOT_REASON":
+            nxt_boot = _find(evs, i + 1, _app_boot)
+            nxt_rr = _find(evs, i + 1, lambda x: x.name == "REBOOT_REASON")
+            if nxt_boot < 0 or (0 <= nxt_rr < nxt_boot):
+                j.fail("a boot without an application BOOT", e)
+    return j
+
+
+def item4(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    pend = _find(evs, 0, _tr("PENDING"))
+    if not j.check(pend >= 0, "an image was marked PENDING", "no PENDING image"):
+        return j
+    slot = evs[pend].get("slot")
+    old = _running_at(evs, pend)
+    tests = _boot_tests(evs, pend, slot)
+    j.check(bool(tests), f"{len(tests)} boot test(s) of slot {slot}", "no BOOT_TEST")
+    for i in tests:
+        a = evs[i].get("attempt", "0") or "0"
+        j.check(
+            a.isdigit() and 1 <= int(a) <= p.attempts,
+            f"attempt {a} within N={p.attempts}",
+            f"attempt {a} outside 1..{p.attempts}",
+            evs[i],
+        )
+    rb = _find(evs, pend, lambda e: e.name == "ROLLBACK")
+    if not j.check(rb >= 0, "ROLLBACK recorded", "no ROLLBACK", evs[rb] if rb >= 0 else None):
+        return j
+    j.check(
+        _norm(evs[rb].get("reason")) == "self_test",
+        "reason self-test",
+        f"reason {evs[rb].get('reason')}",
+        evs[rb],
+    )
+    back = _find(evs, rb, _app_boot)
+    if j.check(
+        back >= 0,
+        "an application booted after the rollback",
+        "no application BOOT after the rollback",
+    ):
+        b = evs[back]
+        same = (
+            old is not None
+            and b.get("slot") == old.get("slot")
+            and b.get("build") == old.get("build")
+        )
+        j.check(same, "the last confirmed image boots again", "not the last confirmed image", b)
+    again = _find(evs, rb + 1, lambda e: _app_boot(e) and e.get("slot") == slot)
+    j.check(
+        again < 0,
+        f"slot {slot} never boots after the rollback",
+        f"slot {slot} booted after the rollback",
+        evs[again] if again >= 0 else None,
+    )
+    return j
+
+
+def item5(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    r = _find(evs, 0, lambda e: e.name == "RESCUE")
+    if not j.check(r >= 0, "rescue entered", "no RESCUE event", evs[r] if r >= 0 else None):
+        return j
+    cause = _norm(evs[r].get("cause"))
+    j.check(
+        cause in DELIBERATE_RESCUE,
+        f"cause {cause} recorded",
+        f"cause {cause or '(none)'} is not a deliberate request",
+        evs[r],
+    )
+    end = _find(evs, r + 1, lambda e: e.name == "REBOOT_REASON")
+    inside = list(evs[r : end if end >= 0 else len(evs)])
+    sig = _refusals(inside, "VERIFY_SIG", src=("rescue", "boot", "app"))
+    floor = _refusals(
+        inside, "PARSE_MANIFEST", src=("rescue", "boot", "app"), error_code="below_floor"
+    )
+    j.check(
+        bool(sig),
+        "signature gate enforced in rescue",
+        "no VERIFY_SIG refusal in rescue",
+        inside[sig[0]] if sig else None,
+    )
+    j.check(
+        bool(floor),
+        "floor gate enforced in rescue",
+        "no below-floor refusal in rescue",
+        inside[floor[0]] if floor else None,
+    )
+    for i in sig + floor:
+        _nothing_pending_after(j, inside, i)
+    return j
+
+
+def item6(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    refs = _refusals(evs, "VERIFY_SIG")
+    j.check(
+        bool(refs),
+        "the updater's VERIFY_SIG failed",
+        "no VERIFY_SIG result=fail from the updater",
+        evs[refs[0]] if refs else None,
+    )
+    for i in refs:
+        _nothing_pending_after(j, evs, i)
+    return j
+
+
+def item7(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    refs = _refusals(evs, "PARSE_MANIFEST")
+    if not j.check(bool(refs), "PARSE_MANIFEST failed", "no PARSE_MANIFEST result=fail"):
+        return j
+    for i in refs:
+        code = _norm(evs[i].get("error_code"))
+        j.check(
+            code in STRUCTURED_CODES,
+            f"structured error_code {code}",
+            f"error_code {code or '(none)'} is not a structured result",
+            evs[i],
+        )
+        _nothing_pending_after(j, evs, i)
+    return j
+
+
+def item8(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    refs = _refusals(evs, "PARSE_MANIFEST", error_code="replay")
+    if not j.check(
+        bool(refs),
+        "freshness refused a replayed build",
+        "no PARSE_MANIFEST result=fail error_code=replay",
+        evs[refs[0]] if refs else None,
+    ):
+        return j
+    for i in refs:
+        j.check(
+            evs[i].get("build") is not None,
+            f"candidate build {evs[i].get('build')} recorded",
+            "no build recorded",
+            evs[i],
+        )
+        _nothing_pending_after(j, evs, i)
+    return j
+
+
+def item9(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    refs = _refusals(evs, "PARSE_MANIFEST", src=("app", "rescue", "boot"), error_code="below_floor")
+    if not j.check(
+        bool(refs),
+        "a below-floor candidate was refused",
+        "no PARSE_MANIFEST result=fail error_code=below_floor",
+    ):
+        return j
+    for i in refs:
+        ev = evs[i]
+        prev = [
+            e for e in evs[:i] if e.name in ("VERIFY_SIG", "PARSE_MANIFEST") and e.src == ev.src
+        ]
+        j.check(
+            bool(prev) and _is(prev[-1], "VERIFY_SIG", result="ok"),
+            "its signature verified",
+            "its signature was not verified first",
+            prev[-1] if prev else ev,
+        )
+        build = ev.get("build")
+        j.check(build is not None, f"candidate build {build} recorded", "no build recorded", ev)
+        booted = _find(evs, i, _boot_of(build))
+        j.check(
+            booted < 0,
+            f"build {build} never booted",
+            f"build {build} booted",
+            evs[booted] if booted >= 0 else None,
+        )
+        if ev.src != "boot":
+            _nothing_pending_after(j, evs, i)
+    return j
+
+
+def item10(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    refs = [
+        i
+        for i in range(len(evs))
+        if _is(evs[i], "VERIFY_SIG", result="fail", error_code="key_revoked")
+    ]
+    rescue_at = [i for i, e in enumerate(evs) if e.name == "RESCUE"]
+
+    def in_rescue(i: int) -> bool:
+        if evs[i].src == "rescue":
+            return True
+        last_r = max((r for r in rescue_at if r < i), default=-1)
+        last_boot = max((k for k in range(i) if evs[k].name == "REBOOT_REASON"), default=-1)
+        return last_r > last_boot and evs[i].src != "app"
+
+    normal = [i for i in refs if evs[i].src == "app"]
+    rescue = [i for i in refs if in_rescue(i)]
+    j.check(
+        bool(normal),
+        "revoked key refused by the application's updater",
+        "no key_revoked refusal on the normal path",
+        evs[normal[0]] if normal else None,
+    )
+    j.check(
+        bool(rescue),
+        "revoked key refused in rescue",
+        "no key_revoked refusal in rescue",
+        evs[rescue[0]] if rescue else None,
+    )
+    for i in normal + rescue:
+        j.check(
+            evs[i].get("key_id") is not None,
+            f"key ID {evs[i].get('key_id')} flagged",
+            "no key_id",
+            evs[i],
+        )
+        _nothing_pending_after(j, evs, i)
+    return j
+
+
+def item14(evs: Evs, p: Params) -> Judgement:
+    j = Judgement()
+    pend = _find(evs, 0, _tr("PENDING"))
+    if not j.check(pend >= 0, "an image was marked PENDING", "no PENDING image"):
+        return j
+    slot = evs[pend].get("slot")
+    tests = _boot_tests(evs, pend, slot)
+    attempts = [evs[i].get("attempt", "") or "" for i in tests]
+    j.check(
+        len(tests) <= p.attempts,
+        f"{len(tests)} boot tests, bound N={p.attempts}",
+        f"{len(tests)} boot tests exceed N={p.attempts}",
+        evs[tests[-1]] if tests else None,
+    )
+    nums = [int(a) for a in attempts if a.isdigit()]
+    j.check(
+        nums == list(range(1, len(tests) + 1)) and len(nums) == p.attempts,
+        f"attempts {nums} count up to N",
+        f"attempts {attempts} do not count 1..{p.attempts}",
+    )
+    last = tests[-1] if tests else pend
+    end = _find(evs, last, lambda e: e.name in ("ROLLBACK", "RESCUE"))
+    if not j.check(
+        end >= 0,
+        "pending ended",
+        "the image stayed pending (no ROLLBACK/RESCUE)",
+        evs[end] if end >= 0 else None,
+    ):
+        return j
+    if evs[end].name == "ROLLBACK":
+        j.check(
+            _norm(evs[end].get("reason")) == "attempts",
+            "reason attempts",
+            f"reason {evs[end].get('reason')}",
+            evs[end],
+        )
+        back = _find(evs, end, _app_boot)
+        j.check(
+            back >= 0 and evs[back].get("slot") != slot,
+            "the last confirmed slot boots",
+            "the last confirmed slot did not boot",
+            evs[back] if back >= 0 else None,
+        )
+    beyond = _find(evs, end, _tr("BOOT_TEST", slot))
+    j.check(
+        beyond < 0,
+        "no boot test after the bound",
+        "boot test after the rollback",
+        evs[beyond] if beyond >= 0 else None,
+    )
+    return j
+
+
+PREDICATES: dict[int, Predicate] = {
+    1: item1,
+    3: item3,
+    4: item4,
+    5: item5,
+    6: item6,
+    7: item7,
+    8: item8,
+    9: item9,
+    10: item10,
+    14: item14,
+}
+
+
+def judge(number: int, events: Evs, params: Params | None = None) -> Judgement:
+    """Apply item ``number``'s predicate to ``events``."""
+    if number not in PREDICATES:
+        raise UnknownNameError("matrix predicate", str(number), [str(n) for n in PREDICATES])
+    return PREDICATES[number](list(events), params or Params())

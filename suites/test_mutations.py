@@ -1,0 +1,42 @@
+"""Mutation tests: each matrix item must catch the bug it exists for. The firmware is built
+with the item's ``MUT_*`` flag (contracts §8), the item's scenario runs, and the item's
+predicate over the device's evidence must FAIL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hil.matrix.items import EXTRA_MUTATIONS, ITEMS
+from hil.matrix.predicates import Params, judge
+from hil.matrix.scenarios import run_scenario
+from suites.conftest import BenchFactory
+
+SCENARIO_ARGS: dict[int, dict[str, Any]] = {
+    6: {"variant": "forged-signature-same-id"},  # only the signature itself is wrong
+    7: {"variant": "chunk-map"},  # validly signed: only the manifest check can refuse it
+    8: {"build": 2},
+}
+
+MUTANTS: list[Any] = [
+    pytest.param(it.mutation, it.number, it.mutation_scenario, id=f"{it.mutation}-item{it.number}")
+    for it in ITEMS
+    if it.mutation
+] + [
+    pytest.param(flag, number, scenario, id=f"{flag}-item{number}")
+    for flag, (number, scenario) in EXTRA_MUTATIONS.items()
+]
+
+
+@pytest.mark.parametrize(("flag", "number", "scenario"), MUTANTS)
+def test_item_catches_its_mutation(
+    flag: str, number: int, scenario: str, bench_factory: BenchFactory, params: Params
+) -> None:
+    bench = bench_factory({flag: 1})
+    run = run_scenario(scenario, bench, **SCENARIO_ARGS.get(number, {}))
+    verdict = judge(number, run.events, params)
+    assert not verdict.passed, (
+        f"{flag}: item {number} still passes on the mutated firmware "
+        f"(scenario {scenario}, harness: {run.error or 'ran to the end'}):\n{verdict}"
+    )

@@ -1,0 +1,414 @@
+"""Updater (core/updater.c) on the host: real signed images uploaded by the real smpclient
+through the C SMP server into the flash simulator, on both chips' flash rules (contracts §8)."""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+
+import pytest
+from upd_harness import (
+    SLOT_A,
+    SLOT_B,
+    SLOT_NONE,
+    ST_CONFIRMED,
+    ST_PENDING,
+    ST_STAGING,
+    Device,
+    image_id,
+    upload,
+)
+
+PLATFORMS = ["stm32u585", "lpc55s69"]
+
+
+@pytest.fixture(params=PLATFORMS)
+def dev(request: pytest.FixtureRequest, updlib: ctypes.CDLL) -> Device:
+    d = Device(updlib, request.param)
+    d.provision(build=1)
+    d.boot(SLOT_A, 1)
+    return d
+
+
+def tlv_off(image: bytes) -> int:
+    hdr = struct.unpack_from("<H", image, 8)[0]
+    return hdr + struct.unpack_from("<I", image, 12)[0]
+
+
+def slot_bytes(dev: Device, slot: int, n: int) -> bytes:
+    buf = ctypes.create_string_buffer(n)
+    assert dev.lib.h_raw(dev.lib.h_slot_addr(slot), buf, n) == 0
+    return buf.raw
+
+
+def test_normal_upload_steers_tlv_first(dev: Device) -> None:
+    img = dev.image(2, "B")
+    offsets, err = upload(dev, img)
+    assert err is None, (err, dev.names())
+    t = tlv_off(img)
+    assert offsets[0] == t, offsets  # TLV areas first
+    assert offsets[-1] == len(img)
+    back = offsets.index(next(o for o in offsets if o < t))
+    assert all(o >= t for o in offsets[:back]) and offsets[back] < t  # then back to the payload
+    assert dev.transitions() == [
+        ("IDLE", "DOWNLOADING", "B"),
+        ("DOWNLOADING", "VERIFYING", "B"),
+        ("VERIFYING", "STAGING", "B"),
+        ("STAGING", "PENDING", "B"),
+    ]
+    chunks = dev.find("CHUNK")
+    assert [c.get("index") for c in chunks] == [str(i) for i in range(len(chunks))]
+    assert all(c.get("result") == "ok" for c in chunks)
+    assert dev.find("VERIFY_SIG", result="ok")
+    assert dev.find("PARSE_MANIFEST", result="ok", build="2", slot="B")
+    rec = dev.record()
+    assert rec.state[SLOT_B] == ST_PENDING and rec.next == SLOT_B
+    assert rec.state[SLOT_A] == ST_CONFIRMED and rec.active == SLOT_A
+    assert rec.build[SLOT_B] == 2 and rec.image_id[SLOT_B] == image_id(img, dev.hdr)
+    assert rec.up_slot == SLOT_NONE and rec.floor == 0  # floor rises only at confirm
+    assert slot_bytes(dev, SLOT_B, len(img)) == img
+
+
+def smp_request(dev: Device, req: object) -> object:
+    """One request through the same framing as smpclient, parsed like SMPClient.request."""
+    from smp import packet as smppacket
+
+    dev.feed(b"".join(smppacket.encode(req.BYTES, line_length=128)))  # type: ignore[attr-defined]
+    frames = []
+    decoder = None
+    for line in dev.take_smp().splitlines(keepends=True):
+        if line.startswith(smppacket.START_DELIMITER):
+            decoder = smppacket.decode()
+            next(decoder)
+        assert decoder is not None
+        try:
+            decoder.send(line)
+        except StopIteration as e:
+            frames.append(e.value)
+            decoder = None
+    assert len(frames) == 1, frames
+    for cls in (req._Response, req._ErrorV1, req._ErrorV2):  # type: ignore[attr-defined]
+        try:
+            return cls.loads(frames[0])
+        except Exception:  # noqa: BLE001
+            continue
+    raise AssertionError(frames[0].hex())
+
+
+def write_req(off: int, data: bytes, **kw: object) -> object:
+    from smpclient.requests.image_management import ImageUploadWrite
+
+    return ImageUploadWrite(off=off, data=data, **kw)
+
+
+def nothing_pending(dev: Device) -> None:
+    rec = dev.record()
+    assert ST_PENDING not in tuple(rec.state), tuple(rec.state)
+    assert rec.next == rec.active == SLOT_A
+    assert not [t for t in dev.transitions() if t[1] in ("PENDING", "BOOT_TEST")]
+
+
+def test_resume_after_reboot(dev: Device) -> None:
+    img = dev.image(2, "B", size=20000)
+    offsets, err = upload(dev, img, stop_after=12)  # cut off midway (client gone)
+    assert err is None and offsets[-1] < len(img)
+    chunks_before = [int(c.get("index")) for c in dev.find("CHUNK", result="ok")]
+    assert chunks_before
+    rec = dev.record()
+    assert rec.state[SLOT_B] == ST_STAGING and rec.up_slot == SLOT_B
+    assert rec.up_offset == dev.hdr + 1024 * len(chunks_before)
+    dev.boot(SLOT_A, 1)  # simulated reset: RAM state gone, flash and metadata kept
+    dev.events.clear()
+    offsets, err = upload(dev, img)
+    assert err is None, (err, dev.names())
+    t = tlv_off(img)
+    assert offsets[0] == t
+    # after the TLV areas the device steers straight to the recorded resume point
+    assert rec.up_offset in offsets and all(o >= rec.up_offset for o in offsets[1:])
+    resumed = [int(c.get("index")) for c in dev.find("CHUNK")]
+    assert resumed[0] == len(chunks_before) and resumed == sorted(resumed)
+    assert not dev.find("SLOT_TRANSITION", to="DOWNLOADING")  # same session, resumed
+    assert dev.transitions()[-1] == ("STAGING", "PENDING", "B")
+    assert slot_bytes(dev, SLOT_B, len(img)) == img
+
+
+def test_resume_after_power_cut_mid_program(dev: Device) -> None:
+    """A power cut in the middle of a unit program: the torn page is found on resume, the
+    progress is rewound to its page start when needed (committed first), and the upload
+    completes with every chunk verified."""
+    img = dev.image(2, "B", size=20000)
+    offsets, err = upload(dev, img, stop_after=8)
+    assert err is None
+    dev.lib.h_cut(5, 1234, 1)  # torn op 5 of the next request(s)
+    upload(dev, img, stop_after=3)
+    assert dev.lib.h_dead()
+    dev.boot(SLOT_A, 1)
+    offsets, err = upload(dev, img)
+    assert err is None, (err, dev.names())
+    assert dev.transitions()[-1] == ("STAGING", "PENDING", "B")
+    assert slot_bytes(dev, SLOT_B, len(img)) == img
+
+
+def test_resume_with_other_image_starts_over(dev: Device) -> None:
+    img = dev.image(2, "B", size=20000)
+    upload(dev, img, stop_after=10)
+    dev.boot(SLOT_A, 1)
+    other = dev.image(3, "B", size=15000)
+    offsets, err = upload(dev, other)
+    assert err is None
+    assert dev.find("SLOT_TRANSITION", to="DOWNLOADING")[-1].get("slot") == "B"
+    assert len(dev.find("SLOT_TRANSITION", to="DOWNLOADING")) == 2
+    assert dev.record().build[SLOT_B] == 3
+    assert slot_bytes(dev, SLOT_B, len(other)) == other
+
+
+def test_chunk_check_bad_then_retry(dev: Device) -> None:
+    """A chunk whose bytes differ from the signed chunk map: CHUNK result=bad, SMP error, the
+    resume point stays; the client's retry of the same upload continues from it."""
+    from smp import image_management as smpimg
+
+    img = bytearray(dev.image(2, "B", size=12000))
+    good = bytes(img)
+    t = tlv_off(good)
+    bad_at = dev.hdr + 1024 + 100  # in chunk 1
+    img[bad_at] ^= 0xFF
+    offsets, err = upload(dev, bytes(img))
+    assert err is not None
+    assert dev.find("CHUNK", index="0", result="ok") and dev.find("CHUNK", index="1", result="bad")
+    assert dev.record().up_offset == dev.hdr + 1024
+    nothing_pending(dev)
+    # the same session continues (same sha): the client now sends good bytes from the resume point
+    rsp = smp_request(
+        dev,
+        write_req(
+            0, good[:200], len=len(good), sha=__import__("hashlib").sha256(bytes(img)).digest()
+        ),
+    )
+    assert isinstance(rsp, smpimg.ImageUploadWriteResponse) and rsp.off == dev.hdr + 1024
+    off = rsp.off
+    while off != len(good):
+        rsp = smp_request(dev, write_req(off, good[off : off + 512]))
+        assert isinstance(rsp, smpimg.ImageUploadWriteResponse), rsp
+        off = rsp.off
+    assert dev.transitions()[-1] == ("STAGING", "PENDING", "B")
+    assert t > 0
+
+
+@pytest.mark.parametrize(
+    ("variant", "event", "code"),
+    [
+        ("forged-signature-same-id", "VERIFY_SIG", "bad_signature"),
+        ("signature-bitflip", "VERIFY_SIG", "bad_signature"),
+        ("revoked-key", "VERIFY_SIG", "key_revoked"),
+        ("unsigned", "PARSE_MANIFEST", "missing_field"),  # no KEYHASH (§7 clarification 1)
+        ("tampered-build", "VERIFY_SIG", "hash_mismatch"),
+        ("tlv-overrun", "PARSE_MANIFEST", "tlv_overrun"),
+        ("tlv-magic", "PARSE_MANIFEST", "tlv_magic"),
+        ("chunk-map", "PARSE_MANIFEST", "chunk_map"),
+        ("missing-field", "PARSE_MANIFEST", "missing_field"),
+        ("bad-field", "PARSE_MANIFEST", "bad_field"),
+        ("bad-magic", "PARSE_MANIFEST", "bad_magic"),
+        ("bad-header", "PARSE_MANIFEST", "bad_header"),
+        ("wrong-hardware", "PARSE_MANIFEST", "hw_mismatch"),
+        ("wrong-slot", "PARSE_MANIFEST", "wrong_slot"),
+        ("wrong-type", "PARSE_MANIFEST", "wrong_type"),
+        ("chunk-hash-signed", "CHUNK", None),
+        ("trailing-data", "PARSE_MANIFEST", "trailing_data"),
+    ],
+)
+def test_bad_variants_refused(dev: Device, variant: str, event: str, code: str | None) -> None:
+    from hil.image.builder import spec_for_platform
+    from hil.image.variants import build_variant, make_context
+
+    payload = bytes((i * 7) & 0xFF for i in range(9000))
+    spec = spec_for_platform(dev.plat, payload, 2, dev.keys.signer, "B", chunk_size=1024)
+    ctx = make_context(spec, dev.plat.layout.areas["slot_b"].size, dev.keys)
+    pkg = build_variant(variant, ctx)
+    offsets, err = upload(dev, pkg)
+    assert err is not None, (variant, dev.names())
+    fails = [e for e in dev.events if e.name == event and e.get("result") in ("fail", "bad")]
+    assert fails, (variant, dev.names())
+    if code is not None:
+        assert fails[-1].get("error_code") == code, (variant, dev.names())
+    if event == "VERIFY_SIG":
+        assert fails[-1].get("key_id", "").startswith("0x")
+    assert dev.find("SLOT_TRANSITION", to="REJECTED") or event == "CHUNK"
+    nothing_pending(dev)
+
+
+@pytest.mark.parametrize(("build", "floor", "code"), [(1, 0, "replay"), (2, 3, "below_floor")])
+def test_freshness_refused_after_signature(
+    updlib: ctypes.CDLL, build: int, floor: int, code: str
+) -> None:
+    dev = Device(updlib, "stm32u585")
+    dev.provision(build=3 if floor else 1, floor=floor)
+    dev.boot(SLOT_A, 3 if floor else 1)
+    img = dev.image(build, "B")
+    offsets, err = upload(dev, img)
+    assert err is not None
+    names = [e.name for e in dev.events]
+    vs = names.index("VERIFY_SIG")
+    assert dev.events[vs].get("result") == "ok"
+    pm = dev.events[names.index("PARSE_MANIFEST", vs)]
+    assert (pm.get("result"), pm.get("error_code"), pm.get("build")) == ("fail", code, str(build))
+    nothing_pending(dev)
+
+
+def test_garbage_and_bad_frames_are_harmless(dev: Device) -> None:
+    from smpclient.requests.os_management import EchoWrite
+
+    dev.feed(b"\x06\x09!!!!not base64\n\x04\x14AAAA\nhello\n\x06\x09" + b"A" * 3000 + b"\n")
+    good = b"".join(__import__("smp.packet", fromlist=["x"]).encode(EchoWrite(d="x").BYTES))
+    bad = bytearray(good)
+    bad[10] ^= 0x01
+    dev.feed(bytes(bad))
+    rsp = smp_request(dev, EchoWrite(d="hi"))
+    assert rsp.r == "hi"  # type: ignore[attr-defined]
+    assert dev.record().state[SLOT_B] != ST_STAGING
+    assert not dev.find("SLOT_TRANSITION")
+
+
+def test_too_large_and_past_the_slot(dev: Device) -> None:
+    from smp import image_management as smpimg
+
+    size = dev.plat.layout.areas["slot_b"].size
+    rsp = smp_request(
+        dev, write_req(0, b"\x3d\xb8\xf3\x96" + bytes(60), len=size + 1, sha=bytes(32))
+    )
+    assert not isinstance(rsp, smpimg.ImageUploadWriteResponse)
+    assert dev.find("PARSE_MANIFEST", result="fail", error_code="too_large")
+    # a header whose img_size runs past the slot
+    hdr = struct.pack("<IIHHIIBBHII", 0x96F3B83D, 0, dev.hdr, 0, size, 0, 1, 0, 0, 2, 0)
+    rsp = smp_request(dev, write_req(0, hdr + bytes(100), len=4096, sha=bytes(range(32))))
+    assert not isinstance(rsp, smpimg.ImageUploadWriteResponse)
+    assert dev.find("PARSE_MANIFEST", result="fail", error_code="too_large")
+    nothing_pending(dev)
+
+
+def test_out_of_order_offsets_are_steered(dev: Device) -> None:
+    from smp import image_management as smpimg
+
+    img = dev.image(2, "B")
+    sha = __import__("hashlib").sha256(img).digest()
+    rsp = smp_request(dev, write_req(0, img[:300], len=len(img), sha=sha))
+    assert isinstance(rsp, smpimg.ImageUploadWriteResponse) and rsp.off == tlv_off(img)
+    rsp = smp_request(dev, write_req(300, img[300:600]))  # not where it was steered: ignored
+    assert isinstance(rsp, smpimg.ImageUploadWriteResponse) and rsp.off == tlv_off(img)
+    rsp = smp_request(dev, write_req(len(img) + 10, b"xx"))
+    assert isinstance(rsp, smpimg.ImageUploadWriteResponse) and rsp.off == tlv_off(img)
+    # a different upload while this one is in progress: busy
+    rsp = smp_request(dev, write_req(0, img[:64], len=len(img) - 1, sha=bytes(32)))
+    assert not isinstance(rsp, smpimg.ImageUploadWriteResponse)
+    nothing_pending(dev)
+
+
+def test_write_gated(dev: Device) -> None:
+    img = dev.image(2, "B", size=12000)
+    upload(dev, img, stop_after=6)
+    dev.lib.h_gate(1)
+    offsets, err = upload(dev, img)
+    assert err is not None
+    gated = dev.find("WRITE_GATED")
+    assert gated and gated[0].get("operation") in ("erase", "program")
+    assert gated[0].get("address", "").startswith("0x")
+    dev.lib.h_gate(0)
+    offsets, err = upload(dev, img)  # recovery once the supply is back
+    assert err is None, dev.names()
+    assert dev.transitions()[-1] == ("STAGING", "PENDING", "B")
+
+
+def test_upload_refused_during_trial_boot(dev: Device) -> None:
+    img = dev.image(2, "B")
+    assert upload(dev, img)[1] is None
+    dev.boot(SLOT_B, 2)  # the PENDING image on its boot test: nothing may overwrite it
+    offsets, err = upload(dev, dev.image(3, "A"))
+    assert err is not None
+    assert dev.record().state[SLOT_B] == ST_PENDING
+
+
+def test_image_state_and_reset(dev: Device) -> None:
+    from smp import os_management as smpos
+    from smpclient.requests.image_management import ImageStatesRead
+    from smpclient.requests.os_management import ResetWrite
+
+    img = dev.image(2, "B")
+    assert upload(dev, img)[1] is None
+    rsp = smp_request(dev, ImageStatesRead())
+    states = {s.slot: s for s in rsp.images}  # type: ignore[attr-defined]
+    assert states[0].confirmed and states[0].active and states[0].version.endswith(".1")
+    assert states[1].pending and not states[1].confirmed and states[1].version.endswith(".2")
+    import hashlib
+
+    assert (
+        states[1].hash
+        == hashlib.sha256(img[: tlv_off(img) + struct.unpack_from("<H", img, 10)[0]]).digest()
+    )
+    before = dev.lib.h_resets()
+    rsp = smp_request(dev, ResetWrite())
+    assert isinstance(rsp, smpos.ResetWriteResponse)
+    assert dev.lib.h_resets() == before + 1  # after the response was sent
+
+
+@pytest.mark.parametrize("passed", [True, False])
+def test_confirm_and_reject_paths(dev: Device, passed: bool) -> None:
+    img = dev.image(2, "B")
+    assert upload(dev, img)[1] is None
+    rec = dev.record()
+    rec.attempts[SLOT_B] = 1  # what the bootloader commits before the trial boot
+    assert dev.lib.h_commit(ctypes.byref(rec)) == 0
+    dev.boot(SLOT_B, 2)
+    dev.events.clear()
+    if passed:
+        assert dev.lib.h_confirm(SLOT_B) == 0
+        dev.feed(b"")
+        rec = dev.record()
+        assert rec.active == SLOT_B and rec.state[SLOT_B] == ST_CONFIRMED
+        assert rec.floor == 2  # staged floor bump, in the confirm commit
+        assert dev.transitions() == [("BOOT_TEST", "CONFIRMED", "B")]
+        assert dev.lib.h_confirm(SLOT_B) == 1  # already confirmed: no-op
+    else:
+        assert dev.lib.h_reject(SLOT_B) == 0
+        dev.feed(b"")
+        rec = dev.record()
+        assert rec.active == SLOT_A and rec.next == SLOT_A and rec.floor == 0
+        assert dev.find("ROLLBACK", reason="self-test", candidate_build="2")
+        assert dev.transitions() == [("BOOT_TEST", "ROLLBACK", "B")]
+
+
+def _variant(dev: Device, name: str, build: int = 2) -> bytes:
+    from hil.image.builder import spec_for_platform
+    from hil.image.variants import build_variant, make_context
+
+    payload = bytes((i * 7) & 0xFF for i in range(9000))
+    spec = spec_for_platform(dev.plat, payload, build, dev.keys.signer, "B", chunk_size=1024)
+    ctx = make_context(spec, dev.plat.layout.areas["slot_b"].size, dev.keys)
+    return build_variant(name, ctx)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+@pytest.mark.parametrize(
+    ("flag", "variant"),
+    [
+        ("MUT_SKIP_SIG", "forged-signature-same-id"),
+        ("MUT_ACCEPT_REVOKED", "revoked-key"),
+        ("MUT_SKIP_MANIFEST", "chunk-map"),
+        ("MUT_NO_REPLAY_CHECK", None),
+        ("MUT_SAME_SLOT", None),
+    ],
+)
+def test_mutations_plant_their_bug(
+    mutlib: dict[str, ctypes.CDLL], platform: str, flag: str, variant: str | None
+) -> None:
+    """Each mutation flag the updater implements lets through what the normal build refuses
+    (and what tests above show refused)."""
+    dev = Device(mutlib[flag], platform)
+    dev.provision(build=2 if flag == "MUT_NO_REPLAY_CHECK" else 1)
+    dev.boot(SLOT_A, dev.record().build[SLOT_A])
+    if flag == "MUT_SAME_SLOT":
+        offsets, err = upload(dev, dev.image(2, "A"))
+        assert dev.find("SLOT_TRANSITION", to="DOWNLOADING", slot="A"), dev.names()
+        return
+    pkg = dev.image(2, "B") if variant is None else _variant(dev, variant)
+    offsets, err = upload(dev, pkg)
+    assert err is None, (flag, dev.names())
+    assert dev.transitions()[-1] == ("STAGING", "PENDING", "B"), dev.names()
