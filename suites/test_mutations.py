@@ -4,6 +4,7 @@ predicate over the device's evidence must FAIL."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -33,7 +34,9 @@ MUTANTS: list[Any] = [
 def test_item_catches_its_mutation(
     flag: str, number: int, scenario: str, bench_factory: BenchFactory, params: Params
 ) -> None:
-    bench = bench_factory({flag: 1})
+    # a mutant may leave an image pending for good: 30 s of virtual time is ample for N trial
+    # boots (watchdog period and verification included) and keeps such runs short
+    bench = dataclasses.replace(bench_factory({flag: 1}), outcome_ms=30_000)
     run = run_scenario(scenario, bench, **SCENARIO_ARGS.get(number, {}))
     verdict = judge(number, run.events, params)
     assert not verdict.passed, (

@@ -722,7 +722,6 @@ static int tlv_complete(upd_t *u)
     if (u->rec.up_slot == u->slot && u->rec.up_image_id == id && u->rec.up_build == build &&
         u->rec.state[u->slot] == (uint8_t)META_ST_STAGING) {
         u->verified = u->rec.up_offset; /* resume */
-        u->downloading = 1;
         rc = prepare(u, 0);
     } else {
         uint32_t dummy = 0;
@@ -758,7 +757,6 @@ static int tlv_complete(upd_t *u)
             session_drop(u);
             return flash_fail(u, 0) == SMP_OPS_ERR_BUSY ? SMP_OPS_ERR_BUSY : SMP_OPS_ERR_STATE;
         }
-        u->downloading = 1;
         u->verified = 0u;
         rc = prepare(u, 1);
     }
@@ -852,7 +850,6 @@ static int op_begin(void *ctx, uint32_t image, uint32_t total_len, const uint8_t
     u->tlv_off = 0;
     u->pos = 0;
     u->verified = 0;
-    u->downloading = 0;
     u->need_prepare = 1;
     u->dirty = UPD_SCAN_NONE;
     u->phase = UPD_HEADER;

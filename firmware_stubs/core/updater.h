@@ -94,7 +94,6 @@ typedef struct {
     uint8_t slot;             /* target slot */
     uint8_t need_prepare;     /* the slot must be (re)prepared before the next payload byte */
     uint32_t dirty;           /* a unit found not clean while streaming (prepare erases it) */
-    uint8_t downloading;      /* DOWNLOADING was reported for this session */
     uint32_t total;           /* `len` of the upload (ATTACKER) */
     uint32_t tlv_off;         /* hdr_size + img_size: start of the TLV areas */
     uint32_t hdr_size;        /* from the header (== cfg.hdr_size) */
