@@ -434,6 +434,17 @@ int main(void)
     app_feed();
     if (info.trial) {
         app_boot_test();
+        if (info.trial) {
+            /* Unconfirmed is failure (ota-requirements §1, bounded boot test): a trial image
+             * that did not confirm stops feeding, so the watchdog ends this attempt and the
+             * bootloader counts it; pending never lasts forever. */
+            ev_fields_t f;
+            ev_fields_init(&f);
+            (void)ev_add_str(&f, "result", "unconfirmed");
+            (void)ev_emit("BOOT_TEST", &f);
+            (void)bev_flush();
+            feeding = 0;
+        }
     }
 
     for (;;) {
