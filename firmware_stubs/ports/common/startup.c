@@ -1,20 +1,20 @@
 /*
- * startup.c - LPC55S69 (core0) vector table, reset handler and fault handlers.
+ * startup.c - vector table, reset handler and fault-handler entries for both chips.
  *
- * The same file serves the bootloader (linked at BOOT) and the application (linked at
- * SLOT_A). LPC55S69 core0 has 60 external interrupts; all point at Default_Handler because
- * the firmware is polled.
+ * The same file serves the bootloader (linked at BOOT) and the application (linked at SLOT_A
+ * or SLOT_B): the vector table is the first thing in the image (section .vectors). The
+ * chip's interrupt count comes from its chip.h; every interrupt points at Default_Handler
+ * because the firmware is polled and never enables one. What an NMI means is the chip's
+ * port_nmi_ecc_check_clear (ports/<chip>/ecc.c).
  *
- * Reading an erased or torn flash page raises a bus error (BusFault, escalated to HardFault
- * since BusFault is not enabled; targets.md §2.2). HardFault_Handler / BusFault_Handler
- * absorb it when it hits the guarded load of port_flash_read (cm33_exception).
+ * Words 8-10 of the table (0x20-0x28, reserved on the core) stay 0: the LPC55 boot ROM reads
+ * its image length/type fields there, and 0 means a plain image (assumption from NXP SDK
+ * startup files, not from targets.md; only matters on silicon).
  */
 #include <stdint.h>
 
 #include "cm33.h"
-#include "regs.h"
-
-#define LPC55S69_NUM_IRQS 60u
+#include "chip.h"
 
 extern uint32_t _estack;
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss;
@@ -29,6 +29,7 @@ void UsageFault_Handler(void);
 void SecureFault_Handler(void);
 void Default_Handler(void);
 
+/* Exception entry stubs (cm33.h): faults on a guarded load are absorbed there. */
 CM33_EXCEPTION_ENTRY(NMI_Handler, 2)
 CM33_EXCEPTION_ENTRY(HardFault_Handler, 3)
 CM33_EXCEPTION_ENTRY(MemManage_Handler, 4)
@@ -39,12 +40,9 @@ CM33_EXCEPTION_ENTRY(Default_Handler, 0)
 
 typedef void (*vector_t)(void);
 
-/* Vector table: initial MSP, 15 system exceptions, then the device interrupts.
- * Words 8-10 (0x20-0x28, reserved on the core) are left 0: the LPC55 boot ROM reads its
- * image length/type fields there, and 0 there means a plain (unsigned, non-CRC) image.
- * (Assumption from NXP SDK startup files, not from targets.md; only matters on silicon.) */
+/* Vector table: initial MSP, 15 system exceptions, then the device interrupts. */
 __attribute__((section(".vectors"), used))
-const vector_t vector_table[16u + LPC55S69_NUM_IRQS] = {
+const vector_t vector_table[16u + PORT_NUM_IRQS] = {
     [0] = (vector_t)(uintptr_t)&_estack,
     [1] = Reset_Handler,
     [2] = NMI_Handler,
@@ -57,19 +55,13 @@ const vector_t vector_table[16u + LPC55S69_NUM_IRQS] = {
     [12] = Default_Handler, /* DebugMonitor */
     [14] = Default_Handler, /* PendSV */
     [15] = Default_Handler, /* SysTick */
-    [16 ... (16u + LPC55S69_NUM_IRQS - 1u)] = Default_Handler,
+    [16 ... (16u + PORT_NUM_IRQS - 1u)] = Default_Handler,
 };
-
-/* See cm33.h. The LPC55S69 reports flash ECC errors as bus faults, never as an NMI.
- * Returns 0. */
-int port_nmi_ecc_check_clear(void)
-{
-    return 0;
-}
 
 /*
  * Reset_Handler - copy .data from flash, zero .bss, run main(). .noinit is left alone.
- * Does not return (main() never returns; if it did, the chip is reset).
+ * Runs on the MSP from the vector table. Does not return (main() never returns; if it did,
+ * the chip is reset).
  */
 void Reset_Handler(void)
 {
