@@ -7,6 +7,7 @@ Each variant (a set of build flags) has its own output folder, so builds stay in
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import re
 import shutil
@@ -91,6 +92,16 @@ def build_firmware(
         )
     variant = variant_name(app_build, flags)
     out = output_dir(platform, variant)
+    out.mkdir(parents=True, exist_ok=True)
+    # one build per output folder at a time (pytest-xdist workers, parallel CLI runs)
+    with (out / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_locked(platform, variant, out, app_build, flags)
+
+
+def _build_locked(
+    platform: Platform, variant: str, out: Path, app_build: int, flags: dict[str, int]
+) -> FirmwareSet:
     gen = out / "gen"
     write_firmware_config(platform, gen)
     extra = " ".join(f"-D{k}={v}" for k, v in sorted(flags.items()))
