@@ -3,7 +3,6 @@ and a fake serial port so smpclient's real SMPSerialTransport talks to the C ser
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import hashlib
 import struct
@@ -16,7 +15,9 @@ from typing import Any
 from smp import message as smpmsg
 from smp import packet as smppacket
 from smpclient import SMPClient
-from smpclient.transport.serial import SMPSerialTransport
+
+from tests.smp_pipe import PipeSerial
+from tests.smp_pipe import run_client as pipe_client
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -324,53 +325,9 @@ def transact(dev: Device, request: Any, raw: bytes | None = None) -> Any:
     return rsp
 
 
-class FakeSerial:
-    """Stands in for pyserial's Serial under SMPSerialTransport: bytes go to the C server."""
-
-    def __init__(self, dev: Device) -> None:
-        self.dev = dev
-        self.port: str | None = None
-        self.out_waiting = 0
-        self.is_open = False
-
-    def open(self) -> None:
-        self.is_open = True
-
-    def close(self) -> None:
-        self.is_open = False
-
-    def reset_input_buffer(self) -> None:
-        self.dev.take_output()
-
-    def write(self, data: bytes) -> int:
-        assert len(data) <= 128, "smpclient line longer than the 128-byte convention"
-        self.dev.feed(data)
-        return len(data)
-
-    def read_all(self) -> bytes:
-        return self.dev.take_output()
-
-
-class DeviceTransport(SMPSerialTransport):
-    """smpclient's encoded serial transport, unchanged except for the byte pipe."""
-
-    def __init__(self, dev: Device) -> None:
-        super().__init__()
-        self._conn = FakeSerial(dev)  # type: ignore[misc]
-
-
 def run_client(dev: Device, body: Callable[[SMPClient], Any]) -> Any:
     """Connect an SMPClient (which reads MCUmgr params first) and run `body(client)`."""
-
-    async def main() -> Any:
-        client = SMPClient(DeviceTransport(dev), "fake", timeout_s=2.0)
-        await client.connect()
-        try:
-            return await body(client)
-        finally:
-            await client.disconnect()
-
-    return asyncio.run(main())
+    return pipe_client(PipeSerial(dev.feed, dev.take_output, max_line=128), body, "fake")
 
 
 async def upload(client: SMPClient, image: bytes, stop_after: int | None = None) -> list[int]:

@@ -4,7 +4,6 @@ the images and anchors of hil.image / hil.provision."""
 
 from __future__ import annotations
 
-import asyncio
 import ctypes
 import re
 import zlib
@@ -15,12 +14,13 @@ from typing import Any
 
 from smp import packet as smppacket
 from smpclient import SMPClient
-from smpclient.transport.serial import SMPSerialTransport
 
 from hil.image.builder import default_hw_compat, image_for_platform
 from hil.image.keyring import render_anchor
 from hil.platform import load_platform
 from hil.provision import harness_keys
+from tests.smp_pipe import PipeSerial
+from tests.smp_pipe import run_client as pipe_client
 
 CHIPS = {"stm32u585": 0, "lpc55s69": 1}
 SLOT_A, SLOT_B, SLOT_NONE = 0, 1, 0xFF
@@ -199,46 +199,8 @@ class Device:
         return [(e.get("from"), e.get("to"), e.get("slot")) for e in self.find("SLOT_TRANSITION")]
 
 
-class _Serial:
-    def __init__(self, dev: Device) -> None:
-        self.dev = dev
-        self.port: str | None = None
-        self.out_waiting = 0
-        self.is_open = False
-
-    def open(self) -> None:
-        self.is_open = True
-
-    def close(self) -> None:
-        self.is_open = False
-
-    def reset_input_buffer(self) -> None:
-        self.dev.take_smp()
-
-    def write(self, data: bytes) -> int:
-        self.dev.feed(data)
-        return len(data)
-
-    def read_all(self) -> bytes:
-        return self.dev.take_smp()
-
-
-class Transport(SMPSerialTransport):
-    def __init__(self, dev: Device) -> None:
-        super().__init__()
-        self._conn = _Serial(dev)  # type: ignore[misc]
-
-
 def run_client(dev: Device, body: Callable[[SMPClient], Any]) -> Any:
-    async def main() -> Any:
-        client = SMPClient(Transport(dev), "host", timeout_s=2.0)
-        await client.connect()
-        try:
-            return await body(client)
-        finally:
-            await client.disconnect()
-
-    return asyncio.run(main())
+    return pipe_client(PipeSerial(dev.feed, dev.take_smp), body, "host")
 
 
 def upload(
