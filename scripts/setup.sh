@@ -15,7 +15,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # --- Debian packages (only the missing ones) -------------------------------------------
 need_pkgs=()
-for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi make gcc; do
+for pkg in gcc-arm-none-eabi libnewlib-arm-none-eabi make gcc gdb-multiarch; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || need_pkgs+=("$pkg")
 done
 PY=${PYTHON:-python3}
