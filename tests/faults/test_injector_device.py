@@ -1,0 +1,112 @@
+"""Fault plans on the real device (firmware console commands on the scratch page)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hil.device import Device
+from hil.faults import FaultInjector, FaultPlanError, parse_plan
+from hil.platform.model import Platform
+from tests.integration.helpers import boot_to_app, command, scratch_page
+
+
+def _booted(device: Device) -> int:
+    device.power_on()
+    boot_to_app(device)
+    return scratch_page(device.platform)
+
+
+def test_flash_op_cut_fires_once_and_is_counted(platform: Platform, device: Device) -> None:
+    page = _booted(device)
+    plan = parse_plan({"faults": [{"kind": "flash_op_cut", "op": 0, "op_kind": "erase"}]})
+    inj = FaultInjector(device, plan)
+    device.send_line(f"erase {page:x}")
+    device.run_for(200)
+    assert [f.kind for f in inj.fired] == ["flash_op_cut"]
+    assert inj.count(0) == 1
+    assert f"0x{page:08x}" in inj.fired[0].where
+    inj.check()
+    device.power_on()
+    boot_to_app(device)
+    command(device, f"erase {page:x}", "ERASE")  # a later op does not fire it again
+    assert inj.count() == 1
+
+
+def test_op_index_beyond_the_run_never_fires(platform: Platform, device: Device) -> None:
+    page = _booted(device)
+    plan = parse_plan({"faults": [{"kind": "flash_op_cut", "op": 100_000}]}, "plan.yaml")
+    inj = FaultInjector(device, plan)
+    command(device, f"erase {page:x}", "ERASE")
+    command(device, f"prog {page:x} 12345678", "PROG")
+    assert inj.fired == []
+    with pytest.raises(FaultPlanError, match=r"plan.yaml: field 'faults\[0\]'.*never fired"):
+        inj.check()
+
+
+def test_brownout_plan_reboots_with_brownout_cause(platform: Platform, device: Device) -> None:
+    page = _booted(device)
+    plan = parse_plan({"faults": [{"kind": "brownout", "at": {"flash_op": 0}}]})
+    inj = FaultInjector(device, plan)
+    device.send_line(f"erase {page:x}")
+    reason = device.wait_for("REBOOT_REASON", 3000, src="boot")
+    assert reason["cause"] == "brownout"
+    assert [f.kind for f in inj.fired] == ["brownout"]
+    inj.check()
+
+
+def test_tear_none_leaves_the_page_as_it_was(platform: Platform, device: Device) -> None:
+    page = _booted(device)
+    command(device, f"erase {page:x}", "ERASE")
+    command(device, f"prog {page:x} 12345678", "PROG")
+    plan = parse_plan(
+        {"faults": [{"kind": "flash_op_cut", "op": 0, "tear": "none", "op_kind": "erase"}]}
+    )
+    inj = FaultInjector(device, plan)
+    device.send_line(f"erase {page:x}")
+    device.run_for(200)
+    inj.check()
+    device.power_on()
+    boot_to_app(device)
+    ev = command(device, f"read {page:x}", "READ")
+    assert (ev["result"], ev.int("value")) == ("ok", 0x12345678)
+
+
+def test_random_cuts_are_seeded(platform: Platform, device: Device) -> None:
+    plan = parse_plan({"faults": [{"kind": "random_cuts", "count": 3}]})
+    a = FaultInjector(device.engine, plan, seed=11, clean_op_count=20)
+    b = FaultInjector(device.engine, plan, seed=11, clean_op_count=20)
+    assert a.random_indices == b.random_indices
+    assert len(a.random_indices[0]) == 3
+    with pytest.raises(FaultPlanError, match="never fired"):
+        a.check()
+
+
+def test_symbol_cut_powers_off_and_counts(platform: Platform, device: Device) -> None:
+    # the engine knows the bootloader's symbols (hil.provision loads the boot ELF)
+    plan = parse_plan({"faults": [{"kind": "symbol_cut", "symbol": "main"}]})
+    inj = FaultInjector(device, plan)
+    device.power_on()
+    device.run_for(200)
+    assert [f.kind for f in inj.fired] == ["symbol_cut"]
+    assert device.state.value == "off"
+    assert not device.events_named(["BOOT"])
+    inj.check()
+
+
+def test_unknown_symbol_is_a_plan_error(platform: Platform, device: Device) -> None:
+    plan = parse_plan({"faults": [{"kind": "symbol_cut", "symbol": "no_such_fn"}]}, "p.yaml")
+    with pytest.raises(FaultPlanError, match=r"faults\[0\]\.symbol"):
+        FaultInjector(device, plan)
+
+
+@pytest.mark.parametrize("offset", [0, 5000])
+def test_phase_cut_on_a_boot_event(platform: Platform, device: Device, offset: int) -> None:
+    # floor_bump maps to SLOT_TRANSITION to=CONFIRMED, which every boot of a confirmed slot reports
+    plan = parse_plan({"faults": [{"kind": "phase_cut", "phase": "floor_bump", "offset": offset}]})
+    inj = FaultInjector(device, plan)
+    device.power_on()
+    with pytest.raises(Exception, match="powered-off|powered off"):
+        device.wait_for("BOOT", 3000, src="app")
+    assert [f.kind for f in inj.fired] == ["phase_cut"]
+    assert device.state.value == "off"
+    inj.check()
