@@ -1,46 +1,55 @@
 """The must-pass matrix (ota-requirements §5) on each platform: every scenario runs on the
-emulated device and the item's predicate judges the device's own evidence, nothing else."""
+emulated device and the item's predicate judges the device's own evidence, nothing else.
+
+The case table is ``hil.matrix.runner.CASES`` (shared with ``hil matrix``). With allure-pytest
+active (``--alluredir``) each case is labelled epic=platform, feature=item, story=scenario and
+carries the device's console log and event timeline; without it the labels are no-ops.
+"""
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from hil.matrix.items import ITEMS, item
 from hil.matrix.predicates import Params, judge
-from hil.matrix.scenarios import Bench, run_scenario
+from hil.matrix.runner import CASES as RUNNER_CASES
+from hil.matrix.scenarios import Bench, ScenarioRun, run_scenario
+from hil.report.timeline import timeline_page, timeline_text
 
-FORGED = ("forged-signature", "forged-signature-same-id", "signature-bitflip")
-TAMPERED = (
-    "tlv-overrun",
-    "tlv-magic",
-    "bad-field",
-    "missing-field",
-    "chunk-map",
-    "two-signatures",
-    "wrong-hardware",
-    "wrong-slot",
-    "wrong-type",
-    "bad-header",
-    "oversize",
-)
+allure: ModuleType | None
+try:
+    import allure
+except ImportError:  # pragma: no cover - allure-pytest is a dev extra
+    allure = None
 
 CASES: list[Any] = [
-    pytest.param(1, "normal-update", {}, id="1-normal-update"),
-    pytest.param(3, "two-releases", {}, id="3-two-releases"),
-    pytest.param(4, "self-test-fail", {}, id="4-self-test-fail"),
-    pytest.param(5, "rescue-strap", {}, id="5-rescue-strap"),
-    pytest.param(5, "rescue-uart", {}, id="5-rescue-uart"),
-    *(pytest.param(6, "forged-signature", {"variant": v}, id=f"6-{v}") for v in FORGED),
-    *(pytest.param(7, "tampered-manifest", {"variant": v}, id=f"7-{v}") for v in TAMPERED),
-    pytest.param(8, "replay", {"build": 2}, id="8-replay-older"),
-    pytest.param(8, "replay", {"build": 3}, id="8-replay-same"),
-    pytest.param(9, "below-floor-install", {}, id="9-below-floor-install"),
-    pytest.param(9, "below-floor-boot", {}, id="9-below-floor-boot"),
-    pytest.param(10, "revoked-key", {}, id="10-revoked-key"),
-    pytest.param(14, "never-confirms", {}, id="14-never-confirms"),
+    pytest.param(c.item, c.scenario, dict(c.params), id=c.test_id) for c in RUNNER_CASES
 ]
+
+
+def _label(platform: str, number: int, scenario: str) -> None:
+    if allure is None:
+        return
+    allure.dynamic.epic(platform)
+    allure.dynamic.feature(f"item {number}: {item(number).title}")
+    allure.dynamic.story(scenario)
+
+
+def _attach(run: ScenarioRun, title: str) -> None:
+    if allure is None or run.device is None:
+        return
+    text = allure.attachment_type.TEXT
+    console = run.device.transcript.decode("utf-8", errors="replace")
+    allure.attach(console, name="console.log", attachment_type=text)
+    allure.attach(timeline_text(run.events), name="timeline.txt", attachment_type=text)
+    allure.attach(
+        timeline_page(run.events, title),
+        name="timeline.html",
+        attachment_type=allure.attachment_type.HTML,
+    )
 
 
 def test_table_covers_the_ready_items() -> None:
@@ -54,7 +63,9 @@ def test_table_covers_the_ready_items() -> None:
 def test_matrix_item(
     number: int, scenario: str, kw: dict[str, Any], bench: Bench, params: Params
 ) -> None:
+    _label(bench.platform.name, number, scenario)
     run = run_scenario(scenario, bench, **kw)
+    _attach(run, f"{bench.platform.name} item {number} {scenario}")
     verdict = judge(number, run.events, params)
     assert run.error is None, f"scenario {scenario} stopped: {run.error}\n{verdict}"
     assert verdict.passed, f"item {number} ({scenario}): {verdict}"

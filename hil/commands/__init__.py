@@ -1,3 +1,13 @@
 """Sub-commands of ``hil``; importing this package registers them with ``hil.cli``."""
 
-from hil.commands import bench, boot, build, image, platforms, serve, update  # noqa: F401
+from hil.commands import (  # noqa: F401
+    bench,
+    boot,
+    build,
+    image,
+    matrix,
+    platforms,
+    replay,
+    serve,
+    update,
+)

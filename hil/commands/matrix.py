@@ -1,0 +1,148 @@
+"""``hil matrix``: run the must-pass matrix on the emulated platforms and write the compliance
+summary with every case's evidence."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from hil.cli import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.firmware import FirmwareSet, build_firmware
+from hil.matrix.items import MatrixItem
+from hil.matrix.runner import CaseRun, MatrixCase, cases_for, parse_items, run_matrix
+from hil.platform import known_platforms, load_platform
+from hil.platform.model import Platform
+from hil.report import ComplianceSummary, Status
+
+NOT_READY = "not run (needs the fault injector)"
+
+HELP = "run the must-pass matrix on the platforms; write the compliance summary and evidence"
+
+EPILOG = """\
+Runs every scenario of each selected ready item on every selected platform; each case's device
+logs (console.log, events.jsonl) and event timeline (timeline.txt, timeline.html) are kept under
+DIR/evidence/<platform>/item<N>-<scenario>/, and the compliance summary is written to DIR
+(compliance.json, compliance.md, compliance.html, compliance-junit.xml).
+
+Items that need the power-cut/brownout fault injector (2, 11, 12, 13, 15) cannot run yet: they
+are listed as "not run (needs the fault injector)" and do not count against the exit code.
+
+Exit codes: 0 every selected ready item passes on every selected platform; 1 some case failed;
+2 bad input (unknown platform, bad --items); 3 engine error."""
+
+
+@arguments("matrix")
+def _args(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = EPILOG
+    add_platform_args(p, multiple=True)
+    p.add_argument(
+        "--items",
+        metavar="LIST",
+        default=None,
+        help="matrix items to run, e.g. 1,3-6,14 (default: all)",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        default=Path("reports/matrix"),
+        metavar="DIR",
+        help="report directory (default: reports/matrix)",
+    )
+    p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
+    p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
+
+
+def _progress(i: int, n: int, platform: str, case: MatrixCase, run: CaseRun | None) -> None:
+    width = len(str(n))
+    head = f"[{i:>{width}}/{n}] {platform} item {case.item} {case.key}"
+    if run is None:
+        return
+    status = "PASS" if run.passed else "FAIL"
+    err(f"{head} ... {status}")
+    if not run.passed:
+        for reason in run.result.reasons:
+            if not reason.startswith("ok:"):
+                err(f"    {reason}")
+
+
+def _table(summary: ComplianceSummary, items: list[MatrixItem]) -> list[str]:
+    label = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_RUN: "not run"}
+    head = ["#", "Item", *summary.platforms]
+    rows: list[list[str]] = []
+    for it in items:
+        if not it.ready:
+            cells = [NOT_READY] * len(summary.platforms)
+        else:
+            cells = [label[summary.cell(it.number, p).status] for p in summary.platforms]
+        rows.append([str(it.number), it.title, *cells])
+    widths = [max(len(r[k]) for r in [head, *rows]) for k in range(len(head))]
+    fmt = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip(), *fmt]
+
+
+@command("matrix", HELP)
+def run(args: argparse.Namespace) -> int:
+    items = parse_items(args.items)
+    platforms: list[Platform] = [load_platform(n) for n in (args.platform or known_platforms())]
+    report: Path = args.report
+    started = time.monotonic()
+
+    firmware_cache: dict[str, FirmwareSet] = {}
+
+    def firmware(p: Platform) -> FirmwareSet:
+        if p.name not in firmware_cache:
+            firmware_cache[p.name] = build_firmware(p)
+        return firmware_cache[p.name]
+
+    def replay(platform: str, case: MatrixCase) -> str:
+        return (
+            f"hil matrix --platform {platform} --items {case.item} --engine {args.engine} "
+            f"--seed {args.seed} --report {report}"
+        )
+
+    ready = [it for it in items if it.ready]
+    n_cases = len(cases_for(ready)) * len(platforms)
+    err(
+        f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
+        f"{', '.join(p.name for p in platforms)}; report in {report}"
+    )
+    runs = run_matrix(
+        platforms,
+        ready,
+        report / "evidence",
+        firmware,
+        engine=args.engine,
+        seed=args.seed,
+        progress=_progress,
+        replay=replay,
+    )
+    summary = ComplianceSummary([r.result for r in runs], items, [p.name for p in platforms])
+    written = summary.write_all(report)
+
+    for line in _table(summary, items):
+        out(line)
+    out()
+    failed = [r for r in runs if not r.passed]
+    missing = [
+        (it.number, p.name)
+        for it in ready
+        for p in platforms
+        if summary.cell(it.number, p.name).status is Status.NOT_RUN
+    ]
+    waiting = [it.number for it in items if not it.ready]
+    elapsed = time.monotonic() - started
+    ok = not failed and not missing
+    verdict = "PASS" if ok else "FAIL"
+    out(
+        f"verdict: {verdict}: {len(runs) - len(failed)}/{len(runs)} cases pass, "
+        f"{len(ready)} ready item(s) on {len(platforms)} platform(s) in {elapsed:.1f} s"
+    )
+    if waiting:
+        out(f"not run (needs the fault injector): items {', '.join(map(str, waiting))}")
+    for r in failed:
+        out(f"FAILED: {r.platform} item {r.case.item} {r.case.key}")
+    also = ", ".join(str(written[k]) for k in ("json", "markdown", "junit"))
+    out(f"report: {written['html']} (also {also})")
+    return EXIT_OK if ok else EXIT_FAILED

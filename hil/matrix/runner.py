@@ -1,0 +1,278 @@
+"""Running the must-pass matrix outside pytest: the case table, one case on one platform with its
+evidence kept on disk, and the ``CaseResult`` the compliance summary is built from.
+
+The case table (``CASES``) is shared with ``suites/test_matrix.py``: each ready item's
+scenario(s) with the parameter sets that exercise it (bad-package variants, replayed builds).
+``run_case`` runs one case on a fresh device whose logs (``console.log``, ``events.jsonl``)
+go to the case's evidence directory, writes the event timeline next to them (text and HTML),
+and judges the device's evidence with the item's predicate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from hil.device import Device
+from hil.engine.registry import create_engine
+from hil.errors import HilError
+from hil.firmware import FirmwareSet
+from hil.matrix.items import ITEMS, MatrixItem, item
+from hil.matrix.predicates import Judgement, Params, judge
+from hil.matrix.scenarios import Bench, ScenarioRun, run_scenario
+from hil.platform.model import Platform
+from hil.provision import FactoryImage
+from hil.report.compliance import CaseResult
+from hil.report.timeline import timeline_page, timeline_text
+
+FORGED = ("forged-signature", "forged-signature-same-id", "signature-bitflip")
+TAMPERED = (
+    "tlv-overrun",
+    "tlv-magic",
+    "bad-field",
+    "missing-field",
+    "chunk-map",
+    "two-signatures",
+    "wrong-hardware",
+    "wrong-slot",
+    "wrong-type",
+    "bad-header",
+    "oversize",
+)
+
+
+@dataclass(frozen=True)
+class MatrixCase:
+    """One scenario run for one item, with its parameters; ``variant`` tells cases of the same
+    scenario apart (a bad-package variant, ``older``/``same`` for replay)."""
+
+    item: int
+    scenario: str
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    variant: str | None = None
+
+    @property
+    def key(self) -> str:
+        """``scenario`` or ``scenario/variant``: unique within the item."""
+        if self.variant is None or self.variant == self.scenario:
+            return self.scenario
+        return f"{self.scenario}/{self.variant}"
+
+    @property
+    def test_id(self) -> str:
+        """The pytest id of the case in ``suites/test_matrix.py``."""
+        return f"{self.item}-{self.variant or self.scenario}"
+
+    @property
+    def dirname(self) -> str:
+        """The evidence directory of the case: ``item<N>-<scenario>[-<variant>]``."""
+        name = f"item{self.item}-{self.scenario}"
+        if self.variant is not None and self.variant != self.scenario:
+            name += f"-{self.variant}"
+        return name
+
+
+def _p(**kw: Any) -> Mapping[str, Any]:
+    return MappingProxyType(kw)
+
+
+CASES: tuple[MatrixCase, ...] = (
+    MatrixCase(1, "normal-update"),
+    MatrixCase(3, "two-releases"),
+    MatrixCase(4, "self-test-fail"),
+    MatrixCase(5, "rescue-strap"),
+    MatrixCase(5, "rescue-uart"),
+    *(MatrixCase(6, "forged-signature", _p(variant=v), v) for v in FORGED),
+    *(MatrixCase(7, "tampered-manifest", _p(variant=v), v) for v in TAMPERED),
+    MatrixCase(8, "replay", _p(build=2), "replay-older"),
+    MatrixCase(8, "replay", _p(build=3), "replay-same"),
+    MatrixCase(9, "below-floor-install"),
+    MatrixCase(9, "below-floor-boot"),
+    MatrixCase(10, "revoked-key"),
+    MatrixCase(14, "never-confirms"),
+)
+
+
+def ready_numbers() -> list[int]:
+    return [it.number for it in ITEMS if it.ready]
+
+
+def parse_items(text: str | None) -> list[MatrixItem]:
+    """``"1,3-6,14"`` (or None / ``all``: every item) -> the items, in table order.
+
+    A number that is not an item, or text that is not a list of numbers, is a ``HilError``
+    whose message lists the valid item numbers.
+    """
+    if text is None or text.strip().lower() == "all":
+        return list(ITEMS)
+    valid = [it.number for it in ITEMS]
+    listing = ", ".join(str(n) for n in valid)
+    wanted: set[int] = set()
+    for part in text.split(","):
+        part = part.strip()
+        lo, sep, hi = part.partition("-")
+        try:
+            nums = range(int(lo), int(hi) + 1) if sep else range(int(lo), int(lo) + 1)
+        except ValueError:
+            raise HilError(
+                f"--items: expected item numbers or ranges (e.g. 1,3-6) from {listing}; "
+                f"found {part!r}"
+            ) from None
+        bad = [n for n in nums if n not in valid]
+        if bad or not nums:
+            raise HilError(f"--items: no matrix item {part!r}; valid item numbers: {listing}")
+        wanted.update(nums)
+    return [item(n) for n in valid if n in wanted]
+
+
+def cases_for(items: Iterable[MatrixItem]) -> list[MatrixCase]:
+    """The cases of the given items (items that are not ready have none yet)."""
+    numbers = {it.number for it in items}
+    return [c for c in CASES if c.item in numbers]
+
+
+@dataclass
+class CaseRun:
+    """What running one case produced: the scenario run, the judgement and the CaseResult."""
+
+    case: MatrixCase
+    platform: str
+    run: ScenarioRun
+    judgement: Judgement
+    result: CaseResult
+
+    @property
+    def passed(self) -> bool:
+        return self.result.passed
+
+
+def _bench(
+    platform: Platform,
+    firmware: FirmwareSet,
+    engine: str,
+    seed: int,
+    log_dir: Path,
+    made: list[Device],
+) -> Bench:
+    def make_device(fi: FactoryImage) -> Device:
+        # the first device of a case logs into the case directory, any further one beside it
+        where = log_dir if not made else log_dir / f"device-{len(made)}"
+        dev = Device(create_engine(engine, platform, seed), fi, log_dir=where)
+        made.append(dev)
+        return dev
+
+    return Bench(platform, firmware, make_device)
+
+
+def run_case(
+    case: MatrixCase,
+    platform: Platform,
+    firmware: FirmwareSet,
+    evidence_dir: Path,
+    *,
+    engine: str = "unicorn",
+    seed: int = 1,
+    replay: str | None = None,
+) -> CaseRun:
+    """Run ``case`` on a fresh ``platform`` device, keep its evidence in ``evidence_dir``
+    (console.log, events.jsonl, timeline.txt, timeline.html) and judge it.
+
+    A case passes when the scenario ran to its end and the item's predicate holds on the
+    device's evidence.
+    """
+    evidence_dir.mkdir(parents=True, exist_ok=True)
+    made: list[Device] = []
+    bench = _bench(platform, firmware, engine, seed, evidence_dir, made)
+    try:
+        run = run_scenario(case.scenario, bench, **case.params)
+    finally:
+        for dev in made:
+            dev.close()
+    params = Params(attempts=platform.layout.boot_attempts)
+    verdict = judge(case.item, run.events, params)
+    reasons = list(verdict.reasons)
+    if run.error is not None:
+        reasons.insert(0, f"FAIL: scenario {case.scenario} stopped: {run.error}")
+    reasons += [f"note: {n}" for n in run.notes]
+    passed = verdict.passed and run.error is None
+
+    attachments: dict[str, str] = {}
+    title = f"{platform.name} item {case.item} {case.key}"
+    timeline_txt = evidence_dir / "timeline.txt"
+    timeline_htm = evidence_dir / "timeline.html"
+    _write(timeline_txt, timeline_text(run.events))
+    _write(timeline_htm, timeline_page(run.events, title))
+    attachments["timeline"] = str(timeline_txt)
+    attachments["timeline_html"] = str(timeline_htm)
+    main_dev = run.device
+    if main_dev is not None and main_dev.log_path is not None:
+        attachments["console"] = str(main_dev.log_path)
+        events_log = main_dev.log_path.parent / "events.jsonl"
+    else:
+        events_log = evidence_dir / "events.jsonl"
+    for k, extra in enumerate(made[1:], start=1):
+        if extra.log_path is not None:
+            attachments[f"console_device{k}"] = str(extra.log_path)
+    result = CaseResult(
+        item=case.item,
+        platform=platform.name,
+        engine=engine,
+        scenario=case.key,
+        passed=passed,
+        reasons=reasons,
+        evidence_path=str(events_log) if events_log.exists() else None,
+        replay=replay,
+        duration_instructions=sum(d.engine.instructions for d in made) if made else None,
+        attachments=attachments,
+    )
+    return CaseRun(case, platform.name, run, verdict, result)
+
+
+Progress = Callable[[int, int, str, MatrixCase, CaseRun | None], None]
+
+
+def run_matrix(
+    platforms: Sequence[Platform],
+    items: Sequence[MatrixItem],
+    evidence_root: Path,
+    firmware: Callable[[Platform], FirmwareSet],
+    *,
+    engine: str = "unicorn",
+    seed: int = 1,
+    progress: Progress | None = None,
+    replay: Callable[[str, MatrixCase], str] | None = None,
+) -> list[CaseRun]:
+    """Every case of ``items`` on every platform, evidence under
+    ``evidence_root/<platform>/<case.dirname>``; ``progress(i, n, platform, case, run)`` is
+    called before (``run`` None) and after each case."""
+    cases = cases_for(items)
+    total = len(cases) * len(platforms)
+    out: list[CaseRun] = []
+    i = 0
+    for plat in platforms if cases else ():
+        fw = firmware(plat)
+        for case in cases:
+            i += 1
+            if progress is not None:
+                progress(i, total, plat.name, case, None)
+            cr = run_case(
+                case,
+                plat,
+                fw,
+                evidence_root / plat.name / case.dirname,
+                engine=engine,
+                seed=seed,
+                replay=replay(plat.name, case) if replay is not None else None,
+            )
+            out.append(cr)
+            if progress is not None:
+                progress(i, total, plat.name, case, cr)
+    return out
+
+
+def _write(path: Path, text: str) -> None:
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
