@@ -7,17 +7,9 @@ import ctypes
 import struct
 
 import pytest
-from upd_harness import (
-    SLOT_A,
-    SLOT_B,
-    SLOT_NONE,
-    ST_CONFIRMED,
-    ST_PENDING,
-    ST_STAGING,
-    Device,
-    image_id,
-    upload,
-)
+from upd_harness import Device, image_id, upload
+
+from tests.meta.cmeta import SLOT_A, SLOT_B, SLOT_NONE, ST_CONFIRMED, ST_PENDING, ST_STAGING
 
 PLATFORMS = ["stm32u585", "lpc55s69"]
 

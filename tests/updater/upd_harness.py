@@ -8,7 +8,7 @@ import ctypes
 import re
 import zlib
 from collections.abc import Callable
-from ctypes import POINTER, Structure, c_int, c_size_t, c_uint8, c_uint32, c_void_p
+from ctypes import POINTER, c_int, c_size_t, c_uint32, c_void_p
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,29 +19,17 @@ from hil.image.builder import default_hw_compat, image_for_platform
 from hil.image.keyring import render_anchor
 from hil.platform import load_platform
 from hil.provision import harness_keys
+from tests.meta.cmeta import (  # the one ctypes mirror of core/meta.h
+    SLOT_A,
+    SLOT_NONE,
+    ST_CONFIRMED,
+    ST_EMPTY,
+    MetaRecord,
+)
 from tests.smp_pipe import PipeSerial
 from tests.smp_pipe import run_client as pipe_client
 
 CHIPS = {"stm32u585": 0, "lpc55s69": 1}
-SLOT_A, SLOT_B, SLOT_NONE = 0, 1, 0xFF
-ST_EMPTY, ST_STAGING, ST_PENDING, ST_CONFIRMED, ST_FAILED = 1, 2, 3, 4, 5
-
-
-class MetaRecord(Structure):
-    _fields_ = [
-        ("generation", c_uint32),
-        ("floor", c_uint32),
-        ("active", c_uint8),
-        ("next", c_uint8),
-        ("state", c_uint8 * 2),
-        ("attempts", c_uint8 * 2),
-        ("up_slot", c_uint8),
-        ("build", c_uint32 * 2),
-        ("image_id", c_uint32 * 2),
-        ("up_offset", c_uint32),
-        ("up_image_id", c_uint32),
-        ("up_build", c_uint32),
-    ]
 
 
 def bind(lib: ctypes.CDLL) -> ctypes.CDLL:
