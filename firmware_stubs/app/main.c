@@ -4,7 +4,8 @@
  *
  *   port_init -> handoff (slot, build, trial, attempt, evidence seq) -> BOOT + text line ->
  *   RAM_MARK -> trial boot: SLOT_TRANSITION PENDING->BOOT_TEST, self-test from the image's own
- *   SELF_TEST TLV: pass -> confirm (CONFIRMED, floor raised in the same commit); fail ->
+ *   SELF_TEST TLV: pass -> confirm (CONFIRMED), then the staged floor bump (a second
+ *   commit); fail ->
  *   reject + software reset; hang -> stop feeding the watchdog and spin
  *   -> loop: feed the watchdog, console RX multiplexed between the SMP server (lines starting
  *   0x06 0x09 / 0x04 0x14: image upload into the inactive slot by core/updater.c, image state,
@@ -12,14 +13,16 @@
  *
  * Evidence goes to the console UART and, when the bootloader keeps one (handoff flag
  * HANDOFF_F_EVRING), to the flash evidence ring (boot/bev.c sink, shared with the
- * bootloader). Flash writes go through boot/bflash.c's reporting table (WRITE_GATED on a write
- * refused for low supply).
+ * bootloader), continued from the state the bootloader handed over (HANDOFF_F_RING_STATE;
+ * a scan of the evidence area only without it). Flash writes go through boot/bflash.c's
+ * reporting table (WRITE_GATED on a write refused for low supply).
  *
  * Build options: APP_BUILD=<n> (reported build when the image carries none, default 1),
  * APP_NO_WDT_FEED=1 (never feed the watchdog). Mutation flags (contracts §8, never in normal
  * builds): MUT_NEVER_CONFIRM, MUT_FLOOR_BEFORE_CONFIRM here; MUT_SAME_SLOT,
- * MUT_NO_REPLAY_CHECK in core/updater.c; MUT_SKIP_SIG, MUT_SKIP_MANIFEST, MUT_ACCEPT_REVOKED
- * in core/image.c.
+ * MUT_NO_REPLAY_CHECK in core/updater*.c; MUT_SKIP_SIG, MUT_SKIP_MANIFEST, MUT_ACCEPT_REVOKED
+ * in core/image.c; MUT_PENDING_BEFORE_HASH, MUT_RESUME_BEFORE_VERIFY in core/updater_upload.c;
+ * MUT_META_IN_PLACE in core/meta.c.
  */
 #include "../boot/bev.h"
 #include "../boot/bflash.h"
@@ -304,10 +307,11 @@ static void app_updater_init(void)
  * What this boot is: from a valid handoff (version 2) when there is one; otherwise the slot
  * from the code's own address, the build from the image's own manifest (APP_BUILD if it has
  * none), trial from the metadata (this slot PENDING and next). Sets `info`; returns the
- * evidence seq to continue from, *ring = 1 when the bootloader keeps an evidence ring and
- * *valid = 1 when the handoff was valid.
+ * evidence seq to continue from, *ring = 1 when the bootloader keeps an evidence ring (2 when
+ * it also handed over the ring's state, then in *rs) and *valid = 1 when the handoff was
+ * valid.
  */
-static uint32_t app_boot_info(int *ring, int *valid)
+static uint32_t app_boot_info(int *ring, int *valid, evr_state_t *rs)
 {
     volatile handoff_t *h = &__plat_handoff;
     uint32_t seq = 0;
@@ -325,6 +329,13 @@ static uint32_t app_boot_info(int *ring, int *valid)
         info.trial = h->trial != 0u ? 1u : 0u;
         info.attempt = h->attempt;
         *ring = (h->flags & HANDOFF_F_EVRING) != 0u;
+        if (*ring && handoff_ring_valid(h)) {
+            rs->cur_page = h->ring_page;
+            rs->cur_seq = h->ring_seq;
+            rs->next_slot = h->ring_slot;
+            rs->next_rec_seq = h->ring_rec_seq;
+            *ring = 2;
+        }
         *valid = 1;
         h->magic = 0u; /* consumed: a later start without the bootloader starts from 0 */
         return seq;
@@ -351,7 +362,8 @@ static void app_boot_info_fallback(void)
 /*
  * The boot test of a PENDING image: SLOT_TRANSITION PENDING->BOOT_TEST, then the self-test
  * the image's own SELF_TEST TLV asks for (SELF_TEST result=pass|fail|hang).
- * pass: confirm (bootsel_confirm: CONFIRMED, floor raised in the same commit) and return;
+ * pass: confirm (bootsel_confirm: CONFIRMED), then the floor bump (bootsel_floor_bump, its
+ * own commit) and return;
  * fail: reject (ROLLBACK reason=self-test) and reset; hang: stop feeding and spin until the
  * watchdog resets the chip (the attempt was counted by the bootloader).
  */
@@ -399,8 +411,12 @@ static void app_boot_test(void)
         app_reset();
     }
 #if !(defined(MUT_NEVER_CONFIRM) && MUT_NEVER_CONFIRM)
+    /* PHASE name=confirm + the CONFIRMED commit, then PHASE name=floor_bump + the floor
+     * commit: two commits, so the floor never rises before CONFIRMED is on flash (a cut in
+     * between leaves the bump staged; the bootloader completes it, boot/bfloor.h) */
     if (upd_confirm(&upd, info.slot) == UPD_OK) {
         info.trial = 0u;
+        (void)upd_floor_bump(&upd, info.slot);
     }
 #endif
     (void)bev_flush();
@@ -411,13 +427,18 @@ int main(void)
 {
     uint32_t spins = 0;
     uint32_t seq;
+    evr_state_t ring_state;
     int ring = 0;
     int handoff = 0;
 
     (void)port_init();
-    seq = app_boot_info(&ring, &handoff);
+    seq = app_boot_info(&ring, &handoff, &ring_state);
     (void)ev_init("app", seq, bev_sink);
-    if (ring) {
+    /* the bootloader's ring state (nothing written the area since its last flush): no scan */
+    if (ring == 2 && bev_ring_resume(&ring_state) != 0) {
+        ring = 1;
+    }
+    if (ring == 1) {
         (void)bev_ring_open();
     }
     app_load_anchor();

@@ -46,6 +46,8 @@ static const bev_name_t names[] = {
     {"SLOT_CHECK", BEV_K_SLOT_CHECK},
     {"EVRING", BEV_K_EVRING},
     {"REJECT", BEV_K_REJECT},
+    {"PHASE", BEV_K_PHASE},
+    {"RESUME", BEV_K_RESUME},
 };
 
 /* Parse [s, s+len) as decimal or 0x-hex u32. Returns 1 and *out, or 0 if not a number. */
@@ -193,9 +195,9 @@ void bev_sink(const char *data, size_t len)
     }
 }
 
-int bev_ring_open(void)
+/* The ring is opened (rc 0) or not: store the backlog, stop collecting it. Returns rc. */
+static int ring_opened(int rc)
 {
-    int rc = evring_open(&ring, &bflash_quiet, PLAT_AREA_EVIDENCE_ADDR, PLAT_AREA_EVIDENCE_SIZE);
     uint32_t i;
 
     ring_tried = 1;
@@ -209,6 +211,23 @@ int bev_ring_open(void)
     }
     backlog_n = 0;
     return rc;
+}
+
+int bev_ring_open(void)
+{
+    return ring_opened(
+        evring_open(&ring, &bflash_quiet, PLAT_AREA_EVIDENCE_ADDR, PLAT_AREA_EVIDENCE_SIZE));
+}
+
+int bev_ring_resume(const evr_state_t *st)
+{
+    return ring_opened(evring_resume(&ring, &bflash_quiet, PLAT_AREA_EVIDENCE_ADDR,
+                                     PLAT_AREA_EVIDENCE_SIZE, st));
+}
+
+int bev_ring_state(evr_state_t *st)
+{
+    return ring_open ? evring_state(&ring, st) : EVR_ERR_ARG;
 }
 
 int bev_flush(void)

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "evring.h"
+
 /* Event kind codes stored in ring records (stable: replay tools depend on them). */
 enum {
     BEV_K_OTHER = 0,
@@ -43,6 +45,8 @@ enum {
     BEV_K_SLOT_CHECK = 15,
     BEV_K_EVRING = 16,
     BEV_K_REJECT = 17,
+    BEV_K_PHASE = 18,
+    BEV_K_RESUME = 19,
 };
 
 /* bev_sink - the ev_sink_fn of the bootloader (UART + ring). No return value. */
@@ -54,6 +58,22 @@ void bev_sink(const char *data, size_t len);
  * Returns: 0 or an EVR_ERR_* code (then nothing is stored; the console is unaffected).
  */
 int bev_ring_open(void);
+
+/*
+ * bev_ring_resume - bev_ring_open without the scan of the evidence area: the ring continues
+ * from *st, the state the bootloader's ring had at the jump (bev_ring_state, passed in the
+ * handoff block, core/handoff.h). Nothing may have written the area since.
+ * Returns: 0 or an EVR_ERR_* code (EVR_ERR_ARG for a state out of range; then nothing is
+ *   stored, as after a failed bev_ring_open: the caller may fall back to bev_ring_open).
+ */
+int bev_ring_resume(const evr_state_t *st);
+
+/*
+ * bev_ring_state - the open ring's state for bev_ring_resume (evring_state): call after a
+ * successful bev_flush (nothing buffered).
+ * Returns: 0, or EVR_ERR_ARG (ring not open, or records still buffered).
+ */
+int bev_ring_state(evr_state_t *st);
 
 /* bev_flush - program buffered records (LPC55S69 page mode). Returns 0 or EVR_ERR_*. */
 int bev_flush(void);

@@ -25,9 +25,14 @@ extern const meta_flash_t bflash_quiet;
 uint32_t bflash_gated_count(void);
 
 /*
- * bflash_read_bytes - tolerant byte-range read (any alignment) through port_flash_read.
- * Returns: 0, META_FLASH_ERASED (an erased unit; the buffer then holds erased bytes there)
- *   or another negative PORT_ERR_* code.
+ * bflash_read_bytes - tolerant byte-range read (any alignment) through the port's block
+ * reader (port_flash_read_span: one guarded copy per block, a block that does not read
+ * cleanly re-read word by word through port_flash_read), so the outcome is the word-by-word
+ * one: the first read error, else META_FLASH_ERASED when a unit of the range reads as erased
+ * (LPC55S69 blank page; the buffer then holds erased bytes there), else 0. A buffer whose
+ * offset in a word differs from the address's goes through a 256-byte bounce buffer.
+ * Returns: 0, META_FLASH_ERASED or another negative PORT_ERR_* code (the buffer contents are
+ *   then unspecified).
  */
 int bflash_read_bytes(uint32_t addr, void *dst, uint32_t len);
 

@@ -12,16 +12,21 @@
  *   -> ANCHOR (trust anchor, keys area)
  *   -> META (meta_load over meta_a / meta_b)
  *   -> rescue requested: RESCUE cause=strap|uart -> rescue mode (rescue.h)
- *   -> per slot: SLOT_CHECK slot=A|B state=empty|present, then for a present image the §7
- *      events (PARSE_MANIFEST / VERIFY_SIG / PARSE_MANIFEST), policy: anchor hw_compat, the
- *      slot's own index as TARGET_SLOT, image type 1, floor = max(anchor floor, record floor)
+ *   -> the slots the decision needs, verified lazily (boot/bootplan.h: nothing pending ->
+ *      the active slot only; a PENDING next slot -> that slot, the active one only when the
+ *      pending one is not ready; unusable metadata -> both), each one: SLOT_CHECK slot=A|B
+ *      state=empty|present, then for a present image the §7 events (PARSE_MANIFEST /
+ *      VERIFY_SIG / PARSE_MANIFEST), policy: anchor hw_compat, the slot's own index as
+ *      TARGET_SLOT, image type 1, floor = max(anchor floor, record floor) (boot/verify.h)
  *   -> bootsel_decide (contract-meta §3); its commits are made BEFORE acting (a trial boot's
  *      attempt + 1 is on flash before the jump); a failed commit takes the table's fallback
- *      (META_COMMIT result=fail rc=N, then the fallback's events)
+ *      (META_COMMIT result=fail rc=N, then the fallback's events; a trial's fallback reads
+ *      the active slot, which is verified then if the trial did not need it)
  *   -> the row's events (SLOT_TRANSITION, ROLLBACK, RESCUE)
  *   -> BOOT: watchdog (BOOT_WDT_TIMEOUT_MS; it bounds the boot test: a hanging image is reset
- *      and the next boot counts the next attempt), JUMP slot=A|B addr=.., handoff, ring flush,
- *      jump; RESCUE (nothing bootable): RESCUE cause=no_bootable -> rescue mode.
+ *      and the next boot counts the next attempt), JUMP slot=A|B addr=.., ring flush, handoff
+ *      (with the ring's state: the app resumes the ring without scanning it), jump; RESCUE
+ *      (nothing bootable): RESCUE cause=no_bootable -> rescue mode.
  *
  * The image verification result fed to bootsel_decide ignores the floor (bootsel applies the
  * floors itself so that a below-floor image is classified below-floor, not invalid); the
@@ -34,7 +39,9 @@
  *
  * Mutation flags (contracts §8; never in normal builds):
  *   MUT_NO_ROLLBACK   (item 4)  a pending/failed image in the other slot that still verifies
- *                               is booted instead of rolling back to the confirmed slot
+ *                               is booted instead of rolling back to the confirmed slot (this
+ *                               build verifies both slots: the planted bug reads the other
+ *                               slot in states the decision table ignores it)
  *   MUT_NO_ATTEMPTS   (item 14) trial boots never commit attempt + 1 (pending forever)
  *   MUT_FLOOR_LE      (item 9)  the floor check is off by one (build + 1 < floor refused, so
  *                               build = floor - 1 boots): img_check_policy (core/image.c)
@@ -43,21 +50,23 @@
  *   MUT_RESCUE_NO_GATES (item 5) see rescue.c
  *
  * Evidence seq starts at 0 on every reset (contracts §3) and the next value is passed to
- * the application in the handoff block (core/handoff.h, version 2).
+ * the application in the handoff block (core/handoff.h, version 2), with the evidence ring's
+ * append state (HANDOFF_F_RING_STATE).
  */
 #include "bev.h"
+#include "bfloor.h"
 #include "bflash.h"
+#include "bootplan.h"
 #include "bootsel.h"
 #include "evidence.h"
 #include "fmt.h"
 #include "handoff.h"
-#include "image.h"
-#include "keyring.h"
 #include "meta.h"
 #include "platform_gen.h"
 #include "port.h"
 #include "rescue.h"
 #include "strap.h"
+#include "verify.h"
 
 #ifndef MUT_NO_ROLLBACK
 #define MUT_NO_ROLLBACK 0
@@ -72,6 +81,7 @@
 #define BOOT_WDT_TIMEOUT_MS 2000u
 #define BOOT_RESCUE_WINDOW_MS 20u
 #define BOOT_RESCUE_WINDOW_CYCLES (PLAT_CORE_CLOCK_HZ / 1000u * BOOT_RESCUE_WINDOW_MS)
+#define BOOT_POLL_PAUSE_LOOPS 48u /* about 150 cycles between two empty UART polls */
 #define LAYOUT_AREAS 7u
 #define LAYOUT_VALUE_MAX 24u /* "0x" + 8 + "+" + "0x" + 8 + NUL = 22 */
 
@@ -95,16 +105,6 @@ static void boot_clock_start(void)
 static const char *boot_slot_name(uint32_t slot)
 {
     return slot == 0u ? "A" : (slot == 1u ? "B" : "?");
-}
-
-static uint32_t slot_addr(uint8_t slot)
-{
-    return slot == 0u ? PLAT_AREA_SLOT_A_ADDR : PLAT_AREA_SLOT_B_ADDR;
-}
-
-static uint32_t slot_size(uint8_t slot)
-{
-    return slot == 0u ? PLAT_AREA_SLOT_A_SIZE : PLAT_AREA_SLOT_B_SIZE;
 }
 
 /* REBOOT_REASON cause=.. brownout_flag=0/1 raw=0x........ Returns the decoded cause. */
@@ -197,8 +197,22 @@ static void boot_report_layout(void)
 }
 
 /*
+ * Busy-wait about 3 * `loops` cycles without touching the bus. No return value.
+ */
+static void boot_pause(uint32_t loops)
+{
+    while (loops-- > 0u) {
+        __asm volatile("" ::: "memory"); /* kept: not a removable empty loop */
+    }
+}
+
+/*
  * The rescue UART window: poll the console until BOOT_RESCUE_WINDOW_MS after reset (CYCCNT)
  * for the line "rescue" ("\r" ignored). Other lines are dropped.
+ * When no byte is waiting, pause BOOT_POLL_PAUSE_LOOPS (about 150 cycles, never past the
+ * window's end) before the next poll: a byte takes 87 us at 115200 baud (>= 348 cycles), so
+ * none is lost (STM32U585 has a one-byte RDR), and the poll touches the UART and the cycle
+ * counter a few times less often (each such access is a host call in the emulator).
  * Returns: 1 if the line arrived inside the window, 0 otherwise.
  */
 static int boot_uart_window(void)
@@ -207,10 +221,13 @@ static int boot_uart_window(void)
     char line[8];
     size_t n = 0;
     int overflow = 0;
+    uint32_t now;
 
-    while (DWT_CYCCNT < BOOT_RESCUE_WINDOW_CYCLES) {
+    while ((now = DWT_CYCCNT) < BOOT_RESCUE_WINDOW_CYCLES) {
         int c = port_uart_getc();
         if (c < 0) {
+            uint32_t left = (BOOT_RESCUE_WINDOW_CYCLES - now) / 4u;
+            boot_pause(left < BOOT_POLL_PAUSE_LOOPS ? left : BOOT_POLL_PAUSE_LOOPS);
             continue;
         }
         if (c == '\r') {
@@ -231,197 +248,6 @@ static int boot_uart_window(void)
         }
     }
     return 0;
-}
-
-/* ---- trust anchor ----------------------------------------------------------------- */
-
-static uint8_t anchor_buf[KR_MAX_BYTES];
-static keyring_t keyring;
-
-/*
- * Read and validate the trust anchor in the keys area into `keyring` (left empty on any
- * error) and emit ANCHOR. The count in the head sizes the second read only after
- * keyring_anchor_size() bounded it to KR_MAX_BYTES (ATTACKER-controlled until the CRC matched).
- * Returns: KR_OK or a KR_ERR_* code (KR_ERR_READ when the flash read failed).
- */
-static int boot_load_anchor(void)
-{
-    ev_fields_t f;
-    size_t need;
-    int rc;
-
-    keyring_init_empty(&keyring);
-    if (port_flash_read_block(PLAT_AREA_KEYS_ADDR, anchor_buf, KR_HEAD_BYTES) != PORT_OK) {
-        rc = KR_ERR_READ;
-    } else {
-        need = keyring_anchor_size(anchor_buf); /* 0 when count > KR_MAX_KEYS */
-        if (need > KR_HEAD_BYTES && need <= sizeof(anchor_buf) && need <= PLAT_AREA_KEYS_SIZE &&
-            port_flash_read_block(PLAT_AREA_KEYS_ADDR + KR_HEAD_BYTES,
-                                  &anchor_buf[KR_HEAD_BYTES],
-                                  (uint32_t)(need - KR_HEAD_BYTES)) != PORT_OK) {
-            rc = KR_ERR_READ;
-        } else {
-            rc = keyring_parse(anchor_buf, need == 0u ? KR_HEAD_BYTES : need, &keyring);
-        }
-    }
-    ev_fields_init(&f);
-    if (rc == KR_OK) {
-        (void)ev_add_str(&f, "result", "ok");
-        (void)ev_add_u32(&f, "keys", keyring.count);
-        (void)ev_add_u32(&f, "floor", keyring.floor);
-        (void)ev_add_hex(&f, "compat", keyring.hw_compat, 0u);
-    } else {
-        keyring_init_empty(&keyring);
-        (void)ev_add_str(&f, "result", "fail");
-        (void)ev_add_str(&f, "error_code", keyring_err_name(rc));
-    }
-    (void)ev_emit("ANCHOR", &f);
-    return rc;
-}
-
-/* ---- slot verification ------------------------------------------------------------- */
-
-/* img_read_fn over one slot; ctx points at the slot index. Returns 0 or a PORT_ERR_*. */
-static int boot_slot_read(void *ctx, uint32_t off, void *dst, uint32_t len)
-{
-    uint8_t slot = *(const uint8_t *)ctx;
-    uint32_t size = slot_size(slot);
-
-    if (off > size || len > size - off) {
-        return PORT_ERR_BADARG;
-    }
-    return port_flash_read_block(slot_addr(slot) + off, dst, len);
-}
-
-/* Console text for a failed flash read during verification. No return value. */
-static void boot_report_io(const img_source_t *src, uint8_t slot)
-{
-    static char line[64];
-    static const char prefix[] = "! flash read ";
-    const char *name;
-    size_t n = 0;
-    size_t i;
-    int k;
-
-    if (src->io_err == 0) {
-        return;
-    }
-    for (i = 0; prefix[i] != '\0'; i++) {
-        line[n++] = prefix[i];
-    }
-    name = port_err_name(src->io_err);
-    for (i = 0; name[i] != '\0' && n < 40u; i++) {
-        line[n++] = name[i];
-    }
-    line[n++] = ' ';
-    line[n++] = 'a';
-    line[n++] = 't';
-    line[n++] = ' ';
-    k = fmt_u32_hex(&line[n], sizeof(line) - n, slot_addr(slot) + src->io_off, 0u);
-    if (k < 0) {
-        line[n] = '\0';
-    }
-    (void)ev_emit_text(line);
-}
-
-/*
- * Is the slot empty (first header word reads erased)? Returns 1 if empty, 0 otherwise.
- */
-static int boot_slot_empty(uint8_t slot)
-{
-    uint32_t w = 0;
-    int rc = port_flash_read(slot_addr(slot), &w);
-
-    if (rc == PORT_ERR_ERASED) {
-        return 1;
-    }
-    return rc == PORT_OK && w == PLAT_FLASH_ERASED_VALUE * 0x01010101u;
-}
-
-/*
- * Verify one slot and emit SLOT_CHECK + the §7 events. `floor` is the effective floor for
- * the event; the result stored in *out (for bootsel) ignores the floor (see the top).
- * Returns: the img_result_t of the check with the floor (IMG_OK: bootable as far as the image
- *   goes); IMG_BAD_MAGIC for an empty slot.
- */
-static img_result_t boot_verify_slot(uint8_t slot, uint32_t floor, bs_image_t *out)
-{
-    static img_manifest_t m;
-    static uint8_t slot_ctx;
-    img_source_t src = {0};
-    img_policy_t pol;
-    img_result_t r;
-    ev_fields_t f;
-    int empty = boot_slot_empty(slot);
-
-    out->valid = 0u;
-    out->build = 0u;
-    out->image_id = 0u;
-    ev_fields_init(&f);
-    (void)ev_add_str(&f, "slot", boot_slot_name(slot));
-    (void)ev_add_str(&f, "state", empty ? "empty" : "present");
-    (void)ev_emit("SLOT_CHECK", &f);
-    if (empty) {
-        return IMG_BAD_MAGIC;
-    }
-
-    slot_ctx = slot;
-    src.read = boot_slot_read;
-    src.ctx = &slot_ctx;
-    src.size = slot_size(slot);
-    src.tick = NULL; /* the watchdog is not running yet */
-
-    r = img_parse(&src, PLAT_IMAGE_HEADER_SIZE, &m);
-    if (r != IMG_OK) {
-        boot_report_io(&src, slot);
-        ev_fields_init(&f);
-        (void)ev_add_str(&f, "result", "fail");
-        (void)ev_add_str(&f, "error_code", img_result_name(r));
-        (void)ev_emit("PARSE_MANIFEST", &f);
-        return r;
-    }
-
-    r = img_verify(&src, &m, &keyring);
-    boot_report_io(&src, slot);
-    ev_fields_init(&f);
-    (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
-    (void)ev_add_hex(&f, "key_id", m.key_id, 0u);
-    (void)ev_add_str(&f, "error_code", img_result_name(r));
-    (void)ev_emit("VERIFY_SIG", &f);
-    if (r != IMG_OK) {
-        return r;
-    }
-
-    pol.hw_compat = keyring.hw_compat;
-    pol.slot = slot;
-    pol.image_type = IMG_TYPE_APP;
-    pol.floor = floor; /* MUT_FLOOR_LE: image.c compares build + 1 < floor */
-    pol.running_build = 0u;
-    pol.erased_value = PLAT_FLASH_ERASED_VALUE;
-    r = img_check_policy(&src, &m, &pol);
-    boot_report_io(&src, slot);
-    ev_fields_init(&f);
-    (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
-    (void)ev_add_u32(&f, "build", m.sec_cnt);
-    (void)ev_add_str(&f, "slot", boot_slot_name(m.target_slot));
-    (void)ev_add_hex(&f, "compat", m.hw_compat, 0u);
-    (void)ev_add_str(&f, "error_code", img_result_name(r));
-    (void)ev_emit("PARSE_MANIFEST", &f);
-
-    if (r == IMG_OK) {
-        out->valid = 1u;
-    } else if (r == IMG_BELOW_FLOOR) {
-        /* steps 6 passed; the tail (step 8) was not reached: check it without the floor */
-        pol.floor = 0u;
-        out->valid = img_check_policy(&src, &m, &pol) == IMG_OK ? 1u : 0u;
-    }
-    if (out->valid) {
-        out->build = m.sec_cnt;
-        out->image_id = ((uint32_t)m.computed_hash[0] << 24) |
-                        ((uint32_t)m.computed_hash[1] << 16) |
-                        ((uint32_t)m.computed_hash[2] << 8) | (uint32_t)m.computed_hash[3];
-    }
-    return r;
 }
 
 /* ---- metadata ------------------------------------------------------------------------ */
@@ -458,11 +284,15 @@ static void boot_emit_rescue(uint8_t cause)
     boot_emit_bs_event(&ev);
 }
 
-/* Fill the handoff block for the application. No return value. */
+_Static_assert(sizeof(handoff_t) <= PLAT_HANDOFF_SIZE, "handoff block larger than its region");
+
+/* Fill the handoff block for the application, the evidence ring's state included (call
+ * after the last bev_flush). No return value. */
 static void boot_write_handoff(uint8_t slot, uint32_t vtor, port_reset_cause_t cause,
                                uint32_t build, uint32_t trial, uint32_t attempt)
 {
     volatile handoff_t *h = &__plat_handoff;
+    evr_state_t rs;
 
     h->magic = HANDOFF_MAGIC;
     h->version = HANDOFF_VERSION;
@@ -473,10 +303,22 @@ static void boot_write_handoff(uint8_t slot, uint32_t vtor, port_reset_cause_t c
     h->build = build;
     h->trial = trial;
     h->attempt = attempt;
-    h->image_addr = slot_addr(slot);
+    h->image_addr = bverify_slot_addr(slot);
     h->meta_gen = meta_ctx.cur == META_SLOT_NONE ? 0u : meta_ctx.gen;
     h->flags = HANDOFF_F_EVRING;
+    h->ring_page = EVR_NONE;
+    h->ring_seq = 0u;
+    h->ring_slot = 0u;
+    h->ring_rec_seq = 0u;
+    if (bev_ring_state(&rs) == 0) { /* after bev_flush: the app resumes the ring from here */
+        h->flags |= HANDOFF_F_RING_STATE;
+        h->ring_page = rs.cur_page;
+        h->ring_seq = rs.cur_seq;
+        h->ring_slot = rs.next_slot;
+        h->ring_rec_seq = rs.next_rec_seq;
+    }
     h->check = handoff_crc(h);
+    h->ring_check = handoff_ring_crc(h);
 }
 
 /* Enter rescue mode with the current metadata view. Does not return. */
@@ -491,7 +333,7 @@ static void boot_rescue(uint8_t cause)
     env.meta = &meta_ctx;
     env.meta_usable = again.result != META_BOTH_INVALID && meta_record_check(&again.rec);
     env.rec = again.rec;
-    env.keyring = &keyring;
+    env.keyring = bverify_keyring();
     env.cause = cause;
     env.target_slot = META_SLOT_A;
     if (env.meta_usable) {
@@ -500,82 +342,42 @@ static void boot_rescue(uint8_t cause)
     rescue_run(&env);
 }
 
-/* ---- main ------------------------------------------------------------------------------ */
+/* ---- decision ------------------------------------------------------------------------ */
 
-/* Bootloader entry (called by Reset_Handler). Does not return: jumps or enters rescue. */
-int main(void)
+static uint32_t boot_floor; /* effective floor: max(anchor, record) (anchor alone if !mv) */
+static uint8_t boot_known;  /* BOOTPLAN_BIT of each slot verified in this boot */
+
+/*
+ * Verify (bverify_slot: SLOT_CHECK + §7 events) each slot the decision on bs_in still needs,
+ * in bootplan order; with `active`, the active slot if it is not verified yet (the trial
+ * fallback, or any other reader of the active slot's result). No return value.
+ */
+static void boot_verify_needed(int active)
 {
-    port_reset_cause_t cause;
-    ev_fields_t f;
-    uint32_t floor;
-    uint32_t vtor;
-    uint8_t rq = BS_RQ_NONE;
-    uint8_t action;
-    uint8_t slot;
-    uint8_t trial;
-    uint8_t i;
-    int mv;
-    int rc;
-
-    (void)port_init();
-    boot_clock_start();
-    if (strap_rescue_requested()) {
-        rq = BS_RQ_PIN;
-    }
-    (void)ev_init("boot", 0u, bev_sink);
-
-    cause = boot_report_reset();
-    boot_report_layout();
-    if (boot_uart_window() && rq == BS_RQ_NONE) {
-        rq = BS_RQ_UART;
-    }
-    (void)bev_ring_open();
-    (void)boot_load_anchor(); /* an invalid anchor leaves an empty keyring */
-
-    /* META */
-    (void)meta_init(&meta_ctx, &bflash_meta, PLAT_AREA_META_A_ADDR, PLAT_AREA_META_B_ADDR);
-    (void)meta_load(&meta_ctx, &meta_ld);
-    {
-        bs_event_t ev = {0};
-        ev.kind = BS_EV_META;
-        ev.result = (uint8_t)meta_ld.result;
-        ev.copy = meta_ld.copy;
-        ev.generation = meta_ld.generation;
-        boot_emit_bs_event(&ev);
-    }
-    mv = meta_ld.result != META_BOTH_INVALID && meta_record_check(&meta_ld.rec);
-
-    if (rq != BS_RQ_NONE) {
-        boot_emit_rescue(rq == BS_RQ_PIN ? BS_RC_PIN : BS_RC_UART);
-        boot_rescue(rq == BS_RQ_PIN ? BS_RC_PIN : BS_RC_UART);
-    }
-
-    /* verify both slots */
-    floor = keyring.floor;
-    if (mv && meta_ld.rec.floor > floor) {
-        floor = meta_ld.rec.floor;
-    }
-    for (i = 0; i < 2u; i++) {
-        (void)boot_verify_slot(i, floor, &bs_in.image[i]);
-    }
-
-    /* decide */
-    bs_in.meta_result = meta_ld.result;
-    bs_in.meta_copy = meta_ld.copy;
-    bs_in.meta_generation = meta_ld.generation;
-    bs_in.rec = meta_ld.rec;
-    bs_in.anchor_floor = keyring.floor;
-    bs_in.reset_cause = (uint8_t)cause;
-    bs_in.rescue = BS_RQ_NONE;
-    bs_in.max_attempts = (uint8_t)PLAT_BOOT_ATTEMPTS;
-#if MUT_FLOOR_LE
-    if (bs_in.anchor_floor > 0u) {
-        bs_in.anchor_floor--; /* planted: build = floor - 1 passes */
-    }
-    if (mv && bs_in.rec.floor > 0u) {
-        bs_in.rec.floor--;
-    }
+    for (;;) {
+        uint8_t s = active ? bootplan_active_next(&bs_in, boot_known)
+                           : bootplan_next(&bs_in, boot_known);
+#if MUT_NO_ROLLBACK
+        if (s == BOOTPLAN_DONE && !active && boot_known != 3u) {
+            /* planted bug below reads the other slot in states the table ignores it */
+            s = (boot_known & BOOTPLAN_BIT(META_SLOT_A)) == 0u ? META_SLOT_A : META_SLOT_B;
+        }
 #endif
+        if (s == BOOTPLAN_DONE) {
+            return;
+        }
+        (void)bverify_slot(s, boot_floor, &bs_in.image[s]);
+        boot_known = (uint8_t)(boot_known | BOOTPLAN_BIT(s));
+    }
+}
+
+/*
+ * bootsel_decide on bs_in into bs_out, with the planted mutations (never in normal builds).
+ * `mv`: the metadata is usable. No return value (an impossible refusal becomes RESCUE).
+ */
+static void boot_decide(int mv)
+{
+    (void)mv;
     if (bootsel_decide(&bs_in, &bs_out) != BS_OK) {
         bs_out.action = BS_ACT_RESCUE; /* unreachable: the table is complete */
         bs_out.commits = 0u;
@@ -609,6 +411,85 @@ int main(void)
         }
     }
 #endif
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+/* Bootloader entry (called by Reset_Handler). Does not return: jumps or enters rescue. */
+int main(void)
+{
+    port_reset_cause_t cause;
+    ev_fields_t f;
+    uint32_t vtor;
+    uint8_t rq = BS_RQ_NONE;
+    uint8_t action;
+    uint8_t slot;
+    uint8_t trial;
+    uint8_t i;
+    int mv;
+    int rc;
+
+    (void)port_init();
+    boot_clock_start();
+    if (strap_rescue_requested()) {
+        rq = BS_RQ_PIN;
+    }
+    (void)ev_init("boot", 0u, bev_sink);
+
+    cause = boot_report_reset();
+    boot_report_layout();
+    if (boot_uart_window() && rq == BS_RQ_NONE) {
+        rq = BS_RQ_UART;
+    }
+    (void)bev_ring_open();
+    (void)bverify_load_anchor(); /* an invalid anchor leaves an empty keyring */
+
+    /* META */
+    (void)meta_init(&meta_ctx, &bflash_meta, PLAT_AREA_META_A_ADDR, PLAT_AREA_META_B_ADDR);
+    (void)meta_load(&meta_ctx, &meta_ld);
+    {
+        bs_event_t ev = {0};
+        ev.kind = BS_EV_META;
+        ev.result = (uint8_t)meta_ld.result;
+        ev.copy = meta_ld.copy;
+        ev.generation = meta_ld.generation;
+        boot_emit_bs_event(&ev);
+    }
+    mv = meta_ld.result != META_BOTH_INVALID && meta_record_check(&meta_ld.rec);
+
+    if (rq != BS_RQ_NONE) {
+        boot_emit_rescue(rq == BS_RQ_PIN ? BS_RC_PIN : BS_RC_UART);
+        boot_rescue(rq == BS_RQ_PIN ? BS_RC_PIN : BS_RC_UART);
+    }
+
+    /* the decision input; the slots are verified on demand (boot/bootplan.h) */
+    boot_floor = bverify_keyring()->floor;
+    if (mv && meta_ld.rec.floor > boot_floor) {
+        boot_floor = meta_ld.rec.floor;
+    }
+    bs_in.meta_result = meta_ld.result;
+    bs_in.meta_copy = meta_ld.copy;
+    bs_in.meta_generation = meta_ld.generation;
+    bs_in.rec = meta_ld.rec;
+    bs_in.anchor_floor = bverify_keyring()->floor;
+    bs_in.reset_cause = (uint8_t)cause;
+    bs_in.rescue = BS_RQ_NONE;
+    bs_in.max_attempts = (uint8_t)PLAT_BOOT_ATTEMPTS;
+    for (i = 0; i < 2u; i++) {
+        bs_in.image[i].valid = 0u; /* not verified (yet): never read by the decision */
+        bs_in.image[i].build = 0u;
+        bs_in.image[i].image_id = 0u;
+    }
+#if MUT_FLOOR_LE
+    if (bs_in.anchor_floor > 0u) {
+        bs_in.anchor_floor--; /* planted: build = floor - 1 passes */
+    }
+    if (mv && bs_in.rec.floor > 0u) {
+        bs_in.rec.floor--;
+    }
+#endif
+    boot_verify_needed(0);
+    boot_decide(mv);
 
     /* commit before acting */
     action = bs_out.action;
@@ -630,7 +511,10 @@ int main(void)
                                                             : "record");
         (void)ev_emit("META_COMMIT", &f);
         if (bs_out.row == BS_ROW_TRIAL) {
-            /* the attempt is not on flash: never boot the trial; take the fallback */
+            /* the attempt is not on flash: never boot the trial; take the fallback, which
+             * depends on the active slot (cok): verify it now if the trial did not need it */
+            boot_verify_needed(1);
+            boot_decide(mv);
             action = bs_out.fb_action;
             slot = bs_out.fb_slot;
             trial = 0u;
@@ -646,21 +530,28 @@ int main(void)
         }
     }
 
+    if (meta_ld.rec.floor_next != 0u) {
+        /* bootsel_floor_due reads the active slot's result: verify it if the decision did
+         * not need it (a trial boot). The decision's commits never stage a bump, so a bump
+         * can be due only if the loaded record stages one. */
+        boot_verify_needed(1);
+    }
+    (void)bfloor_complete(&meta_ctx, &bs_in); /* a staged floor bump (boot/bfloor.h) */
     if (action != BS_ACT_BOOT || slot > 1u) {
         boot_emit_rescue(BS_RC_NO_BOOTABLE);
         boot_rescue(BS_RC_NO_BOOTABLE);
     }
 
     /* jump */
-    vtor = slot_addr(slot) + PLAT_IMAGE_HEADER_SIZE;
+    vtor = bverify_slot_addr(slot) + PLAT_IMAGE_HEADER_SIZE;
     (void)port_wdt_start(BOOT_WDT_TIMEOUT_MS); /* bounds the boot test */
     ev_fields_init(&f);
     (void)ev_add_str(&f, "slot", boot_slot_name(slot));
     (void)ev_add_hex(&f, "addr", vtor, 0u);
     (void)ev_emit("JUMP", &f);
+    (void)bev_flush();
     boot_write_handoff(slot, vtor, cause, bs_in.image[slot].build, trial,
                        trial ? bs_out.rec.attempts[slot] : 0u);
-    (void)bev_flush();
     rc = port_jump(vtor);
 
     /* Only reached when the verified image's vector table is unusable. */

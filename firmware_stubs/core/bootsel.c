@@ -488,11 +488,48 @@ int bootsel_confirm(const meta_record_t *cur, uint8_t running, bs_path_t *out)
     out->rec.attempts[1] = 0u;
     out->rec.active = running;
     out->rec.next = running;
-    out->rec.floor = max_u32(cur->floor, cur->build[running]); /* staged floor bump */
+    /* staged floor bump: the floor itself moves in a commit of its own (bootsel_floor_bump),
+     * so it can never rise before this CONFIRMED record is on flash */
+    out->rec.floor_next = (cur->build[running] > cur->floor) ? cur->build[running] : 0u;
     clear_upload(&out->rec);
     ev_transition(out->events, &out->n_events, BS_PH_BOOT_TEST, BS_PH_CONFIRMED, running,
                   cur->attempts[running]);
     return BS_OK;
+}
+
+/* See bootsel.h. */
+int bootsel_floor_bump(const meta_record_t *cur, uint8_t running, bs_path_t *out)
+{
+    int rc = path_check(cur, running, out);
+
+    if (rc != 0) {
+        return rc;
+    }
+    if (running != cur->active) {
+        return BS_ERR_STATE; /* never for an image that is not the CONFIRMED one */
+    }
+    if (cur->floor_next == 0u) {
+        return BS_NOOP;
+    }
+    path_init(cur, out);
+    out->rec.floor = cur->floor_next; /* == build[active] > floor (meta_record_check) */
+    out->rec.floor_next = 0u;
+    return BS_OK;
+}
+
+/* See bootsel.h. Returns 1 or 0. */
+int bootsel_floor_due(const bs_input_t *in, const meta_record_t *rec)
+{
+    const bs_image_t *img;
+    uint8_t a;
+
+    if (in == NULL || rec == NULL || !meta_record_check(rec) || rec->floor_next == 0u) {
+        return 0;
+    }
+    a = rec->active;
+    img = &in->image[a];
+    return img->valid && img->build == rec->build[a] && img->image_id == rec->image_id[a] &&
+           img->build >= max_u32(rec->floor, in->anchor_floor);
 }
 
 /* See bootsel.h. */
@@ -550,6 +587,16 @@ const char *bootsel_cause_name(uint8_t cause)
 }
 
 /* See bootsel.h. Returns a static string. */
+const char *bootsel_step_name(uint8_t step)
+{
+    static const char *const names[BS_STEP_COUNT] = {
+        "re_verify", "meta_commit", "confirm", "floor_bump",
+    };
+
+    return (step < BS_STEP_COUNT) ? names[step] : "unknown";
+}
+
+/* See bootsel.h. Returns a static string. */
 const char *bootsel_slot_name(uint8_t slot)
 {
     return (slot == META_SLOT_A) ? "A" : (slot == META_SLOT_B) ? "B" : "none";
@@ -581,6 +628,9 @@ const char *bootsel_event_fields(const bs_event_t *ev, ev_fields_t *f)
     case BS_EV_RESCUE:
         (void)ev_add_str(f, "cause", bootsel_cause_name(ev->cause));
         return "RESCUE";
+    case BS_EV_PHASE:
+        (void)ev_add_str(f, "name", bootsel_step_name(ev->step));
+        return "PHASE";
     default:
         return NULL;
     }

@@ -10,7 +10,10 @@
  *            bootsel_upload_advance()(updater: after a chunk was written, read back, verified)
  *            bootsel_upload_rewind() (updater: resume found a half-written page tail)
  *   install  bootsel_install()       (updater: whole image verified -> PENDING, inactive slot)
- *   confirm  bootsel_confirm()       (app: self-test passed -> CONFIRMED + staged floor bump)
+ *   confirm  bootsel_confirm()       (app: self-test passed -> CONFIRMED, floor bump staged)
+ *   floor    bootsel_floor_bump()    (app after the confirm commit, or the bootloader when
+ *                                     bootsel_floor_due(): the staged floor bump, a commit
+ *                                     of its own)
  *   reject   bootsel_reject()        (app: self-test failed -> FAILED, rollback next boot)
  */
 #ifndef OTA_CORE_BOOTSEL_H
@@ -65,13 +68,30 @@ typedef enum {
 /* RESCUE cause values. */
 typedef enum { BS_RC_PIN = 0, BS_RC_UART, BS_RC_NO_BOOTABLE, BS_RC_COUNT } bs_rescue_cause_t;
 
-typedef enum { BS_EV_META = 0, BS_EV_SLOT_TRANSITION, BS_EV_ROLLBACK, BS_EV_RESCUE } bs_ev_kind_t;
+typedef enum {
+    BS_EV_META = 0,
+    BS_EV_SLOT_TRANSITION,
+    BS_EV_ROLLBACK,
+    BS_EV_RESCUE,
+    BS_EV_PHASE
+} bs_ev_kind_t;
+
+/* Steps of an update that have no state of their own (ota-requirements §2 power-cut
+ * phases): announced by PHASE name=<step> right BEFORE the device starts them. */
+typedef enum {
+    BS_STEP_RE_VERIFY = 0, /* "re_verify": updater, final re-read + hash of the written slot */
+    BS_STEP_META_COMMIT,   /* "meta_commit": updater, the PENDING metadata commit */
+    BS_STEP_CONFIRM,       /* "confirm": app, the CONFIRMED metadata commit */
+    BS_STEP_FLOOR_BUMP,    /* "floor_bump": app (or bootloader), the staged floor bump commit */
+    BS_STEP_COUNT
+} bs_step_t;
 
 /* One event; which members matter depends on kind:
  *   META            result (meta_result_t), generation, copy (A/B/NONE)
  *   SLOT_TRANSITION from, to (bs_phase_t), slot, attempt
  *   ROLLBACK        reason (bs_rollback_t), floor, candidate_build
- *   RESCUE          cause (bs_rescue_cause_t) */
+ *   RESCUE          cause (bs_rescue_cause_t)
+ *   PHASE           step (bs_step_t) */
 typedef struct {
     uint8_t kind;
     uint8_t from;
@@ -81,6 +101,7 @@ typedef struct {
     uint8_t cause;
     uint8_t result;
     uint8_t copy;
+    uint8_t step;
     uint32_t attempt;
     uint32_t floor;
     uint32_t candidate_build;
@@ -219,11 +240,32 @@ int bootsel_install(const meta_record_t *cur, uint8_t slot, uint32_t image_id, u
 /*
  * bootsel_confirm - the app running from `running` passed its self-test. If that slot is the
  * PENDING `next` slot: it becomes CONFIRMED and active, the previous active becomes EMPTY,
- * attempts reset, floor = max(floor, build[running]) in the same record (staged floor bump).
- * Events: SLOT_TRANSITION BOOT_TEST->CONFIRMED.
+ * attempts reset. The floor is NOT moved here: the bump is staged (floor_next =
+ * build[running] when that is above the floor, else 0) and made by a commit of its own,
+ * bootsel_floor_bump(). Events: SLOT_TRANSITION BOOT_TEST->CONFIRMED.
  * Returns: BS_OK, BS_NOOP (running is already the confirmed slot), BS_ERR_ARG, BS_ERR_STATE.
  */
 int bootsel_confirm(const meta_record_t *cur, uint8_t running, bs_path_t *out);
+
+/*
+ * bootsel_floor_bump - the staged floor bump of the CONFIRMED slot `running` (== active):
+ * floor = floor_next (== build[active], meta_record_check), floor_next = 0. No events (the
+ * caller announces PHASE name=floor_bump before committing).
+ * Returns: BS_OK, BS_NOOP (nothing staged), BS_ERR_ARG, BS_ERR_STATE (running is not the
+ *   active slot, or the record is not usable).
+ */
+int bootsel_floor_bump(const meta_record_t *cur, uint8_t running, bs_path_t *out);
+
+/*
+ * bootsel_floor_due - must the bootloader complete a staged floor bump now? `rec` is the
+ * record on flash after this boot's decision commits, `in` the decision's input (the slots'
+ * verification). 1 when rec is usable, stages a bump (floor_next != 0, which the record rules
+ * tie to build[active] > floor) and the active (CONFIRMED) slot's image is valid, matches
+ * rec's build and id and is >= max(rec floor, anchor floor); else 0. A floor never rises for
+ * an image that is not the verified CONFIRMED one, nor for an adopted image (adoption stages
+ * nothing).
+ */
+int bootsel_floor_due(const bs_input_t *in, const meta_record_t *rec);
 
 /*
  * bootsel_reject - the app running the PENDING `running` image failed its self-test: FAILED,
@@ -236,13 +278,15 @@ int bootsel_reject(const meta_record_t *cur, uint8_t running, bs_path_t *out);
 /*
  * bootsel_event_fields - the evidence NAME and fields of an event (field names as
  * ota-requirements §4): META result/generation/copy, SLOT_TRANSITION from/to/slot/attempt,
- * ROLLBACK reason/floor/candidate_build, RESCUE cause.
+ * ROLLBACK reason/floor/candidate_build, RESCUE cause, PHASE name.
  * Returns: the NAME (static string), or NULL for an unknown kind; f->err latches add errors.
  */
 const char *bootsel_event_fields(const bs_event_t *ev, ev_fields_t *f);
 
-/* Names: phase "BOOT_TEST", reason "attempts", cause "no-bootable", slot "A"/"B"/"none". */
+/* Names: phase "BOOT_TEST", reason "attempts", cause "no-bootable", slot "A"/"B"/"none",
+ * step "re_verify" | "meta_commit" | "confirm" | "floor_bump". */
 const char *bootsel_phase_name(uint8_t phase);
+const char *bootsel_step_name(uint8_t step);
 const char *bootsel_reason_name(uint8_t reason);
 const char *bootsel_cause_name(uint8_t cause);
 const char *bootsel_slot_name(uint8_t slot);

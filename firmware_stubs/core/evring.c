@@ -8,6 +8,7 @@
 #include "crc32.h"
 
 #define OFF_CRC 28u
+#define EVR_SCAN 256u /* bytes per read while evring_open scans a page (whole slots) */
 
 static void put32(uint8_t *p, uint32_t v)
 {
@@ -70,11 +71,26 @@ static void make_record(uint8_t out[EVR_SLOT], const evr_record_t *rec)
 /* Slot content classes. */
 enum { SLOT_ERASED = 0, SLOT_VALID, SLOT_BAD };
 
-/* Read one slot; SLOT_VALID when its CRC holds (buf filled). A failed read is BAD (torn);
- * a read that reports erased, or all bytes equal to the erased value, is ERASED. */
-static int read_slot(const evring_t *r, uint32_t page, uint32_t slot, uint8_t buf[EVR_SLOT])
+/* Class of a slot read without error (rc 0) into buf (word aligned): all bytes equal to the
+ * erased value is ERASED, a CRC that holds VALID, anything else BAD. */
+static int slot_class(const evring_t *r, const uint8_t *buf)
 {
+    const uint32_t *w = (const uint32_t *)(const void *)buf;
+    uint32_t erased = (uint32_t)(uint8_t)r->fl->erased_value * 0x01010101u;
     uint32_t i;
+
+    for (i = 0; i < EVR_SLOT / 4u; i++) {
+        if (w[i] != erased) {
+            return (get32(buf + OFF_CRC) == crc32_compute(buf, OFF_CRC)) ? SLOT_VALID : SLOT_BAD;
+        }
+    }
+    return SLOT_ERASED;
+}
+
+/* Read one slot into buf (word aligned); SLOT_VALID when its CRC holds. A failed read is BAD
+ * (torn); a read that reports erased, or all bytes equal to the erased value, is ERASED. */
+static int read_slot(const evring_t *r, uint32_t page, uint32_t slot, uint8_t *buf)
+{
     int rc = r->fl->read(r->fl->ctx, slot_addr(r, page, slot), buf, EVR_SLOT);
 
     if (rc == META_FLASH_ERASED) {
@@ -83,21 +99,14 @@ static int read_slot(const evring_t *r, uint32_t page, uint32_t slot, uint8_t bu
     if (rc != 0) {
         return SLOT_BAD;
     }
-    for (i = 0; i < EVR_SLOT; i++) {
-        if (buf[i] != (uint8_t)r->fl->erased_value) {
-            break;
-        }
-    }
-    if (i == EVR_SLOT) {
-        return SLOT_ERASED;
-    }
-    return (get32(buf + OFF_CRC) == crc32_compute(buf, OFF_CRC)) ? SLOT_VALID : SLOT_BAD;
+    return slot_class(r, buf);
 }
 
 /* 1 and *seq set if `page` has a valid header. */
 static int page_header(const evring_t *r, uint32_t page, uint32_t *seq)
 {
-    uint8_t buf[EVR_SLOT];
+    uint32_t w[EVR_SLOT / 4u];
+    uint8_t *buf = (uint8_t *)w;
 
     if (read_slot(r, page, 0u, buf) != SLOT_VALID || get32(buf) != EVR_MAGIC ||
         buf[8] != (uint8_t)EVR_SLOT) {
@@ -124,15 +133,47 @@ static int parse_record(const uint8_t buf[EVR_SLOT], evr_record_t *rec)
     return 1;
 }
 
-/* See evring.h. */
-int evring_open(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t size)
+/*
+ * evring_open's scan of record slots [first, first + EVR_SCAN / EVR_SLOT) of `page` (those
+ * below r->slots): one read for all of them, the slots classified as read_slot would, the
+ * highest valid record seq folded into *have / *max and the last non-erased slot into *used.
+ * A read that is not clean (an error, or erased units, whose buffer is unspecified) re-reads
+ * each slot alone (read_slot), so every slot gets exactly its single-read class.
+ * No return value.
+ */
+static void scan_slots(const evring_t *r, uint32_t page, uint32_t first, uint32_t *used,
+                       int *have, uint32_t *max)
 {
-    uint32_t p;
-    uint32_t s;
-    uint32_t seq;
-    int have_rec = 0;
-    uint32_t max_rec = 0u;
+    uint32_t w[EVR_SCAN / 4u];
+    uint8_t *buf = (uint8_t *)w;
+    uint32_t n = r->slots - first;
+    uint32_t i;
+    int rc;
 
+    if (n > EVR_SCAN / EVR_SLOT) {
+        n = EVR_SCAN / EVR_SLOT;
+    }
+    rc = r->fl->read(r->fl->ctx, slot_addr(r, page, first), buf, n * EVR_SLOT);
+    for (i = 0; i < n; i++) {
+        uint8_t *b = &buf[i * EVR_SLOT];
+        evr_record_t rec;
+        int cls = (rc == 0) ? slot_class(r, b) : read_slot(r, page, first + i, b);
+
+        if (cls != SLOT_ERASED) {
+            *used = first + i;
+        }
+        if (cls == SLOT_VALID && parse_record(b, &rec) &&
+            (!*have || meta_gen_newer(rec.seq, *max))) {
+            *max = rec.seq;
+            *have = 1;
+        }
+    }
+}
+
+/* Bind the ring to [base, base+size) of `fl`: geometry and mode, nothing recovered yet
+ * (no page, seq 0). Returns 0, EVR_ERR_ARG or EVR_ERR_GEOMETRY. */
+static int ring_bind(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t size)
+{
     if (r == NULL || fl == NULL || fl->read == NULL || fl->erase == NULL || fl->program == NULL) {
         return EVR_ERR_ARG;
     }
@@ -158,38 +199,86 @@ int evring_open(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t siz
     r->cur_page = EVR_NONE;
     r->cur_seq = 0u;
     r->next_slot = 0u;
+    r->next_rec_seq = 0u;
     r->buffered = 0u;
+    return 0;
+}
 
+/* See evring.h. */
+int evring_open(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t size)
+{
+    uint32_t p;
+    uint32_t s;
+    uint32_t seq;
+    int have_rec = 0;
+    uint32_t max_rec = 0u;
+    int rc = ring_bind(r, fl, base, size);
+
+    if (rc != 0) {
+        return rc;
+    }
     for (p = 0; p < r->npages; p++) {
-        uint8_t buf[EVR_SLOT];
-        evr_record_t rec;
+        uint32_t used = 0u; /* last non-erased record slot of p (0: none) */
 
         if (!page_header(r, p, &seq)) {
             continue;
         }
+        for (s = 1u; s < r->slots; s += EVR_SCAN / EVR_SLOT) {
+            scan_slots(r, p, s, &used, &have_rec, &max_rec);
+        }
         if (r->cur_page == EVR_NONE || meta_gen_newer(seq, r->cur_seq)) {
             r->cur_page = p;
             r->cur_seq = seq;
-        }
-        for (s = 1u; s < r->slots; s++) {
-            if (read_slot(r, p, s, buf) == SLOT_VALID && parse_record(buf, &rec) &&
-                (!have_rec || meta_gen_newer(rec.seq, max_rec))) {
-                max_rec = rec.seq;
-                have_rec = 1;
-            }
+            r->next_slot = used + 1u; /* after the last used (or torn) slot */
         }
     }
     r->next_rec_seq = have_rec ? max_rec + 1u : 0u;
-    if (r->cur_page != EVR_NONE && r->mode == EVR_MODE_WRITE_THROUGH) {
-        uint8_t buf[EVR_SLOT];
-
-        r->next_slot = 1u;
-        for (s = 1u; s < r->slots; s++) {
-            if (read_slot(r, r->cur_page, s, buf) != SLOT_ERASED) {
-                r->next_slot = s + 1u; /* after the last used (or torn) slot */
-            }
-        }
+    if (r->mode != EVR_MODE_WRITE_THROUGH) {
+        r->next_slot = 0u;
     }
+    return 0;
+}
+
+/* See evring.h. */
+int evring_state(const evring_t *r, evr_state_t *st)
+{
+    if (r == NULL || r->fl == NULL || st == NULL || r->buffered != 0u) {
+        return EVR_ERR_ARG;
+    }
+    st->cur_page = r->cur_page;
+    st->cur_seq = r->cur_seq;
+    st->next_slot = r->next_slot;
+    st->next_rec_seq = r->next_rec_seq;
+    return 0;
+}
+
+/* See evring.h. */
+int evring_resume(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t size,
+                  const evr_state_t *st)
+{
+    int rc;
+
+    if (st == NULL) {
+        return EVR_ERR_ARG;
+    }
+    rc = ring_bind(r, fl, base, size);
+    if (rc != 0) {
+        return rc;
+    }
+    /* the state evring_open / evring_append / evring_flush can leave: no page and nothing
+     * else, or a page of the ring (write-through: next slot 1..slots, page mode: 0) */
+    if (st->cur_page == EVR_NONE ? (st->cur_seq != 0u || st->next_slot != 0u)
+                                 : (st->cur_page >= r->npages ||
+                                    (r->mode == EVR_MODE_WRITE_THROUGH
+                                         ? (st->next_slot == 0u || st->next_slot > r->slots)
+                                         : st->next_slot != 0u))) {
+        r->fl = NULL; /* not opened */
+        return EVR_ERR_ARG;
+    }
+    r->cur_page = st->cur_page;
+    r->cur_seq = st->cur_seq;
+    r->next_slot = st->next_slot;
+    r->next_rec_seq = st->next_rec_seq;
     return 0;
 }
 
@@ -367,7 +456,8 @@ int evring_iter_init(const evring_t *r, evr_iter_t *it)
 /* See evring.h. */
 int evring_iter_next(const evring_t *r, evr_iter_t *it, evr_record_t *rec)
 {
-    uint8_t buf[EVR_SLOT];
+    uint32_t w[EVR_SLOT / 4u];
+    uint8_t *buf = (uint8_t *)w;
 
     if (r == NULL || r->fl == NULL || it == NULL || rec == NULL) {
         return EVR_ERR_ARG;

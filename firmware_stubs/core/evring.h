@@ -77,6 +77,14 @@ typedef struct {
     uint8_t buf[EVR_PAGE_BUF];
 } evring_t;
 
+/* What evring_open recovers from flash, as evring_state hands it on (evring_resume). */
+typedef struct {
+    uint32_t cur_page;     /* newest valid page, or EVR_NONE */
+    uint32_t cur_seq;      /* its page_seq (0 when none) */
+    uint32_t next_slot;    /* write-through: next free slot in cur_page; page mode: 0 */
+    uint32_t next_rec_seq; /* seq of the next appended record */
+} evr_state_t;
+
 typedef struct {
     uint8_t order[EVR_MAX_PAGES]; /* valid pages, oldest first */
     uint32_t n;
@@ -88,10 +96,35 @@ typedef struct {
  * evring_open - bind the ring to [base, base+size) and recover its state from flash: the
  * newest page with a valid header is current; in write-through mode the next free slot is
  * the one after the last non-erased slot (torn slots are skipped, never reprogrammed); the
- * next record seq is one past the highest valid record seq. Does not write flash.
+ * next record seq is one past the highest valid record seq. Does not write flash. One pass
+ * over the area: each page's header alone, its record slots in reads of 8 slots (a read that
+ * is not clean, an error or erased units, is redone slot by slot, so every slot is classified
+ * exactly as a read of that slot alone would).
  * Returns: 0, EVR_ERR_ARG or EVR_ERR_GEOMETRY.
  */
 int evring_open(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t size);
+
+/*
+ * evring_state - the ring's append state (page, page seq, next slot, next record seq), for a
+ * later evring_resume over the same area by code that cannot share this evring_t (the
+ * bootloader hands it to the application, core/handoff.h). Only with nothing buffered (page
+ * mode: after a successful evring_flush): buffered records would be lost.
+ * Returns: 0, or EVR_ERR_ARG (NULL, not opened, records buffered).
+ */
+int evring_state(const evring_t *r, evr_state_t *st);
+
+/*
+ * evring_resume - evring_open without the scan: bind the ring to [base, base+size) (the same
+ * geometry checks) and take the state from *st, which must come from evring_state of a ring
+ * over the same area with no flash write to the area since (then the ring continues exactly
+ * as that one would have: same page, slot and record seq). The state is checked for range
+ * (page inside the area or EVR_NONE; write-through next slot 1..slots, page mode 0); its
+ * values are not re-read from flash. Does not write flash.
+ * Returns: 0, EVR_ERR_ARG (NULL, or a state out of range: the ring is then not opened) or
+ *   EVR_ERR_GEOMETRY.
+ */
+int evring_resume(evring_t *r, const meta_flash_t *fl, uint32_t base, uint32_t size,
+                  const evr_state_t *st);
 
 /*
  * evring_append - add one record (kind, src, vals[0..nvals)). Write-through: programmed now

@@ -27,6 +27,18 @@
  *                        commits (0: no valid metadata)
  *   11    flags          HANDOFF_F_* bits
  *   12    check          crc32 of words 0..11
+ *
+ * Words 13..17 are meaningful only with flag HANDOFF_F_RING_STATE (an additive extension of
+ * version 2: an application that does not know the flag ignores them and scans the ring):
+ * the evidence ring's append state at the jump (core/evring.h evr_state_t, taken by
+ * evring_state after the last flush), so the application continues the ring with
+ * evring_resume instead of scanning the whole evidence area again.
+ *
+ *   13    ring_page      current ring page (index in the area), 0xFFFFFFFF for none
+ *   14    ring_seq       its page sequence number
+ *   15    ring_slot      next free record slot of that page (write-through), 0 (page mode)
+ *   16    ring_rec_seq   seq of the next ring record
+ *   17    ring_check     crc32 of words 0..16
  */
 #ifndef OTA_CORE_HANDOFF_H
 #define OTA_CORE_HANDOFF_H
@@ -43,8 +55,10 @@
 
 /* flags */
 #define HANDOFF_F_EVRING 0x1u /* the bootloader keeps an evidence ring in the evidence area */
+#define HANDOFF_F_RING_STATE 0x2u /* words 13..17 hold the ring's state (ring_check valid) */
 
 #define HANDOFF_WORDS 12u /* words covered by `check` */
+#define HANDOFF_RING_WORDS 17u /* words covered by `ring_check` */
 
 typedef struct {
     uint32_t magic;       /* HANDOFF_MAGIC */
@@ -60,6 +74,12 @@ typedef struct {
     uint32_t meta_gen;    /* winning metadata generation after this boot's commits */
     uint32_t flags;       /* HANDOFF_F_* */
     uint32_t check;       /* crc32 of the words above */
+    /* with HANDOFF_F_RING_STATE only: */
+    uint32_t ring_page;    /* evr_state_t.cur_page */
+    uint32_t ring_seq;     /* evr_state_t.cur_seq */
+    uint32_t ring_slot;    /* evr_state_t.next_slot */
+    uint32_t ring_rec_seq; /* evr_state_t.next_rec_seq */
+    uint32_t ring_check;   /* crc32 of words 0..16 */
 } handoff_t;
 
 /* Linker-provided location (PROVIDE(__plat_handoff = ...) in memory_gen.ld). */
@@ -84,11 +104,32 @@ static inline uint32_t handoff_crc(const volatile handoff_t *h)
     return crc32_compute(w, sizeof(w));
 }
 
+/* handoff_ring_crc - CRC over every word before `ring_check` (words 0..16).
+ * Returns the CRC (never fails). */
+static inline uint32_t handoff_ring_crc(const volatile handoff_t *h)
+{
+    uint32_t w[HANDOFF_RING_WORDS - HANDOFF_WORDS];
+    w[0] = h->check;
+    w[1] = h->ring_page;
+    w[2] = h->ring_seq;
+    w[3] = h->ring_slot;
+    w[4] = h->ring_rec_seq;
+    return crc32_update(handoff_crc(h), w, sizeof(w)); /* continues the CRC of words 0..11 */
+}
+
 /* handoff_valid - Returns 1 if magic, version and check are right, else 0. */
 static inline int handoff_valid(const volatile handoff_t *h)
 {
     return h->magic == HANDOFF_MAGIC && h->version == HANDOFF_VERSION &&
            h->check == handoff_crc(h);
+}
+
+/* handoff_ring_valid - Returns 1 if the block is valid and carries the ring state
+ * (HANDOFF_F_RING_STATE and ring_check right), else 0. */
+static inline int handoff_ring_valid(const volatile handoff_t *h)
+{
+    return handoff_valid(h) && (h->flags & HANDOFF_F_RING_STATE) != 0u &&
+           h->ring_check == handoff_ring_crc(h);
 }
 
 #endif /* OTA_CORE_HANDOFF_H */

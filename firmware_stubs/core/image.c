@@ -143,6 +143,122 @@ static img_result_t img_hash_range(img_source_t *src, sha256_ctx_t *ctx, uint32_
     return IMG_OK;
 }
 
+/*
+ * The single read pass of step 3 (img_verify): [0, signed_end) is read once, in
+ * IMG_IO_CHUNK blocks; every byte goes into the whole-image SHA-256 and every payload byte
+ * also into the SHA-256 of its chunk-map chunk. When a chunk is complete its digest is
+ * compared with CHUNK_HASHES[i] (32 bytes read from the protected area, which is inside the
+ * signed region); the outcome is kept in m->chunk_result for step 6 (img_check_policy), which
+ * reports it only after the signature verified, so the result order is unchanged.
+ * Payload bytes go into both with sha256_update2 (one message schedule per block for both
+ * when the two contexts are at the same block offset: hdr_size and chunk_size multiples of 64,
+ * as every real image has; otherwise it falls back to two updates, same digests either way).
+ */
+
+typedef struct {
+    sha256_ctx_t c;  /* the chunk being hashed */
+    uint32_t index;  /* its index */
+    uint32_t filled; /* payload bytes of it hashed so far (< chunk_size) */
+} chunk_pass_t;
+
+/*
+ * Chunk cp->index is complete: compare its digest with the chunk map entry (chunks past
+ * chunk_count are not checked: only reachable with MUT_SKIP_MANIFEST) and start the next.
+ * A mismatch or a read error of the entry sets m->chunk_result = IMG_CHUNK_HASH (the first
+ * such outcome is kept). No return value.
+ */
+static void pass_chunk_done(img_source_t *src, img_manifest_t *m, chunk_pass_t *cp)
+{
+    uint8_t got[32];
+    uint8_t want[32];
+
+    sha256_final(&cp->c, got);
+    if (cp->index < m->chunk_count) {
+        /* index < chunk_count = chunk_hashes_len / 32 (ATTACKER, bounded by img_parse to the
+         * TLV value inside the protected area): the entry lies inside that value, no wrap */
+        if (img_read(src, m->chunk_hashes_off + cp->index * 32u, want, 32u, IMG_CHUNK_HASH) !=
+                IMG_OK ||
+            !ct_equal(got, want, 32u)) {
+            m->chunk_result = IMG_CHUNK_HASH;
+        }
+    }
+    cp->index++;
+    cp->filled = 0u;
+    sha256_init(&cp->c);
+}
+
+/*
+ * Hash `n` payload bytes at `p` (payload offset pay_off .. pay_off + n, inside the payload)
+ * into `whole` and the chunk contexts, completing chunks at chunk_size boundaries and at the
+ * payload end. No return value.
+ */
+static void pass_payload(img_source_t *src, img_manifest_t *m, chunk_pass_t *cp,
+                         sha256_ctx_t *whole, const uint8_t *p, uint32_t pay_off, uint32_t n)
+{
+    while (n > 0u) {
+        uint32_t k = m->chunk_size - cp->filled; /* > 0: chunk_size >= 512 (img_parse) */
+        if (k > n) {
+            k = n;
+        }
+        sha256_update2(whole, &cp->c, p, k);
+        cp->filled += k;
+        p += k;
+        pay_off += k;
+        n -= k;
+        if (cp->filled == m->chunk_size || pay_off == m->img_size) {
+            pass_chunk_done(src, m, cp);
+        }
+    }
+}
+
+/*
+ * Step 3's read pass: whole SHA-256 of [0, signed_end) into m->computed_hash (flag
+ * IMG_HAVE_COMPUTED) and the chunk-map outcome into m->chunk_result (flag IMG_HAVE_CHUNKS).
+ * Returns IMG_OK, or IMG_HASH_MISMATCH on a read error of the signed region.
+ */
+static img_result_t verify_pass(img_source_t *src, img_manifest_t *m)
+{
+    uint32_t buf[IMG_IO_CHUNK / 4u]; /* word aligned for the port's word copies */
+    uint8_t *b = (uint8_t *)buf;
+    sha256_ctx_t whole;
+    chunk_pass_t cp;
+    /* payload [pay_start, pay_end) lies inside [0, signed_end): hdr_size + img_size <= size
+     * (TOO_LARGE check) and signed_end = hdr_size + img_size + protect_tlv_size (img_parse) */
+    uint32_t pay_start = m->hdr_size;
+    uint32_t pay_end = m->hdr_size + m->img_size;
+    uint32_t off = 0u;
+
+    sha256_init(&whole);
+    sha256_init(&cp.c);
+    cp.index = 0u;
+    cp.filled = 0u;
+    m->chunk_result = IMG_OK;
+    while (off < m->signed_end) {
+        uint32_t n = m->signed_end - off;
+        uint32_t s;
+        uint32_t e;
+        img_result_t r;
+        if (n > IMG_IO_CHUNK) {
+            n = IMG_IO_CHUNK;
+        }
+        r = img_read(src, off, b, n, IMG_HASH_MISMATCH);
+        if (r != IMG_OK) {
+            return r;
+        }
+        /* [off, s) before the payload, [s, e) payload, [e, off + n) after it */
+        s = pay_start < off ? off : (pay_start < off + n ? pay_start : off + n);
+        e = pay_end < s ? s : (pay_end < off + n ? pay_end : off + n);
+        sha256_update(&whole, b, s - off);
+        pass_payload(src, m, &cp, &whole, &b[s - off], s - pay_start, e - s);
+        sha256_update(&whole, &b[e - off], off + n - e);
+        off += n; /* <= signed_end */
+        img_tick(src);
+    }
+    sha256_final(&whole, m->computed_hash);
+    m->present |= IMG_HAVE_COMPUTED | IMG_HAVE_CHUNKS;
+    return IMG_OK;
+}
+
 /* ---- TLV walking ---------------------------------------------------------------------- */
 
 #define AREA_PROT   0
@@ -573,7 +689,6 @@ void img_spki_hash(const uint8_t pub64[64], uint8_t out32[32])
 /* See image.h. Returns an img_result_t of steps 3-5. */
 img_result_t img_verify(img_source_t *src, img_manifest_t *m, const keyring_t *kr)
 {
-    sha256_ctx_t c;
     const kr_key_t *key = NULL;
     uint8_t kh[32];
     uint8_t r32[32];
@@ -587,13 +702,10 @@ img_result_t img_verify(img_source_t *src, img_manifest_t *m, const keyring_t *k
     if ((m->present & IMG_HAVE_SHA256) == 0u) {
         return IMG_NO_HASH;
     }
-    sha256_init(&c);
-    r = img_hash_range(src, &c, 0u, m->signed_end, IMG_HASH_MISMATCH);
+    r = verify_pass(src, m); /* one read pass: whole hash + chunk-map hashes */
     if (r != IMG_OK) {
         return r;
     }
-    sha256_final(&c, m->computed_hash);
-    m->present |= IMG_HAVE_COMPUTED;
     if (!ct_equal(m->computed_hash, m->sha256, 32u)) {
         return IMG_HASH_MISMATCH;
     }
@@ -660,10 +772,16 @@ img_result_t img_check_policy(img_source_t *src, const img_manifest_t *m,
     if (src == NULL || src->read == NULL || m == NULL || pol == NULL) {
         return IMG_CHUNK_HASH;
     }
-    /* step 6a: chunk hashes. chunk_count == ceil(img_size / chunk_size) (img_parse), so
-     * i * chunk_size < img_size for every i < chunk_count: no wrap. The hashes lie inside
-     * the protected area (img_parse). */
-    for (i = 0; i < m->chunk_count; i++) {
+    /* step 6a: chunk hashes, computed by img_verify's read pass (one pass over the payload)
+     * when it ran; otherwise re-hashed here. chunk_count == ceil(img_size / chunk_size)
+     * (img_parse), so i * chunk_size < img_size for every i < chunk_count: no wrap. The
+     * hashes lie inside the protected area (img_parse). */
+    if ((m->present & IMG_HAVE_CHUNKS) != 0u) {
+        if (m->chunk_result != IMG_OK) {
+            return IMG_CHUNK_HASH;
+        }
+    }
+    for (i = 0; (m->present & IMG_HAVE_CHUNKS) == 0u && i < m->chunk_count; i++) {
         sha256_ctx_t c;
         uint8_t got[32];
         uint8_t want[32];

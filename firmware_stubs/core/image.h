@@ -210,8 +210,11 @@ typedef struct {
     uint8_t sig[IMG_SIG_MAX];
     uint32_t sig_len;           /* as declared in the TLV (may exceed IMG_SIG_MAX) */
     uint32_t present;           /* bit set of IMG_HAVE_* */
-    /* filled by img_verify */
+    /* filled by img_verify (step 3's single read pass) */
     uint8_t computed_hash[32];  /* SHA-256 of the signed region (valid after step 3 ran) */
+    uint32_t chunk_result;      /* IMG_OK or IMG_CHUNK_HASH: the chunk map against the payload,
+                                 * hashed in the same pass (IMG_HAVE_CHUNKS); reported by
+                                 * img_check_policy as step 6a */
 } img_manifest_t;
 
 #define IMG_HAVE_SEC_CNT      (1u << 0)
@@ -228,6 +231,7 @@ typedef struct {
 #define IMG_HAVE_KEYHASH      (1u << 11)
 #define IMG_HAVE_ECDSA_SIG    (1u << 12)
 #define IMG_HAVE_COMPUTED     (1u << 13) /* computed_hash is valid */
+#define IMG_HAVE_CHUNKS       (1u << 14) /* chunk_result is valid (img_verify's pass ran) */
 
 /* Policy for steps 6-8. */
 typedef struct {
@@ -252,9 +256,13 @@ typedef struct {
 img_result_t img_parse(img_source_t *src, uint32_t hdr_size, img_manifest_t *m);
 
 /*
- * img_verify - steps 3-5 on a manifest img_parse accepted: hash of the signed region
- * (streamed in IMG_IO_CHUNK blocks), key lookup in `kr`, KEYHASH check, ECDSA P-256.
- *   m: from img_parse; m->computed_hash is filled once the hash step ran.
+ * img_verify - steps 3-5 on a manifest img_parse accepted: hash of the signed region, key
+ * lookup in `kr`, KEYHASH check, ECDSA P-256. Step 3 reads the signed region ONCE (in
+ * IMG_IO_CHUNK blocks) and computes in the same pass the whole
+ * SHA-256 and the SHA-256 of every chunk-map chunk of the payload, compared with
+ * CHUNK_HASHES; that outcome is only reported by img_check_policy (step 6a), so the result
+ * order of the table above is unchanged. A read error in the pass is HASH_MISMATCH (step 3).
+ *   m: from img_parse; m->computed_hash and m->chunk_result are filled once step 3 ran.
  *   kr: the parsed trust anchor (an empty keyring refuses every key with KEY_UNKNOWN).
  * Returns: IMG_OK, IMG_NO_HASH, IMG_HASH_MISMATCH, IMG_NO_SIGNATURE, IMG_KEY_UNKNOWN,
  *   IMG_KEY_REVOKED, IMG_KEYID_MISMATCH or IMG_BAD_SIGNATURE. IMG_HASH_MISMATCH also for

@@ -1,10 +1,12 @@
 /*
  * libc_min.c - the few C library functions GCC may emit calls to on its own (struct
- * copies / initialisers) in a -nostdlib build. Byte loops, bounded by their arguments.
+ * copies / initialisers) in a -nostdlib build. Byte loops (memset: words where aligned),
+ * bounded by their arguments.
  * This file is built with -fno-tree-loop-distribute-patterns (global CFLAGS) so GCC does
  * not turn these loops back into calls to themselves.
  */
 #include <stddef.h>
+#include <stdint.h>
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
@@ -43,13 +45,23 @@ void *memmove(void *dst, const void *src, size_t n)
     return dst;
 }
 
-/* Fill n bytes with (unsigned char)c. Returns dst. */
+/* A word that may alias any object (memset's word stores). */
+typedef uint32_t __attribute__((may_alias)) libc_word_t;
+
+/* Fill n bytes with (unsigned char)c: whole words from a word-aligned dst (struct
+ * initialisers clear a few KiB per boot), then bytes. Returns dst. */
 void *memset(void *dst, int c, size_t n)
 {
     unsigned char *d = (unsigned char *)dst;
-    size_t i;
+    size_t i = 0;
 
-    for (i = 0; i < n; i++) {
+    if (((uintptr_t)d & 3u) == 0u) {
+        libc_word_t w = (uint32_t)(unsigned char)c * 0x01010101u;
+        for (; n - i >= 4u; i += 4u) {
+            *(libc_word_t *)(void *)&d[i] = w;
+        }
+    }
+    for (; i < n; i++) {
         d[i] = (unsigned char)c;
     }
     return dst;

@@ -83,6 +83,7 @@ void meta_serialize(const meta_record_t *rec, uint8_t out[META_RECORD_SIZE])
     put32(out + META_OFF_UP_OFFSET, rec->up_offset);
     put32(out + META_OFF_UP_ID, rec->up_image_id);
     put32(out + META_OFF_UP_BUILD, rec->up_build);
+    put32(out + META_OFF_FLOOR_NEXT, rec->floor_next);
     put32(out + META_OFF_CRC, crc32_compute(out, META_OFF_CRC));
 }
 
@@ -94,8 +95,7 @@ int meta_parse(const uint8_t in[META_RECORD_SIZE], meta_record_t *rec)
         get32(in + META_OFF_CRC) != crc32_compute(in, META_OFF_CRC)) {
         return 0;
     }
-    if (in[META_OFF_RSVD8] != 0u || get32(in + META_OFF_RSVD32) != 0u ||
-        get32(in + META_OFF_RSVD32 + 4u) != 0u) {
+    if (in[META_OFF_RSVD8] != 0u || get32(in + META_OFF_RSVD32) != 0u) {
         return 0;
     }
     rec->generation = get32(in + META_OFF_GEN);
@@ -114,6 +114,7 @@ int meta_parse(const uint8_t in[META_RECORD_SIZE], meta_record_t *rec)
     rec->up_offset = get32(in + META_OFF_UP_OFFSET);
     rec->up_image_id = get32(in + META_OFF_UP_ID);
     rec->up_build = get32(in + META_OFF_UP_BUILD);
+    rec->floor_next = get32(in + META_OFF_FLOOR_NEXT);
     return 1;
 }
 
@@ -151,6 +152,11 @@ int meta_record_check(const meta_record_t *rec)
     }
 #endif
     if (rec->up_slot != META_SLOT_NONE && rec->up_slot != o) {
+        return 0;
+    }
+    /* a staged floor bump only ever targets the CONFIRMED active image, and only upwards */
+    if (rec->floor_next != 0u &&
+        (rec->floor_next != rec->build[a] || rec->floor_next <= rec->floor)) {
         return 0;
     }
     return 1;
@@ -273,7 +279,14 @@ int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out)
     len = padded_size(fl);
     r = *rec;
     r.generation = (ctx->cur == META_SLOT_NONE) ? 1u : ctx->gen + 1u;
+#if defined(MUT_META_IN_PLACE) && MUT_META_IN_PLACE
+    /* MUTATION (contracts §8, matrix item 12): the record is rewritten in place in ONE copy
+     * (the winner; copy A when none), the other copy is never written: a cut between the
+     * erase and the program below leaves no valid copy at all */
+    target = (ctx->cur == META_SLOT_NONE) ? META_SLOT_A : ctx->cur;
+#else
     target = (ctx->cur == META_SLOT_A) ? META_SLOT_B : META_SLOT_A;
+#endif
 
     for (i = META_RECORD_SIZE; i < len; i++) {
         unit[i] = (uint8_t)fl->erased_value;

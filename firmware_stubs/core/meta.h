@@ -54,7 +54,7 @@ typedef struct {
  *  16 u8 active  17 u8 next  18 u8 state[A]  19 u8 state[B]  20 u8 attempts[A]
  *  21 u8 attempts[B]  22 u8 up_slot  23 u8 reserved(0)  24 u32 build[A]  28 u32 build[B]
  *  32 u32 image_id[A]  36 u32 image_id[B]  40 u32 up_offset  44 u32 up_image_id
- *  48 u32 up_build  52 u32 reserved(0)  56 u32 reserved(0)  60 u32 crc32 of [0,60) */
+ *  48 u32 up_build  52 u32 floor_next  56 u32 reserved(0)  60 u32 crc32 of [0,60) */
 #define META_OFF_MAGIC     0u
 #define META_OFF_VERSION   4u
 #define META_OFF_LENGTH    6u
@@ -71,7 +71,8 @@ typedef struct {
 #define META_OFF_UP_OFFSET 40u
 #define META_OFF_UP_ID     44u
 #define META_OFF_UP_BUILD  48u
-#define META_OFF_RSVD32    52u /* 2 x u32 */
+#define META_OFF_FLOOR_NEXT 52u
+#define META_OFF_RSVD32    56u /* 1 x u32 */
 #define META_OFF_CRC       60u
 
 #define META_SLOT_A     0u
@@ -89,7 +90,7 @@ typedef enum {
 
 typedef struct {
     uint32_t generation;  /* set by meta_commit(); serial-number order, see meta_gen_newer */
-    uint32_t floor;       /* rollback floor (rises only in the confirm commit) */
+    uint32_t floor;       /* rollback floor (rises only by a staged floor bump) */
     uint8_t active;       /* the CONFIRMED slot */
     uint8_t next;         /* slot to boot next: active, or the PENDING slot */
     uint8_t state[2];     /* meta_slot_state_t */
@@ -100,6 +101,9 @@ typedef struct {
     uint32_t up_offset;   /* bytes of the upload written AND verified (chunk aligned) */
     uint32_t up_image_id; /* identity of the image being uploaded */
     uint32_t up_build;    /* its build number */
+    uint32_t floor_next;  /* staged floor bump: the build the confirm commit staged
+                           * (== build[active] > floor), 0 = none; the floor bump commit
+                           * (app, or the bootloader after a cut) moves it into floor */
 } meta_record_t;
 
 /* ---- load / commit -------------------------------------------------------------------- */
@@ -173,7 +177,8 @@ void meta_defaults(meta_record_t *rec);
 /*
  * meta_record_check - structural rules every committed record obeys: active in {A,B} and
  * CONFIRMED, the other slot not CONFIRMED, next in {A,B}, attempts[active] == 0, states in
- * range, up_slot NONE or the non-active slot, floor <= build[active].
+ * range, up_slot NONE or the non-active slot, floor <= build[active], floor_next 0 or
+ * (floor_next == build[active] and > floor).
  * Returns: 1 if the record obeys them, 0 otherwise.
  */
 int meta_record_check(const meta_record_t *rec);

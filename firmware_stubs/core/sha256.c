@@ -1,9 +1,13 @@
 /*
  * sha256.c - SHA-256 (FIPS 180-4), see sha256.h.
  *
- * The compression function unrolls 16 rounds (register renaming instead of moves) and keeps
- * the message schedule in a 16-word circular window, which is a good size/speed trade at
- * -Os on Cortex-M33 (about 1.5 KiB of code). No heap, no recursion, no tables besides K.
+ * The compression function is split in two: the message schedule of a block with the round
+ * constants folded in (64 words, sha256_schedule), then the 64 rounds on it (eight unrolled
+ * rounds per pass, register renaming instead of moves: sha256_rounds). sha256_update2 hashes
+ * the same bytes into two contexts and, when both sit at a block boundary, computes each
+ * block's schedule once for both (the whole-image hash and a chunk-map hash of the image
+ * verifier read the same payload). About 1.8 KiB of code at -Os on Cortex-M33. No heap, no
+ * recursion, no tables besides K.
  */
 #include "sha256.h"
 
@@ -24,7 +28,6 @@ static const uint32_t sha256_k[64] = {
 #define SSIG0(x) (ROR32((x), 7u) ^ ROR32((x), 18u) ^ ((x) >> 3u))
 #define SSIG1(x) (ROR32((x), 17u) ^ ROR32((x), 19u) ^ ((x) >> 10u))
 #define CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
-#define MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
 
 /* Big-endian 32-bit load (GCC turns this into LDR + REV on Cortex-M33). */
 static inline uint32_t load_be32(const uint8_t *p)
@@ -41,64 +44,103 @@ static inline void store_be32(uint8_t *p, uint32_t v)
 }
 
 /*
- * One round; `i` is a constant 0..15 (index into the circular window), `j` the round base
- * (0, 16, 32, 48). For j > 0 the schedule word is expanded in place first.
+ * sha256_schedule - the message schedule of the 64-byte block at `p` (any alignment) with the
+ * round constants folded in: kw[t] = W[t] + K[t], t = 0..63. Two words per pass: W[t - 1] and
+ * W[t - 2] stay in registers from the pass before, W[t - 15] serves both words. W[t - 16] is
+ * last read by W[t], so it takes its K right then. The schedule depends only on the block:
+ * every state that hashes this block uses the same kw[] (sha256_rounds).
+ * Returns: nothing.
  */
-#define SHA_RND(a, b, c, d, e, f, g, h, i)                                                     \
+static void sha256_schedule(uint32_t kw[64], const uint8_t *p)
+{
+    uint32_t w1;
+    uint32_t w2;
+    unsigned t;
+
+    for (t = 0; t < 16u; t++) {
+        kw[t] = load_be32(p + 4u * t);
+    }
+    w2 = kw[14];
+    w1 = kw[15];
+    for (t = 16u; t < 64u; t += 2u) {
+        uint32_t w16 = kw[t - 16u];
+        uint32_t w15 = kw[t - 15u];
+        w2 = SSIG1(w2) + kw[t - 7u] + SSIG0(w15) + w16;
+        w1 = SSIG1(w1) + kw[t - 6u] + SSIG0(kw[t - 14u]) + w15;
+        kw[t] = w2;
+        kw[t + 1u] = w1;
+        kw[t - 16u] = w16 + sha256_k[t - 16u];
+        kw[t - 15u] = w15 + sha256_k[t - 15u];
+    }
+    for (t = 48u; t < 64u; t++) {
+        kw[t] += sha256_k[t];
+    }
+}
+
+/*
+ * One round on the renamed state; `i` is a constant 0..7 (offset into the 8 words at kp).
+ * Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)): a ^ b goes to `x` and b ^ c is the previous round's
+ * a ^ b, in `y` (two variables, alternating).
+ */
+#define SHA_RND(a, b, c, d, e, f, g, h, i, x, y)                                               \
     do {                                                                                       \
-        uint32_t t1_;                                                                          \
-        if (j != 0u) {                                                                         \
-            w[i] += SSIG1(w[((i) + 14u) & 15u]) + w[((i) + 9u) & 15u] + SSIG0(w[((i) + 1u) & 15u]); \
-        }                                                                                      \
-        t1_ = (h) + BSIG1(e) + CH((e), (f), (g)) + kk[i] + w[i];                               \
-        (d) += t1_;                                                                            \
-        (h) = t1_ + BSIG0(a) + MAJ((a), (b), (c));                                             \
+        (h) += BSIG1(e) + CH((e), (f), (g)) + kp[i];                                           \
+        (d) += (h);                                                                            \
+        (x) = (a) ^ (b);                                                                       \
+        (h) += BSIG0(a) + ((b) ^ ((x) & (y)));                                                 \
     } while (0)
 
 /*
- * sha256_compress - process `nblocks` consecutive 64-byte blocks at `p` (any alignment).
+ * sha256_rounds - the 64 rounds of the compression function on st[8] with the schedule kw
+ * (sha256_schedule), eight rounds per pass (register renaming instead of moves), then the
+ * feed-forward into st.
  * Returns: nothing.
  */
-static void sha256_compress(uint32_t st[8], const uint8_t *p, size_t nblocks)
+static void sha256_rounds(uint32_t st[8], const uint32_t kw[64])
 {
-    uint32_t w[16];
+    uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+    uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
+    uint32_t x0;
+    uint32_t x1 = b ^ c;
+    const uint32_t *kp = kw;
+
+    do {
+        SHA_RND(a, b, c, d, e, f, g, h, 0u, x0, x1);
+        SHA_RND(h, a, b, c, d, e, f, g, 1u, x1, x0);
+        SHA_RND(g, h, a, b, c, d, e, f, 2u, x0, x1);
+        SHA_RND(f, g, h, a, b, c, d, e, 3u, x1, x0);
+        SHA_RND(e, f, g, h, a, b, c, d, 4u, x0, x1);
+        SHA_RND(d, e, f, g, h, a, b, c, 5u, x1, x0);
+        SHA_RND(c, d, e, f, g, h, a, b, 6u, x0, x1);
+        SHA_RND(b, c, d, e, f, g, h, a, 7u, x1, x0);
+        kp += 8;
+    } while (kp != &kw[64]);
+    st[0] += a;
+    st[1] += b;
+    st[2] += c;
+    st[3] += d;
+    st[4] += e;
+    st[5] += f;
+    st[6] += g;
+    st[7] += h;
+}
+
+/*
+ * sha256_compress - process `nblocks` consecutive 64-byte blocks at `p` (any alignment) into
+ * the chaining state st1 and, when st2 is not NULL, into st2 too: the schedule of each block
+ * is computed once and both compression functions run on it.
+ * Returns: nothing.
+ */
+static void sha256_compress(uint32_t st1[8], uint32_t st2[8], const uint8_t *p, size_t nblocks)
+{
+    uint32_t kw[64];
 
     while (nblocks-- > 0u) {
-        uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
-        uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
-        unsigned i;
-        unsigned j;
-
-        for (i = 0; i < 16u; i++) {
-            w[i] = load_be32(p + 4u * i);
+        sha256_schedule(kw, p);
+        sha256_rounds(st1, kw);
+        if (st2 != NULL) {
+            sha256_rounds(st2, kw);
         }
-        for (j = 0; j < 64u; j += 16u) {
-            const uint32_t *kk = &sha256_k[j];
-            SHA_RND(a, b, c, d, e, f, g, h, 0u);
-            SHA_RND(h, a, b, c, d, e, f, g, 1u);
-            SHA_RND(g, h, a, b, c, d, e, f, 2u);
-            SHA_RND(f, g, h, a, b, c, d, e, 3u);
-            SHA_RND(e, f, g, h, a, b, c, d, 4u);
-            SHA_RND(d, e, f, g, h, a, b, c, 5u);
-            SHA_RND(c, d, e, f, g, h, a, b, 6u);
-            SHA_RND(b, c, d, e, f, g, h, a, 7u);
-            SHA_RND(a, b, c, d, e, f, g, h, 8u);
-            SHA_RND(h, a, b, c, d, e, f, g, 9u);
-            SHA_RND(g, h, a, b, c, d, e, f, 10u);
-            SHA_RND(f, g, h, a, b, c, d, e, 11u);
-            SHA_RND(e, f, g, h, a, b, c, d, 12u);
-            SHA_RND(d, e, f, g, h, a, b, c, 13u);
-            SHA_RND(c, d, e, f, g, h, a, b, 14u);
-            SHA_RND(b, c, d, e, f, g, h, a, 15u);
-        }
-        st[0] += a;
-        st[1] += b;
-        st[2] += c;
-        st[3] += d;
-        st[4] += e;
-        st[5] += f;
-        st[6] += g;
-        st[7] += h;
         p += SHA256_BLOCK_SIZE;
     }
 }
@@ -140,12 +182,12 @@ void sha256_update(sha256_ctx_t *ctx, const void *data, size_t len)
         if (ctx->buflen < SHA256_BLOCK_SIZE) {
             return;
         }
-        sha256_compress(ctx->h, ctx->buf, 1u);
+        sha256_compress(ctx->h, NULL, ctx->buf, 1u);
         ctx->buflen = 0;
     }
     nblocks = len / SHA256_BLOCK_SIZE;
     if (nblocks != 0u) {
-        sha256_compress(ctx->h, p, nblocks);
+        sha256_compress(ctx->h, NULL, p, nblocks);
         p += nblocks * SHA256_BLOCK_SIZE;
         len -= nblocks * SHA256_BLOCK_SIZE;
     }
@@ -153,6 +195,49 @@ void sha256_update(sha256_ctx_t *ctx, const void *data, size_t len)
         ctx->buf[ctx->buflen++] = *p++;
         len--;
     }
+}
+
+/* See sha256.h. Returns nothing. `data` (len bytes) may be attacker controlled. */
+void sha256_update2(sha256_ctx_t *c1, sha256_ctx_t *c2, const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    size_t nblocks;
+    size_t k;
+
+    if (c1 == NULL || c2 == NULL || c1 == c2 || p == NULL || c1->buflen != c2->buflen ||
+        c1->buflen >= SHA256_BLOCK_SIZE) {
+        /* not at the same block offset (or nothing to share): two independent updates */
+        sha256_update(c1, data, len);
+        sha256_update(c2, data, len);
+        return;
+    }
+    if (c1->buflen != 0u) {
+        /* the pending partial blocks differ: complete each on its own */
+        k = SHA256_BLOCK_SIZE - c1->buflen;
+        k = k < len ? k : len;
+        sha256_update(c1, p, k);
+        sha256_update(c2, p, k);
+        p += k;
+        len -= k;
+        if (len == 0u) {
+            return;
+        }
+    }
+    /* both at a block boundary here: the remaining blocks are the same for both */
+    c1->total += (uint64_t)len;
+    c2->total += (uint64_t)len;
+    nblocks = len / SHA256_BLOCK_SIZE;
+    if (nblocks != 0u) {
+        sha256_compress(c1->h, c2->h, p, nblocks);
+        p += nblocks * SHA256_BLOCK_SIZE;
+        len -= nblocks * SHA256_BLOCK_SIZE;
+    }
+    for (k = 0; k < len; k++) { /* len < 64 here */
+        c1->buf[k] = p[k];
+        c2->buf[k] = p[k];
+    }
+    c1->buflen = (uint32_t)len;
+    c2->buflen = (uint32_t)len;
 }
 
 /* See sha256.h. Returns nothing. */
@@ -172,7 +257,7 @@ void sha256_final(sha256_ctx_t *ctx, uint8_t out[32])
         while (n < SHA256_BLOCK_SIZE) {
             ctx->buf[n++] = 0u;
         }
-        sha256_compress(ctx->h, ctx->buf, 1u);
+        sha256_compress(ctx->h, NULL, ctx->buf, 1u);
         n = 0;
     }
     while (n < SHA256_BLOCK_SIZE - 8u) {
@@ -180,7 +265,7 @@ void sha256_final(sha256_ctx_t *ctx, uint8_t out[32])
     }
     store_be32(&ctx->buf[56], (uint32_t)(bits >> 32));
     store_be32(&ctx->buf[60], (uint32_t)bits);
-    sha256_compress(ctx->h, ctx->buf, 1u);
+    sha256_compress(ctx->h, NULL, ctx->buf, 1u);
     for (i = 0; i < 8u; i++) {
         store_be32(out + 4u * i, ctx->h[i]);
     }

@@ -3,7 +3,8 @@
  *
  * Streaming interface (init / update* / final) plus a one-shot helper. The context is a
  * plain struct the caller owns (stack or static); nothing is allocated. Stack use of any
- * function here is below 200 bytes (the 64-byte message schedule window plus registers).
+ * function here is below 400 bytes (the 256-byte message schedule plus registers, and the
+ * context of the one-shot helper).
  * Messages up to 2^61 - 1 bytes are supported (the bit count is kept in 64 bits).
  */
 #ifndef OTA_CORE_SHA256_H
@@ -35,6 +36,18 @@ void sha256_init(sha256_ctx_t *ctx);
  * Returns: nothing (never fails; a NULL ctx, or NULL data, is ignored).
  */
 void sha256_update(sha256_ctx_t *ctx, const void *data, size_t len);
+
+/*
+ * sha256_update2 - hash the same `len` bytes of `data` into two contexts: the result is
+ * exactly that of sha256_update(c1, data, len) followed by sha256_update(c2, data, len), in
+ * every case (any offsets, any lengths, c1 == c2 included). When both contexts are at the
+ * same offset in their current 64-byte block, every whole block of `data` after the pending
+ * partial blocks has its message schedule computed once and both compression functions run
+ * on it (on Cortex-M33 at -Os about 22% less work than two updates: the schedule is some
+ * 45% of a block); otherwise it is two independent updates.
+ * Returns: nothing (never fails; NULL contexts or data are ignored like sha256_update's).
+ */
+void sha256_update2(sha256_ctx_t *c1, sha256_ctx_t *c2, const void *data, size_t len);
 
 /*
  * sha256_final - finish the hash and write the 32-byte digest to `out`. The context is

@@ -19,7 +19,8 @@
  *      puts there is erased (page granular; a page that also holds verified chunks rewinds
  *      the recorded offset to the page start first, committed before the erase), the TLV
  *      bytes are programmed in place, and the answer is the first header/payload byte not
- *      yet received.
+ *      yet received. A resumed upload reports RESUME chunk=<i> offset=<o>: the chunk-map
+ *      chunk it accepts next and the offset it answers (nothing for a new upload).
  *   3. Payload: bytes are buffered to program units and programmed; when a chunk of the
  *      signed chunk map is complete it is re-read from flash and hashed:
  *      CHUNK index=i result=ok (metadata progress commit) | bad (SMP error, progress kept;
@@ -27,7 +28,10 @@
  *   4. Every byte in: SLOT_TRANSITION DOWNLOADING->VERIFYING, the slot is re-read and fully
  *      verified (img_parse, img_verify -> VERIFY_SIG, img_check_policy with the target slot,
  *      the anchor's hw_compat, floor = max(anchor floor, metadata floor) and the running build
- *      for REPLAY -> PARSE_MANIFEST); ok: VERIFYING->STAGING, bootsel_install commit,
+ *      for REPLAY -> PARSE_MANIFEST); ok: VERIFYING->STAGING, PHASE name=re_verify (the slot
+ *      is read back once more: signed-region hash == the verified one, unprotected TLVs ==
+ *      the bytes received; a difference is VERIFY_SIG result=fail error_code=hash_mismatch
+ *      and STAGING->REJECTED), PHASE name=meta_commit, bootsel_install commit,
  *      STAGING->PENDING; refused: VERIFYING->REJECTED and nothing is marked PENDING.
  *
  * A flash op refused for low supply (UPD_FLASH_GATED = PORT_ERR_GATED) fails the operation
@@ -129,12 +133,24 @@ uint8_t upd_target_slot(upd_t *u);
 
 /*
  * upd_confirm / upd_reject - the boot-test outcome of the image running from `running`
- * (bootsel_confirm / bootsel_reject + meta_commit, then their events).
+ * (bootsel_confirm / bootsel_reject + meta_commit, then their events). upd_confirm emits
+ * PHASE name=confirm right before its commit; the floor is not moved (staged, see
+ * upd_floor_bump).
  * Returns: UPD_OK, UPD_NOOP (running is already the confirmed slot), UPD_ERR_META,
  *   UPD_ERR_FLASH.
  */
 int upd_confirm(upd_t *u, uint8_t running);
 int upd_reject(upd_t *u, uint8_t running);
+
+/*
+ * upd_floor_bump - the staged floor bump after upd_confirm, as a commit of its own
+ * (bootsel_floor_bump: floor = the confirmed build): PHASE name=floor_bump, then the commit.
+ * A cut (or a gated write) between the two commits leaves the bump staged; the bootloader
+ * completes it (contract-meta §3).
+ * Returns: UPD_OK, UPD_NOOP (nothing staged), UPD_ERR_META (running is not the confirmed
+ *   slot, or no usable metadata), UPD_ERR_FLASH.
+ */
+int upd_floor_bump(upd_t *u, uint8_t running);
 
 /*
  * upd_record - the current metadata record (reloaded from flash).

@@ -129,7 +129,10 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len);
  * without crashing on torn or erased units.
  *   STM32: a guarded load; a double ECC error (NMI) is absorbed by the NMI handler.
  *   LPC55: controller BLANK_CHECK (page) and READ_SINGLE_WORD before the load; a bus fault
- *          during the load is absorbed by the HardFault/BusFault handler.
+ *          during the load is absorbed by the HardFault/BusFault handler. The last page that
+ *          passed both (and read cleanly since) is remembered until the next erase/program
+ *          through the port: later words of that page take the guarded load alone, and a
+ *          fault there falls back to the full sequence.
  * *value receives the word on PORT_OK, the erased pattern on PORT_ERR_ERASED and 0 on the
  * other errors.
  * Returns: PORT_OK, PORT_ERR_BADARG, PORT_ERR_ECC, PORT_ERR_ERASED, PORT_ERR_FAULT,
@@ -139,14 +142,39 @@ int port_flash_read(uint32_t addr, uint32_t *value);
 
 /*
  * port_flash_read_block - read `len` bytes at `addr` (any alignment, inside the flash) into
- * `buf`, word by word through port_flash_read (so torn or erased units never crash).
- * Erased units read as the erased pattern: PORT_ERR_ERASED is not an error here (erased
- * flash is data for a verifier, e.g. the erased tail after an image).
+ * `buf` without crashing on torn or erased units, with the result port_flash_read would give
+ * word by word. Erased units read as the erased pattern: PORT_ERR_ERASED is not an error here
+ * (erased flash is data for a verifier, e.g. the erased tail after an image).
+ * Fast path (word-aligned address and buffer): port_flash_read_words, a guarded block copy
+ * (cm33_guarded_copy32) checked once per block (STM32: ECCR before and after; LPC55: one
+ * BLANK_CHECK per page); only a block that did not read cleanly is re-read word by word
+ * through port_flash_read, so the error and its word are exactly the word-by-word ones.
+ * Unaligned head/tail bytes go through port_flash_read.
  * Returns: PORT_OK (len 0 included), PORT_ERR_BADARG (NULL buf, range outside the flash),
  *   or the first other port_flash_read error (PORT_ERR_ECC, _FAULT, _TIMEOUT, _FAIL, _ERR);
  *   the contents of `buf` are then unspecified.
  */
 int port_flash_read_block(uint32_t addr, void *buf, uint32_t len);
+
+/*
+ * port_flash_read_span - port_flash_read_block that also tells whether the range held erased
+ * units: *erased (may be NULL) receives 1 when port_flash_read would have returned
+ * PORT_ERR_ERASED for a word of [addr, addr+len) (LPC55S69: a blank page; never on STM32U585,
+ * whose erased cells are plain data), else 0 (the buffer holds the erased pattern there).
+ * For tolerant byte readers that must report erased units (boot/bflash.c,
+ * META_FLASH_ERASED) without reading word by word.
+ * Returns: as port_flash_read_block (*erased is meaningful only with PORT_OK).
+ */
+int port_flash_read_span(uint32_t addr, void *buf, uint32_t len, int *erased);
+
+/*
+ * port_flash_read_words - chip part of port_flash_read_block (not for other callers):
+ * `nwords` words at `addr` (word aligned, inside the flash: checked by the caller) into
+ * `dst` (word aligned). Erased units give the erased pattern and are not an error; each one
+ * sets *erased to 1 (erased is never NULL, the caller initialises it).
+ * Returns: PORT_OK, or the first port_flash_read error other than PORT_ERR_ERASED.
+ */
+int port_flash_read_words(uint32_t addr, uint32_t *dst, uint32_t nwords, int *erased);
 
 /*
  * port_cpu_peek - one plain CPU load of the 32-bit word at `addr` (4-byte aligned), with no

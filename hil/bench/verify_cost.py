@@ -4,12 +4,15 @@ The firmware runs unchanged; the engine records its virtual time (instruction co
 CPU reaches three functions of the image verifier. Instruction counts are exact and do not
 depend on the machine, so the figures are the same on every run.
 
-- ``hash``: from ``img_verify`` entry to ``p256_verify`` entry: reading the signed region from
-  flash through the port's tolerant read, SHA-256 over it, the trust-anchor lookup and KEYHASH.
+- ``hash``: from ``img_verify`` entry to ``p256_verify`` entry: the one read pass over the
+  signed region (the port's tolerant block read), the whole-image SHA-256 and, in the same
+  pass, the SHA-256 of every chunk-map chunk of the payload (the payload is read once and
+  hashed twice, with one message schedule per 64-byte block for both hashes:
+  ``sha256_update2``), the trust-anchor lookup and KEYHASH.
 - ``signature``: from ``p256_verify`` entry to ``img_check_policy`` entry: one ECDSA P-256
   verification (DER decoding included).
-- ``policy``: from ``img_check_policy`` entry to the jump: the chunk map re-hash of the
-  payload, hardware/slot/floor checks and the trailing-bytes check.
+- ``policy``: from ``img_check_policy`` entry to the jump: the chunk-map outcome of the pass,
+  hardware/slot/floor checks, the trailing-bytes check, the decision and the jump.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ def test_verify_cost_is_deterministic_and_plausible(platform: Platform, firmware
     b = bootloader_verify_cost(platform, fw, payload_bytes=48 * 1024)
     assert a == b  # instruction counts, not wall time
     assert 500_000 < a.signature_instructions < 5_000_000  # one P-256 verify
-    assert 30 < a.hash_per_byte < 200  # SHA-256 alone is ~40 instructions per byte
+    # per signed byte: the whole-image hash plus the chunk-map hash of the payload with one
+    # shared message schedule per block (about 59; two independent hashes were about 80)
+    assert 30 < a.hash_per_byte < 68
     bigger = bootloader_verify_cost(platform, fw, payload_bytes=64 * 1024)
     # hashing scales with the image; the signature check does not
     assert bigger.hash_instructions > a.hash_instructions + 16 * 1024 * 30

@@ -152,6 +152,22 @@ def names(events: list[Event], *wanted: str) -> list[Event]:
     return [e for e in events if e.name in wanted]
 
 
+def slot_checks(events: list[Event], slot: str) -> list[Event]:
+    """The bootloader's events for `slot`: from its SLOT_CHECK up to the next SLOT_CHECK or the
+    end of that boot's verification (the bootloader verifies only the slots its decision
+    needs, in the order it needs them: contract-meta §6)."""
+    out: list[Event] = []
+    current = None
+    for e in events:
+        if e.name == "SLOT_CHECK":
+            current = e.get("slot")
+        elif e.name in ("REBOOT_REASON", "JUMP", "RESCUE"):
+            current = None
+        if current == slot and e.src == "boot":
+            out.append(e)
+    return out
+
+
 def after(events: list[Event], name: str, **fields: str) -> list[Event]:
     """Events after the first one named `name` whose fields match."""
     for i, e in enumerate(events):

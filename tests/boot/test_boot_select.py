@@ -25,6 +25,7 @@ from tests.boot.helpers import (
     image_id,
     names,
     signed,
+    slot_checks,
     write_record,
 )
 
@@ -58,6 +59,8 @@ def test_first_boot_adopts_slot_a(
     meta = names(evs, "META")[0]
     assert (meta["result"], meta["generation"]) == ("ok", "2")
     assert not names(evs, "SLOT_TRANSITION", "ROLLBACK", "RESCUE")
+    # nothing pending: only the confirmed slot is verified (contract-meta §6)
+    assert [e["slot"] for e in names(evs, "SLOT_CHECK")] == ["A"]
 
 
 def _trial_device(
@@ -96,6 +99,8 @@ def test_trial_attempts_then_rollback(
     t = device.wait_for("SLOT_TRANSITION", BOOT_MS, lambda e: e.get("to") == "BOOT_TEST")
     assert (t["from"], t["slot"], t["attempt"]) == ("PENDING", "B", "1")
     device.wait_for("JUMP", BOOT_MS, lambda e: e.get("slot") == "B")
+    # a ready trial needs only the pending slot's verification (contract-meta §6)
+    assert [e["slot"] for e in names(device.events, "SLOT_CHECK")] == ["B"]
     device.run_for(50)
     h = handoff(device)
     slot_b = platform.layout["slot_b"].address
@@ -150,7 +155,9 @@ def test_pending_below_floor_rolls_back(
     device.power_on()
     _boot_app(device)
     evs = device.events
-    b_checks = evs[evs.index(names(evs, "SLOT_CHECK")[1]) :]
+    # B is PENDING and next: verified first; not ready (below floor), so A is verified too
+    assert [e["slot"] for e in names(evs, "SLOT_CHECK")] == ["B", "A"]
+    b_checks = slot_checks(evs, "B")
     sig = names(b_checks, "VERIFY_SIG")[0]
     pm = names(b_checks, "PARSE_MANIFEST")[0]
     assert (sig["result"], pm["result"], pm["error_code"], pm["build"]) == (
@@ -164,7 +171,7 @@ def test_pending_below_floor_rolls_back(
     t = names(evs, "SLOT_TRANSITION")[0]
     assert (t["from"], t["to"], t["slot"]) == ("PENDING", "ROLLBACK", "B")
     assert names(evs, "JUMP")[0]["slot"] == "A"
-    a_pm = names(evs[: evs.index(names(evs, "SLOT_CHECK")[1])], "PARSE_MANIFEST")[0]
+    a_pm = names(slot_checks(evs, "A"), "PARSE_MANIFEST")[0]
     assert (a_pm["result"], a_pm["build"]) == ("ok", "5")
 
 
@@ -206,3 +213,60 @@ def test_corrupted_confirmed_slot_enters_rescue(
 
 def test_unused_states(platform: Platform) -> None:
     assert EMPTY == 1 and platform.layout.boot_attempts >= 1
+
+
+def test_trial_commit_fails_falls_back_to_verified_confirmed_slot(
+    platform: Platform, device_factory: DeviceFactory, firmware_factory: FirmwareFactory
+) -> None:
+    """The attempt commit of a trial fails (both metadata areas refuse writes): the trial is
+    never booted; its fallback reads the confirmed slot, which the trial itself did not need,
+    so the bootloader verifies it then (after META_COMMIT fail) and boots it."""
+    device, _ = _trial_device(platform, device_factory, firmware_factory)
+    for area in ("meta_a", "meta_b"):
+        a = platform.layout[area]
+        device.engine.write_protect(a.address, a.size)
+    device.forbid("JUMP", lambda e: e.get("slot") == "B")
+    device.power_on()
+    _boot_app(device)
+    evs = [e for e in device.events if e.src == "boot"]
+    order = [e.name for e in evs if e.name in ("SLOT_CHECK", "META_COMMIT", "JUMP")]
+    assert order == ["SLOT_CHECK", "META_COMMIT", "SLOT_CHECK", "JUMP"]
+    assert [e["slot"] for e in names(evs, "SLOT_CHECK")] == ["B", "A"]
+    assert names(evs, "META_COMMIT")[0]["result"] == "fail"
+    a = slot_checks(evs, "A")
+    assert [(e.name, e["result"]) for e in a if e.name != "SLOT_CHECK"] == [
+        ("VERIFY_SIG", "ok"),
+        ("PARSE_MANIFEST", "ok"),
+    ]
+    assert names(evs, "JUMP")[0]["slot"] == "A"
+    assert not names(evs, "SLOT_TRANSITION")
+
+
+def test_torn_unit_in_confirmed_image_is_a_read_error_not_a_crash(
+    platform: Platform, device_factory: DeviceFactory, firmware_factory: FirmwareFactory
+) -> None:
+    """A torn ECC unit inside the confirmed image: the bootloader's block read (a guarded
+    block copy, re-read word by word after a fault) reports the chip's read error for the
+    block it was reading, the image fails its hash, and nothing is booted (no crash, no fatal
+    exception line)."""
+    device = device_factory(platform, factory=factory(platform, firmware_factory(platform)))
+    device.power_on()
+    _boot_app(device)
+    slot_a = platform.layout["slot_a"].address
+    torn = slot_a + platform.layout.image_header_size + 0x1000
+    device.engine.flash.mark_torn(torn, 4)  # type: ignore[attr-defined]
+    mark = device.mark()
+    device.reset(ResetCause.PIN)
+    r = device.wait_for("RESCUE", BOOT_MS, src="boot")
+    assert r["cause"] == "no_bootable"
+    evs = device.events_since(mark)
+    sig = names(evs, "VERIFY_SIG")[0]
+    assert (sig["result"], sig["error_code"]) == ("fail", "hash_mismatch")
+    text = device.transcript.decode("ascii", errors="replace")
+    reads = [ln for ln in text.splitlines() if ln.startswith("! flash read ")]
+    assert reads, "no flash read error reported"
+    err, at = reads[-1].split()[3], int(reads[-1].split()[-1], 16)
+    assert err == "ecc"  # STM32: double-ECC NMI; LPC55: READ_SINGLE_WORD ECC_ERR
+    assert at <= torn < at + 256  # the block (IMG_IO_CHUNK) whose read failed
+    assert "! fatal" not in text
+    assert not names(evs, "JUMP")

@@ -36,7 +36,8 @@ ST_EMPTY, ST_STAGING, ST_PENDING, ST_CONFIRMED, ST_FAILED = 1, 2, 3, 4, 5
 META_OK, META_RECOVERED, META_BOTH_INVALID = 0, 1, 2
 COPY_VALID, COPY_ERASED, COPY_UNREADABLE, COPY_BAD = 0, 1, 2, 3
 ACT_BOOT, ACT_RESCUE = 0, 1
-EV_META, EV_SLOT_TRANSITION, EV_ROLLBACK, EV_RESCUE = 0, 1, 2, 3
+EV_META, EV_SLOT_TRANSITION, EV_ROLLBACK, EV_RESCUE, EV_PHASE = 0, 1, 2, 3, 4
+STEP_RE_VERIFY, STEP_META_COMMIT, STEP_CONFIRM, STEP_FLOOR_BUMP = 0, 1, 2, 3
 H_OK, H_DEAD, H_ERR, H_PARTIAL = 0, -50, -51, 1
 FS_STM32, FS_LPC = 0, 1
 
@@ -55,6 +56,7 @@ class MetaRecord(Structure):
         ("up_offset", c_uint32),
         ("up_image_id", c_uint32),
         ("up_build", c_uint32),
+        ("floor_next", c_uint32),
     ]
 
     def key(self) -> tuple[object, ...]:
@@ -71,6 +73,7 @@ class MetaRecord(Structure):
             self.up_offset,
             self.up_image_id,
             self.up_build,
+            self.floor_next,
         )
 
 
@@ -94,6 +97,7 @@ class Event(Structure):
         ("cause", c_uint8),
         ("result", c_uint8),
         ("copy", c_uint8),
+        ("step", c_uint8),
         ("attempt", c_uint32),
         ("floor", c_uint32),
         ("candidate_build", c_uint32),
@@ -169,6 +173,8 @@ class BootRes(Structure):
         ("jumped", c_int),
         ("commit_rc", c_int),
         ("ring_rc", c_int),
+        ("floor_bumped", c_int),
+        ("floor_rc", c_int),
         ("load", MetaLoad),
         ("out", Output),
     ]
@@ -227,6 +233,8 @@ def bind(path: Path) -> ctypes.CDLL:
         "h_boot": (c_int, [c_void_p, POINTER(BootRes)]),
         "h_confirm": (c_int, [c_void_p, c_uint8]),
         "h_reject": (c_int, [c_void_p, c_uint8]),
+        "h_confirm_only": (c_int, [c_void_p, c_uint8]),
+        "h_floor_bump": (c_int, [c_void_p, c_uint8]),
         "h_upload": (
             c_int,
             [c_void_p, c_uint8, c_uint32, c_uint32, c_uint32, c_uint32, POINTER(c_uint32)],
@@ -237,6 +245,8 @@ def bind(path: Path) -> ctypes.CDLL:
         "h_log_reset": (None, [c_void_p]),
         "h_event_line": (c_int, [POINTER(Event), c_uint32, ctypes.c_char_p, c_uint32]),
         "h_ring_open": (c_int, [c_void_p]),
+        "h_ring_state": (c_int, [c_void_p, POINTER(c_uint32)]),
+        "h_ring_resume": (c_int, [c_void_p, POINTER(c_uint32)]),
         "h_ring_append": (c_int, [c_void_p, c_uint16, c_uint32]),
         "h_ring_flush": (c_int, [c_void_p]),
         "h_ring_guaranteed": (c_uint32, [c_void_p]),
@@ -285,6 +295,9 @@ def bind(path: Path) -> ctypes.CDLL:
         ),
         "bootsel_confirm": (c_int, [POINTER(MetaRecord), c_uint8, POINTER(Path_)]),
         "bootsel_reject": (c_int, [POINTER(MetaRecord), c_uint8, POINTER(Path_)]),
+        "bootsel_floor_bump": (c_int, [POINTER(MetaRecord), c_uint8, POINTER(Path_)]),
+        "bootsel_floor_due": (c_int, [POINTER(Input), POINTER(MetaRecord)]),
+        "bootsel_step_name": (ctypes.c_char_p, [c_uint8]),
         "bootsel_phase_name": (ctypes.c_char_p, [c_uint8]),
         "bootsel_reason_name": (ctypes.c_char_p, [c_uint8]),
         "bootsel_cause_name": (ctypes.c_char_p, [c_uint8]),

@@ -340,12 +340,29 @@ int h_boot(hdev_t *d, h_boot_t *res)
         return H_DEAD;
     }
     res->ring_rc = rc;
+    /* a staged floor bump is completed at boot (boot/bfloor.c): reload, then the same rule */
+    {
+        meta_load_t now;
+        bs_path_t p;
+        if (meta_load(&d->meta, &now) == 0 && now.result != META_BOTH_INVALID &&
+            bootsel_floor_due(&in, &now.rec) &&
+            bootsel_floor_bump(&now.rec, now.rec.active, &p) == BS_OK) {
+            rc = commit(d, &p.rec);
+            if (fs_dead(d->fs)) {
+                return H_DEAD;
+            }
+            res->floor_rc = rc;
+            res->floor_bumped = rc == 0;
+        }
+    }
     res->jumped = 1; /* the bootloader reached the jump (or rescue entry) */
     return H_OK;
 }
 
-/* Shared body of confirm/reject: load, run the path, commit, log. */
-static int app_path(hdev_t *d, uint8_t running, int confirm)
+/* Shared body of confirm/floor bump/reject: load, run the path, commit, log. */
+enum { P_CONFIRM = 0, P_FLOOR, P_REJECT };
+
+static int app_path(hdev_t *d, uint8_t running, int which)
 {
     meta_load_t ld;
     bs_path_t p;
@@ -357,7 +374,13 @@ static int app_path(hdev_t *d, uint8_t running, int confirm)
     if (evring_open(&d->ring, &d->fl, d->ev_base, d->ev_size) != 0) {
         return H_ERR;
     }
-    rc = confirm ? bootsel_confirm(&ld.rec, running, &p) : bootsel_reject(&ld.rec, running, &p);
+    if (which == P_CONFIRM) {
+        rc = bootsel_confirm(&ld.rec, running, &p);
+    } else if (which == P_FLOOR) {
+        rc = bootsel_floor_bump(&ld.rec, running, &p);
+    } else {
+        rc = bootsel_reject(&ld.rec, running, &p);
+    }
     if (rc != BS_OK) {
         return rc;
     }
@@ -375,14 +398,31 @@ static int app_path(hdev_t *d, uint8_t running, int confirm)
     return rc;
 }
 
+/* The app after a passed self-test: the CONFIRMED commit, then the floor bump commit. */
 int h_confirm(hdev_t *d, uint8_t running)
 {
-    return app_path(d, running, 1);
+    int rc = app_path(d, running, P_CONFIRM);
+
+    if (rc != 0) {
+        return rc;
+    }
+    rc = app_path(d, running, P_FLOOR);
+    return rc == BS_NOOP ? 0 : rc;
+}
+
+int h_confirm_only(hdev_t *d, uint8_t running)
+{
+    return app_path(d, running, P_CONFIRM);
+}
+
+int h_floor_bump(hdev_t *d, uint8_t running)
+{
+    return app_path(d, running, P_FLOOR);
 }
 
 int h_reject(hdev_t *d, uint8_t running)
 {
-    return app_path(d, running, 0);
+    return app_path(d, running, P_REJECT);
 }
 
 /* 1 if [addr, addr+n) reads back cleanly as erased. */
@@ -526,6 +566,31 @@ int h_chunk_ok(hdev_t *d, uint8_t slot, uint32_t build, uint32_t id, uint32_t le
 int h_ring_open(hdev_t *d)
 {
     return evring_open(&d->ring, &d->fl, d->ev_base, d->ev_size);
+}
+
+int h_ring_state(hdev_t *d, uint32_t out[4])
+{
+    evr_state_t st;
+    int rc = evring_state(&d->ring, &st);
+
+    if (rc == 0) {
+        out[0] = st.cur_page;
+        out[1] = st.cur_seq;
+        out[2] = st.next_slot;
+        out[3] = st.next_rec_seq;
+    }
+    return rc;
+}
+
+int h_ring_resume(hdev_t *d, const uint32_t in[4])
+{
+    evr_state_t st;
+
+    st.cur_page = in[0];
+    st.cur_seq = in[1];
+    st.next_slot = in[2];
+    st.next_rec_seq = in[3];
+    return evring_resume(&d->ring, &d->fl, d->ev_base, d->ev_size, &st);
 }
 
 int h_ring_append(hdev_t *d, uint16_t kind, uint32_t v0)

@@ -117,8 +117,15 @@ static void c_confirm(hdev_t *d)
 
     confirmed_bootable(d);
     CHECK(h_load(d, &ld) == 0);
-    CHECK((ld.rec.floor == 2) == (ld.rec.active == 1));
     CHECK(ld.rec.floor == 0 || ld.rec.floor == 2);
+    CHECK(ld.rec.floor == 0 || ld.rec.active == 1); /* never before B is CONFIRMED */
+    CHECK(ld.rec.floor_next == 0 || (ld.rec.floor_next == 2 && ld.rec.active == 1));
+    CHECK((ld.rec.active == 1) == (ld.rec.floor == 2 || ld.rec.floor_next == 2));
+    if (ld.rec.floor_next != 0) { /* cut between the two commits: the next boot completes */
+        h_boot_t r;
+        CHECK(boot(d, &r) == H_OK && r.floor_bumped == 1 && r.slot == 1 && !r.trial);
+        CHECK(h_load(d, &ld) == 0 && ld.rec.floor == 2 && ld.rec.floor_next == 0);
+    }
 }
 
 static void sweep(const char *name, hdev_t *d, txn_fn txn, check_fn check, int prior_trials)
@@ -244,6 +251,7 @@ static void fuzz(void)
             in.image[k].image_id = rnd32(&s) % 4u;
             in.rec.image_id[k] = rnd32(&s) % 4u;
         }
+        in.rec.floor_next = (rnd32(&s) & 1u) ? in.rec.build[in.rec.active & 1u] : 0u;
         CHECK(bootsel_decide(&in, &out) == BS_OK);
         CHECK(out.n_events >= 1 && out.n_events <= BS_MAX_EVENTS);
         if (out.action == BS_ACT_BOOT) {
@@ -252,6 +260,13 @@ static void fuzz(void)
         }
         if (out.commits > 0) {
             CHECK(meta_record_check(&out.rec));
+        }
+        if (bootsel_floor_due(&in, &in.rec)) { /* only the verified CONFIRMED image */
+            bs_path_t fp;
+            uint8_t a = in.rec.active;
+            CHECK(meta_record_check(&in.rec) && in.image[a].valid);
+            CHECK(in.image[a].build == in.rec.build[a] && in.rec.floor_next == in.rec.build[a]);
+            CHECK(bootsel_floor_bump(&in.rec, a, &fp) == BS_OK && fp.rec.floor == in.rec.build[a]);
         }
         for (k = 0; k < sizeof(buf); k++) {
             buf[k] = (uint8_t)rnd32(&s);

@@ -13,6 +13,7 @@ from cmeta import (
     ACT_BOOT,
     ACT_RESCUE,
     EV_META,
+    EV_PHASE,
     EV_RESCUE,
     EV_ROLLBACK,
     EV_SLOT_TRANSITION,
@@ -36,6 +37,7 @@ from cmeta import (
 
 N = 3
 FLOOR, BUILD_ACTIVE, BUILD_OTHER = 5, 5, 7
+FLOOR_STAGED = 3  # the record floor while a bump to BUILD_ACTIVE is staged
 ID_ACTIVE, ID_OTHER = 0x1111, 0x2222
 INVALID, MATCH, MISMATCH = 0, 1, 2
 ROWS = [
@@ -52,10 +54,15 @@ PC = ["none", "ready", "exhausted", "invalid", "inconsistent", "below-floor"]
 REASON = {"exhausted": 0, "invalid": 2, "inconsistent": 3, "below-floor": 4}
 
 
-def make_record(active: int, other_state: int, nxt: int, attempts: int) -> MetaRecord:
+def make_record(
+    active: int, other_state: int, nxt: int, attempts: int, staged: int = 0
+) -> MetaRecord:
+    """staged=1: a confirm staged a floor bump that was not committed yet (floor 3 <
+    floor_next 5 == the active build)."""
     o = active ^ 1
     r = MetaRecord()
-    r.generation, r.floor, r.active, r.next = 41, FLOOR, active, nxt
+    r.generation, r.floor, r.active, r.next = 41, FLOOR_STAGED if staged else FLOOR, active, nxt
+    r.floor_next = BUILD_ACTIVE if staged else 0
     r.state[active], r.state[o] = ST_CONFIRMED, other_state
     r.attempts[active], r.attempts[o] = 0, attempts
     r.up_slot = SLOT_NONE
@@ -123,7 +130,19 @@ def test_decision_table_exhaustive(metalib: ctypes.CDLL) -> None:
     seen_rows: set[str] = set()
     seen_pc: set[str] = set()
     count = 0
-    for mres, active, ostate, nxt_other, attempts, ca, co, anchor, rescue in itertools.product(
+    seen_due = set()
+    for (
+        mres,
+        active,
+        ostate,
+        nxt_other,
+        attempts,
+        ca,
+        co,
+        anchor,
+        rescue,
+        staged,
+    ) in itertools.product(
         (META_OK, META_RECOVERED, META_BOTH_INVALID),
         (SLOT_A, SLOT_B),
         (ST_EMPTY, ST_STAGING, ST_PENDING, ST_FAILED),
@@ -131,11 +150,12 @@ def test_decision_table_exhaustive(metalib: ctypes.CDLL) -> None:
         range(N + 1),
         (INVALID, MATCH, MISMATCH),
         (INVALID, MATCH, MISMATCH),
-        (0, 6, 8),
+        (0, 4, 6, 8),
         (0, 1, 2),
+        (0, 1),
     ):
         o = active ^ 1
-        rec = make_record(active, ostate, o if nxt_other else active, attempts)
+        rec = make_record(active, ostate, o if nxt_other else active, attempts, staged)
         assert lib.meta_record_check(byref(rec)) == 1
         imgs = [(0, 0, 0), (0, 0, 0)]
         imgs[active], imgs[o] = image("active", ca), image("other", co)
@@ -158,7 +178,7 @@ def test_decision_table_exhaustive(metalib: ctypes.CDLL) -> None:
             row, slot, pc = oracle(mres, rec, imgs, anchor, rescue)
             ctx = (
                 f"{mres=} {active=} {ostate=} {nxt_other=} {attempts=} {ca=} {co=} "
-                f"{anchor=} {rescue=} {cause=}"
+                f"{anchor=} {rescue=} {cause=} {staged=}"
             )
             assert ROWS[out.row] == row, ctx
             if mres != META_BOTH_INVALID:
@@ -166,13 +186,54 @@ def test_decision_table_exhaustive(metalib: ctypes.CDLL) -> None:
             seen_rows.add(row)
             seen_pc.add(pc)
             check_properties(lib, inp, out, row, slot, ctx)
+            seen_due.add(check_floor_due(lib, inp, out, imgs, ctx))
             snap = (out.action, out.slot, out.trial, out.commits, out.row, bytes(out.rec))
             if base is None:
                 base = snap
             assert snap == base, f"decision depends on the reset cause: {ctx}"
     assert seen_rows == set(ROWS)
     assert seen_pc == set(PC)
-    assert count == 3 * 2 * 4 * 2 * (N + 1) * 3 * 3 * 3 * 3 * 6
+    assert seen_due == {0, 1}
+    assert count == 3 * 2 * 4 * 2 * (N + 1) * 3 * 3 * 4 * 3 * 2 * 6 == 248_832
+
+
+def check_floor_due(
+    lib: ctypes.CDLL, inp: Input, out: Output, imgs: list[tuple[int, int, int]], ctx: str
+) -> int:
+    """The bootloader's staged-floor completion (bootsel_floor_due on the record after the
+    decision's commits) against an oracle: only a staged bump, only for the active CONFIRMED
+    slot whose image verifies, matches the record and is >= the effective floor. Then the bump
+    itself raises the floor to exactly that image's build and nothing else."""
+    if out.commits:
+        rec = out.rec
+    elif inp.meta_result == META_BOTH_INVALID:  # what meta_load gives: the defaults
+        rec = MetaRecord(active=SLOT_NONE, next=SLOT_NONE, up_slot=SLOT_NONE)
+        rec.state[0] = rec.state[1] = ST_EMPTY
+    else:
+        rec = inp.rec
+    due = lib.bootsel_floor_due(byref(inp), byref(rec))
+    if ROWS[out.row] == "adopt":
+        assert due == 0, f"adoption stages no floor bump: {ctx}"
+    a = rec.active
+    want = 0
+    if lib.meta_record_check(byref(rec)) == 1 and rec.floor_next != 0:
+        v, b, i = imgs[a]
+        want = int(
+            bool(v)
+            and b == rec.build[a]
+            and i == rec.image_id[a]
+            and b >= max(rec.floor, inp.anchor_floor)
+        )
+    assert due == want, ctx
+    if due:
+        assert rec.state[a] == ST_CONFIRMED and imgs[a][0], "a bump for an unverified image"
+        p = Path_()
+        assert lib.bootsel_floor_bump(byref(rec), a, byref(p)) == 0, ctx
+        assert (p.rec.floor, p.rec.floor_next) == (rec.build[a], 0), ctx
+        assert p.rec.key()[1:11] == rec.key()[1:11] and p.n_events == 0, ctx
+        assert lib.meta_record_check(byref(p.rec)) == 1, ctx
+        assert lib.bootsel_floor_bump(byref(rec), a ^ 1, byref(p)) == -2, ctx
+    return due
 
 
 def check_properties(
@@ -221,7 +282,9 @@ def check_properties(
         assert ev[2].kind == EV_SLOT_TRANSITION and ev[2].to == 8
     if row == "adopt":
         assert out.commits == 2 and out.rec.state[slot] == ST_CONFIRMED
-        assert out.rec.floor == inp.anchor_floor
+        assert out.rec.floor == inp.anchor_floor and out.rec.floor_next == 0
+    if out.commits and row != "adopt":
+        assert out.rec.floor_next == rec.floor_next, "the decision never stages or drops a bump"
     if row == "confirmed":
         assert out.commits == (1 if inp.meta_result == META_RECOVERED else 0)
     if row in ("rescue-request", "nothing-rescue", "no-meta-rescue"):
@@ -288,11 +351,27 @@ def test_upload_install_confirm_paths(metalib: ctypes.CDLL) -> None:
         SLOT_B,
         ST_CONFIRMED,
         ST_EMPTY,
-        9,
+        FLOOR,  # the floor does not move in the confirm commit ...
         (0, 0),
     )
+    assert r.floor_next == 9  # ... the bump to the confirmed build is staged
+    assert lib.meta_record_check(byref(r)) == 1
     e = p.events[0]
     assert (e.kind, e.from_, e.to, e.slot, e.attempt) == (EV_SLOT_TRANSITION, 5, 6, SLOT_B, 2)
+    # the staged floor bump: a commit of its own, only for the active (CONFIRMED) slot
+    confirmed = MetaRecord.from_buffer_copy(r)
+    assert lib.bootsel_floor_bump(byref(cur), SLOT_B, byref(p)) == -2  # B still PENDING
+    assert lib.bootsel_floor_bump(byref(confirmed), SLOT_A, byref(p)) == -2
+    assert lib.bootsel_floor_bump(byref(confirmed), SLOT_B, byref(p)) == 0
+    assert (p.rec.floor, p.rec.floor_next, p.n_events) == (9, 0, 0)
+    assert p.rec.key()[1:11] == confirmed.key()[1:11]
+    bumped = MetaRecord.from_buffer_copy(p.rec)
+    assert lib.bootsel_floor_bump(byref(bumped), SLOT_B, byref(p)) == 1  # nothing staged
+    # records that stage a bump for anything but the active build above the floor are refused
+    for floor, nxt in ((FLOOR, 8), (9, 9), (10, 9)):
+        bad = MetaRecord.from_buffer_copy(confirmed)
+        bad.floor, bad.floor_next = floor, nxt
+        assert lib.meta_record_check(byref(bad)) == 0, (floor, nxt)
     assert lib.bootsel_reject(byref(cur), SLOT_B, byref(p)) == 0
     r = p.rec
     assert (r.state[SLOT_B], r.next, r.floor) == (ST_FAILED, SLOT_A, FLOOR)
@@ -327,6 +406,13 @@ def test_names(metalib: ctypes.CDLL) -> None:
         "below-floor",
     ]
     assert [lib.bootsel_cause_name(i).decode() for i in range(3)] == ["pin", "uart", "no-bootable"]
+    assert [lib.bootsel_step_name(i).decode() for i in range(5)] == [
+        "re_verify",
+        "meta_commit",
+        "confirm",
+        "floor_bump",
+        "unknown",
+    ]
     names = [lib.meta_result_name(i).decode() for i in range(3)]
     assert names == ["ok", "recovered", "both-invalid"]
 
@@ -365,6 +451,10 @@ def test_event_lines_parse(metalib: ctypes.CDLL) -> None:
             {"reason": "below-floor", "floor": "9", "candidate_build": "8"},
         ),
         (Event(kind=EV_RESCUE, cause=2), "RESCUE", {"cause": "no-bootable"}),
+        *(
+            (Event(kind=EV_PHASE, step=i), "PHASE", {"name": name})
+            for i, name in enumerate(("re_verify", "meta_commit", "confirm", "floor_bump"))
+        ),
     ]
     buf = ctypes.create_string_buffer(300)
     for ev, name, fields in cases:

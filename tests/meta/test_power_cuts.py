@@ -1,8 +1,9 @@
 """Power cut at EVERY flash operation of each metadata transaction (MCUboot-simulator style),
-on both chips' geometries: install -> pending, boot attempts -> rollback, confirm with the
-staged floor bump, self-test failure, upload progress, first-boot adoption and a second
-release into the other slot. After each cut: reload, check the invariants, let the device
-finish (resume the upload, reset until it boots a non-trial image)."""
+on both chips' geometries: install -> pending, boot attempts -> rollback, confirm and the
+staged floor bump (two commits; the bootloader completes a staged bump), self-test failure,
+upload progress, first-boot adoption and a second release into the other slot. After each
+cut: reload, check the invariants, let the device finish (resume the upload, reset until it
+boots a non-trial image)."""
 
 from __future__ import annotations
 
@@ -177,28 +178,65 @@ def test_boot_attempts_rollback(dev: Device) -> None:
 
 
 def test_confirm_floor_bump(dev: Device) -> None:
-    """Self-test passed: B becomes CONFIRMED and the floor rises to 2 in the same record."""
+    """Self-test passed: B becomes CONFIRMED (floor bump staged: floor_next 2), then a second
+    commit raises the floor to 2. A cut between the two leaves the bump staged; the next boot
+    of the CONFIRMED, verified B completes it. The floor never rises while B is not
+    CONFIRMED."""
     provision(dev, "trialB")
 
     def txn(d: Device, run: Run) -> None:
         ok(d, run, d.confirm(SLOT_B))
 
+    seen: set[str] = set()
+
     def check(d: Device, run: Run, base: Baseline) -> None:
         r = common_invariants(d, base).rec
         if r.active == SLOT_B:
-            assert r.floor == 2 and r.state[SLOT_A] == ST_EMPTY and r.attempts[SLOT_B] == 0
+            assert r.state[SLOT_A] == ST_EMPTY and r.attempts[SLOT_B] == 0
+            assert (r.floor, r.floor_next) in ((0, 2), (2, 0))
+            seen.add("staged" if r.floor_next else "bumped")
         else:
-            assert r.floor == 0 and r.state[SLOT_B] == ST_PENDING and r.attempts[SLOT_B] == 1
+            assert (r.floor, r.floor_next) == (0, 0), "floor moved before the confirm"
+            assert r.state[SLOT_B] == ST_PENDING and r.attempts[SLOT_B] == 1
+            seen.add("lost")
+        staged = r.active == SLOT_B and r.floor_next != 0
         after = Run()
         res = boot_step(d, after)
         assert res.action == ACT_BOOT and res.slot == SLOT_B
+        assert bool(res.floor_bumped) == staged, "the boot completes exactly a staged bump"
         if r.active == SLOT_A:  # the confirm was lost: the app confirms on this boot
             assert res.trial and d.confirm(SLOT_B) == 0
         r = d.load().rec
-        assert r.active == SLOT_B and r.floor == 2
+        assert r.active == SLOT_B and (r.floor, r.floor_next) == (2, 0)
         assert trial_total({ID_B2: 1}, run, after, ID_B2) <= d.chip.attempts
 
     run_sweep("confirm", dev, txn, check, 4)
+    assert {"lost", "staged"} <= seen, seen  # the floor commit is the last op: never cut after
+
+
+def test_staged_floor_never_for_unconfirmed(dev: Device) -> None:
+    """The bootloader completes only a staged bump of the verified CONFIRMED image: not after
+    adoption (nothing staged), not while the confirmed image does not verify."""
+    provision(dev, "confirmedA")
+    res = boot_step(dev, Run())
+    assert not res.floor_bumped and dev.load().rec.floor == 0  # adopted build 1: no bump
+    assert dev.upload(SLOT_B, 2, ID_B2, dev.lens[ID_B2])[0] == 0
+    res = boot_step(dev, Run())
+    assert res.trial and not res.floor_bumped
+    assert dev.lib.h_confirm_only(dev.h, SLOT_B) == 0
+    r = dev.load().rec
+    assert (r.active, r.floor, r.floor_next) == (SLOT_B, 0, 2)
+    # B's image damaged: no bump (and no boot of B)
+    dev.save(1)
+    dev.lib.fs_erase(dev.fs, dev.slot_addr[SLOT_B])
+    res = boot_step(dev, Run())
+    assert not res.floor_bumped and dev.load().rec.floor == 0
+    dev.restore(1)
+    res = boot_step(dev, Run())
+    assert res.floor_bumped and res.slot == SLOT_B
+    r = dev.load().rec
+    assert (r.floor, r.floor_next) == (2, 0)
+    assert dev.lib.h_floor_bump(dev.h, SLOT_B) == 1  # nothing staged any more: no-op
 
 
 def test_self_test_failure(dev: Device) -> None:
@@ -236,7 +274,8 @@ def test_second_release_other_slot(dev: Device) -> None:
     def check(d: Device, run: Run, base: Baseline) -> None:
         r = common_invariants(d, base).rec
         assert d.violations() == 0
-        assert r.floor in (2, 3) and (r.floor == 3) == (r.active == SLOT_A)
+        assert r.floor in (2, 3) and (r.floor == 3) <= (r.active == SLOT_A)
+        assert r.floor_next in (0, 3) and (r.floor_next == 3) <= (r.active == SLOT_A)
         if (
             r.active == SLOT_B
             and r.up_slot == SLOT_A
@@ -252,6 +291,10 @@ def test_second_release_other_slot(dev: Device) -> None:
             assert trial_total({}, run, after, ID_A3) <= d.chip.attempts
             assert d.confirm(SLOT_A) == 0
         r = d.load().rec
+        if r.floor_next:  # cut between the confirm and the floor commit: the boot completes it
+            res = boot_step(d, Run())
+            assert res.floor_bumped and res.slot == SLOT_A and not res.trial
+            r = d.load().rec
         assert r.active == SLOT_A and r.floor == 3 and r.state[SLOT_B] == ST_EMPTY
 
     run_sweep("second-release", dev, txn, check, 6)

@@ -17,7 +17,8 @@ CORE = REPO / "firmware_stubs" / "core"
 HOST = REPO / "firmware_stubs" / "host"
 HERE = Path(__file__).resolve().parent
 UNITS = (
-    "updater smp_server smp_frame cbor meta bootsel evidence crc32 fmt sha256 p256 keyring image"
+    "updater updater_upload updater_install smp_server smp_frame cbor meta bootsel evidence "
+    "crc32 fmt sha256 p256 keyring image"
 )
 SOURCES = [
     *(CORE / f"{n}.c" for n in UNITS.split()),
@@ -57,5 +58,8 @@ def mutlib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ctypes.CDLL]:
         "MUT_NO_REPLAY_CHECK",
         "MUT_ACCEPT_REVOKED",
         "MUT_SKIP_MANIFEST",
+        "MUT_PENDING_BEFORE_HASH",
+        "MUT_RESUME_BEFORE_VERIFY",
+        "MUT_META_IN_PLACE",
     ]
     return {f: build(d / f"lib_{f}.so", [f"-D{f}=1"]) for f in flags}

@@ -48,6 +48,15 @@ def test_normal_upload_steers_tlv_first(dev: Device) -> None:
         ("VERIFYING", "STAGING", "B"),
         ("STAGING", "PENDING", "B"),
     ]
+    # the steps without a state of their own are announced right before they start
+    tail = [str(e) for e in dev.events if e.name in ("SLOT_TRANSITION", "PHASE")][-4:]
+    assert tail == [
+        "SLOT_TRANSITION from=VERIFYING to=STAGING slot=B attempt=0",
+        "PHASE name=re_verify",
+        "PHASE name=meta_commit",
+        "SLOT_TRANSITION from=STAGING to=PENDING slot=B attempt=0",
+    ]
+    assert not dev.find("RESUME")  # a new upload
     chunks = dev.find("CHUNK")
     assert [c.get("index") for c in chunks] == [str(i) for i in range(len(chunks))]
     assert all(c.get("result") == "ok" for c in chunks)
@@ -119,6 +128,9 @@ def test_resume_after_reboot(dev: Device) -> None:
     assert rec.up_offset in offsets and all(o >= rec.up_offset for o in offsets[1:])
     resumed = [int(c.get("index")) for c in dev.find("CHUNK")]
     assert resumed[0] == len(chunks_before) and resumed == sorted(resumed)
+    (res,) = dev.find("RESUME")  # the chunk it accepts next and the offset it answers
+    assert res.fields == {"chunk": str(len(chunks_before)), "offset": str(rec.up_offset)}
+    assert dev.events.index(res) < dev.events.index(dev.find("CHUNK")[0])
     assert not dev.find("SLOT_TRANSITION", to="DOWNLOADING")  # same session, resumed
     assert dev.transitions()[-1] == ("STAGING", "PENDING", "B")
     assert slot_bytes(dev, SLOT_B, len(img)) == img
@@ -355,10 +367,20 @@ def test_confirm_and_reject_paths(dev: Device, passed: bool) -> None:
         dev.feed(b"")
         rec = dev.record()
         assert rec.active == SLOT_B and rec.state[SLOT_B] == ST_CONFIRMED
-        assert rec.floor == 2  # staged floor bump, in the confirm commit
-        assert dev.transitions() == [("BOOT_TEST", "CONFIRMED", "B")]
+        assert (rec.floor, rec.floor_next) == (0, 2)  # the floor bump is staged ...
+        assert dev.names() == [
+            "PHASE name=confirm",
+            "SLOT_TRANSITION from=BOOT_TEST to=CONFIRMED slot=B attempt=1",
+        ]
+        assert dev.lib.h_floor_bump(SLOT_B) == 0  # ... and made by a commit of its own
+        dev.feed(b"")
+        rec = dev.record()
+        assert (rec.floor, rec.floor_next, rec.active) == (2, 0, SLOT_B)
+        assert dev.names()[-1] == "PHASE name=floor_bump"
+        assert dev.lib.h_floor_bump(SLOT_B) == 1  # nothing staged: no-op
         assert dev.lib.h_confirm(SLOT_B) == 1  # already confirmed: no-op
     else:
+        assert dev.lib.h_floor_bump(SLOT_B) < 0  # never for an image that is not CONFIRMED
         assert dev.lib.h_reject(SLOT_B) == 0
         dev.feed(b"")
         rec = dev.record()
@@ -404,3 +426,57 @@ def test_mutations_plant_their_bug(
     offsets, err = upload(dev, pkg)
     assert err is None, (flag, dev.names())
     assert dev.transitions()[-1] == ("STAGING", "PENDING", "B"), dev.names()
+
+
+def ahead_of_verified(dev: Device, img: bytes, cuts: range) -> bool:
+    """Cut the power at op n of a resumed upload (n in cuts, each on a fresh start); True if
+    once the recorded resume point pointed past the last CHUNK result=ok."""
+    for n in cuts:
+        dev.provision(build=1)
+        dev.boot(SLOT_A, 1)
+        dev.events.clear()
+        assert upload(dev, img, stop_after=4)[1] is None
+        dev.lib.h_cut(n, 7, 0)
+        upload(dev, img, stop_after=6)
+        dead = dev.lib.h_dead()
+        dev.boot(SLOT_A, 1)
+        ok = [int(e.get("index") or 0) for e in dev.find("CHUNK", result="ok")]
+        rec = dev.record()
+        if dead and rec.up_slot == SLOT_B and rec.up_offset > dev.hdr + 1024 * (max(ok) + 1):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_power_mutations_plant_their_bug(
+    mutlib: dict[str, ctypes.CDLL], updlib: ctypes.CDLL, platform: str
+) -> None:
+    """The power-safety flags on the host (the emulator cases are in tests/power): what each
+    one changes is visible in the metadata or the event order of a clean upload."""
+    img_events: dict[str, list[str]] = {}
+    for flag in ("MUT_PENDING_BEFORE_HASH", "MUT_RESUME_BEFORE_VERIFY", "MUT_META_IN_PLACE"):
+        dev = Device(mutlib[flag], platform)
+        dev.provision(build=1)
+        dev.boot(SLOT_A, 1)
+        img = dev.image(2, "B", size=20000)
+        if flag == "MUT_RESUME_BEFORE_VERIFY":
+            # cut at op n of the next requests: somewhere the recorded resume point is past the
+            # chunks whose check passed (1024-byte chunks); never with the normal build
+            assert ahead_of_verified(dev, img, range(40))
+            assert not ahead_of_verified(Device(updlib, platform), img, range(40))
+            continue
+        offsets, err = upload(dev, img)
+        assert err is None, (flag, dev.names())
+        img_events[flag] = [str(e) for e in dev.events]
+        if flag == "MUT_PENDING_BEFORE_HASH":
+            names = [e.name + (e.get("to") or e.get("name") or "") for e in dev.events]
+            pending = names.index("SLOT_TRANSITIONPENDING")
+            assert pending < names.index("PHASEre_verify"), names  # before the re-verify ...
+            assert pending < max(i for i, n in enumerate(names) if n == "CHUNK")  # ... last chunk
+            assert "PHASEmeta_commit" not in names
+        else:  # one copy rewritten in place, the other never written
+            meta_b = ctypes.create_string_buffer(64)
+            plat = dev.plat
+            assert dev.lib.h_raw(plat.layout["meta_b"].address, meta_b, 64) == 0
+            assert set(meta_b.raw) == {plat.flash.erased_value}
+            assert dev.record().state[SLOT_B] == ST_PENDING

@@ -284,3 +284,9 @@ int h_reject(int slot)
 {
     return upd_reject(&g_upd, (uint8_t)slot);
 }
+
+/* h_floor_bump - the app's second commit after a confirm. Returns upd_floor_bump's result. */
+int h_floor_bump(int slot)
+{
+    return upd_floor_bump(&g_upd, (uint8_t)slot);
+}

@@ -35,13 +35,60 @@ extern uint32_t cm33_guard_load_asm(uint32_t addr);
 extern const uint8_t cm33_guard_insn[];
 extern const uint8_t cm33_guard_end[];
 
+/* Assembly body of the guarded block copy: r0 = dst, r1 = src, r2 = nwords. The loads are
+ * the single LDRs in [cm33_copy_insn, cm33_copy_end); a fault there resumes at
+ * cm33_copy_abort (r4-r6 are still on the stack: the exception frame sits below them).
+ * Four words per pass (LDR x4, STM to RAM, ADD, SUBS, BNE), then the remainder one by one. */
+__asm__(".section .text.cm33_guard_copy_asm,\"ax\",%progbits\n"
+        ".balign 4\n"
+        ".global cm33_guard_copy_asm\n"
+        ".type cm33_guard_copy_asm, %function\n"
+        ".thumb_func\n"
+        "cm33_guard_copy_asm:\n"
+        "    push {r4, r5, r6}\n"
+        "    lsrs r3, r2, #2\n"
+        ".global cm33_copy_insn\n"
+        "cm33_copy_insn:\n"
+        "    beq  2f\n"
+        "1:  ldr  r4, [r1, #0]\n"
+        "    ldr  r5, [r1, #4]\n"
+        "    ldr  r6, [r1, #8]\n"
+        "    ldr  r12, [r1, #12]\n"
+        "    stmia r0!, {r4, r5, r6, r12}\n"
+        "    adds r1, r1, #16\n"
+        "    subs r3, r3, #1\n"
+        "    bne  1b\n"
+        "2:  ands r2, r2, #3\n"
+        "    beq  4f\n"
+        "3:  ldr  r4, [r1], #4\n"
+        "    str  r4, [r0], #4\n"
+        "    subs r2, r2, #1\n"
+        "    bne  3b\n"
+        "4:  dsb  0xF\n"
+        ".global cm33_copy_end\n"
+        "cm33_copy_end:\n"
+        ".global cm33_copy_abort\n"
+        "cm33_copy_abort:\n"
+        "    pop  {r4, r5, r6}\n"
+        "    bx   lr\n"
+        ".size cm33_guard_copy_asm, . - cm33_guard_copy_asm\n"
+        ".text\n");
+
+extern void cm33_guard_copy_asm(uint32_t *dst, uint32_t src, uint32_t nwords);
+extern const uint8_t cm33_copy_insn[];
+extern const uint8_t cm33_copy_end[];
+extern const uint8_t cm33_copy_abort[];
+
+#define CM33_ARMED_LOAD 1u /* cm33_guarded_load32 */
+#define CM33_ARMED_COPY 2u /* cm33_guarded_copy32 */
+
 /* See cm33.h. Returns the word, or 0 when a fault/ECC NMI interrupted the load. */
 uint32_t cm33_guarded_load32(uint32_t addr, uint32_t *outcome)
 {
     uint32_t v;
 
     cm33_guard_outcome = CM33_GUARD_NONE;
-    cm33_guard_armed = 1u;
+    cm33_guard_armed = CM33_ARMED_LOAD;
     cm33_dsb();
     v = cm33_guard_load_asm(addr);
     cm33_dsb();
@@ -50,6 +97,20 @@ uint32_t cm33_guarded_load32(uint32_t addr, uint32_t *outcome)
         *outcome = cm33_guard_outcome;
     }
     return cm33_guard_outcome == CM33_GUARD_NONE ? v : 0u;
+}
+
+/* See cm33.h. Returns nothing; *outcome says whether the copy completed. */
+void cm33_guarded_copy32(uint32_t *dst, uint32_t src, uint32_t nwords, uint32_t *outcome)
+{
+    cm33_guard_outcome = CM33_GUARD_NONE;
+    cm33_guard_armed = CM33_ARMED_COPY;
+    cm33_dsb();
+    cm33_guard_copy_asm(dst, src, nwords);
+    cm33_dsb();
+    cm33_guard_armed = 0u;
+    if (outcome != NULL) {
+        *outcome = cm33_guard_outcome;
+    }
 }
 
 /* Length of the Thumb instruction at `pc`: 4 if its first halfword is 0b11101, 0b11110 or
@@ -65,8 +126,24 @@ static uint32_t cm33_insn_len(uint32_t pc)
 static int cm33_on_guarded_load(const uint32_t *frame)
 {
     uint32_t pc = frame[6];
-    return cm33_guard_armed != 0u && pc >= (uint32_t)(uintptr_t)cm33_guard_insn &&
+    return cm33_guard_armed == CM33_ARMED_LOAD && pc >= (uint32_t)(uintptr_t)cm33_guard_insn &&
            pc < (uint32_t)(uintptr_t)cm33_guard_end;
+}
+
+/* Returns 1 if the stacked PC is on the loads of the guarded copy while it is armed, else 0.
+ * (Addresses of Thumb labels carry bit 0; the stacked PC does not.) */
+static int cm33_on_guarded_copy(const uint32_t *frame)
+{
+    uint32_t pc = frame[6];
+    return cm33_guard_armed == CM33_ARMED_COPY &&
+           pc >= ((uint32_t)(uintptr_t)cm33_copy_insn & ~1u) &&
+           pc < ((uint32_t)(uintptr_t)cm33_copy_end & ~1u);
+}
+
+/* Resume the interrupted guarded copy at its exit (abandoned). No return value. */
+static void cm33_abort_copy(uint32_t *frame)
+{
+    frame[6] = (uint32_t)(uintptr_t)cm33_copy_abort & ~1u;
 }
 
 /* Print "! fatal <kind> pc=0x.. lr=0x..\r\n" (console text, not evidence). No return. */
@@ -101,6 +178,11 @@ __attribute__((used)) void cm33_exception(uint32_t *frame, uint32_t kind)
             frame[6] += cm33_insn_len(frame[6]);
             return;
         }
+        if (cm33_on_guarded_copy(frame)) {
+            cm33_guard_outcome = CM33_GUARD_ECC;
+            cm33_abort_copy(frame);
+            return;
+        }
         if (ecc && cm33_guard_armed != 0u) {
             cm33_guard_outcome = CM33_GUARD_ECC; /* imprecise: the load already retired */
             return;
@@ -114,6 +196,15 @@ __attribute__((used)) void cm33_exception(uint32_t *frame, uint32_t kind)
             }
             cm33_guard_outcome = CM33_GUARD_FAULT;
             frame[6] += cm33_insn_len(frame[6]);
+            return;
+        }
+        if (cm33_on_guarded_copy(frame)) {
+            REG32(SCB_CFSR) = SCB_CFSR_BFSR_MSK;
+            if (kind == CM33_EXC_HARDFAULT) {
+                REG32(SCB_HFSR) = SCB_HFSR_FORCED;
+            }
+            cm33_guard_outcome = CM33_GUARD_FAULT;
+            cm33_abort_copy(frame);
             return;
         }
     }

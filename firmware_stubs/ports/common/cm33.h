@@ -51,6 +51,34 @@ void cm33_system_reset(void) __attribute__((noreturn));
  */
 void cm33_start_image(uint32_t vtor, uint32_t msp, uint32_t entry) __attribute__((noreturn));
 
+/* ---- polling ------------------------------------------------------------------------- */
+
+#define CM33_POLL_FAST        16u /* status polls back to back before pausing between polls */
+#define CM33_POLL_PAUSE_LOOPS 32u /* pause between later polls: about 100 cycles */
+#define CM33_POLL_PAUSE_COST  16u /* a paused poll counts as this many against a poll limit */
+
+/*
+ * cm33_poll_step - call after a status poll that found the operation still running; `polls`
+ * is the poll budget spent so far. The first CM33_POLL_FAST polls follow each other at once
+ * (short commands finish there); later ones are CM33_POLL_PAUSE_LOOPS idle loops apart (no
+ * bus access: a long flash erase/program is polled a few times less often, and each status
+ * read is a host call in the emulator), and count CM33_POLL_PAUSE_COST against the limit, so
+ * a timeout takes about as long as before.
+ * Returns: the budget to add to `polls`.
+ */
+static inline uint32_t cm33_poll_step(uint32_t polls)
+{
+    uint32_t n;
+
+    if (polls < CM33_POLL_FAST) {
+        return 1u;
+    }
+    for (n = 0; n < CM33_POLL_PAUSE_LOOPS; n++) {
+        __asm volatile("" ::: "memory"); /* an idle loop the compiler keeps */
+    }
+    return CM33_POLL_PAUSE_COST;
+}
+
 /* ---- guarded flash loads ------------------------------------------------------------- */
 
 #define CM33_GUARD_NONE  0u /* the load completed */
@@ -65,6 +93,19 @@ void cm33_start_image(uint32_t vtor, uint32_t msp, uint32_t entry) __attribute__
  * Returns: the loaded word, or 0 when *outcome is not CM33_GUARD_NONE.
  */
 uint32_t cm33_guarded_load32(uint32_t addr, uint32_t *outcome);
+
+/*
+ * cm33_guarded_copy32 - copy `nwords` 32-bit words from `src` (word aligned, e.g. flash) to
+ * `dst` (word aligned RAM) with single 32-bit loads (never LDRD/LDM: each load is one bus
+ * access the engine and the chip check on its own), four per loop pass. A fault or ECC NMI on
+ * one of the loads is absorbed like cm33_guarded_load32's, but the copy is abandoned there:
+ * the handler resumes at the routine's exit. The caller then re-reads the range word by word
+ * to find the exact word and error (port_flash_read).
+ * *outcome receives CM33_GUARD_NONE / _ECC / _FAULT.
+ * Returns: nothing; on an outcome other than CM33_GUARD_NONE the contents of dst are
+ *   unspecified.
+ */
+void cm33_guarded_copy32(uint32_t *dst, uint32_t src, uint32_t nwords, uint32_t *outcome);
 
 /* Exception kinds passed by the entry stubs to cm33_exception(). */
 #define CM33_EXC_NMI       2u
@@ -84,6 +125,8 @@ uint32_t cm33_guarded_load32(uint32_t addr, uint32_t *outcome);
  *    elsewhere (an imprecise NMI), records the ECC error and returns without skipping.
  *  - HardFault/BusFault: if a guarded load is on the stacked PC, clears CFSR.BFSR and
  *    HFSR.FORCED, skips the load and returns.
+ *  - Either, with the stacked PC on the loads of cm33_guarded_copy32 while it is armed:
+ *    records the outcome the same way and resumes at the copy's exit (abandons the copy).
  *  - Anything else: prints "! fatal <kind> pc=0x... lr=0x..." on the console and spins
  *    (the watchdog, once started, resets the chip).
  * Returns: normally (exception return) only for an absorbed guarded-load fault.

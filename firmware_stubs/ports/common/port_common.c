@@ -114,12 +114,44 @@ int port_cpu_peek(uint32_t addr, uint32_t *value)
     return (outcome == CM33_GUARD_NONE) ? PORT_OK : PORT_ERR_FAULT;
 }
 
+/*
+ * One word through port_flash_read into dst[0..n), bytes [skip, skip+n) of the word at
+ * a - skip (little endian). PORT_ERR_ERASED sets *erased and is data.
+ * Returns PORT_OK or the port_flash_read error.
+ */
+static int read_partial(uint32_t a, uint8_t *dst, uint32_t skip, uint32_t n, int *erased)
+{
+    uint32_t v = 0;
+    uint32_t i;
+    int rc = port_flash_read(a - skip, &v); /* PORT_ERR_ERASED: v = the erased pattern */
+
+    if (rc == PORT_ERR_ERASED) {
+        *erased = 1;
+    } else if (rc != PORT_OK) {
+        return rc;
+    }
+    for (i = 0; i < n; i++) {
+        dst[i] = (uint8_t)(v >> (8u * (skip + i))); /* little endian */
+    }
+    return PORT_OK;
+}
+
 /* See port.h. Returns PORT_OK, PORT_ERR_BADARG or the first non-erased read error. */
 int port_flash_read_block(uint32_t addr, void *buf, uint32_t len)
 {
+    return port_flash_read_span(addr, buf, len, NULL);
+}
+
+/* See port.h. Returns PORT_OK, PORT_ERR_BADARG or the first non-erased read error. */
+int port_flash_read_span(uint32_t addr, void *buf, uint32_t len, int *erased)
+{
     uint8_t *dst = (uint8_t *)buf;
     uint32_t done = 0;
+    int seen = 0;
 
+    if (erased != NULL) {
+        *erased = 0;
+    }
     if (len == 0u) {
         return PORT_OK;
     }
@@ -130,21 +162,30 @@ int port_flash_read_block(uint32_t addr, void *buf, uint32_t len)
         uint32_t a = addr + done;
         uint32_t skip = a & 3u;       /* bytes of the word before `a` */
         uint32_t n = 4u - skip;       /* bytes of this word we want */
-        uint32_t v = 0;
-        uint32_t i;
         int rc;
 
+        if (skip == 0u && len - done >= 4u && ((uintptr_t)&dst[done] & 3u) == 0u) {
+            /* whole words into an aligned buffer: [a, a + 4 * words) is inside the flash
+             * (in_flash above) */
+            uint32_t words = (len - done) / 4u;
+            rc = port_flash_read_words(a, (uint32_t *)(void *)&dst[done], words, &seen);
+            if (rc != PORT_OK) {
+                return rc;
+            }
+            done += words * 4u;
+            continue;
+        }
         if (n > len - done) {
             n = len - done;
         }
-        rc = port_flash_read(a - skip, &v); /* PORT_ERR_ERASED: v = the erased pattern */
-        if (rc != PORT_OK && rc != PORT_ERR_ERASED) {
+        rc = read_partial(a, &dst[done], skip, n, &seen);
+        if (rc != PORT_OK) {
             return rc;
         }
-        for (i = 0; i < n; i++) {
-            dst[done + i] = (uint8_t)(v >> (8u * (skip + i))); /* little endian */
-        }
         done += n;
+    }
+    if (erased != NULL) {
+        *erased = seen;
     }
     return PORT_OK;
 }

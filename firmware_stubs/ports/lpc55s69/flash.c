@@ -8,16 +8,29 @@
  * ERR / FAIL / ECC_ERR. Erase = ERASE_RANGE over one 512-byte page. Program = 32 x WRITE
  * (DATAW0-3 into row STARTA of the page register) then PROGRAM (STARTA = a word of the page).
  * Reads never touch an unreadable page on the bus: BLANK_CHECK and READ_SINGLE_WORD first
- * (like Zephyr's is_area_readable), then a guarded load as the last line of defence.
+ * (like Zephyr's is_area_readable), then a guarded load as the last line of defence. The
+ * last page found readable is remembered until the next erase/program (its words take the
+ * guarded load alone); block reads take one BLANK_CHECK per page and a guarded copy.
  */
 #include "port.h"
 #include "regs.h"
+#if defined(MUT_NO_BROWNOUT_GATING) && MUT_NO_BROWNOUT_GATING
+#define port_supply_low() 0 /* MUTATION (contracts §8, item 13): writes start at low supply */
+#endif
 
 /* Word number of a flash byte address for STARTA/STOPA. */
 #define FLASH_WORDNO(addr) ((((addr) - PLAT_FLASH_BASE) / FLASH_WORD_BYTES) & FLASH_WORD_MASK)
 
 /* The erased word as software sees it on this chip (PLAT_FLASH_ERASED_VALUE repeated). */
 #define ERASED_WORD (PLAT_FLASH_ERASED_VALUE * 0x01010101u)
+
+/* No page remembered as readable (not a page address: pages are 512-byte aligned). */
+#define LPC_NO_PAGE 0xFFFFFFFFu
+
+/* The last page that passed BLANK_CHECK (programmed) and read cleanly since; forgotten at
+ * every erase/program through the port and after any fault on it. Reads of it skip the two
+ * controller commands (the guarded load stays: a fault there takes the full sequence). */
+static uint32_t lpc_readable_page = LPC_NO_PAGE;
 
 /* Returns 1 if [addr, addr+len) is inside the flash, else 0. */
 static int flash_range_ok(uint32_t addr, uint32_t len)
@@ -46,7 +59,7 @@ static int lpc_flash_run(uint32_t cmd, uint32_t *status)
     uint32_t st = 0;
 
     REG32(FLASH_CMD) = cmd;
-    for (n = 0; n < LPC_POLL_LIMIT; n++) {
+    for (n = 0; n < LPC_POLL_LIMIT; n += cm33_poll_step(n)) {
         st = REG32(FLASH_INT_STATUS);
         if ((st & FLASH_INT_DONE) != 0u) {
             break;
@@ -93,6 +106,7 @@ int port_flash_erase_page(uint32_t addr)
     if (port_supply_low()) {
         return PORT_ERR_GATED; /* brownout write gating: nothing started */
     }
+    lpc_readable_page = LPC_NO_PAGE;
     lpc_flash_prepare();
     REG32(FLASH_STARTA) = FLASH_WORDNO(addr);
     REG32(FLASH_STOPA) = FLASH_WORDNO(addr + PLAT_FLASH_PAGE_SIZE - 1u); /* inclusive */
@@ -146,6 +160,7 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
         ((uintptr_t)data & 3u) != 0u) {
         return PORT_ERR_BADARG;
     }
+    lpc_readable_page = LPC_NO_PAGE;
     for (done = 0; done < (uint32_t)len; done += PLAT_FLASH_PAGE_SIZE) {
         if (port_supply_low()) {
             return PORT_ERR_GATED; /* gate before every page, none is started while low */
@@ -159,29 +174,16 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
 }
 
 /*
- * See port.h.
- *  1. BLANK_CHECK over the whole page: DONE without FAIL means the page is erased, and an
- *     erased page faults on the bus, so report PORT_ERR_ERASED with the erased pattern.
- *  2. READ_SINGLE_WORD (DATAW0 = 0: normal read mode) of the 16-byte word: ECC_ERR ->
- *     PORT_ERR_ECC, FAIL -> PORT_ERR_FAULT (not readable), ERR -> PORT_ERR_ERR.
- *  3. Guarded bus load: a bus fault there is absorbed (HardFault/BusFault) -> PORT_ERR_FAULT.
- * Returns PORT_OK, PORT_ERR_BADARG, PORT_ERR_ERASED, PORT_ERR_ECC, PORT_ERR_FAULT,
- *   PORT_ERR_ERR or PORT_ERR_TIMEOUT.
+ * BLANK_CHECK over the page starting at `page`. *blank receives 1 when the page is erased
+ * (DONE without FAIL), else 0.
+ * Returns PORT_OK, PORT_ERR_ERR or PORT_ERR_TIMEOUT.
  */
-int port_flash_read(uint32_t addr, uint32_t *value)
+static int lpc_blank_check(uint32_t page, int *blank)
 {
-    uint32_t page;
     uint32_t st;
-    uint32_t outcome;
-    uint32_t v;
     int rc;
 
-    if (value == NULL || (addr & 3u) != 0u || !flash_range_ok(addr, 4u)) {
-        return PORT_ERR_BADARG;
-    }
-    *value = 0u;
-    page = addr - ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE);
-
+    *blank = 0;
     lpc_flash_prepare();
     REG32(FLASH_STARTA) = FLASH_WORDNO(page);
     REG32(FLASH_STOPA) = FLASH_WORDNO(page + PLAT_FLASH_PAGE_SIZE - 1u);
@@ -193,7 +195,57 @@ int port_flash_read(uint32_t addr, uint32_t *value)
     if ((st & FLASH_INT_ERR) != 0u) {
         return PORT_ERR_ERR;
     }
-    if ((st & FLASH_INT_FAIL) == 0u) {
+    *blank = (st & FLASH_INT_FAIL) == 0u;
+    return PORT_OK;
+}
+
+/* Start address of the page holding `addr` (inside the flash). */
+static uint32_t lpc_page_of(uint32_t addr)
+{
+    return addr - ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE);
+}
+
+/*
+ * See port.h.
+ *  0. A word of the remembered readable page (lpc_readable_page): the guarded load alone; a
+ *     fault forgets the page and takes steps 1-3.
+ *  1. BLANK_CHECK over the whole page: DONE without FAIL means the page is erased, and an
+ *     erased page faults on the bus, so report PORT_ERR_ERASED with the erased pattern.
+ *  2. READ_SINGLE_WORD (DATAW0 = 0: normal read mode) of the 16-byte word: ECC_ERR ->
+ *     PORT_ERR_ECC, FAIL -> PORT_ERR_FAULT (not readable), ERR -> PORT_ERR_ERR.
+ *  3. Guarded bus load: a bus fault there is absorbed (HardFault/BusFault) -> PORT_ERR_FAULT.
+ *     A clean load remembers the page as readable.
+ * Returns: PORT_OK, PORT_ERR_BADARG, PORT_ERR_ERASED, PORT_ERR_ECC, PORT_ERR_FAULT,
+ *   PORT_ERR_ERR or PORT_ERR_TIMEOUT.
+ */
+int port_flash_read(uint32_t addr, uint32_t *value)
+{
+    uint32_t page;
+    uint32_t st;
+    uint32_t outcome;
+    uint32_t v;
+    int blank;
+    int rc;
+
+    if (value == NULL || (addr & 3u) != 0u || !flash_range_ok(addr, 4u)) {
+        return PORT_ERR_BADARG;
+    }
+    *value = 0u;
+    page = lpc_page_of(addr);
+    if (page == lpc_readable_page) {
+        v = cm33_guarded_load32(addr, &outcome);
+        if (outcome == CM33_GUARD_NONE) {
+            *value = v;
+            return PORT_OK;
+        }
+        lpc_readable_page = LPC_NO_PAGE; /* changed behind our back: ask the controller */
+    }
+
+    rc = lpc_blank_check(page, &blank);
+    if (rc != PORT_OK) {
+        return rc;
+    }
+    if (blank) {
         *value = ERASED_WORD;
         return PORT_ERR_ERASED;
     }
@@ -219,6 +271,62 @@ int port_flash_read(uint32_t addr, uint32_t *value)
     if (outcome != CM33_GUARD_NONE) {
         return PORT_ERR_FAULT;
     }
+    lpc_readable_page = page;
     *value = v;
+    return PORT_OK;
+}
+
+/*
+ * See port.h. Page by page: a page not remembered as readable gets one BLANK_CHECK (erased:
+ * the erased pattern, no bus access); then one guarded block copy of the words in that page.
+ * A copy that did not complete forgets the page and re-reads those words through
+ * port_flash_read (BLANK_CHECK, READ_SINGLE_WORD, guarded load: the exact word and code).
+ * A blank page (or a word port_flash_read finds erased) sets *erased.
+ * Returns PORT_OK or the first port_flash_read error other than PORT_ERR_ERASED.
+ */
+int port_flash_read_words(uint32_t addr, uint32_t *dst, uint32_t nwords, int *erased)
+{
+    while (nwords > 0u) {
+        uint32_t page = lpc_page_of(addr);
+        uint32_t n = (page + PLAT_FLASH_PAGE_SIZE - addr) / 4u; /* words left in the page */
+        uint32_t outcome = CM33_GUARD_FAULT;
+        uint32_t i;
+        int blank = 0;
+        int rc;
+
+        if (n > nwords) {
+            n = nwords;
+        }
+        if (page != lpc_readable_page) {
+            rc = lpc_blank_check(page, &blank);
+            if (rc != PORT_OK) {
+                return rc;
+            }
+        }
+        if (blank) {
+            *erased = 1;
+            for (i = 0; i < n; i++) {
+                dst[i] = ERASED_WORD; /* an erased page faults on the bus: never loaded */
+            }
+        } else {
+            cm33_guarded_copy32(dst, addr, n, &outcome);
+            if (outcome == CM33_GUARD_NONE) {
+                lpc_readable_page = page;
+            } else {
+                lpc_readable_page = LPC_NO_PAGE;
+                for (i = 0; i < n; i++) {
+                    rc = port_flash_read(addr + 4u * i, &dst[i]);
+                    if (rc == PORT_ERR_ERASED) {
+                        *erased = 1;
+                    } else if (rc != PORT_OK) {
+                        return rc;
+                    }
+                }
+            }
+        }
+        addr += 4u * n;
+        dst += n;
+        nwords -= n;
+    }
     return PORT_OK;
 }

@@ -9,6 +9,9 @@
  */
 #include "port.h"
 #include "regs.h"
+#if defined(MUT_NO_BROWNOUT_GATING) && MUT_NO_BROWNOUT_GATING
+#define port_supply_low() 0 /* MUTATION (contracts §8, item 13): writes start at low supply */
+#endif
 
 #define BANK_SIZE (PLAT_FLASH_SIZE / PLAT_FLASH_BANKS)
 
@@ -24,7 +27,7 @@ static int flash_wait_idle(void)
 {
     uint32_t n;
 
-    for (n = 0; n < STM32_POLL_LIMIT; n++) {
+    for (n = 0; n < STM32_POLL_LIMIT; n += cm33_poll_step(n)) {
         if ((REG32(FLASH_NSSR) & (FLASH_SR_BSY | FLASH_SR_WDW)) == 0u) {
             return PORT_OK;
         }
@@ -212,6 +215,17 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
     return rc;
 }
 
+/* Clear stale ECCC/ECCD (write 1, keep ECCIE): ECCR latches a new error only while both are
+ * clear, and an old flag is not this read's. No return value. */
+static void stm32_ecc_clear_stale(void)
+{
+    uint32_t eccr = REG32(FLASH_ECCR);
+
+    if ((eccr & (FLASH_ECCR_ECCC | FLASH_ECCR_ECCD)) != 0u) {
+        REG32(FLASH_ECCR) = (eccr & (FLASH_ECCR_ECCIE | FLASH_ECCR_ECCC | FLASH_ECCR_ECCD));
+    }
+}
+
 /*
  * See port.h. A guarded load: a double-ECC NMI during it is absorbed by NMI_Handler
  * (cm33_exception) which clears ECCR.ECCD and skips the load. ECCD is also checked after
@@ -227,14 +241,7 @@ int port_flash_read(uint32_t addr, uint32_t *value)
         return PORT_ERR_BADARG;
     }
     *value = 0u;
-    /* Stale ECCC/ECCD from earlier reads are not this read's, and ECCR latches a new error
-     * only while both are clear: clear them (write 1, keep ECCIE). */
-    {
-        uint32_t eccr = REG32(FLASH_ECCR);
-        if ((eccr & (FLASH_ECCR_ECCC | FLASH_ECCR_ECCD)) != 0u) {
-            REG32(FLASH_ECCR) = (eccr & (FLASH_ECCR_ECCIE | FLASH_ECCR_ECCC | FLASH_ECCR_ECCD));
-        }
-    }
+    stm32_ecc_clear_stale();
     v = cm33_guarded_load32(addr, &outcome);
     if (outcome == CM33_GUARD_ECC) {
         return PORT_ERR_ECC;
@@ -246,5 +253,33 @@ int port_flash_read(uint32_t addr, uint32_t *value)
         return PORT_ERR_ECC;
     }
     *value = v;
+    return PORT_OK;
+}
+
+/*
+ * See port.h. One guarded block copy framed by one ECCR clear and one ECCD check (instead of
+ * both around every word); a double-ECC NMI on a load abandons the copy (cm33.h). Anything
+ * but a clean copy re-reads the block word by word through port_flash_read, which finds the
+ * word and the code. Erased cells read 0xFF as data on this chip (*erased stays as it is).
+ * Returns PORT_OK or the first port_flash_read error (PORT_ERR_ECC, PORT_ERR_FAULT).
+ */
+int port_flash_read_words(uint32_t addr, uint32_t *dst, uint32_t nwords, int *erased)
+{
+    uint32_t outcome;
+    uint32_t i;
+
+    stm32_ecc_clear_stale();
+    cm33_guarded_copy32(dst, addr, nwords, &outcome);
+    if (outcome == CM33_GUARD_NONE && !port_nmi_ecc_check_clear()) {
+        return PORT_OK;
+    }
+    for (i = 0; i < nwords; i++) {
+        int rc = port_flash_read(addr + 4u * i, &dst[i]);
+        if (rc == PORT_ERR_ERASED) {
+            *erased = 1; /* not on this chip (erased cells are data); kept for the contract */
+        } else if (rc != PORT_OK) {
+            return rc;
+        }
+    }
     return PORT_OK;
 }

@@ -83,9 +83,6 @@ class CpuHooks:
             else:  # anything else no hook classified: a precise HardFault at the faulting PC
                 e.exceptions.pend(HARDFAULT)
 
-    def set_access(self, address: int) -> None:
-        self._e.core.access_address = address
-
     def bus_fault(self, address: int) -> None:
         self._e.exceptions.pend(BUSFAULT, cfsr=PRECISERR | BFARVALID, bfar=address)
         self._e.core.stop(adjust=1)

@@ -37,7 +37,7 @@ from hil.engine.unicorn.cpu_hooks import CpuHooks
 from hil.engine.unicorn.exceptions import ExceptionUnit
 from hil.engine.unicorn.flash_array import UcFlashArray
 from hil.engine.unicorn.memory import Memory
-from hil.engine.unicorn.mmio import PeripheralBus
+from hil.engine.unicorn.mmio import PeripheralBus, raw_mmio_map
 from hil.engine.unicorn.peripheral import Peripheral, peripheral_class
 from hil.engine.unicorn.power import PowerController, PowerState
 from hil.engine.unicorn.ppb import PPB_BASE, PPB_SIZE, SystemControlSpace
@@ -102,15 +102,8 @@ class UnicornEngine(Engine):
         )
         self.until_latency = max(1, self.power.us_to_instructions(until_latency_us))
         self.hooks = CpuHooks(self)
-        self.bus.peripherals.map(uc, self.core.guard, self.hooks.set_access, self.hooks.bus_fault)
-        uc.mmio_map(
-            PPB_BASE,
-            PPB_SIZE,
-            self.core.guard(lambda _u, off, size, _d: self.scs.read(off, size), 0),
-            None,
-            self.core.guard(lambda _u, off, size, val, _d: self.scs.write(off, size, val)),
-            None,
-        )
+        self.bus.peripherals.map(uc, self.core, self.hooks.bus_fault)
+        raw_mmio_map(uc, PPB_BASE, PPB_SIZE, self.core, self.scs.read, self.scs.write)
         g = self.core.guard
         uc.hook_add(
             UC_HOOK_MEM_READ_PROT | UC_HOOK_MEM_WRITE_PROT | UC_HOOK_MEM_FETCH_PROT,

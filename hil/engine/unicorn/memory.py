@@ -31,7 +31,9 @@ class HostBuffer:
 
     def __init__(self, size: int, fill: int = 0) -> None:
         self.size = size
-        self._mm = mmap.mmap(-1, round_up(size, mmap.PAGESIZE))
+        # private, not Python's default shared mapping: a power-cut sweep forks the process
+        # (snapshot and continue), and the child's writes must not reach the parent's memory
+        self._mm = mmap.mmap(-1, round_up(size, mmap.PAGESIZE), flags=mmap.MAP_PRIVATE)
         self._anchor = ctypes.c_char.from_buffer(self._mm)
         self.pointer = ctypes.addressof(self._anchor)
         if fill:

@@ -8,7 +8,7 @@ from core_support import RAM, RCC, UART, Assembler, boot
 from hil.engine import StopReason, create_engine, known_engines
 from hil.engine.base import ResetCause
 from hil.engine.unicorn.engine import UnicornEngine
-from hil.errors import UnknownNameError
+from hil.errors import EngineError, UnknownNameError
 
 OUT = RAM + 0x100  # where handlers leave results
 
@@ -253,3 +253,28 @@ loop:
     # evaluated 10 instructions (10 us at 1 MHz) later, when 'd' has gone out too
     assert port.read() == b"abcd"
     assert result.instructions == 2 + 10
+
+
+def test_model_error_inside_mmio_access_is_raised_after_the_slice(
+    engine: UnicornEngine, assemble: Assembler
+) -> None:
+    """MMIO callbacks are registered with Unicorn's C API directly (one Python frame per
+    access); a Python error inside a model still stops the CPU and comes back as EngineError
+    from run(), with the model's exception chained."""
+    elf = assemble(f"""
+reset:
+  ldr r5, ={UART}
+  ldr r6, [r5]
+  b .
+.ltorg
+""")
+    boot(engine, elf)
+    uart = next(m for m in engine.models if m.spec.base == UART)
+
+    def broken(offset: int, size: int) -> int:
+        raise ValueError("model bug")
+
+    uart.read = broken  # type: ignore[method-assign]
+    with pytest.raises(EngineError, match="error inside an emulator callback") as info:
+        engine.run(1000)
+    assert isinstance(info.value.__cause__, ValueError)

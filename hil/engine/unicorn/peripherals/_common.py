@@ -22,12 +22,17 @@ class RegisterPeripheral(Peripheral):
     """A peripheral made of 32-bit registers at word-aligned offsets."""
 
     def read(self, offset: int, size: int) -> int:
+        if size == 4 and not offset & 3:  # the common case: an aligned word
+            return self.read_reg(offset) & MASK32
         reg = offset & ~3
         shift = (offset & 3) * 8
         width = min(size * 8, 32 - shift)
         return (self.read_reg(reg) >> shift) & ((1 << width) - 1)
 
     def write(self, offset: int, size: int, value: int) -> None:
+        if size == 4 and not offset & 3:  # the common case: an aligned word
+            self.write_reg(offset, value & MASK32, MASK32)
+            return
         reg = offset & ~3
         shift = (offset & 3) * 8
         mask = (((1 << (size * 8)) - 1) << shift) & MASK32
