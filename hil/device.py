@@ -36,6 +36,11 @@ class DeviceBroken(HilError):
     """The device hit an unrecoverable error earlier; the message carries the first reason."""
 
 
+class DeviceHalted(BaseException):  # noqa: N818 - a stop signal, like KeyboardInterrupt
+    """The core halted at a debug stop (``hil replay --gdb``) with ``halt_raises`` set: ends
+    whatever flow was driving the device (it is not an error the flow may handle)."""
+
+
 class ForbiddenEvent(HilError):
     """A forbidden event appeared (pytest-embedded style: fails the wait at once)."""
 
@@ -62,6 +67,7 @@ class Device:
         self._events_log: IO[str] | None = None
         self.log_path: Path | None = None
         self._smp: SmpSession | None = None
+        self.halt_raises = False  # raise DeviceHalted when a run stops at a debug halt
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             self.log_path = log_dir / "console.log"
@@ -324,6 +330,8 @@ class Device:
         self._drain()
         if reason is StopReason.POWERED_OFF:
             self.state = DeviceState.OFF
+        if reason is StopReason.HALTED and self.halt_raises:
+            raise DeviceHalted("the core halted at a debug stop")
 
     def events_named(self, names: Iterable[str]) -> list[Event]:
         wanted = set(names)

@@ -18,7 +18,8 @@ powered on again and booted, so the transcript shows the recovery); ``install-pa
 every scenario of ``hil.matrix.scenarios``.
 
 ``--gdb`` mode (``replay(record, halt=True)``): the first fault of the plan is armed as a halt
-instead of a cut. Supported: ``flash_op_cut`` and ``symbol_cut`` in ``console-flash``.
+instead of a cut. Supported: ``flash_op_cut``, ``symbol_cut`` and a ``brownout`` at a flash op,
+in every scenario (a scenario flow ends at the halt: ``Device.halt_raises``).
 
 * flash_op_cut: the engine's flash-op hook fires when the firmware's store to the flash
   controller's command register announces operation N. In a cut run the power drops right
@@ -39,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hil.device import Device
+from hil.device import Device, DeviceHalted
 from hil.engine.base import FlashOp, FlashOpAction, StopReason
 from hil.engine.registry import create_engine
 from hil.faults.errors import FaultPlanError
@@ -287,6 +288,8 @@ class _Halter:
         self.where = ""
         self._count = 0
         fault = plan.faults[0]
+        if isinstance(fault, Brownout) and isinstance(fault.at, FlashOpCut):
+            fault = fault.at  # halt where the supply would start to drop
         if isinstance(fault, FlashOpCut):
             cut = fault
 
@@ -322,7 +325,8 @@ class _Halter:
             raise ReplayError(
                 plan.source,
                 "faults[0].kind",
-                "flash_op_cut or symbol_cut (the faults --gdb can halt at)",
+                "flash_op_cut, symbol_cut or a brownout at a flash_op (the faults --gdb can "
+                "halt at)",
                 repr(type(fault).__name__),
             )
         self._instructions = 0
@@ -341,6 +345,7 @@ class CaseRun:
     devices: list[Device]
     halt: Halt | None = None
     error: str | None = None
+    recovery_mark: int | None = None  # power-cut scenarios: event index of the recovery
 
     @property
     def digest(self) -> str:
@@ -418,6 +423,8 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
         engine = create_engine(record.engine, platform, record.seed)
         sub = None if log_dir is None else log_dir / f"device-{len(devices)}"
         dev = Device(engine, factory, log_dir=sub)
+        # a scenario flow ends at the halt (console-flash checks the run's stop reason itself)
+        dev.halt_raises = halt and record.scenario != "console-flash"
         if not devices and record.hashes:
             _check_hashes(record, factory.provenance(), "provisioning")
         devices.append(dev)
@@ -432,16 +439,10 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
             else:
                 injectors.append(FaultInjector(dev, plan, record.seed))
 
-    if halt and record.scenario != "console-flash":
-        raise ReplayError(
-            record.source,
-            "scenario.name",
-            "console-flash (the scenario --gdb can stop)",
-            repr(record.scenario),
-        )
     if halt and plan is None:
         raise ReplayError(record.source, "fault_plan", "a fault plan to halt at", "null")
     error: str | None = None
+    mark: int | None = None
     stopped: Halt | None = None
     try:
         if record.scenario == "console-flash":
@@ -450,18 +451,21 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
                 stopped = halters[0].stopped()
         else:
             bench = Bench(platform, fw, make_device)
-            if record.scenario == "install-package":
-                run = ScenarioRun(record.scenario)
-                _install_package(bench, run, record.args)
-            else:
-                run = _run_matrix(record.scenario, bench, record.args)
-            error = run.error
+            try:
+                if record.scenario == "install-package":
+                    run = ScenarioRun(record.scenario)
+                    _install_package(bench, run, record.args)
+                else:
+                    run = _run_matrix(record.scenario, bench, record.args)
+                error, mark = run.error, run.recovery_mark
+            except DeviceHalted:
+                stopped = halters[0].stopped()
     finally:
         for d in devices:
             d.close()
     transcript = b"".join(d.transcript for d in devices)
     fired = [f for inj in injectors for f in inj.fired]
-    return CaseRun(record, transcript, fired, devices, stopped, error)
+    return CaseRun(record, transcript, fired, devices, stopped, error, mark)
 
 
 def _install_package(b: Bench, run: ScenarioRun, spec: Mapping[str, Any]) -> None:

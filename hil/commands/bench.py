@@ -7,7 +7,7 @@ import argparse
 from hil.cli import EXIT_OK, add_platform_args, arguments, command, out
 from hil.platform import known_platforms, load_platform
 
-BENCHES = ("engine", "verify")
+BENCHES = ("engine", "verify", "sweep")
 
 
 @arguments("bench")
@@ -19,7 +19,15 @@ def _args(p: argparse.ArgumentParser) -> None:
         choices=BENCHES,
         help="which benchmark (repeatable; default: all). engine: CPU-bound loop with all "
         "hooks vs bare Unicorn; verify: instructions the bootloader spends to hash and "
-        "verify a 64 KiB image",
+        "verify a 64 KiB image; sweep: power-cut sweep throughput (cut points per second "
+        "including each recovery boot with full verification) and harness overhead per point "
+        "as a ratio to the emulated recovery",
+    )
+    p.add_argument(
+        "--points",
+        type=int,
+        default=400,
+        help="sweep bench: about this many flash-op cut points per chip (default 400)",
     )
 
 
@@ -42,12 +50,36 @@ def _verify(name: str) -> None:
     out(
         f"{name}: verify: {c.payload_bytes // 1024} KiB payload, {c.signed_bytes} signed bytes: "
         f"hash {c.hash_instructions:,} instr ({c.hash_per_byte:.1f} instr/byte incl. flash "
-        f"reads), P-256 verify x1 {c.signature_instructions:,} instr, manifest policy incl. "
-        f"chunk re-hash {c.policy_instructions:,} instr, total {c.total:,} instr"
+        f"reads and the chunk-map hashes), P-256 verify x1 {c.signature_instructions:,} instr, "
+        f"manifest policy {c.policy_instructions:,} instr, total {c.total:,} instr"
     )
 
 
-@command("bench", "benchmarks: engine speed ratio; bootloader hash/verify cost in instructions")
+def _sweep(name: str, points: int) -> None:
+    from hil.firmware import build_firmware
+    from hil.sweep import Sweep, SweepOptions
+
+    platform = load_platform(name)
+    fw = build_firmware(platform)
+    probe = Sweep(platform, fw, options=SweepOptions())
+    ops, _, _ = probe.clean_pass()
+    stride = max(1, len(ops) // max(1, points))
+    opt = SweepOptions(stride=stride, phases=False, random=0)
+    res = Sweep(platform, fw, options=opt).run()
+    recov = sum(r.instructions for r in res.points) / max(1, len(res.points))
+    out(
+        f"{name}: sweep: {len(res.points)} cut points (every {stride}. of {len(ops)} flash ops) "
+        f"in {res.wall_s:.1f} s with {res.workers} workers = {res.points_per_s:.1f} points/s "
+        f"(incl. the clean pass); recovery {recov / 1e6:.2f} M instr/point with full "
+        f"verification; harness overhead {res.overhead_ratio():.2f}x the emulated recovery "
+        f"(goal <= 1.2); {len(res.failures())} failing points"
+    )
+
+
+@command(
+    "bench",
+    "benchmarks: engine speed ratio; bootloader verify cost; power-cut sweep points per second",
+)
 def run(args: argparse.Namespace) -> int:
     what = args.what or list(BENCHES)
     for name in args.platform or known_platforms():
@@ -55,4 +87,6 @@ def run(args: argparse.Namespace) -> int:
             _engine(name)
         if "verify" in what:
             _verify(name)
+        if "sweep" in what:
+            _sweep(name, args.points)
     return EXIT_OK

@@ -54,6 +54,88 @@ def _matches(kind: OpKind, op: FlashOp) -> bool:
     return kind is OpKind.ANY or op.kind.value == kind.value
 
 
+_PENDING_ATTR = "_hil_fault_timers"
+
+
+def after(engine: Engine, instructions: int, callback: Callable[[], None]) -> None:
+    """Call ``callback`` once ``instructions`` more have run (now when 0; unicorn engine only
+    otherwise: its scheduler). A fault is outside the chip: unlike the chip's own timers it
+    survives a warm reset of the chip (it is re-armed at the same instant); a power-on drops it.
+    """
+    if instructions <= 0:
+        callback()
+        return
+    assert isinstance(engine, UnicornEngine)
+    pending: list[tuple[int, Callable[[], None]]] | None = getattr(engine, _PENDING_ATTR, None)
+    if pending is None:
+        pending = []
+        setattr(engine, _PENDING_ATTR, pending)
+        timers = pending
+
+        def rearm(cause: ResetCause) -> None:
+            if cause is ResetCause.POWER_ON:
+                timers.clear()
+                return
+            for at, cb in list(timers):
+                _arm(engine, timers, max(at, engine.instructions), cb)
+
+        engine.on_reset(rearm)
+    entry = (engine.instructions + instructions, callback)
+    pending.append(entry)
+    _arm(engine, pending, entry[0], callback)
+
+
+def _arm(
+    engine: UnicornEngine,
+    pending: list[tuple[int, Callable[[], None]]],
+    at: int,
+    callback: Callable[[], None],
+) -> None:
+    def fire() -> None:
+        for i, (_, cb) in enumerate(pending):
+            if cb is callback:
+                del pending[i]
+                break
+        else:
+            return  # fired already (re-armed copies of one timer)
+        callback()
+
+    engine.scheduler.schedule(at, fire)
+    engine.core.stop_after(at)
+
+
+def cut_in_flash_op(engine: Engine, tear: Tear | None) -> FlashOpAction:
+    """The answer of a flash-op hook that cuts the power in this operation: the flash model
+    tears the op; ``tear: none`` powers off at once and puts the array back as it was when the
+    op was announced (a cut just before the op). Shared by the injector and the sweep, so a
+    swept point and its replay take the same path."""
+    if tear is Tear.NONE:
+        before = engine.flash_snapshot()
+        engine.power_off()  # tears the op in flight ...
+        engine.flash_restore(before)  # ... and the array goes back as it was
+    return FlashOpAction.CUT
+
+
+def start_brownout(
+    engine: Engine, low_mv: int, holdup_us: int, fired: Callable[[], None] | None = None
+) -> None:
+    """The supply drops to ``low_mv`` now (the monitor flag side); ``holdup_us`` later it is
+    restored and the brownout reset fires (``fired`` is called just before the reset)."""
+    engine.set_supply_mv(low_mv)
+    instructions = 0
+    if isinstance(engine, UnicornEngine):
+        instructions = engine.power.us_to_instructions(holdup_us)
+    nominal = engine.platform.supply.nominal_mv
+
+    def fire() -> None:
+        engine.set_supply_mv(nominal)
+        if fired is not None:
+            fired()
+        engine.reset(ResetCause.BROWNOUT)
+
+    after(engine, instructions, fire)
+
+
 class FaultInjector:
     def __init__(
         self,
@@ -169,11 +251,7 @@ class FaultInjector:
                 action(index, "brownout", where)
                 return None
             action(index, kind_name, where)
-            if cut.tear is Tear.NONE:
-                before = self.engine.flash_snapshot()
-                self.engine.power_off()  # tears the op in flight ...
-                self.engine.flash_restore(before)  # ... and the array goes back as it was
-            return FlashOpAction.CUT
+            return cut_in_flash_op(self.engine, cut.tear)
 
         self._op_hooks.append(hook)
 
@@ -262,13 +340,7 @@ class FaultInjector:
         self._listeners.append(listener)
 
     def _after(self, instructions: int, callback: Callable[[], None]) -> None:
-        if instructions <= 0:
-            callback()
-            return
-        assert isinstance(self.engine, UnicornEngine)
-        at = self.engine.instructions + instructions
-        self.engine.scheduler.schedule(at, callback)
-        self.engine.core.stop_after(at)
+        after(self.engine, instructions, callback)
 
     def _on_record(self, rec: Record) -> None:
         if isinstance(rec, Event):
@@ -317,17 +389,10 @@ class FaultInjector:
             )
 
         def start(idx: int, kind: str, where: str) -> None:
-            self.engine.set_supply_mv(low_mv)
-            instructions = 0
-            if isinstance(self.engine, UnicornEngine):
-                instructions = self.engine.power.us_to_instructions(holdup_us)
-
-            def fire() -> None:
-                self.engine.set_supply_mv(supply.nominal_mv)
+            def fired() -> None:
                 self._brownout_pending.append((idx, f"{where}, hold-up {holdup_us} us"))
-                self.engine.reset(ResetCause.BROWNOUT)
 
-            self._after(instructions, fire)
+            start_brownout(self.engine, low_mv, holdup_us, fired)
 
         self._arm_point(index, f"{field}.at", fault.at, "", start, brownout=True)
         self._armed.append((index, f"brownout at {_describe(fault.at)}"))
@@ -347,4 +412,4 @@ def _describe(point: Point) -> str:
     return f"phase {point.phase.value} +{point.offset} (occurrence {point.occurrence})"
 
 
-__all__ = ["FaultInjector", "FiredFault"]
+__all__ = ["FaultInjector", "FiredFault", "after", "cut_in_flash_op", "start_brownout"]

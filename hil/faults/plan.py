@@ -57,21 +57,22 @@ class Phase(StrEnum):
     FLOOR_BUMP = "floor_bump"
 
 
-# phase -> (event name, required fields). The device evidence of docs/contracts.md §8.
-# Mid-chunk / mid-erase / mid-program points are a phase plus an ``offset`` in instructions, or
-# a flash_op_cut. RE_VERIFY, METADATA_COMMIT and FLOOR_BUMP have no event of their own in §8:
-# they map to the nearest event that precedes (or, for the floor, accompanies) the step.
+# phase -> (event name, required fields): the device evidence that announces the phase
+# (docs/contracts.md §8). Mid-chunk / mid-erase / mid-program points are a phase plus an
+# ``offset`` in instructions, or a flash_op_cut. The steps without a state of their own (re-
+# verify, metadata commit, confirm, floor bump) are announced by ``PHASE name=..`` just before
+# the device starts them; REBOOT is the window after PENDING is set.
 PHASE_EVENTS: dict[Phase, tuple[str, tuple[tuple[str, str], ...]]] = {
     Phase.DOWNLOAD: ("SLOT_TRANSITION", (("to", "DOWNLOADING"),)),
     Phase.BETWEEN_CHUNKS: ("CHUNK", ()),
     Phase.VERIFY: ("SLOT_TRANSITION", (("to", "VERIFYING"),)),
     Phase.STAGING: ("SLOT_TRANSITION", (("to", "STAGING"),)),
-    Phase.RE_VERIFY: ("VERIFY_SIG", ()),
-    Phase.METADATA_COMMIT: ("PARSE_MANIFEST", ()),
+    Phase.RE_VERIFY: ("PHASE", (("name", "re_verify"),)),
+    Phase.METADATA_COMMIT: ("PHASE", (("name", "meta_commit"),)),
     Phase.REBOOT: ("SLOT_TRANSITION", (("to", "PENDING"),)),
     Phase.BOOT_TEST: ("SLOT_TRANSITION", (("to", "BOOT_TEST"),)),
-    Phase.CONFIRM: ("SLOT_TRANSITION", (("to", "BOOT_TEST"),)),
-    Phase.FLOOR_BUMP: ("SLOT_TRANSITION", (("to", "CONFIRMED"),)),
+    Phase.CONFIRM: ("PHASE", (("name", "confirm"),)),
+    Phase.FLOOR_BUMP: ("PHASE", (("name", "floor_bump"),)),
 }
 
 

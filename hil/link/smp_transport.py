@@ -14,6 +14,7 @@ that timer cannot fire in the middle of a run; ``SmpSession`` also passes a very
 
 from __future__ import annotations
 
+import asyncio
 import binascii
 from typing import TYPE_CHECKING, Final
 
@@ -49,6 +50,21 @@ def _b64_cost(size: int) -> int:
     return 0 if size == 0 else -(-4 * size // 3) + 2
 
 
+_loop: asyncio.AbstractEventLoop | None = None  # the loop the SMP client last ran in
+
+
+def _note_loop() -> None:
+    global _loop
+    _loop = asyncio.get_running_loop()
+
+
+def adopt_running_loop() -> None:
+    """After ``fork()`` in the middle of an SMP exchange (the power-cut sweep), make the loop
+    the client runs in the running loop of the child: asyncio keys it by process id."""
+    if _loop is not None and _loop.is_running():
+        asyncio.events._set_running_loop(_loop)
+
+
 class VirtualSerialTransport(SMPTransport):
     """SMP serial framing over ``device``'s console UART, stepping the emulator to receive.
 
@@ -77,6 +93,7 @@ class VirtualSerialTransport(SMPTransport):
 
     # -- SMPTransport --------------------------------------------------------------------------
     async def connect(self, address: str, timeout_s: float) -> None:
+        _note_loop()
         self._device.poll()
         self._cursor = len(self._device.stream.records)
 
@@ -84,6 +101,7 @@ class VirtualSerialTransport(SMPTransport):
         return None
 
     async def send(self, data: bytes) -> None:
+        _note_loop()
         if len(data) > self.max_unencoded_size:
             raise ValueError(
                 f"SMP message of {len(data)} bytes: expected at most {self.max_unencoded_size} "
@@ -92,6 +110,7 @@ class VirtualSerialTransport(SMPTransport):
         self.send_wire(b"".join(smppacket.encode(data, line_length=self.line_length)), data)
 
     async def receive(self) -> bytes:
+        _note_loop()
         return self.receive_frame()
 
     async def send_and_receive(self, data: bytes) -> bytes:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from hil.device import Device
+from hil.engine.registry import create_engine
 from hil.faults import FaultInjector, FaultPlanError, parse_plan
+from hil.firmware import FirmwareSet
+from hil.matrix.scenarios import Bench, ScenarioRun, power_cut_update
 from hil.platform.model import Platform
+from hil.provision import FactoryImage
 from tests.integration.helpers import boot_to_app, command, scratch_page
 
 
@@ -100,13 +106,26 @@ def test_unknown_symbol_is_a_plan_error(platform: Platform, device: Device) -> N
 
 
 @pytest.mark.parametrize("offset", [0, 5000])
-def test_phase_cut_on_a_boot_event(platform: Platform, device: Device, offset: int) -> None:
-    # floor_bump maps to SLOT_TRANSITION to=CONFIRMED, which every boot of a confirmed slot reports
-    plan = parse_plan({"faults": [{"kind": "phase_cut", "phase": "floor_bump", "offset": offset}]})
-    inj = FaultInjector(device, plan)
-    device.power_on()
-    with pytest.raises(Exception, match="powered-off|powered off"):
-        device.wait_for("BOOT", 3000, src="app")
+def test_phase_cut_during_an_update(
+    platform: Platform, firmware_factory: Callable[[Platform], FirmwareSet], offset: int
+) -> None:
+    """A phase cut fires on the device's own STAGING event (+offset instructions), the update
+    scenario sees the power go, powers on and the recovery runs the confirmed build."""
+    plan = parse_plan({"faults": [{"kind": "phase_cut", "phase": "staging", "offset": offset}]})
+    injectors: list[FaultInjector] = []
+
+    def make(fi: FactoryImage) -> Device:
+        dev = Device(create_engine("unicorn", platform, 1), fi)
+        injectors.append(FaultInjector(dev, plan))
+        return dev
+
+    run = ScenarioRun("power-cut-update")
+    power_cut_update(Bench(platform, firmware_factory(platform), make), run)
+    (inj,) = injectors
     assert [f.kind for f in inj.fired] == ["phase_cut"]
-    assert device.state.value == "off"
+    assert "STAGING" in inj.fired[0].where
     inj.check()
+    assert run.recovery_mark is not None and run.device is not None
+    after = run.device.events[run.recovery_mark :]
+    assert after[0].name == "REBOOT_REASON" and after[0].get("cause") == "power-on"
+    assert any(e.name == "BOOT" and e.src == "app" and e.get("build") == "1" for e in after)

@@ -1,0 +1,117 @@
+"""Snapshot and continue with ``fork()``: the whole emulated machine (CPU, RAM, flash cells,
+peripheral models, the harness's SMP client mid-request) is copied at the point, the child
+takes the fault and recovers, the parent carries on with the clean run.
+
+``ForkPool.spawn(tag)`` returns True in the child (which must end with ``child_exit``) and
+False in the parent; at most ``workers`` children run at once (the parent waits for one to
+end before forking another). Children report through files (``result_path(tag)``), so a child
+that dies still leaves its exit status, and nothing blocks on a pipe.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hil.errors import HilError
+from hil.link.smp_transport import adopt_running_loop
+
+
+class ForkError(HilError):
+    """A sweep child could not be started or ended without its result."""
+
+
+class ForkPool:
+    def __init__(self, workdir: Path, workers: int) -> None:
+        if not hasattr(os, "fork"):
+            raise ForkError("the sweep snapshots with fork(): expected a POSIX system")
+        self.workdir = workdir
+        self.workers = max(1, workers)
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._active: dict[int, str] = {}
+        self.lost: dict[str, str] = {}  # tag -> why a child gave no result
+        self.spawned = 0
+        self.fork_t0 = 0.0
+
+    def result_path(self, tag: str) -> Path:
+        return self.workdir / f"{tag}.json"
+
+    def spawn(self, tag: str) -> bool:
+        while len(self._active) >= self.workers:
+            self._reap(block=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if not self.spawned:
+            gc.freeze()  # the clean run's objects: the children never scan (and copy) them
+        self.fork_t0 = time.perf_counter()  # a child's life starts here (not while waiting)
+        with warnings.catch_warnings():
+            # pytest-xdist workers have threads; the child only emulates, writes a file and
+            # leaves with os._exit, so it never touches another thread's locks
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            self._active.clear()
+            gc.disable()  # a short life: no collector pass touching every page
+            adopt_running_loop()
+            return True
+        self._active[pid] = tag
+        self.spawned += 1
+        return False
+
+    def child_exit(self, tag: str, result: dict[str, Any]) -> NoReturn:
+        """Write the child's result and leave at once (no atexit, no pytest teardown)."""
+        code = 0
+        try:
+            path = self.result_path(tag)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+            tmp.replace(path)
+        except BaseException:  # noqa: BLE001 - the parent records the lost result
+            code = 3
+        os._exit(code)
+
+    def _reap(self, block: bool) -> bool:
+        try:
+            pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            self._active.clear()
+            return False
+        if pid == 0:
+            return False
+        tag = self._active.pop(pid, None)
+        if tag is not None and not self.result_path(tag).exists():
+            self.lost[tag] = _status_text(status)
+        return True
+
+    def drain(self) -> None:
+        """Wait for every child."""
+        while self._active:
+            self._reap(block=True)
+
+    def close(self) -> None:
+        """Wait for every child and give the frozen objects back to the collector."""
+        self.drain()
+        if self.spawned:
+            gc.unfreeze()
+
+    def load(self, tag: str) -> dict[str, Any] | None:
+        path = self.result_path(tag)
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+
+def _status_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"the child died of signal {os.WTERMSIG(status)}"
+    return f"the child exited with status {os.WEXITSTATUS(status)} without a result"
+
+
+__all__ = ["ForkError", "ForkPool"]

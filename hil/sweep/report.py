@@ -1,0 +1,155 @@
+"""What a sweep leaves on disk, and its summary text.
+
+``write_sweep(result, dir, ...)`` writes::
+
+    DIR/summary.json            cuts, outcomes by class, flash ops and faults fired per phase,
+                                uncovered phases, failures, throughput
+    DIR/points.jsonl            one line per point: id, kind, phase, outcome, invariants broken,
+                                evidence digest, faults fired
+    DIR/failures/<id>/record.json   the replay record (``hil replay`` reproduces the digest)
+    DIR/failures/<id>/console.log   the device's console output of that point
+    DIR/failures/<id>/plan.json     the fault plan alone
+
+A point that fails is kept with everything needed to replay it; passing points keep their
+digest (and their console output with ``keep_transcripts``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from hil.replay import ReplayRecord, write_record
+from hil.sweep.sweep import OTA_PHASES, SCENARIO, PointResult, SweepResult
+
+
+def point_record(
+    result: SweepResult,
+    point: PointResult,
+    *,
+    engine: str,
+    build: int,
+    defines: Mapping[str, int],
+    hashes: Mapping[str, str],
+) -> ReplayRecord:
+    return ReplayRecord(
+        platform=result.platform,
+        engine=engine,
+        seed=result.seed,
+        scenario=SCENARIO,
+        args={"build": build},
+        defines=dict(defines),
+        hashes=dict(hashes),
+        fault_plan=point.point.plan(),
+        digest=point.digest,
+        fired=tuple(point.fired),
+    )
+
+
+def summary_dict(result: SweepResult) -> dict[str, Any]:
+    fails = result.failures()
+    return {
+        "platform": result.platform,
+        "seed": result.seed,
+        "cuts": len(result.points),
+        "points_by_kind": _count(r.point.kind.value for r in result.points),
+        "outcomes": result.outcomes(),
+        "bricks": result.bricks,
+        "clean_flash_ops": len(result.clean_ops),
+        "flash_ops_per_phase": result.ops_per_phase(),
+        "faults_fired_per_phase": result.fired_per_phase(),
+        "uncovered_phases": result.uncovered(),
+        "failures": [{"id": r.point.id, "problems": r.problems()} for r in fails],
+        "lost": dict(result.lost),
+        "passed": result.passed,
+        "wall_s": round(result.wall_s, 3),
+        "workers": result.workers,
+        "points_per_s": round(result.points_per_s, 2),
+        "overhead_ratio": round(result.overhead_ratio(), 3),
+    }
+
+
+def _count(values: Any) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for v in values:
+        out[v] = out.get(v, 0) + 1
+    return out
+
+
+def write_sweep(
+    result: SweepResult,
+    report_dir: Path,
+    *,
+    engine: str,
+    build: int,
+    defines: Mapping[str, int],
+    hashes: Mapping[str, str],
+    failed: Sequence[str] = (),
+) -> dict[str, Path]:
+    """``failed``: ids of points that pass the sweep's invariants but fail a matrix item's
+    own check (they are kept under ``failures/`` with their record too)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    also = set(failed)
+    written: dict[str, Path] = {}
+    summary = report_dir / "summary.json"
+    summary.write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
+    written["summary"] = summary
+    points = report_dir / "points.jsonl"
+    with points.open("w", encoding="utf-8") as f:
+        for r in result.points:
+            line = {
+                **r.point.as_dict(),
+                **r.verdict.as_dict(),
+                "ok": r.ok,
+                "digest": r.digest,
+                "fired": r.fired,
+                "instructions": r.instructions,
+                "error": r.error,
+            }
+            f.write(json.dumps(line, sort_keys=True) + "\n")
+    written["points"] = points
+    for r in result.points:
+        bad = not r.ok or r.point.id in also
+        if not bad and r.transcript is None:
+            continue
+        sub = report_dir / ("failures" if bad else "points") / r.point.id
+        sub.mkdir(parents=True, exist_ok=True)
+        rec = point_record(result, r, engine=engine, build=build, defines=defines, hashes=hashes)
+        write_record(rec, sub / "record.json")
+        (sub / "plan.json").write_text(json.dumps(r.point.plan(), indent=2) + "\n", "utf-8")
+        if r.transcript is not None:
+            (sub / "console.log").write_bytes(r.transcript)
+        if r.flashmap_svg is not None:
+            (sub / "flashmap.svg").write_text(r.flashmap_svg, encoding="utf-8")
+    return written
+
+
+def summary_lines(result: SweepResult) -> list[str]:
+    ops = result.ops_per_phase()
+    fired = result.fired_per_phase()
+    kinds = _count(r.point.kind.value for r in result.points)
+    lines = [
+        f"{result.platform}: {len(result.points)} cuts "
+        f"({', '.join(f'{v} {k}' for k, v in kinds.items())})",
+        "  outcomes: " + ", ".join(f"{k} {v}" for k, v in result.outcomes().items()),
+        f"  bricks: {result.bricks}, invariant failures: {len(result.failures())}",
+        "  phase            flash ops (clean run)  faults fired",
+    ]
+    for phase in (*OTA_PHASES, "idle"):
+        mark = "" if phase == "idle" or fired[phase] else "   <- no fault fired"
+        lines.append(f"  {phase:<16} {ops[phase]:>21}  {fired[phase]:>12}{mark}")
+    lines.append(
+        f"  throughput: {result.points_per_s:.1f} points/s ({result.wall_s:.1f} s, "
+        f"{result.workers} workers), harness overhead {result.overhead_ratio():.2f}x the "
+        "emulated recovery"
+    )
+    for r in result.failures()[:10]:
+        lines.append(f"  FAILED {r.point.id}: {r.point.describe()}")
+        for p in r.problems()[:3]:
+            lines.append(f"      {p}")
+    return lines
+
+
+__all__ = ["point_record", "summary_dict", "summary_lines", "write_sweep"]

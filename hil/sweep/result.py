@@ -1,0 +1,122 @@
+"""What a sweep found: the clean run's flash operations and phase events, and per point the
+device's verdict, evidence digest, the faults that fired and the time it took."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from hil.faults.plan import Phase
+from hil.sweep.judge import PointOutcome, PointVerdict
+from hil.sweep.phases import IDLE
+from hil.sweep.points import PointKind, SweepPoint
+
+OTA_PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    index: int  # the n-th operation announced since the device was made (as plans count)
+    kind_index: int  # the n-th of its kind (a plan's ``op`` when its tear implies the kind)
+    kind: str
+    address: int
+    area: str
+    phase: str
+    instructions: int
+
+
+@dataclass(frozen=True)
+class PhaseMark:
+    phase: Phase
+    occurrence: int
+    instructions: int  # when the harness decoded the event
+    label: str  # the phase the event starts (PhaseTracker view)
+
+
+@dataclass
+class PointResult:
+    point: SweepPoint
+    verdict: PointVerdict
+    digest: str
+    fired: list[dict[str, Any]]
+    instructions: int  # emulated in the recovery
+    wall_s: float  # the child's whole life (fork to result)
+    emu_s: float  # of which inside the engine
+    transcript: bytes | None = None
+    twin_digest: str | None = None
+    error: str | None = None
+    flashmap_svg: str | None = None  # the layout areas as the cut left them -> after recovery
+
+    @property
+    def ok(self) -> bool:
+        twin_ok = self.twin_digest is None or self.twin_digest == self.digest
+        return self.verdict.ok and self.error is None and bool(self.fired) and twin_ok
+
+    def problems(self) -> list[str]:
+        out = [f"{inv}: {why}" for inv, why in self.verdict.violations]
+        if self.error:
+            out.append(f"error: {self.error}")
+        if not self.fired:
+            out.append("fault: never fired")
+        if self.twin_digest is not None and self.twin_digest != self.digest:
+            out.append(
+                f"determinism: twin run gave {self.twin_digest[:12]}, not {self.digest[:12]}"
+            )
+        return out
+
+
+@dataclass
+class SweepResult:
+    platform: str
+    seed: int
+    clean_ops: list[OpInfo]
+    clean_marks: list[PhaseMark]
+    points: list[PointResult]
+    wall_s: float
+    workers: int
+    lost: dict[str, str] = field(default_factory=dict)
+
+    def ops_per_phase(self) -> dict[str, int]:
+        c = Counter(op.phase for op in self.clean_ops)
+        return {p: c.get(p, 0) for p in (*OTA_PHASES, IDLE)}
+
+    def fired_per_phase(self) -> dict[str, int]:
+        c = Counter(r.point.phase for r in self.points if r.fired)
+        return {p: c.get(p, 0) for p in (*OTA_PHASES, IDLE)}
+
+    def uncovered(self) -> list[str]:
+        fired = self.fired_per_phase()
+        return [p for p in OTA_PHASES if fired[p] == 0]
+
+    def outcomes(self) -> dict[str, int]:
+        c = Counter(r.verdict.outcome.value for r in self.points)
+        return {o.value: c.get(o.value, 0) for o in PointOutcome}
+
+    def failures(self) -> list[PointResult]:
+        return [r for r in self.points if not r.ok]
+
+    @property
+    def bricks(self) -> int:
+        return sum(
+            1
+            for r in self.points
+            if r.verdict.outcome in (PointOutcome.UNKNOWN, PointOutcome.RESCUE)
+        )
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures() and not self.uncovered() and not self.lost
+
+    @property
+    def points_per_s(self) -> float:
+        return len(self.points) / self.wall_s if self.wall_s > 0 else 0.0
+
+    def overhead_ratio(self) -> float:
+        """Harness time per point over the emulated recovery itself (children's wall / emu)."""
+        emu = sum(r.emu_s for r in self.points if r.point.kind is not PointKind.RANDOM)
+        wall = sum(r.wall_s for r in self.points if r.point.kind is not PointKind.RANDOM)
+        return wall / emu if emu > 0 else 0.0
+
+
+__all__ = ["OTA_PHASES", "OpInfo", "PhaseMark", "PointResult", "SweepResult"]
