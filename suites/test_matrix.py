@@ -8,6 +8,7 @@ carries the device's console log and event timeline; without it the labels are n
 
 from __future__ import annotations
 
+import dataclasses
 from types import ModuleType
 from typing import Any
 
@@ -17,6 +18,7 @@ from hil.matrix.items import ITEMS, item
 from hil.matrix.predicates import Params, judge
 from hil.matrix.runner import CASES as RUNNER_CASES
 from hil.matrix.scenarios import Bench, ScenarioRun, run_scenario
+from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.report.timeline import timeline_page, timeline_text
 
 allure: ModuleType | None
@@ -26,7 +28,9 @@ except ImportError:  # pragma: no cover - allure-pytest is a dev extra
     allure = None
 
 CASES: list[Any] = [
-    pytest.param(c.item, c.scenario, dict(c.params), id=c.test_id) for c in RUNNER_CASES
+    pytest.param(c.item, c.scenario, dict(c.params), id=c.test_id)
+    for c in RUNNER_CASES
+    if c.scenario not in SWEEP_SCENARIOS  # the sweep items: suites/test_sweep.py
 ]
 
 
@@ -53,7 +57,7 @@ def _attach(run: ScenarioRun, title: str) -> None:
 
 
 def test_table_covers_the_ready_items() -> None:
-    tested = {c.values[0] for c in CASES}
+    tested = {c.values[0] for c in CASES} | set(SWEEP_SCENARIOS.values())
     assert tested == {i.number for i in ITEMS if i.ready}
     for c in CASES:
         assert c.values[1] in item(c.values[0]).scenarios
@@ -66,6 +70,6 @@ def test_matrix_item(
     _label(bench.platform.name, number, scenario)
     run = run_scenario(scenario, bench, **kw)
     _attach(run, f"{bench.platform.name} item {number} {scenario}")
-    verdict = judge(number, run.events, params)
+    verdict = judge(number, run.events, dataclasses.replace(params, parts=run.parts or None))
     assert run.error is None, f"scenario {scenario} stopped: {run.error}\n{verdict}"
     assert verdict.passed, f"item {number} ({scenario}): {verdict}"

@@ -12,6 +12,7 @@ import pytest
 from hil.matrix.items import EXTRA_MUTATIONS, ITEMS
 from hil.matrix.predicates import Params, judge
 from hil.matrix.scenarios import run_scenario
+from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from suites.conftest import BenchFactory
 
 SCENARIO_ARGS: dict[int, dict[str, Any]] = {
@@ -23,7 +24,7 @@ SCENARIO_ARGS: dict[int, dict[str, Any]] = {
 MUTANTS: list[Any] = [
     pytest.param(it.mutation, it.number, it.mutation_scenario, id=f"{it.mutation}-item{it.number}")
     for it in ITEMS
-    if it.mutation
+    if it.mutation and it.mutation_scenario not in SWEEP_SCENARIOS  # sweeps: test_sweep.py
 ] + [
     pytest.param(flag, number, scenario, id=f"{flag}-item{number}")
     for flag, (number, scenario) in EXTRA_MUTATIONS.items()

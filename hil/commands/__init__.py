@@ -8,6 +8,8 @@ from hil.commands import (  # noqa: F401
     matrix,
     platforms,
     replay,
+    report,
     serve,
+    sweep,
     update,
 )

@@ -4,16 +4,20 @@ summary with every case's evidence."""
 from __future__ import annotations
 
 import argparse
+import sys
+import textwrap
 import time
 from pathlib import Path
 
 from hil.cli import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
 from hil.firmware import FirmwareSet, build_firmware
-from hil.matrix.items import MatrixItem
+from hil.matrix.items import ITEMS, MatrixItem
 from hil.matrix.runner import CaseRun, MatrixCase, cases_for, parse_items, run_matrix
+from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform import known_platforms, load_platform
 from hil.platform.model import Platform
 from hil.report import ComplianceSummary, Status
+from hil.report.allure_results import RESULTS_DIRNAME, write_allure_results
 
 NOT_READY = "not run (needs the fault injector)"
 
@@ -22,14 +26,33 @@ HELP = "run the must-pass matrix on the platforms; write the compliance summary 
 EPILOG = """\
 Runs every scenario of each selected ready item on every selected platform; each case's device
 logs (console.log, events.jsonl) and event timeline (timeline.txt, timeline.html) are kept under
-DIR/evidence/<platform>/item<N>-<scenario>/, and the compliance summary is written to DIR
-(compliance.json, compliance.md, compliance.html, compliance-junit.xml).
+DIR/evidence/<platform>/item<N>-<scenario>/. DIR then holds:
 
-Items that need the power-cut/brownout fault injector (2, 11, 12, 13, 15) cannot run yet: they
-are listed as "not run (needs the fault injector)" and do not count against the exit code.
+  compliance.json, compliance.md, compliance.html   the compliance summary (items x platforms)
+  junit.xml                                         JUnit XML, one testcase per case
+  allure-results/                                   Allure results, one per case, with steps
+                                                    and the evidence attached
+  evidence/                                         every case's evidence files
+
+`hil report DIR` renders DIR/allure-results into an Allure report (DIR/allure-report).
+
+{waiting}
 
 Exit codes: 0 every selected ready item passes on every selected platform; 1 some case failed;
 2 bad input (unknown platform, bad --items); 3 engine error."""
+
+_WAITING = [str(it.number) for it in ITEMS if not it.ready]
+EPILOG = EPILOG.format(
+    waiting=textwrap.fill(
+        f"Items that need the power-cut/brownout fault injector ({', '.join(_WAITING)}) cannot "
+        'run yet: they are listed as "not run (needs the fault injector)" and do not count '
+        "against the exit code."
+        if _WAITING
+        else "An item that needs the fault injector and is not runnable yet would be listed as "
+        '"not run (needs the fault injector)"; today every item runs.',
+        width=96,
+    )
+)
 
 
 @arguments("matrix")
@@ -54,10 +77,25 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
 
 
+def _points(done: int, total: int) -> None:
+    """Progress inside a power-cut sweep case (thousands of points on STM32U585)."""
+    if sys.stderr.isatty():
+        width = 30
+        filled = width * done // max(1, total)
+        sys.stderr.write(f"\r    [{'#' * filled}{'.' * (width - filled)}] {done}/{total} points")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    elif done == total or done % 500 == 0:
+        err(f"    {done}/{total} points")
+
+
 def _progress(i: int, n: int, platform: str, case: MatrixCase, run: CaseRun | None) -> None:
     width = len(str(n))
     head = f"[{i:>{width}}/{n}] {platform} item {case.item} {case.key}"
     if run is None:
+        if case.scenario in SWEEP_SCENARIOS:  # long: say what runs before the points bar
+            err(f"{head} (power-cut sweep) ...")
         return
     status = "PASS" if run.passed else "FAIL"
     err(f"{head} ... {status}")
@@ -117,9 +155,12 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=_progress,
         replay=replay,
+        sweep_progress=_points,
     )
     summary = ComplianceSummary([r.result for r in runs], items, [p.name for p in platforms])
     written = summary.write_all(report)
+    allure_dir = report / RESULTS_DIRNAME
+    write_allure_results([r.result for r in runs], allure_dir, seed=args.seed)
 
     for line in _table(summary, items):
         out(line)
@@ -145,4 +186,5 @@ def run(args: argparse.Namespace) -> int:
         out(f"FAILED: {r.platform} item {r.case.item} {r.case.key}")
     also = ", ".join(str(written[k]) for k in ("json", "markdown", "junit"))
     out(f"report: {written['html']} (also {also})")
+    out(f"allure results: {allure_dir} (render them: hil report {report})")
     return EXIT_OK if ok else EXIT_FAILED

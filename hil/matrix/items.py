@@ -46,9 +46,12 @@ ITEMS: tuple[MatrixItem, ...] = (
         "Forced reboot during download, then resume",
         ("resume-after-reboot",),
         "CONFIRMED",
-        "the download resumes from the last verified chunk (CHUNK indices), chunk checks stay "
-        "consistent",
-        needs="faults",
+        "a reboot (REBOOT_REASON) cuts the download into the inactive slot; the same upload "
+        "then resumes (RESUME chunk=r) no later than right after the last verified chunk, the "
+        "CHUNK indices from r to the last run once each, all ok, then VERIFY_SIG / "
+        "PARSE_MANIFEST ok, PENDING, BOOT_TEST, CONFIRMED and the new build running",
+        "MUT_RESUME_BEFORE_VERIFY",
+        "resume-after-reboot",
     ),
     MatrixItem(
         3,
@@ -133,24 +136,32 @@ ITEMS: tuple[MatrixItem, ...] = (
         "Power cut at every phase (sweep)",
         ("power-cut-sweep",),
         "CONFIRMED",
-        "after each cut a CONFIRMED boot or a controlled RESCUE, never an unknown slot state",
-        needs="faults",
+        "after each cut (every flash op torn, every phase event, seeded random instants): a "
+        "CONFIRMED boot, metadata valid or recovered, nothing below the floor or unverified "
+        "runs, PENDING images verify, outcome CONFIRMED/ROLLBACK/REJECT (RESCUE counted); a fault "
+        "fired in every phase",
+        "MUT_PENDING_BEFORE_HASH",
+        "power-cut-sweep",
     ),
     MatrixItem(
         12,
         "Interruption during metadata update",
         ("meta-cut",),
         "CONFIRMED",
-        "META result=recovered with a deterministic slot choice",
-        needs="faults",
+        "after every cut in a metadata write: META ok or recovered (recovered at least once), "
+        "the same evidence when the point is run twice (deterministic slot choice)",
+        "MUT_META_IN_PLACE",
+        "meta-cut",
     ),
     MatrixItem(
         13,
         "Brownout near a write",
         ("brownout-write",),
         "CONFIRMED",
-        "REBOOT_REASON brownout_flag=1, WRITE_GATED, recovery, metadata intact",
-        needs="faults",
+        "brownout at writes followed by another within the hold-up: REBOOT_REASON "
+        "brownout_flag=1, WRITE_GATED, a confirmed image runs after it, META ok/recovered",
+        "MUT_NO_BROWNOUT_GATING",
+        "brownout-write",
     ),
     MatrixItem(
         14,
@@ -167,8 +178,9 @@ ITEMS: tuple[MatrixItem, ...] = (
         "Any failure above",
         ("classify",),
         "CLASSIFIED",
-        "every failure classifiable from device evidence into state / crypto / power",
-        needs="faults",
+        "every failure episode in each part's evidence (signature, manifest, replay, self-test, "
+        "never confirms, rescue, power cut, brownout) falls into state / crypto-package / "
+        "storage-atomicity / power, and each part into the class of what was done to it",
     ),
 )
 

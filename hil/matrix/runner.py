@@ -23,6 +23,7 @@ from hil.firmware import FirmwareSet
 from hil.matrix.items import ITEMS, MatrixItem, item
 from hil.matrix.predicates import Judgement, Params, judge
 from hil.matrix.scenarios import Bench, ScenarioRun, run_scenario
+from hil.matrix.sweep_items import SWEEP_SCENARIOS, run_sweep_case
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
 from hil.report.compliance import CaseResult
@@ -81,6 +82,8 @@ def _p(**kw: Any) -> Mapping[str, Any]:
 
 CASES: tuple[MatrixCase, ...] = (
     MatrixCase(1, "normal-update"),
+    MatrixCase(2, "resume-after-reboot", _p(cut="mid-chunk", chunk=3), "mid-chunk"),
+    MatrixCase(2, "resume-after-reboot", _p(cut="chunk-boundary", chunk=4), "chunk-boundary"),
     MatrixCase(3, "two-releases"),
     MatrixCase(4, "self-test-fail"),
     MatrixCase(5, "rescue-strap"),
@@ -92,7 +95,11 @@ CASES: tuple[MatrixCase, ...] = (
     MatrixCase(9, "below-floor-install"),
     MatrixCase(9, "below-floor-boot"),
     MatrixCase(10, "revoked-key"),
+    MatrixCase(11, "power-cut-sweep"),
+    MatrixCase(12, "meta-cut"),
+    MatrixCase(13, "brownout-write"),
     MatrixCase(14, "never-confirms"),
+    MatrixCase(15, "classify"),
 )
 
 
@@ -176,6 +183,8 @@ def run_case(
     engine: str = "unicorn",
     seed: int = 1,
     replay: str | None = None,
+    defines: Mapping[str, int] | None = None,
+    sweep_progress: Callable[[int, int], None] | None = None,
 ) -> CaseRun:
     """Run ``case`` on a fresh ``platform`` device, keep its evidence in ``evidence_dir``
     (console.log, events.jsonl, timeline.txt, timeline.html) and judge it.
@@ -184,6 +193,18 @@ def run_case(
     device's evidence.
     """
     evidence_dir.mkdir(parents=True, exist_ok=True)
+    if case.scenario in SWEEP_SCENARIOS:
+        return _run_sweep_case(
+            case,
+            platform,
+            firmware,
+            evidence_dir,
+            engine,
+            seed,
+            replay,
+            defines or {},
+            sweep_progress,
+        )
     made: list[Device] = []
     bench = _bench(platform, firmware, engine, seed, evidence_dir, made)
     try:
@@ -191,7 +212,7 @@ def run_case(
     finally:
         for dev in made:
             dev.close()
-    params = Params(attempts=platform.layout.boot_attempts)
+    params = Params(attempts=platform.layout.boot_attempts, parts=run.parts or None)
     verdict = judge(case.item, run.events, params)
     reasons = list(verdict.reasons)
     if run.error is not None:
@@ -231,6 +252,44 @@ def run_case(
     return CaseRun(case, platform.name, run, verdict, result)
 
 
+def _run_sweep_case(
+    case: MatrixCase,
+    platform: Platform,
+    firmware: FirmwareSet,
+    evidence_dir: Path,
+    engine: str,
+    seed: int,
+    replay: str | None,
+    defines: Mapping[str, int],
+    progress: Callable[[int, int], None] | None = None,
+) -> CaseRun:
+    sc = run_sweep_case(
+        case.scenario,
+        case.params,
+        platform,
+        firmware,
+        evidence_dir,
+        engine=engine,
+        seed=seed,
+        defines=defines,
+        progress=progress,
+    )
+    rec = sc.attachments.get("replay_record")
+    result = CaseResult(
+        item=case.item,
+        platform=platform.name,
+        engine=engine,
+        scenario=case.key,
+        passed=sc.judgement.passed,
+        reasons=list(sc.judgement.reasons),
+        evidence_path=sc.attachments["sweep_points"],
+        replay=f"hil replay {rec}" if rec else replay,
+        duration_instructions=sc.instructions,
+        attachments=sc.attachments,
+    )
+    return CaseRun(case, platform.name, ScenarioRun(case.scenario), sc.judgement, result)
+
+
 Progress = Callable[[int, int, str, MatrixCase, CaseRun | None], None]
 
 
@@ -244,6 +303,7 @@ def run_matrix(
     seed: int = 1,
     progress: Progress | None = None,
     replay: Callable[[str, MatrixCase], str] | None = None,
+    sweep_progress: Callable[[int, int], None] | None = None,
 ) -> list[CaseRun]:
     """Every case of ``items`` on every platform, evidence under
     ``evidence_root/<platform>/<case.dirname>``; ``progress(i, n, platform, case, run)`` is
@@ -266,6 +326,7 @@ def run_matrix(
                 engine=engine,
                 seed=seed,
                 replay=replay(plat.name, case) if replay is not None else None,
+                sweep_progress=sweep_progress,
             )
             out.append(cr)
             if progress is not None:

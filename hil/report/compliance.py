@@ -26,7 +26,7 @@ from hil.report.compliance_schema import SCHEMA_ID, SCHEMA_VERSION
 JSON_NAME = "compliance.json"
 MARKDOWN_NAME = "compliance.md"
 HTML_NAME = "compliance.html"
-JUNIT_NAME = "compliance-junit.xml"
+JUNIT_NAME = "junit.xml"
 
 
 class Status(StrEnum):
@@ -50,6 +50,9 @@ class CaseResult:
     duration_instructions: int | None
     # further evidence by role (timeline, flashmap_before, flashmap_after, fault_plan, ...)
     attachments: Mapping[str, str] = field(default_factory=dict)
+    # what the case did, in order (e.g. "provision build 1", "upload build 2", "reset"); a step
+    # starting with "FAIL:" is one that went wrong. Optional: empty when the runner keeps none.
+    steps: tuple[str, ...] = ()
 
     @property
     def sort_key(self) -> tuple[str, int, str, str]:
@@ -186,6 +189,9 @@ class ComplianceSummary:
                     "replay": c.replay,
                     "duration_instructions": c.duration_instructions,
                     "attachments": {k: _link(v, base) for k, v in sorted(c.attachments.items())},
+                    # optional key: written only when the case has steps (older readers and
+                    # older files stay valid)
+                    **({"steps": list(c.steps)} if c.steps else {}),
                 }
                 for c in self.cases
             ],
@@ -218,6 +224,7 @@ class ComplianceSummary:
                 c["replay"],
                 c["duration_instructions"],
                 dict(c["attachments"]),
+                tuple(c.get("steps", ())),
             )
             for c in doc["cases"]
         ]
@@ -261,6 +268,7 @@ class ComplianceSummary:
                 lines.append(f"- replay: {_code(c.replay)}")
             if c.duration_instructions is not None:
                 lines.append(f"- instructions: {c.duration_instructions}")
+            lines += [f"- step: {_md(st)}" for st in c.steps]
             lines += [f"- {_md(r)}" for r in c.reasons]
             lines.append("")
         return "\n".join(lines).rstrip("\n") + "\n"
@@ -311,6 +319,10 @@ class ComplianceSummary:
             if c.duration_instructions is not None:
                 out.append(f"<li>instructions: {c.duration_instructions}</li>")
             out.append("</ul>")
+            if c.steps:
+                out.append('<ol class="steps">')
+                out += [f"<li>{e(st)}</li>" for st in c.steps]
+                out.append("</ol>")
             if c.reasons:
                 out.append('<ul class="reasons">')
                 out += [f"<li>{e(r)}</li>" for r in c.reasons]
@@ -351,6 +363,7 @@ class ComplianceSummary:
                 info += [f"{k}: {_link(v, base)}" for k, v in sorted(c.attachments.items())]
                 if c.replay is not None:
                     info.append(f"replay: {c.replay}")
+                info += [f"step: {st}" for st in c.steps]
                 ET.SubElement(tc, "system-out").text = _xml("\n".join(info))
             for cell in self.cells:
                 if cell.platform == p and cell.status is Status.NOT_RUN:

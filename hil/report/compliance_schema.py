@@ -28,15 +28,19 @@ one case and all of its cases pass; a cell without a case is ``not-run``, which 
 
 ``case``: ``{item: int, platform: str, engine: str, scenario: str, passed: bool,
 reasons: [str], evidence_path: str | null, replay: str | null,
-duration_instructions: int | null, attachments: {str: str}}``. ``evidence_path`` and the
-``attachments`` values (timeline, flash maps, fault plan, ...) are POSIX paths relative to the
-directory holding ``compliance.json``; ``replay`` is the one command that re-runs the case.
-Cases are sorted by (platform, item, scenario, engine).
+duration_instructions: int | null, attachments: {str: str}, steps?: [str]}``.
+``evidence_path`` and the ``attachments`` values (timeline, flash maps, fault plan, ...) are POSIX
+paths relative to the directory holding ``compliance.json``; ``replay`` is the one command that
+re-runs the case. ``steps`` is optional (the only optional key; written only when the case
+recorded steps, so files without it, including every file written before it existed, stay
+valid): what the case did, in order, one string per step; a step starting with ``FAIL:`` is one
+that went wrong. Cases are sorted by (platform, item, scenario, engine).
 
 ``validate(doc)`` returns a list of problems (empty when the document is valid); it checks the
 structure against ``COMPLIANCE_SCHEMA`` (a JSON-Schema draft 2020-12 subset: type, const, enum,
-required, properties, additionalProperties, items, minimum) and then the cross-references
-(cell indices, cell status against its cases, totals, verdict).
+required, properties, additionalProperties, items, minimum; a key not in ``required`` is
+optional) and then the cross-references (cell indices, cell status against its cases, totals,
+verdict).
 """
 
 from __future__ import annotations
@@ -52,10 +56,10 @@ _INT: dict[str, Any] = {"type": "integer"}
 _STR_LIST: dict[str, Any] = {"type": "array", "items": _STR}
 
 
-def _obj(props: dict[str, Any]) -> dict[str, Any]:
+def _obj(props: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
     return {
         "type": "object",
-        "required": sorted(props),
+        "required": sorted(k for k in props if k not in optional),
         "properties": props,
         "additionalProperties": False,
     }
@@ -92,7 +96,9 @@ CASE_SCHEMA = _obj(
         "replay": {"type": ["string", "null"]},
         "duration_instructions": {"type": ["integer", "null"], "minimum": 0},
         "attachments": {"type": "object", "additionalProperties": _STR},
-    }
+        "steps": _STR_LIST,
+    },
+    optional=("steps",),
 )
 
 TOTALS_SCHEMA = _obj(

@@ -1,0 +1,133 @@
+"""Acceptance: the rendered Allure report of a full ``hil matrix`` run shows every must-pass item
+(``hil.matrix.items.ITEMS``, all 15) on both chips, with its status.
+
+``hil matrix --report DIR`` runs once for all items on both chips (module-scoped fixture, the
+CLI entry point in-process), ``hil report DIR`` renders DIR/allure-results with the npm Allure
+3 that setup installs, and the checks read the GENERATED report's own data: Allure 3 keeps one
+JSON document per test result in ``allure-report/data/test-results/<id>.json`` (labels, status,
+steps, attachments), which is what its ``index.html`` loads and shows.
+
+Everything runs in one test so that ``pytest -n auto`` (and ``--shard K/N``) run the matrix once.
+Until every item is runnable (``MatrixItem.ready``), the items without cases are reported
+missing and the test fails: that is the point, not-run is never a pass. It skips only when the
+npm Allure is not installed (``scripts/setup.sh`` installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hil.cli import main
+from hil.matrix.items import ITEMS
+from hil.platform import known_platforms
+from hil.report.allure_cli import (
+    ALLURE_BIN,
+    REPORT_DIRNAME,
+    SETUP_COMMAND,
+    labels,
+    read_test_results,
+)
+from hil.report.allure_results import feature
+from hil.report.compliance import JSON_NAME
+
+CHIPS = ("stm32u585", "lpc55s69")
+# what every case of hil matrix carries into the report (attachment names start with the role)
+ATTACHED = ("evidence log", "console", "timeline", "timeline_html", "replay command")
+
+
+@dataclass
+class Rendered:
+    report_dir: Path
+    matrix_rc: int
+    render_rc: int
+    compliance: dict[str, Any]
+    results: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    if not os.access(ALLURE_BIN, os.X_OK):
+        pytest.skip(
+            f"the npm Allure report generator is not installed: no {ALLURE_BIN}; "
+            f"install it with `{SETUP_COMMAND}`"
+        )
+    assert set(CHIPS) <= set(known_platforms())
+    d = tmp_path_factory.mktemp("allure-matrix")
+    argv = ["matrix", "--items", "all", "--report", str(d)]
+    for chip in CHIPS:
+        argv += ["--platform", chip]
+    matrix_rc = main(argv)
+    render_rc = main(["report", str(d)])
+    compliance = json.loads((d / JSON_NAME).read_text(encoding="utf-8"))
+    results = read_test_results(d / REPORT_DIRNAME) if render_rc == 0 else []
+    return Rendered(d, matrix_rc, render_rc, compliance, results)
+
+
+def _case_status(case: dict[str, Any]) -> str:
+    return "passed" if case["passed"] else "failed"
+
+
+def test_every_matrix_item_is_in_the_rendered_report_on_both_chips(rendered: Rendered) -> None:
+    assert rendered.render_rc == 0, "hil report could not render the matrix's allure-results"
+    assert (rendered.report_dir / REPORT_DIRNAME / "index.html").is_file()
+    results = rendered.results
+    problems: list[str] = []
+
+    # one report entry per case of compliance.json, each a distinct test (no "retries")
+    cases = rendered.compliance["cases"]
+    if len(results) != len(cases):
+        problems.append(f"{len(results)} test results in the report, {len(cases)} cases run")
+    if len({r["historyId"] for r in results}) != len(results):
+        problems.append("two test results share a historyId")
+
+    cells = {(c["item"], c["platform"]): c["status"] for c in rendered.compliance["cells"]}
+    for it in ITEMS:
+        for chip in CHIPS:
+            where = f"item {it.number} ({it.title}) on {chip}"
+            mine = [
+                r
+                for r in results
+                if labels(r, "epic") == [chip] and labels(r, "feature") == [feature(it)]
+            ]
+            want = {
+                c["scenario"]: _case_status(c)
+                for c in cases
+                if (c["item"], c["platform"]) == (it.number, chip)
+            }
+            if not mine:
+                problems.append(
+                    f"{where}: no test result with feature {feature(it)!r} in the report "
+                    f"(compliance.json cell: {cells.get((it.number, chip), 'absent')}"
+                    f"{'' if it.ready else '; item not ready'})"
+                )
+                continue
+            got = {labels(r, "story")[0]: str(r["status"]) for r in mine}
+            if got != want:
+                problems.append(f"{where}: report says {got}, compliance.json says {want}")
+            for r in mine:
+                if r["status"] != "passed":
+                    error = r.get("error", {}).get("message", "")
+                    problems.append(f"{where}: {r['name']} is {r['status']}: {error}")
+                names = [
+                    a["link"]["name"]
+                    for a in r.get("attachments", [])
+                    if not a["link"].get("missed")
+                ]
+                lacking = [
+                    role
+                    for role in ATTACHED
+                    if not any(n == role or n.startswith(role + " (") for n in names)
+                ]
+                if lacking:
+                    problems.append(f"{where}: {r['name']} lacks attachments {lacking}")
+                if not any(s.get("type") == "step" for s in r.get("steps", [])):
+                    problems.append(f"{where}: {r['name']} has no steps")
+
+    assert not problems, "the rendered Allure report is incomplete:\n" + "\n".join(problems)
+    assert rendered.matrix_rc == 0
