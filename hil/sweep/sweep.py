@@ -158,6 +158,7 @@ class Sweep:
         self._child_tag = ""
         self._child_fired: list[dict[str, Any]] = []
         self._child_t0 = 0.0
+        self._child_started = 0.0
         self._timed: _Timed | None = None
         self._done = 0
         self._total = 0
@@ -259,6 +260,7 @@ class Sweep:
                 self.progress(self._done, self._total)
             return False
         self._child, self._child_tag, self._child_t0 = point, tag, self._pool.fork_t0
+        self._child_started = time.perf_counter()
         assert self._device is not None
         self._timed = _Timed(self._device.engine)
         return True
@@ -266,6 +268,7 @@ class Sweep:
     def _child_finish(self, run: ScenarioRun, error: str | None) -> None:
         assert self._pool is not None and self._child is not None and self._device is not None
         dev = self._device
+        flow_done = time.perf_counter()
         with contextlib.suppress(HilError):
             dev.poll()
         events = dev.events
@@ -290,6 +293,11 @@ class Sweep:
             "instructions": timed.instructions if timed else 0,
             "emu_s": timed.emu_s if timed else 0.0,
             "wall_s": time.perf_counter() - self._child_t0,
+            "split_s": {  # where a child's time goes (bench): fork, flow incl. recovery, judge
+                "fork": self._child_started - self._child_t0,
+                "flow": flow_done - self._child_started,
+                "judge": time.perf_counter() - flow_done,
+            },
             "error": error,
             "transcript": transcript.decode("latin-1") if keep else None,
             "flashmap_svg": svg,

@@ -113,7 +113,13 @@ def test_mutations_refused_and_safe(
     p = PLATFORMS[plat]
     img = signed_images[plat]
     anchor = standard_anchor(plat, signer, revoked_key)
-    cases = make_cases(img, p["slot_size"])
+    # imgtool's ECDSA signatures are randomised: when the cut-off bytes all equal the erased
+    # value, the truncated image in its slot IS the signed image and must verify
+    whole = img + bytes([p["erased"]]) * (p["slot_size"] - len(img))
+    cases = [
+        c if _slot(c, p["erased"]) != whole else Case(c.kind, c.data, c.slot_len, c.allowed | {0})
+        for c in make_cases(img, p["slot_size"])
+    ]
     via_ctypes = []
     for c in cases:
         rep = cverifier.verify(

@@ -9,8 +9,9 @@ writing 0, WDINT b3 write-1-to-clear, WDPROTECT b4 set-only), TC 0x04 (24-bit; a
 Timing is virtual: after a valid feed with WDEN set the counter runs; it reaches 0 after
 (TC+1)*4 / clock_hz seconds, which sets WDTOF and, with WDRESET, calls
 ``soc.request_reset(ResetCause.WATCHDOG)``. WDEN takes effect at the first feed. TV is
-interpolated from virtual time. Crossing WARNINT sets WDINT. Each feed re-schedules; a
-generation counter makes stale callbacks no-ops.
+interpolated from virtual time. Crossing WARNINT sets WDINT. One timeout check and one
+warning check are pending at a time: a feed moves the deadlines and the pending checks re-arm
+themselves for them.
 
 Modelling choices:
 - Uncertain 22 (clock): ``params.clock_hz`` is the WWDT clock after SYSCON WDTCLKDIV; the
@@ -54,6 +55,8 @@ class Lpc55Wwdt(RegisterPeripheral):
         self._deadline = 0
         self._feed_stage = False
         self._gen = 0
+        self._timer_at: int | None = None  # the one pending timeout check
+        self._warn_at: int | None = None  # the one pending warning check
         self.power_on()
 
     def power_on(self) -> None:
@@ -71,6 +74,7 @@ class Lpc55Wwdt(RegisterPeripheral):
         self._loaded = 0xFF
         self._feed_stage = False
         self._gen += 1
+        self._timer_at = self._warn_at = None  # the engine clears its scheduler at every reset
 
     # ------------------------------------------------------------------ timing
 
@@ -86,7 +90,6 @@ class Lpc55Wwdt(RegisterPeripheral):
 
     def _reload(self) -> None:
         self._gen += 1
-        gen = self._gen
         self._loaded = self._tc
         self._load_at = self.soc.instructions
         self._deadline = self._load_at + self._instr_for_ticks(self._loaded + 1)
@@ -94,18 +97,51 @@ class Lpc55Wwdt(RegisterPeripheral):
         if not self.running:
             return
 
-        def timeout() -> None:
-            if gen == self._gen:
-                self._event()
+        self._arm_warn()
+        self._arm_timeout()
+
+    def _arm_warn(self) -> None:
+        """As ``_arm_timeout``, for the warning interrupt (WDINT) at WARNINT."""
+        if self._warnint >= self._loaded:
+            return
+        warn_at = self._load_at + self._instr_for_ticks(self._loaded - self._warnint)
+        if self._warn_at is not None and self._warn_at <= warn_at:
+            return
+        self._warn_at = at = warn_at
 
         def warn() -> None:
-            if gen == self._gen:
-                self._mod |= WDINT
+            if self._warn_at != at:
+                return
+            self._warn_at = None
+            if not self.running or self._warnint >= self._loaded:
+                return
+            due = self._load_at + self._instr_for_ticks(self._loaded - self._warnint)
+            if self.soc.instructions < due:
+                self._arm_warn()
+                return
+            self._mod |= WDINT
 
-        if self._warnint < self._loaded:
-            ticks = self._loaded - self._warnint
-            self.soc.schedule(self._load_at + self._instr_for_ticks(ticks), warn)
-        self.soc.schedule(self._deadline, timeout)
+        self.soc.schedule(at, warn)
+
+    def _arm_timeout(self) -> None:
+        """One pending timeout check at a time: a feed moves the deadline later and the pending
+        check re-arms itself for it (a feed per loop would otherwise pile stale callbacks up)."""
+        if self._timer_at is not None and self._timer_at <= self._deadline:
+            return
+        self._timer_at = at = self._deadline
+
+        def timeout() -> None:
+            if self._timer_at != at:
+                return  # a reset cleared the scheduler and something re-armed since
+            self._timer_at = None
+            if not self.running:
+                return
+            if self.soc.instructions < self._deadline:
+                self._arm_timeout()
+                return
+            self._event()
+
+        self.soc.schedule(at, timeout)
 
     def _event(self) -> None:
         """Timeout or feed error."""

@@ -7,8 +7,9 @@ PR[3:0] divider 4*2^PR (/4 .. /1024), RLR[11:0], WINR[11:0]; model reset values 
 
 Timing is virtual: after a start or reload the watchdog expires ``4*2**PR * (RLR+1) /
 clock_hz`` seconds later (``soc.us_to_instructions``), which calls
-``soc.request_reset(ResetCause.WATCHDOG)``. Each reload re-schedules; a generation counter makes
-stale callbacks no-ops. The counter value (for the window check) is interpolated linearly.
+``soc.request_reset(ResetCause.WATCHDOG)``. One expiry check is pending at a time: a reload
+moves the deadline, and the pending check re-arms itself for it. The counter value (for the
+window check) is interpolated linearly.
 
 Modelling choices:
 - PR/RLR/WINR updates take effect at once (SR.PVU/RVU/WVU always read 0) and are used from the
@@ -48,6 +49,7 @@ class Stm32Iwdg(RegisterPeripheral):
         self._deadline = 0
         self._loaded = 0xFFF
         self._gen = 0
+        self._timer_at: int | None = None  # the one expiry check in the scheduler
         self.power_on()
 
     def power_on(self) -> None:
@@ -56,6 +58,7 @@ class Stm32Iwdg(RegisterPeripheral):
         self._pr, self._rlr, self._winr, self._ewcr = 0, 0xFFF, 0xFFF, 0
         self._loaded = 0xFFF
         self._gen += 1
+        self._timer_at = None  # the engine clears its scheduler at every reset
 
     def reset(self, cause: ResetCause) -> None:
         self.power_on()
@@ -76,17 +79,32 @@ class Stm32Iwdg(RegisterPeripheral):
 
     def _reload(self) -> None:
         self._gen += 1
-        gen = self._gen
         self._loaded = self._rlr
         self._reload_at = self.soc.instructions
         self._deadline = self._reload_at + max(1, self.soc.us_to_instructions(self.timeout_us()))
+        self._arm()
+
+    def _arm(self) -> None:
+        """One pending expiry check at a time: a reload moves the deadline later, and the check
+        already pending re-arms itself for the new deadline when it comes (a feed every few
+        microseconds would otherwise leave thousands of stale callbacks in the scheduler)."""
+        if self._timer_at is not None and self._timer_at <= self._deadline:
+            return
+        self._timer_at = at = self._deadline
 
         def expire() -> None:
-            if gen == self._gen and self.running:
-                self._gen += 1
-                self.soc.request_reset(ResetCause.WATCHDOG)
+            if self._timer_at != at:
+                return  # a reset cleared the scheduler and something re-armed since
+            self._timer_at = None
+            if not self.running:
+                return
+            if self.soc.instructions < self._deadline:
+                self._arm()  # fed since: check again at the new deadline
+                return
+            self._gen += 1
+            self.soc.request_reset(ResetCause.WATCHDOG)
 
-        self.soc.schedule(self._deadline, expire)
+        self.soc.schedule(at, expire)
 
     def _refresh(self) -> None:
         if self.counter() > self._winr:
