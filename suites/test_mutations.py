@@ -5,6 +5,7 @@ predicate over the device's evidence must FAIL."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from hil.matrix.items import EXTRA_MUTATIONS, ITEMS
 from hil.matrix.predicates import Params, judge
 from hil.matrix.scenarios import run_scenario
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
+from hil.platform.model import Platform
+from hil.replay import load_record, record_case, replay, run_case
 from suites.conftest import BenchFactory
 
 SCENARIO_ARGS: dict[int, dict[str, Any]] = {
@@ -44,3 +47,20 @@ def test_item_catches_its_mutation(
         f"{flag}: item {number} still passes on the mutated firmware "
         f"(scenario {scenario}, harness: {run.error or 'ran to the end'}):\n{verdict}"
     )
+
+
+def test_caught_resume_mutation_replays_byte_identical(platform: Platform, tmp_path: Path) -> None:
+    """Item 2's caught failure (the resume point saved before the chunk was verified) replays
+    byte for byte from its record (the scenario arms its own cut after the factory boot)."""
+    flag = {"MUT_RESUME_BEFORE_VERIFY": 1}
+    args = {"cut": "mid-chunk", "chunk": 3}
+    rec = record_case(
+        platform, "resume-after-reboot", args=args, defines=flag, path=tmp_path / "item2.json"
+    )
+    run = run_case(rec)
+    params = Params(attempts=platform.layout.boot_attempts)
+    verdict = judge(2, run.devices[0].events, params)  # the device that was cut and resumed
+    assert not verdict.passed
+    assert any("never verified" in r for r in verdict.reasons), str(verdict)
+    again = replay(load_record(tmp_path / "item2.json"))
+    assert again.identical, f"replay {again.digest} != recorded {again.expected_digest}"

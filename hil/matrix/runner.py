@@ -27,6 +27,7 @@ from hil.matrix.sweep_items import SWEEP_SCENARIOS, run_sweep_case
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
 from hil.report.compliance import CaseResult
+from hil.report.flashmap import AreaSnapshot, render_svg, snapshot_platform
 from hil.report.timeline import timeline_page, timeline_text
 
 FORGED = ("forged-signature", "forged-signature-same-id", "signature-bitflip")
@@ -163,12 +164,15 @@ def _bench(
     seed: int,
     log_dir: Path,
     made: list[Device],
+    before: list[list[AreaSnapshot]] | None = None,
 ) -> Bench:
     def make_device(fi: FactoryImage) -> Device:
         # the first device of a case logs into the case directory, any further one beside it
         where = log_dir if not made else log_dir / f"device-{len(made)}"
         dev = Device(create_engine(engine, platform, seed), fi, log_dir=where)
         made.append(dev)
+        if before is not None:  # the flash map as provisioned, before the scenario acts
+            before.append(snapshot_platform(platform, dev.engine.flash_read))
         return dev
 
     return Bench(platform, firmware, make_device)
@@ -206,7 +210,8 @@ def run_case(
             sweep_progress,
         )
     made: list[Device] = []
-    bench = _bench(platform, firmware, engine, seed, evidence_dir, made)
+    before: list[list[AreaSnapshot]] = []
+    bench = _bench(platform, firmware, engine, seed, evidence_dir, made, before)
     try:
         run = run_scenario(case.scenario, bench, **case.params)
     finally:
@@ -228,6 +233,11 @@ def run_case(
     _write(timeline_htm, timeline_page(run.events, title))
     attachments["timeline"] = str(timeline_txt)
     attachments["timeline_html"] = str(timeline_htm)
+    if made and before:  # the first device's flash map as provisioned and as the case left it
+        svg = evidence_dir / "flashmap.svg"
+        after = snapshot_platform(platform, made[0].engine.flash_read)
+        _write(svg, render_svg(before[0], after, f"{title}: flash before -> after"))
+        attachments["flashmap"] = str(svg)
     main_dev = run.device
     if main_dev is not None and main_dev.log_path is not None:
         attachments["console"] = str(main_dev.log_path)
