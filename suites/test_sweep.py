@@ -8,24 +8,21 @@ The default run sweeps every 8th flash operation for item 11 (items 12 and 13 ar
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import hil
-from hil.engine.unicorn.engine import UnicornEngine
-from hil.gdb import GdbServer
 from hil.matrix.runner import MatrixCase, run_case
 from hil.matrix.sweep_items import run_sweep_case
 from hil.platform.model import Platform
 from hil.pytest_plugin.fixtures import FirmwareFactory
-from hil.replay import Halt, load_record, replay
+from hil.replay import load_record
+from tests.replay.gdb_session import gdb_pc_at_fault
 
 GDB = shutil.which("gdb-multiarch")
 
@@ -82,34 +79,6 @@ def _replay_cli(record: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _gdb_pc(record: Path) -> tuple[int, Halt]:
-    assert GDB is not None
-    halts: list[Halt] = []
-    ports: list[int] = []
-    ready = threading.Event()
-
-    def serve(engine: object, halt: Halt) -> None:
-        assert isinstance(engine, UnicornEngine)
-        halts.append(halt)
-        server = GdbServer(engine, 0)
-        ports.append(server.port)
-        ready.set()
-        server.serve(accept_timeout=60)
-
-    rec = load_record(record)
-    thread = threading.Thread(target=lambda: replay(rec, halt=True, on_halt=serve), daemon=True)
-    thread.start()
-    assert ready.wait(300), "the replay never halted at the fault"
-    args = [GDB, "-batch", "-nx", "-ex", "set architecture armv8-m.main"]
-    args += ["-ex", f"target remote 127.0.0.1:{ports[0]}", "-ex", "info registers pc"]
-    args += ["-ex", "detach"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
-    thread.join(60)
-    pcs = re.findall(r"^pc\s+(0x[0-9a-f]+)", done.stdout, re.M)
-    assert pcs, done.stdout + done.stderr
-    return int(pcs[0], 16), halts[0]
-
-
 @pytest.mark.parametrize(("flag", "number", "params"), MUTANTS)
 def test_sweep_catches_its_mutation_and_replays_it(
     flag: str,
@@ -136,7 +105,7 @@ def test_sweep_catches_its_mutation_and_replays_it(
     halting = [f for f in failing if '"flash_op' in (f / "plan.json").read_text()]
     if not halting:
         pytest.skip("no flash-op point among the failures to halt at")
-    pc, halt = _gdb_pc(halting[0] / "record.json")
+    pc, halt = gdb_pc_at_fault(halting[0] / "record.json")
     assert pc == halt.pc
     rec = load_record(halting[0] / "record.json")
     fired = rec.fired[0]["instructions"]

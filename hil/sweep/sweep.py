@@ -151,6 +151,7 @@ class Sweep:
         self._ops: list[OpInfo] = []
         self._marks: list[PhaseMark] = []
         self._counts: Counter[Phase] = Counter()
+        self._kind_counts: Counter[str] = Counter()  # operations of each kind so far
         self._fork_ops: dict[int, list[SweepPoint]] = {}
         self._fork_phases: dict[tuple[Phase, int], list[SweepPoint]] = {}
         self._pool: ForkPool | None = None
@@ -199,7 +200,8 @@ class Sweep:
         phase = self._tracker.phase(area)
         # the n-th operation this device announced: how fault plans count (``flash_op_cut.op``)
         n = len(self._ops)
-        k = sum(1 for o in self._ops if o.kind == op.kind.value)
+        k = self._kind_counts[op.kind.value]
+        self._kind_counts[op.kind.value] += 1
         self._ops.append(OpInfo(n, k, op.kind.value, op.address, area, phase, op.instructions))
         action = FlashOpAction.CONTINUE
         for point in self._fork_ops.get(n, ()):
@@ -307,6 +309,7 @@ class Sweep:
     # -- passes -----------------------------------------------------------------------------
     def clean_pass(self) -> tuple[list[OpInfo], list[PhaseMark], ScenarioRun]:
         self._ops, self._marks, self._counts = [], [], Counter()
+        self._kind_counts = Counter()
         self._fork_ops, self._fork_phases = {}, {}
         run = self._flow()
         if run.error is not None:
@@ -474,6 +477,7 @@ class Sweep:
                 assert p.event_phase is not None
                 self._fork_phases.setdefault((p.event_phase, p.occurrence), []).append(p)
         self._ops, self._marks, self._counts = [], [], Counter()
+        self._kind_counts = Counter()
         try:
             swept = self._flow()
             if swept.error is not None:

@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from hil.cli import main
-from hil.engine.unicorn.engine import UnicornEngine
-from hil.gdb import GdbServer
 from hil.platform import load_platform
-from hil.replay import Halt, ReplayError, load_record, record_case, replay
+from hil.replay import ReplayError, load_record, record_case, replay
 from tests.integration.helpers import scratch_page
+from tests.replay.gdb_session import gdb_pc_at_fault
 
 PLATFORM = "lpc55s69"
 PLAN = {"faults": [{"kind": "flash_op_cut", "op": 0, "op_kind": "erase"}]}
@@ -97,34 +96,11 @@ def test_malformed_record_names_field(recorded: Path, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(GDB is None, reason="gdb-multiarch not installed (apt install gdb-multiarch)")
 def test_gdb_halts_at_the_cut(recorded: Path) -> None:
-    assert GDB is not None
-    halts: list[Halt] = []
-    ports: list[int] = []
-    ready = threading.Event()
-
-    def serve(engine: object, halt: Halt) -> None:
-        assert isinstance(engine, UnicornEngine)
-        halts.append(halt)
-        server = GdbServer(engine, 0)
-        ports.append(server.port)
-        ready.set()
-        server.serve(accept_timeout=60)
-
-    rec = load_record(recorded)
-    thread = threading.Thread(target=lambda: replay(rec, halt=True, on_halt=serve), daemon=True)
-    thread.start()
-    assert ready.wait(120), "replay never halted"
-    args = [GDB, "-batch", "-nx", "-ex", "set architecture armv8-m.main"]
-    args += ["-ex", f"target remote 127.0.0.1:{ports[0]}", "-ex", "info registers pc"]
-    args += ["-ex", "detach"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
-    thread.join(60)
-    pcs = re.findall(r"^pc\s+(0x[0-9a-f]+)", done.stdout, re.M)
-    assert pcs, done.stdout + done.stderr
-    assert int(pcs[0], 16) == halts[0].pc
+    pc, halt = gdb_pc_at_fault(recorded, wait_s=120)
+    assert pc == halt.pc
     # the halt is the very instant the recorded cut happened
-    assert halts[0].instructions == rec.fired[0]["instructions"]
-    assert "erase" in halts[0].fault
+    assert halt.instructions == load_record(recorded).fired[0]["instructions"]
+    assert "erase" in halt.fault
 
 
 @pytest.mark.skipif(GDB is None, reason="gdb-multiarch not installed (apt install gdb-multiarch)")
