@@ -68,7 +68,7 @@ def _sweep(name: str, points: int) -> None:
     res = Sweep(platform, fw, options=opt).run()
     recov = sum(r.instructions for r in res.points) / max(1, len(res.points))
     out(
-        f"{name}: sweep: {len(res.points)} cut points (every {stride}. of {len(ops)} flash ops) "
+        f"{name}: sweep: {len(res.points)} cut points (1 in {stride} of {len(ops)} flash ops) "
         f"in {res.wall_s:.1f} s with {res.workers} workers = {res.points_per_s:.1f} points/s "
         f"(incl. the clean pass); recovery {recov / 1e6:.2f} M instr/point with full "
         f"verification; harness overhead {res.overhead_ratio():.2f}x the emulated recovery "
