@@ -6,13 +6,24 @@ from collections.abc import Callable
 
 import pytest
 
-from hil.device import Device
+from hil.device import Device, DeviceState
 from hil.engine.registry import create_engine
+from hil.errors import HilError
 from hil.faults import FaultInjector, FaultPlanError, parse_plan
 from hil.firmware import FirmwareSet
-from hil.matrix.scenarios import Bench, ScenarioRun, power_cut_update
+from hil.matrix.scenarios import (
+    Bench,
+    ScenarioRun,
+    fresh,
+    install,
+    package,
+    power_cut_update,
+    settle_boot,
+    target,
+)
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
+from hil.update import Outcome
 from tests.integration.helpers import boot_to_app, command, scratch_page
 
 
@@ -129,3 +140,28 @@ def test_phase_cut_during_an_update(
     after = run.device.events[run.recovery_mark :]
     assert after[0].name == "REBOOT_REASON" and after[0].get("cause") == "power-on"
     assert any(e.name == "BOOT" and e.src == "app" and e.get("build") == "1" for e in after)
+
+
+def test_writes_after_a_cut_inside_a_flash_operation_still_program(
+    platform: Platform, firmware_factory: Callable[[Platform], FirmwareSet]
+) -> None:
+    """A cut inside a flash operation during a download, then the same package again: the
+    device resumes and the update confirms. (The CPU mapping of the flash array once became
+    writable after a torn STM32U585 erase, so later programs failed with PROGERR.)"""
+    fw = firmware_factory(platform)
+    bench = Bench(platform, fw, lambda fi: Device(create_engine("unicorn", platform, 1), fi))
+    dev = fresh(bench)
+    pkg = package(bench, 2, target(dev))
+    plan = {"faults": [{"kind": "flash_op_cut", "op": 8, "op_kind": "erase"}]}
+    inj = FaultInjector(dev, parse_plan(plan))
+    with pytest.raises(HilError):
+        dev.update(pkg, budget_ms=60_000, reset=False)
+    inj.check()
+    dev.state = DeviceState.OFF
+    dev.power_on()
+    settle_boot(bench, dev)
+    run = ScenarioRun("resume")
+    res = install(bench, run, dev, pkg)
+    assert res.upload.error is None, res.upload.error
+    assert run.outcomes == [Outcome.CONFIRMED]
+    assert any(e.name == "RESUME" for e in dev.events)

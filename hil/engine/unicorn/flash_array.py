@@ -141,32 +141,37 @@ class UcFlashArray:
         return bad == 0, bad < total
 
     def _sync(self, off: int, size: int) -> None:
-        """Bring the CPU mapping's permissions in step for [off, off+size), one ``mem_protect``
-        per run of pages whose permissions change alike (Unicorn never merges regions, and
-        many small regions slow its lookups)."""
+        """Bring the CPU mapping's permissions in step for [off, off+size). When any page's
+        permissions change, every page's are applied again, one ``mem_protect`` per run of
+        pages alike: Unicorn splits a region at a partial ``mem_protect``, and the pieces of a
+        ``mem_map_ptr`` region do not reliably keep their permissions (after a torn STM32U585
+        erase the rest of the array became writable, so CPU stores landed in the cells)."""
         first, last = off // PAGE, (off + size - 1) // PAGE
-        run_start, run_perms = -1, -1
-        for p in range(first, last + 2):
-            perms = -1
-            if p <= last:
-                all_ok, any_ok = self._readable_cells(p * PAGE, PAGE)
-                if all_ok:
-                    perms = UC_PROT_READ | UC_PROT_EXEC
-                elif any_ok:
-                    perms = UC_PROT_EXEC
-                else:
-                    perms = UC_PROT_NONE
-                if perms == self._perms[p]:
-                    perms = -1  # unchanged: ends a run
-            if perms != run_perms:
-                if run_perms >= 0:
-                    for base in self._bases:
-                        self._uc.mem_protect(
-                            base + run_start * PAGE, (p - run_start) * PAGE, run_perms
-                        )
-                run_start, run_perms = p, perms
-            if perms >= 0:
+        changed = False
+        for p in range(first, last + 1):
+            all_ok, any_ok = self._readable_cells(p * PAGE, PAGE)
+            if all_ok:
+                perms = UC_PROT_READ | UC_PROT_EXEC
+            elif any_ok:
+                perms = UC_PROT_EXEC
+            else:
+                perms = UC_PROT_NONE
+            if perms != self._perms[p]:
                 self._perms[p] = perms
+                changed = True
+        if changed:
+            self._apply_all()
+
+    def _apply_all(self) -> None:
+        n = len(self._perms)
+        start = 0
+        for p in range(1, n + 1):
+            if p == n or self._perms[p] != self._perms[start]:
+                for base in self._bases:
+                    self._uc.mem_protect(
+                        base + start * PAGE, (p - start) * PAGE, self._perms[start]
+                    )
+                start = p
 
     def reprotect(self, address: int) -> None:
         """Flush QEMU's TLB: a read let through by the protection hook at ``address`` leaves
