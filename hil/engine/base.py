@@ -87,6 +87,11 @@ class SerialPort(abc.ABC):
     def transcript(self) -> bytes:
         """Everything the device has sent since the engine was created."""
 
+    def sent_from(self, pos: int) -> bytes:
+        """What the device sent from byte ``pos`` of the transcript on (a port may avoid
+        copying the whole transcript)."""
+        return self.transcript[pos:]
+
     @abc.abstractmethod
     def open_pty(self) -> str:
         """Expose the port as a pseudo-terminal; returns the path other programs open."""

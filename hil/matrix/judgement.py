@@ -120,3 +120,19 @@ def _refusals(
     evs: Evs, name: str, *, src: tuple[str, ...] = UPDATER_SRC, **fields: str
 ) -> list[int]:
     return [i for i, e in enumerate(evs) if _is(e, name, result="fail", **fields) and e.src in src]
+
+
+def _install_steps(j: Judgement, evs: Evs, at: int, slot: str | None) -> int:
+    """PENDING, BOOT_TEST then CONFIRMED for ``slot``, in order after ``evs[at]``; each found
+    step is a reason. Returns the CONFIRMED event's index, or -1 (the missing step failed)."""
+    for step in ("PENDING", "BOOT_TEST", "CONFIRMED"):
+        k = _find(evs, at + 1, _tr(step, slot))
+        if not j.check(
+            k >= 0,
+            f"then {step} for slot {slot}",
+            f"no {step} for slot {slot} after {evs[at]}",
+            evs[k] if k >= 0 else None,
+        ):
+            return -1
+        at = k
+    return at

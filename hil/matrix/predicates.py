@@ -22,6 +22,7 @@ from hil.matrix.judgement import (
     _boot_of,
     _boot_tests,
     _find,
+    _install_steps,
     _is,
     _norm,
     _nothing_pending_after,
@@ -50,16 +51,9 @@ def item1(evs: Evs, p: Params) -> Judgement:
     else:
         j.fail("no application BOOT before the download (which slot was running?)")
     at = d
-    for step in ("PENDING", "BOOT_TEST", "CONFIRMED"):
-        k = _find(evs, at + 1, _tr(step, slot))
-        if not j.check(
-            k >= 0,
-            f"then {step} for slot {slot}",
-            f"no {step} for slot {slot} after {evs[at]}",
-            evs[k] if k >= 0 else None,
-        ):
-            return j
-        at = k
+    at = _install_steps(j, evs, at, slot)
+    if at < 0:
+        return j
     pend = _find(evs, d, _tr("PENDING", slot))
     rb = _find(evs, pend, lambda e: e.name == "ROLLBACK")
     j.check(

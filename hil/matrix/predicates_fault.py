@@ -15,6 +15,7 @@ from hil.matrix.judgement import (
     Params,
     _app_boot,
     _find,
+    _install_steps,
     _is,
     _norm,
     _running_at,
@@ -149,16 +150,9 @@ def item2(evs: Evs, p: Params) -> Judgement:
             return j
         at = k
     build = evs[at].get("build")
-    for step in ("PENDING", "BOOT_TEST", "CONFIRMED"):
-        k = _find(evs, at + 1, _tr(step, slot))
-        if not j.check(
-            k >= 0,
-            f"then {step} for slot {slot}",
-            f"no {step} for slot {slot} after {evs[at]}",
-            evs[k] if k >= 0 else None,
-        ):
-            return j
-        at = k
+    at = _install_steps(j, evs, at, slot)
+    if at < 0:
+        return j
     nb = _find(evs, v, lambda e: _app_boot(e) and e.get("slot") == slot)
     ok_build = nb >= 0 and evs[nb].get("build") == build
     if ok_build and old is not None:

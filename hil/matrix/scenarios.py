@@ -288,7 +288,7 @@ def recover(
         return recovered(evs, first)
 
     for _ in range(8):  # the bound; a reset the device does itself keeps it running
-        if done() or recovered(dev.events, first):
+        if recovered(dev.events, first):
             break
         dev.run_until(done, budget_ms)
         if recovered(dev.events, first) or not powered_off(dev):

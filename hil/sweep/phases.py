@@ -69,9 +69,9 @@ class PhaseTracker:
         self.current = IDLE
 
     def phase(self, area: str = "") -> str:
-        data = self._port.transcript
-        if len(data) > self._pos:
-            chunk, self._pos = data[self._pos :], len(data)
+        chunk = self._port.sent_from(self._pos)  # called at every flash op: no full copy
+        if chunk:
+            self._pos += len(chunk)
             for rec in self._stream.feed(chunk):
                 if isinstance(rec, Event):
                     self.current = phase_after(rec, self.current)

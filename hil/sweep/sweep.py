@@ -274,7 +274,9 @@ class Sweep:
         with contextlib.suppress(HilError):
             dev.poll()
         events = dev.events
-        mark = _mark_for(self._child, run, events)
+        # the power-on after the cut, or the chip's own brownout reset (power_cut_update keeps
+        # it); nothing to judge (len(events)) when neither came
+        mark = len(events) if run.recovery_mark is None else run.recovery_mark
         verdict = judge_point(events, mark)
         transcript = dev.transcript
         keep = (
@@ -582,12 +584,6 @@ class Sweep:
             data.get("error"),
             data.get("flashmap_svg"),
         )
-
-
-def _mark_for(point: SweepPoint, run: ScenarioRun, events: Sequence[Event]) -> int:
-    """Where the recovery starts: the power-on after the cut, or the chip's own brownout reset
-    (``power_cut_update`` keeps it); nothing to judge (``len(events)``) when neither came."""
-    return len(events) if run.recovery_mark is None else run.recovery_mark
 
 
 __all__ = [

@@ -52,6 +52,9 @@ class UcSerialPort(SerialPort):
     def transcript(self) -> bytes:
         return bytes(self._transcript)
 
+    def sent_from(self, pos: int) -> bytes:
+        return bytes(self._transcript[pos:])
+
     def open_pty(self) -> str:
         if self._master is None:
             master, slave = os.openpty()

@@ -10,9 +10,9 @@ side-effect register means.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from hil.engine.unicorn.peripheral import Peripheral
+from hil.engine.unicorn.peripheral import Peripheral, Soc
 from hil.platform.model import PeripheralSpec
 
 MASK32 = 0xFFFF_FFFF
@@ -46,6 +46,42 @@ class RegisterPeripheral(Peripheral):
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         """A store: ``value`` holds the written bits in place, ``mask`` says which bits were
         written (0xFFFFFFFF for a word store)."""
+
+
+class DeadlineCheck:
+    """One pending scheduler entry for a deadline that a model keeps moving (a watchdog feed):
+    ``arm()`` after every move schedules a check only if none is pending at or before the new
+    deadline; when the check comes and the deadline has moved on, it re-arms itself, so ``fire``
+    runs exactly at the deadline. ``due()`` returns the deadline in instructions, or None when
+    nothing is due (stopped). ``cancel()`` at every reset: the engine clears its scheduler.
+    (A schedule per feed would leave thousands of stale entries for every update.)"""
+
+    def __init__(self, soc: Soc, due: Callable[[], int | None], fire: Callable[[], None]) -> None:
+        self._soc, self._due, self._fire = soc, due, fire
+        self._at: int | None = None
+
+    def cancel(self) -> None:
+        self._at = None
+
+    def arm(self) -> None:
+        due = self._due()
+        if due is None or (self._at is not None and self._at <= due):
+            return
+        self._at = at = due
+
+        def check() -> None:
+            if self._at != at:
+                return  # a reset cleared the scheduler and something re-armed since
+            self._at = None
+            now_due = self._due()
+            if now_due is None:
+                return
+            if self._soc.instructions < now_due:
+                self.arm()
+                return
+            self._fire()
+
+        self._soc.schedule(at, check)
 
 
 def merge(old: int, value: int, mask: int) -> int:

@@ -30,7 +30,12 @@ from __future__ import annotations
 
 from hil.engine.base import ResetCause
 from hil.engine.unicorn.peripheral import Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripherals._common import (
+    DeadlineCheck,
+    RegisterPeripheral,
+    merge,
+    param_int,
+)
 from hil.platform.model import PeripheralSpec
 
 MOD, TC, FEED, TV, WARNINT, WINDOW = 0x00, 0x04, 0x08, 0x0C, 0x14, 0x18
@@ -55,8 +60,8 @@ class Lpc55Wwdt(RegisterPeripheral):
         self._deadline = 0
         self._feed_stage = False
         self._gen = 0
-        self._timer_at: int | None = None  # the one pending timeout check
-        self._warn_at: int | None = None  # the one pending warning check
+        self._timeout = DeadlineCheck(soc, self._timeout_due, self._event)
+        self._warning = DeadlineCheck(soc, self._warn_due, self._warn)
         self.power_on()
 
     def power_on(self) -> None:
@@ -74,7 +79,8 @@ class Lpc55Wwdt(RegisterPeripheral):
         self._loaded = 0xFF
         self._feed_stage = False
         self._gen += 1
-        self._timer_at = self._warn_at = None  # the engine clears its scheduler at every reset
+        self._timeout.cancel()  # the engine clears its scheduler at every reset
+        self._warning.cancel()
 
     # ------------------------------------------------------------------ timing
 
@@ -97,51 +103,19 @@ class Lpc55Wwdt(RegisterPeripheral):
         if not self.running:
             return
 
-        self._arm_warn()
-        self._arm_timeout()
+        self._warning.arm()
+        self._timeout.arm()
 
-    def _arm_warn(self) -> None:
-        """As ``_arm_timeout``, for the warning interrupt (WDINT) at WARNINT."""
-        if self._warnint >= self._loaded:
-            return
-        warn_at = self._load_at + self._instr_for_ticks(self._loaded - self._warnint)
-        if self._warn_at is not None and self._warn_at <= warn_at:
-            return
-        self._warn_at = at = warn_at
+    def _timeout_due(self) -> int | None:
+        return self._deadline if self.running else None
 
-        def warn() -> None:
-            if self._warn_at != at:
-                return
-            self._warn_at = None
-            if not self.running or self._warnint >= self._loaded:
-                return
-            due = self._load_at + self._instr_for_ticks(self._loaded - self._warnint)
-            if self.soc.instructions < due:
-                self._arm_warn()
-                return
-            self._mod |= WDINT
+    def _warn_due(self) -> int | None:
+        if not self.running or self._warnint >= self._loaded:
+            return None
+        return self._load_at + self._instr_for_ticks(self._loaded - self._warnint)
 
-        self.soc.schedule(at, warn)
-
-    def _arm_timeout(self) -> None:
-        """One pending timeout check at a time: a feed moves the deadline later and the pending
-        check re-arms itself for it (a feed per loop would otherwise pile stale callbacks up)."""
-        if self._timer_at is not None and self._timer_at <= self._deadline:
-            return
-        self._timer_at = at = self._deadline
-
-        def timeout() -> None:
-            if self._timer_at != at:
-                return  # a reset cleared the scheduler and something re-armed since
-            self._timer_at = None
-            if not self.running:
-                return
-            if self.soc.instructions < self._deadline:
-                self._arm_timeout()
-                return
-            self._event()
-
-        self.soc.schedule(at, timeout)
+    def _warn(self) -> None:
+        self._mod |= WDINT
 
     def _event(self) -> None:
         """Timeout or feed error."""

@@ -25,7 +25,12 @@ from __future__ import annotations
 
 from hil.engine.base import ResetCause
 from hil.engine.unicorn.peripheral import Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripherals._common import (
+    DeadlineCheck,
+    RegisterPeripheral,
+    merge,
+    param_int,
+)
 from hil.platform.model import PeripheralSpec
 
 KR, PR, RLR, SR, WINR, EWCR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
@@ -49,7 +54,7 @@ class Stm32Iwdg(RegisterPeripheral):
         self._deadline = 0
         self._loaded = 0xFFF
         self._gen = 0
-        self._timer_at: int | None = None  # the one expiry check in the scheduler
+        self._expiry = DeadlineCheck(soc, self._expiry_due, self._expire)
         self.power_on()
 
     def power_on(self) -> None:
@@ -58,7 +63,7 @@ class Stm32Iwdg(RegisterPeripheral):
         self._pr, self._rlr, self._winr, self._ewcr = 0, 0xFFF, 0xFFF, 0
         self._loaded = 0xFFF
         self._gen += 1
-        self._timer_at = None  # the engine clears its scheduler at every reset
+        self._expiry.cancel()  # the engine clears its scheduler at every reset
 
     def reset(self, cause: ResetCause) -> None:
         self.power_on()
@@ -82,29 +87,14 @@ class Stm32Iwdg(RegisterPeripheral):
         self._loaded = self._rlr
         self._reload_at = self.soc.instructions
         self._deadline = self._reload_at + max(1, self.soc.us_to_instructions(self.timeout_us()))
-        self._arm()
+        self._expiry.arm()
 
-    def _arm(self) -> None:
-        """One pending expiry check at a time: a reload moves the deadline later, and the check
-        already pending re-arms itself for the new deadline when it comes (a feed every few
-        microseconds would otherwise leave thousands of stale callbacks in the scheduler)."""
-        if self._timer_at is not None and self._timer_at <= self._deadline:
-            return
-        self._timer_at = at = self._deadline
+    def _expiry_due(self) -> int | None:
+        return self._deadline if self.running else None
 
-        def expire() -> None:
-            if self._timer_at != at:
-                return  # a reset cleared the scheduler and something re-armed since
-            self._timer_at = None
-            if not self.running:
-                return
-            if self.soc.instructions < self._deadline:
-                self._arm()  # fed since: check again at the new deadline
-                return
-            self._gen += 1
-            self.soc.request_reset(ResetCause.WATCHDOG)
-
-        self.soc.schedule(at, expire)
+    def _expire(self) -> None:
+        self._gen += 1
+        self.soc.request_reset(ResetCause.WATCHDOG)
 
     def _refresh(self) -> None:
         if self.counter() > self._winr:
