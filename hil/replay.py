@@ -41,16 +41,17 @@ from pathlib import Path
 from typing import Any
 
 from hil.device import Device, DeviceHalted
-from hil.engine.base import FlashOp, FlashOpAction, StopReason
+from hil.engine.base import Engine, StopReason
 from hil.engine.registry import create_engine
 from hil.faults.errors import FaultPlanError
-from hil.faults.injector import FaultInjector, FiredFault
+from hil.faults.halt import Halt, HaltAt
+from hil.faults.injector import FaultInjector
 from hil.faults.plan import (
     Brownout,
     Fault,
     FaultPlan,
+    FiredFault,
     FlashOpCut,
-    OpKind,
     PhaseCut,
     Point,
     RandomCuts,
@@ -271,73 +272,6 @@ def plan_dict(plan: FaultPlan) -> dict[str, Any]:
 
 # -- running a case ------------------------------------------------------------------------------
 @dataclass
-class Halt:
-    """Where a ``--gdb`` replay stopped instead of cutting."""
-
-    fault: str
-    pc: int
-    instructions: int
-
-
-class _Halter:
-    """Arms the plan's first fault as a halt (flash-op hook or symbol hook)."""
-
-    def __init__(self, device: Device, plan: FaultPlan) -> None:
-        self.engine = device.engine
-        self.halt: Halt | None = None
-        self.where = ""
-        self._count = 0
-        fault = plan.faults[0]
-        if isinstance(fault, Brownout) and isinstance(fault.at, FlashOpCut):
-            fault = fault.at  # halt where the supply would start to drop
-        if isinstance(fault, FlashOpCut):
-            cut = fault
-
-            def on_op(op: FlashOp) -> FlashOpAction:
-                if self.where or not (
-                    cut.op_kind is OpKind.ANY or op.kind.value == cut.op_kind.value
-                ):
-                    return FlashOpAction.CONTINUE
-                self._count += 1
-                if self._count - 1 == cut.op:
-                    self.where = f"flash op {op.index} ({op.kind.value} 0x{op.address:08x})"
-                    self._instructions = self.engine.instructions
-                    hooks = getattr(self.engine, "hooks")  # noqa: B009 (unicorn engine only)
-                    hooks.halted = f"replay halt at {self.where}"
-                    getattr(self.engine, "core").stop_after_current()  # noqa: B009
-                return FlashOpAction.CONTINUE
-
-            self.engine.on_flash_op(on_op)
-        elif isinstance(fault, SymbolCut):
-            sym = fault
-            hits = [0]
-
-            def on_sym(name: str, address: int) -> bool:
-                hits[0] += 1
-                if hits[0] != sym.hit or self.where:
-                    return False
-                self.where = f"symbol {name} (0x{address:08x}) hit {hits[0]}"
-                self._instructions = self.engine.instructions
-                return True
-
-            self.engine.on_symbol(sym.symbol, on_sym)
-        else:
-            raise ReplayError(
-                plan.source,
-                "faults[0].kind",
-                "flash_op_cut, symbol_cut or a brownout at a flash_op (the faults --gdb can "
-                "halt at)",
-                repr(type(fault).__name__),
-            )
-        self._instructions = 0
-
-    def stopped(self) -> Halt:
-        pc = int(getattr(self.engine, "core").pc)  # noqa: B009
-        self.halt = Halt(self.where, pc, self._instructions)
-        return self.halt
-
-
-@dataclass
 class CaseRun:
     record: ReplayRecord
     transcript: bytes
@@ -350,10 +284,6 @@ class CaseRun:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.transcript).hexdigest()
-
-
-def _fired_dict(f: FiredFault) -> dict[str, Any]:
-    return {"fault": f.fault, "kind": f.kind, "where": f.where, "instructions": f.instructions}
 
 
 def _boot(device: Device) -> StopReason:
@@ -417,7 +347,7 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
     plan = record.plan()
     devices: list[Device] = []
     injectors: list[FaultInjector] = []
-    halters: list[_Halter] = []
+    halters: list[HaltAt] = []
 
     def make_device(factory: FactoryImage, armed: bool = True) -> Device:
         engine = create_engine(record.engine, platform, record.seed)
@@ -435,7 +365,7 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
     def arm(dev: Device) -> None:
         if plan is not None:
             if halt:
-                halters.append(_Halter(dev, plan))
+                halters.append(HaltAt(dev.engine, plan))
             else:
                 injectors.append(FaultInjector(dev, plan, record.seed))
 
@@ -534,7 +464,7 @@ def record_case(
     hashes = _provenance(draft)
     draft = _with(draft, hashes=hashes)
     run = run_case(draft, log_dir=log_dir)
-    done = _with(draft, digest=run.digest, fired=tuple(_fired_dict(f) for f in run.fired))
+    done = _with(draft, digest=run.digest, fired=tuple(f.as_dict() for f in run.fired))
     if path is not None:
         write_record(done, path)
     return done
@@ -560,7 +490,7 @@ class ReplayResult:
     digest: str
     fired: list[FiredFault]
     halt: Halt | None = None
-    engine: object | None = None  # the halted engine (for --gdb)
+    engine: Engine | None = None  # the halted engine (for --gdb)
 
     @property
     def identical(self) -> bool:
@@ -571,7 +501,7 @@ def replay(
     record: ReplayRecord,
     *,
     halt: bool = False,
-    on_halt: Callable[[object, Halt], None] | None = None,
+    on_halt: Callable[[Engine, Halt], None] | None = None,
 ) -> ReplayResult:
     """Re-run the record's case; ``halt`` stops at the first fault instead (see module doc),
     then calls ``on_halt(engine, halt)`` (e.g. to serve GDB) before the devices are closed."""

@@ -12,8 +12,7 @@ import argparse
 from pathlib import Path
 
 from hil.cli import EXIT_FAILED, EXIT_OK, arguments, command, out
-from hil.engine.unicorn.engine import UnicornEngine
-from hil.errors import EngineError
+from hil.engine.base import Engine
 from hil.gdb import GdbServer
 from hil.replay import Halt, load_record, recorded_case_id, replay
 
@@ -59,9 +58,7 @@ def _gdb(record: object, port: int) -> int:
 
     assert isinstance(record, ReplayRecord)
 
-    def serve(engine: object, halt: Halt) -> None:
-        if not isinstance(engine, UnicornEngine):
-            raise EngineError(f"--gdb: expected the unicorn engine, found {type(engine).__name__}")
+    def serve(engine: Engine, halt: Halt) -> None:
         server = GdbServer(engine, port)
         out(f"  halted at {halt.fault}: pc 0x{halt.pc:08x}, instruction {halt.instructions}")
         out(

@@ -237,8 +237,7 @@ class PowerLost(HilError):
 
 def powered_off(dev: Device) -> bool:
     """The power is off (the device's view, or the engine's when a cut fired between runs)."""
-    power = getattr(dev.engine, "power", None)  # the unicorn engine's power controller
-    return dev.state is DeviceState.OFF or str(getattr(power, "state", "on")) == "off"
+    return dev.state is DeviceState.OFF or not dev.engine.powered
 
 
 def _alive(dev: Device) -> None:

@@ -36,8 +36,8 @@ from hil.engine.base import Engine, FlashOp, FlashOpAction, FlashOpKind
 from hil.engine.registry import create_engine
 from hil.errors import HilError
 from hil.evidence import Event, Record
+from hil.faults.actions import cut_in_flash_op, start_brownout
 from hil.faults.errors import FaultPlanError
-from hil.faults.injector import cut_in_flash_op, start_brownout
 from hil.faults.plan import (
     Brownout,
     FaultPlan,
