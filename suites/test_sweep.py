@@ -21,7 +21,7 @@ from hil.matrix.runner import MatrixCase, run_case
 from hil.matrix.sweep_items import run_sweep_case
 from hil.platform.model import Platform
 from hil.pytest_plugin.fixtures import FirmwareFactory
-from hil.replay import load_record
+from hil.record import load_record
 from tests.replay.gdb_session import gdb_pc_at_fault
 
 GDB = shutil.which("gdb-multiarch")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hil.cli import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
+from hil.commands.base import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
 from hil.device import Device
 from hil.engine.registry import create_engine
 from hil.evidence import Event, Record, SmpLine, Truncated

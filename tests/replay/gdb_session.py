@@ -10,8 +10,10 @@ import threading
 from pathlib import Path
 
 from hil.engine.base import Engine
+from hil.faults import Halt
 from hil.gdb import GdbServer
-from hil.replay import Halt, load_record, replay
+from hil.record import load_record
+from hil.replay import replay
 
 GDB = shutil.which("gdb-multiarch")
 

@@ -14,7 +14,8 @@ import pytest
 
 from hil.cli import main
 from hil.platform import load_platform
-from hil.replay import ReplayError, load_record, record_case, replay
+from hil.record import ReplayError, load_record
+from hil.replay import record_case, replay
 from tests.integration.helpers import scratch_page
 from tests.replay.gdb_session import gdb_pc_at_fault
 

@@ -14,7 +14,7 @@ from hil.faults import FaultPlanError, parse_plan
 from hil.firmware import FirmwareSet
 from hil.platform.model import Platform
 from hil.provision import factory_image
-from hil.replay import write_record
+from hil.record import write_record
 from hil.sweep import PointKind, Sweep, SweepOptions
 from hil.sweep.report import point_record, write_sweep
 
