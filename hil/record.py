@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from hil.errors import FieldError
-from hil.faults.plan import FaultPlan, parse_plan
+from hil.faults.plan import FIRED_KINDS, FaultPlan, FiredFault, parse_plan
 from hil.scenarios import SCENARIOS
 
 SCHEMA = 1
@@ -48,7 +48,7 @@ class ReplayRecord:
     hashes: dict[str, str] = field(default_factory=dict)  # FactoryImage.provenance()
     fault_plan: dict[str, Any] | None = None
     digest: str = ""  # SHA-256 of the console transcript (evidence)
-    fired: tuple[dict[str, Any], ...] = ()  # faults that fired (evidence)
+    fired: tuple[FiredFault, ...] = ()  # faults that fired (evidence)
     schema: int = SCHEMA
     source: str = "<record>"
 
@@ -76,7 +76,7 @@ class ReplayRecord:
         return {
             "case_id": self.case_id,
             **self.identity(),
-            "evidence": {"digest": self.digest, "fired": list(self.fired)},
+            "evidence": {"digest": self.digest, "fired": [f.as_dict() for f in self.fired]},
         }
 
     def plan(self) -> FaultPlan | None:
@@ -133,6 +133,19 @@ def _hex_map(source: str, field: str, raw: object) -> dict[str, str]:
     return dict(raw)
 
 
+def _fired(source: str, field: str, raw: object) -> FiredFault:
+    f = _Reader(source, field, raw, ("fault", "kind", "where", "instructions"))
+    kind = f.get("kind", str, f"one of {', '.join(FIRED_KINDS)}")
+    if kind not in FIRED_KINDS:
+        raise ReplayError(source, f"{field}.kind", f"one of {', '.join(FIRED_KINDS)}", repr(kind))
+    return FiredFault(
+        f.get("fault", int, "a fault index"),
+        kind,
+        f.get("where", str, "where the fault fell"),
+        f.get("instructions", int, "an instruction count"),
+    )
+
+
 def load_record(path: str | Path) -> ReplayRecord:
     """Read and validate a record; errors name the file, the field, expected and found."""
     p = Path(path)
@@ -169,7 +182,10 @@ def load_record(path: str | Path) -> ReplayRecord:
     ev = _Reader(source, "evidence", top.get("evidence", dict, "a mapping"), ("digest", "fired"))
     digest = ev.get("digest", str, "a SHA-256 hex digest")
     _hex_map(source, "evidence", {"digest": digest})
-    fired = ev.get("fired", list, "a list of fired faults")
+    fired = [
+        _fired(source, f"evidence.fired[{i}]", raw)
+        for i, raw in enumerate(ev.get("fired", list, "a list of fired faults"))
+    ]
     return ReplayRecord(
         platform=top.get("platform", str, "a platform name"),
         engine=top.get("engine", str, "an engine name"),

@@ -235,7 +235,7 @@ def record_case(
     draft.plan()  # validate before running
     draft = replace(draft, hashes=_provenance(draft))
     run = run_case(draft, log_dir=log_dir)
-    done = replace(draft, digest=run.digest, fired=tuple(f.as_dict() for f in run.fired))
+    done = replace(draft, digest=run.digest, fired=tuple(run.fired))
     if path is not None:
         write_record(done, path)
     return done

@@ -42,7 +42,7 @@ from hil.faults.plan import (
 from hil.faults.trigger import EvidenceFeed, OpHit, Triggers
 from hil.platform.model import TornRead
 
-Record = Callable[[int, str, str], None]  # (fault index, kind, where): a fault fired
+Fired = Callable[[int, str, str], None]  # (fault index, kind, where): a fault fired
 
 
 class FaultTarget(EvidenceFeed, Protocol):
@@ -104,7 +104,7 @@ class FaultInjector:
         self.fired.append(FiredFault(index, kind, where, self.engine.instructions))
 
     def _arm_point(
-        self, index: int, field: str, point: Point, fired: Record, *, brownout: bool = False
+        self, index: int, field: str, point: Point, fired: Fired, *, brownout: bool = False
     ) -> None:
         """Arm a cut (or, with ``brownout``, a brownout start) at a point; ``fired`` records."""
         if isinstance(point, FlashOpCut):
@@ -115,7 +115,7 @@ class FaultInjector:
             self._arm_phase(index, field, point, fired, brownout)
 
     def _arm_flash_op(
-        self, index: int, field: str, cut: FlashOpCut, fired: Record, kind: str = ""
+        self, index: int, field: str, cut: FlashOpCut, fired: Fired, kind: str = ""
     ) -> None:
         """``kind`` "brownout": the action only starts a brownout, the op continues."""
         if cut.tear is not None and cut.tear in (Tear.ECC_TORN, Tear.BIT_PARTIAL):
@@ -140,7 +140,7 @@ class FaultInjector:
         self.triggers.at_flash_op(cut.op, cut.op_kind, action)
 
     def _arm_symbol(
-        self, index: int, field: str, cut: SymbolCut, fired: Record, brownout: bool
+        self, index: int, field: str, cut: SymbolCut, fired: Fired, brownout: bool
     ) -> None:
         def action(where: str) -> bool:
             if brownout:
@@ -158,7 +158,7 @@ class FaultInjector:
             ) from None
 
     def _arm_phase(
-        self, index: int, field: str, cut: PhaseCut, fired: Record, brownout: bool
+        self, index: int, field: str, cut: PhaseCut, fired: Fired, brownout: bool
     ) -> None:
         if not self.triggers.has_evidence:
             raise FaultPlanError(

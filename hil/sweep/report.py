@@ -45,7 +45,7 @@ def point_record(
         hashes=dict(hashes),
         fault_plan=point.point.plan(),
         digest=point.digest,
-        fired=tuple(f.as_dict() for f in point.fired),
+        fired=tuple(point.fired),
     )
 
 
