@@ -138,9 +138,7 @@ def test_no_import_cycle_between_hil_packages() -> None:
 
 def test_only_the_engine_package_imports_the_unicorn_engine() -> None:
     bad = unicorn_imports(read_modules(HIL))
-    assert not bad, "outside hil/engine/, callers use the engine interface only:\n" + "\n".join(
-        bad
-    )
+    assert not bad, "outside hil/engine/, callers use the engine interface only:\n" + "\n".join(bad)
 
 
 # -- the checker itself can fail ---------------------------------------------------------------
