@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "mut_hooks.h"
+
 #define X 2u /* don't care in a rule */
 
 /* What a rule boots. */
@@ -356,12 +358,9 @@ static int path_check(const meta_record_t *cur, uint8_t slot, const bs_path_t *o
 
 static int fresh(const meta_record_t *cur, uint32_t build)
 {
-#if defined(MUT_NO_REPLAY_CHECK) && MUT_NO_REPLAY_CHECK
-    /* MUTATION (contracts §8 item 8): no comparison with the running build */
-    return build >= cur->floor;
-#else
-    return build > cur->build[cur->active] && build >= cur->floor;
-#endif
+    /* planted (item 8): no comparison with the running build */
+    return (MUT_HOOK_SKIP_REPLAY_CHECK() || build > cur->build[cur->active]) &&
+           build >= cur->floor;
 }
 
 /* See bootsel.h. */

@@ -14,6 +14,7 @@
 
 #include <string.h>
 
+#include "mut_hooks.h"
 #include "p256.h"
 #include "sha256.h"
 
@@ -653,14 +654,11 @@ img_result_t img_parse(img_source_t *src, uint32_t hdr_size, img_manifest_t *m)
     }
     /* CHUNK_MAP: exactly ceil(img_size / chunk_size) hashes (chunk_size >= 512 here). */
     m->chunk_count = m->chunk_hashes_len / 32u;
-#if !(defined(MUT_SKIP_MANIFEST) && MUT_SKIP_MANIFEST)
-    /* (MUTATION MUT_SKIP_MANIFEST, contracts §8 item 7: this consistency check is skipped and
-     * the chunk map is acted on as declared; reads stay bounded by the source size) */
-    if (m->chunk_count !=
-        m->img_size / m->chunk_size + ((m->img_size % m->chunk_size) != 0u ? 1u : 0u)) {
+    if (!MUT_HOOK_SKIP_CHUNK_MAP_CHECK() &&
+        m->chunk_count !=
+            m->img_size / m->chunk_size + ((m->img_size % m->chunk_size) != 0u ? 1u : 0u)) {
         return IMG_CHUNK_MAP;
     }
-#endif
     return IMG_OK;
 }
 
@@ -718,20 +716,16 @@ img_result_t img_verify(img_source_t *src, img_manifest_t *m, const keyring_t *k
     case KR_KEY_FOUND:
         break;
     case KR_KEY_REVOKED:
-#if defined(MUT_ACCEPT_REVOKED) && MUT_ACCEPT_REVOKED
-    {
-        /* MUTATION (contracts §8 item 10): a revoked key is used like an allowed one */
-        uint32_t i;
-        for (i = 0; i < kr->count && i < KR_MAX_KEYS && key == NULL; i++) {
+        if (!MUT_HOOK_USE_REVOKED_KEY()) {
+            return IMG_KEY_REVOKED;
+        }
+        /* planted (mut_hooks.h, item 10): the revoked key is used like an allowed one */
+        for (uint32_t i = 0; i < kr->count && i < KR_MAX_KEYS && key == NULL; i++) {
             if (kr->keys[i].key_id == m->key_id) {
                 key = &kr->keys[i];
             }
         }
         break;
-    }
-#else
-        return IMG_KEY_REVOKED;
-#endif
     default:
         return IMG_KEY_UNKNOWN;
     }
@@ -748,13 +742,10 @@ img_result_t img_verify(img_source_t *src, img_manifest_t *m, const keyring_t *k
         return IMG_BAD_SIGNATURE;
     }
     img_tick(src);
-#if defined(MUT_SKIP_SIG) && MUT_SKIP_SIG
-    (void)p256_verify; /* MUTATION (contracts §8 item 6): the signature is not checked */
-#else
-    if (p256_verify(key->pub, m->computed_hash, r32, s32) != P256_OK) {
+    if (!MUT_HOOK_SKIP_SIGNATURE_CHECK() &&
+        p256_verify(key->pub, m->computed_hash, r32, s32) != P256_OK) {
         return IMG_BAD_SIGNATURE;
     }
-#endif
     img_tick(src);
     return IMG_OK;
 }
@@ -787,11 +778,9 @@ img_result_t img_check_policy(img_source_t *src, const img_manifest_t *m,
         uint8_t want[32];
         uint32_t start = i * m->chunk_size;
         uint32_t n;
-#if defined(MUT_SKIP_MANIFEST) && MUT_SKIP_MANIFEST
-        if (start >= m->img_size) {
-            break; /* MUTATION: hashes beyond the payload are silently ignored */
+        if (MUT_HOOK_IGNORE_EXTRA_CHUNK_HASHES() && start >= m->img_size) {
+            break; /* planted (mut_hooks.h, item 7): hashes beyond the payload ignored */
         }
-#endif
         n = m->img_size - start;
         if (n > m->chunk_size) {
             n = m->chunk_size;
@@ -821,16 +810,9 @@ img_result_t img_check_policy(img_source_t *src, const img_manifest_t *m,
         return IMG_WRONG_TYPE;
     }
     /* step 7: freshness (the build is SEC_CNT == header build_num) */
-#if defined(MUT_FLOOR_LE) && MUT_FLOOR_LE
-    /* MUTATION (contracts §8 item 9): the floor check off by one, build = floor - 1 passes */
-    if (m->sec_cnt + 1u < pol->floor) {
+    if (m->sec_cnt + MUT_HOOK_FLOOR_SLACK() < pol->floor) { /* slack: 0 (mut_hooks.h) */
         return IMG_BELOW_FLOOR;
     }
-#else
-    if (m->sec_cnt < pol->floor) {
-        return IMG_BELOW_FLOOR;
-    }
-#endif
     if (pol->running_build != 0u && m->sec_cnt <= pol->running_build) {
         return IMG_REPLAY;
     }
