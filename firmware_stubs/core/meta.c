@@ -142,7 +142,8 @@ int meta_record_check(const meta_record_t *rec)
         rec->state[o] == (uint8_t)META_ST_CONFIRMED) {
         return 0;
     }
-    /* planted (item 4): the floor may be raised before the new image is confirmed */
+    /* planted (item 4): a floor above the active build passes, so the floor can be raised
+     * before the new image is confirmed */
     if (rec->attempts[a] != 0u ||
         (!MUT_HOOK_ALLOW_FLOOR_ABOVE_ACTIVE() && rec->floor > rec->build[a])) {
         return 0;

@@ -97,7 +97,7 @@
  * (hil/matrix/items.py EXTRA_MUTATIONS).
  * RAISE_FLOOR_BEFORE_TEST (app/main.c, boot test): commit floor = the trial build first.
  * ALLOW_FLOOR_ABOVE_ACTIVE (core/meta.c meta_record_check): a record whose floor is above
- *   the active build is accepted (else the early commit above would be refused). */
+ *   the active build is accepted (else RAISE_FLOOR_BEFORE_TEST's commit would be refused). */
 #ifndef MUT_NO_ROLLBACK
 #define MUT_NO_ROLLBACK 0
 #endif
