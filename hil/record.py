@@ -3,7 +3,8 @@
 A record (JSON) holds everything that determines a case: platform, engine, seed, the firmware
 build (``app_build`` and build flags), the hashes of what was programmed (``FactoryImage.
 provenance``), the scenario (name + args; ``install-package`` takes an explicit package spec:
-build, slot, key, variant, self_test), and the fault plan in its dict form (``plan_dict``). Its
+build, slot, key, variant, self_test; ``monitor`` takes ``commands``, the monitor commands
+of a ``hil monitor`` session), and the fault plan in its dict form (``plan_dict``). Its
 ``evidence`` part (SHA-256 of the console transcript, the faults that fired) is what a replay
 must reproduce. The case ID is the first 12 hex digits of SHA-256 over the canonical JSON of the
 record without ``case_id`` and ``evidence`` (littlefs style: a failing power-loss case has an
@@ -23,7 +24,7 @@ from hil.faults.plan import FIRED_KINDS, FaultPlan, FiredFault, parse_plan
 from hil.scenarios import SCENARIOS
 
 SCHEMA = 1
-BUILTIN = ("console-flash", "install-package")  # the scenarios only ``hil.replay`` runs
+BUILTIN = ("console-flash", "install-package", "monitor")  # the scenarios only ``hil.replay`` runs
 
 
 class ReplayError(FieldError):

@@ -7,7 +7,8 @@ op 0 is the first console command's operation); boot to the app, send ``erase``/
 ``read`` console commands on a page (``!peek ADDR``: a command sent verbatim), default the
 scratch page = last page of slot B; after a cut the device is powered on again and booted, so
 the transcript shows the recovery); ``install-package``; and every scenario of
-``hil.scenarios``.
+``hil.scenarios``; ``monitor`` (args ``commands``: a ``hil monitor`` session's commands, run
+again in a fresh monitor session with the record's engine and seed, ``hil.monitor.record``).
 
 ``--gdb`` mode (``replay(record, halt=True)``): the plan's first fault is armed as a halt
 instead of a cut (``hil.faults.HaltAt``: ``flash_op_cut``, ``symbol_cut`` and a ``brownout`` at
@@ -30,6 +31,7 @@ from hil.evidence import Event, Match, on_events
 from hil.evidence.vocab import Src, app_boot
 from hil.faults import FaultInjector, FaultPlan, FiredFault, Halt, HaltAt, plan_dict
 from hil.firmware import FirmwareSet, build_firmware
+from hil.monitor.record import run_commands
 from hil.platform import load_platform
 from hil.platform.model import Platform
 from hil.provision import FactoryImage, factory_image
@@ -149,6 +151,8 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
 
     if halt and plan is None:
         raise ReplayError(record.source, "fault_plan", "a fault plan to halt at", "null")
+    if record.scenario == "monitor":
+        return _monitor(record, log_dir)
     error: str | None = None
     mark: int | None = None
     stopped: Halt | None = None
@@ -174,6 +178,17 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
     transcript = b"".join(d.transcript for d in devices)
     fired = [f for inj in injectors for f in inj.fired]
     return CaseRun(record, transcript, fired, devices, stopped, error, mark)
+
+
+def _monitor(record: ReplayRecord, log_dir: Path | None) -> CaseRun:
+    commands = record.args.get("commands")
+    if not isinstance(commands, list) or not all(isinstance(c, str) for c in commands):
+        raise ReplayError(
+            record.source, "scenario.args.commands", "a list of monitor commands", repr(commands)
+        )
+    session, error = run_commands(commands, engine=record.engine, seed=record.seed, log_dir=log_dir)
+    session.close()
+    return CaseRun(record, session.transcript(), session.fired(), session.devices, None, error)
 
 
 def _install_package(b: Bench, run: ScenarioRun, spec: Mapping[str, Any]) -> None:

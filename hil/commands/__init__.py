@@ -6,6 +6,7 @@ from hil.commands import (  # noqa: F401
     build,
     image,
     matrix,
+    monitor,
     platforms,
     replay,
     report,
