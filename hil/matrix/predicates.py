@@ -15,6 +15,7 @@ from hil.evidence.vocab import Ev, Field, Src, State, app_boot, is_event, norm
 from hil.matrix.judgement import (
     DELIBERATE_RESCUE,
     STRUCTURED_CODES,
+    UPDATER_SRC,
     Evs,
     Judgement,
     Params,
@@ -211,11 +212,14 @@ def item5(evs: Evs, p: Params) -> Judgement:
 def item6(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
     refs = _refusals(evs, Ev.VERIFY_SIG)
+    # what disproves the item: the updater passed the forged package's signature check
+    passed = [e for e in evs if is_event(e, Ev.VERIFY_SIG, result="ok") and e.src in UPDATER_SRC]
     j.check(
         bool(refs),
         "the updater's VERIFY_SIG failed",
-        "no VERIFY_SIG result=fail from the updater",
-        evs[refs[0]] if refs else None,
+        "no VERIFY_SIG result=fail from the updater"
+        + (": the updater accepted the signature" if passed else ""),
+        evs[refs[0]] if refs else (passed[0] if passed else None),
     )
     for i in refs:
         _nothing_pending_after(j, evs, i)

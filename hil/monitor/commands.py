@@ -82,10 +82,12 @@ def _parse(tokens: list[str]) -> Args:
 
 
 def _check_opts(args: Args, allowed: tuple[str, ...], cmd: str) -> None:
+    if "*" in allowed:  # the command takes any key=value (event fields) and checks them
+        return
     extra = [k for k in args.opts if k not in allowed]
     if extra:
         known = ", ".join(f"{k}=" for k in allowed) or "none"
-        raise MonitorError(f"{cmd}: unknown option {extra[0]}=; options: {known}")
+        raise MonitorError(f"unknown option {extra[0]}=; options: {known}")
 
 
 def _choice(value: str, choices: list[str], what: str) -> str:
@@ -274,7 +276,7 @@ def _upload(s: Session, a: Args, say: Say) -> str:
 
 
 # -- run ---------------------------------------------------------------------------------------
-def _event_match(words: list[str], opts: dict[str, str]) -> tuple[Callable[[Record], bool], str]:
+def event_match(words: list[str], opts: dict[str, str]) -> tuple[Callable[[Record], bool], str]:
     name = words[0]
     values = [norm(w) for w in words[1:]]
     fields = {k: norm(v) for k, v in opts.items()}
@@ -321,7 +323,7 @@ _UNTIL = "outcome | boot | phase <phase> | op <n> [op_kind=K] | line <regex> | <
     "run",
     "run for <ms> | run until <what> [within=<ms>]",
     f"run the target (and a queued upload) for virtual time, or until: {_UNTIL}",
-    options=("within", "op_kind", "occurrence"),
+    options=("*",),  # within=, op_kind=, occurrence=, and an event's fields
 )
 def _run(s: Session, a: Args, say: Say) -> str:
     mode = _choice(a.word(0, "run for <ms> | run until <what>"), ["for", "until"], "run mode")
@@ -334,6 +336,9 @@ def _run(s: Session, a: Args, say: Say) -> str:
         return _stop_text(stop, f"the end of {ms} ms", s)
     budget = a.opt_int("within", RUN_MS) or RUN_MS
     what = a.word(1, f"run until <what>: {_UNTIL}")
+    own = {"phase": ("within", "occurrence"), "op": ("within", "op_kind")}
+    if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,31}", what):
+        _check_opts(a, own.get(what, ("within",)), "run")
     rest = a.words[2:]
     fields = {k: v for k, v in a.opts.items() if k not in ("within",)}
     if what == "outcome":
@@ -386,7 +391,7 @@ def _run(s: Session, a: Args, say: Say) -> str:
         return _stop_text(stop, f"a line matching {pattern!r}", s)
     if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,31}", what):
         raise MonitorError(f"run until: expected {_UNTIL}; found {what!r}")
-    match, desc = _event_match([what, *rest], fields)
+    match, desc = event_match([what, *rest], fields)
     return _stop_text(s.run(match, budget, desc), desc, s)
 
 
