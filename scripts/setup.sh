@@ -113,6 +113,10 @@ say "building firmware (incremental)"
 .venv/bin/hil build >/dev/null
 make -s -C firmware_stubs/host OUT_DIR="$ROOT/build/host" >/dev/null
 
+# --- Robot keyword documentation (libdoc; generated, gitignored) ------------------------------
+mkdir -p docs/robot
+.venv/bin/python -m robot.libdoc -P . hil.robot.OtaHil docs/robot/OtaHil.html >/dev/null
+
 if [ "$RUN_MAIN" = 1 ]; then
   say "main job: the must-pass matrix, all 15 items on both chips (report in reports/matrix)"
   .venv/bin/hil matrix --report reports/matrix

@@ -7,6 +7,12 @@ CLI entry point in-process), ``hil report DIR`` renders DIR/allure-results with 
 JSON document per test result in ``allure-report/data/test-results/<id>.json`` (labels, status,
 steps, attachments), which is what its ``index.html`` loads and shows.
 
+The Robot Framework suites' Allure results (allure-robotframework) are merged into the same
+``allure-results`` before rendering: those scripts/test.sh wrote (``HIL_ROBOT_ALLURE_RESULTS``,
+every item on both chips), else a run of the Robot matrix suite for item 1 on both chips made
+here. ``test_robot_cases_share_the_rendered_report`` checks both runners' cases, item by item
+and chip by chip, in the rendered report's data.
+
 Everything runs in one test so that ``pytest -n auto`` (and ``--shard K/N``) run the matrix once.
 Until every item is runnable (``MatrixItem.ready``), the items without cases are reported
 missing and the test fails: that is the point, not-run is never a pass. It skips only when the
@@ -17,6 +23,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +57,33 @@ class Rendered:
     render_rc: int
     compliance: dict[str, Any]
     results: list[dict[str, Any]]
+    robot_items: tuple[int, ...]  # the items the merged Robot results cover
+
+
+ROBOT = "robotframework"
+
+
+def _robot_results(tmp: Path) -> tuple[Path, tuple[int, ...]]:
+    """The Robot suites' Allure results and the items they cover: scripts/test.sh's run when
+    it made one, else the Robot matrix suite for item 1 on both chips, run here."""
+    given = os.environ.get("HIL_ROBOT_ALLURE_RESULTS")
+    if given and any(Path(given).glob("*-result.json")):
+        return Path(given), tuple(it.number for it in ITEMS if it.ready)
+    out = tmp / "robot"
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [
+            sys.executable, "-m", "robot", "--outputdir", str(out), "--console", "none",
+            "--listener", f"allure_robotframework:{out / 'allure-results'}",
+            "--include", "item:1", str(root / "suites" / "robot" / "matrix.robot"),
+        ],
+        env={**os.environ, "PYTHONPATH": str(root)}, timeout=900, check=False,
+    )  # fmt: skip
+    return out / "allure-results", (1,)
+
+
+def _is_robot(result: dict[str, Any]) -> bool:
+    return labels(result, "framework") == [ROBOT]
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +99,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     for chip in CHIPS:
         argv += ["--platform", chip]
     matrix_rc = main(argv)
+    robot_dir, robot_items = _robot_results(tmp_path_factory.mktemp("robot"))
+    for f in robot_dir.iterdir():  # uuid-named files: no clash with hil matrix's md5 names
+        shutil.copy2(f, d / "allure-results" / f.name)
     render_rc = main(["report", str(d)])
     compliance = json.loads((d / JSON_NAME).read_text(encoding="utf-8"))
     results = read_test_results(d / REPORT_DIRNAME) if render_rc == 0 else []
-    return Rendered(d, matrix_rc, render_rc, compliance, results)
+    return Rendered(d, matrix_rc, render_rc, compliance, results, robot_items)
 
 
 def _case_status(case: dict[str, Any]) -> str:
@@ -76,7 +115,7 @@ def _case_status(case: dict[str, Any]) -> str:
 def test_every_matrix_item_is_in_the_rendered_report_on_both_chips(rendered: Rendered) -> None:
     assert rendered.render_rc == 0, "hil report could not render the matrix's allure-results"
     assert (rendered.report_dir / REPORT_DIRNAME / "index.html").is_file()
-    results = rendered.results
+    results = [r for r in rendered.results if not _is_robot(r)]  # hil matrix's cases
     problems: list[str] = []
 
     # one report entry per case of compliance.json, each a distinct test (no "retries")
@@ -131,3 +170,32 @@ def test_every_matrix_item_is_in_the_rendered_report_on_both_chips(rendered: Ren
 
     assert not problems, "the rendered Allure report is incomplete:\n" + "\n".join(problems)
     assert rendered.matrix_rc == 0
+
+
+def test_robot_cases_share_the_rendered_report(rendered: Rendered) -> None:
+    """Both runners' cases, item by item on both chips, in one rendered report: hil matrix's
+    (framework ota-hil) and the Robot suite's (framework robotframework), same labels."""
+    assert rendered.render_rc == 0
+    problems: list[str] = []
+    for it in ITEMS:
+        if it.number not in rendered.robot_items:
+            continue
+        for chip in CHIPS:
+            mine = [
+                r
+                for r in rendered.results
+                if labels(r, "epic") == [chip] and labels(r, "feature") == [feature(it)]
+            ]
+            robot = [r for r in mine if _is_robot(r)]
+            others = [r for r in mine if not _is_robot(r)]
+            where = f"item {it.number} on {chip}"
+            if not robot:
+                problems.append(f"{where}: no Robot case in the rendered report")
+            if not others:
+                problems.append(f"{where}: no hil matrix case in the rendered report")
+            problems += [
+                f"{where}: Robot case {r['name']} is {r['status']}"
+                for r in robot
+                if r["status"] != "passed"
+            ]
+    assert not problems, "\n".join(problems)
