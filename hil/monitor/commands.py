@@ -329,12 +329,16 @@ def _run(s: Session, a: Args, say: Say) -> str:
     mode = _choice(a.word(0, "run for <ms> | run until <what>"), ["for", "until"], "run mode")
     if mode == "for":
         ms = number(a.word(1, "run for <ms>"), "ms")
+        if ms <= 0:
+            raise MonitorError(f"run for: expected a positive number of ms; found {ms}")
         stop = s.run(None, ms)
         if stop.reason is StopReason.BUDGET:
             t_ms = s.device.engine.instructions_to_us(s.device.engine.instructions) // 1000
             return "\n".join([*(f"note: {n}" for n in stop.notes), f"ran {ms} ms (t={t_ms} ms)"])
         return _stop_text(stop, f"the end of {ms} ms", s)
     budget = a.opt_int("within", RUN_MS) or RUN_MS
+    if budget <= 0:
+        raise MonitorError(f"run until: expected within=<positive ms>; found {budget}")
     what = a.word(1, f"run until <what>: {_UNTIL}")
     own = {"phase": ("within", "occurrence"), "op": ("within", "op_kind")}
     if not re.fullmatch(r"[A-Z][A-Z0-9_]{0,31}", what):
@@ -561,6 +565,9 @@ def execute(session: Session, line: str, say: Say | None = None) -> Reply:
         return Reply(False, f"error: {name}: {_one_line(str(exc))}")
     except (ValueError, OSError) as exc:
         return Reply(False, f"error: {name}: {_one_line(str(exc))}; usage: {cmd.usage}")
+    except Exception as exc:  # the monitor never dies on a command: report it in one line
+        detail = _one_line(f"{type(exc).__name__}: {exc}")
+        return Reply(False, f"error: {name}: internal error ({detail}); usage: {cmd.usage}")
     if cmd.records:
         session.recorded.append(text)
     return Reply(True, reply)

@@ -184,3 +184,43 @@ def test_tcp_session_cut_at_meta_commit_records_and_replays_identical(tmp_path: 
 def test_every_command_has_usage_and_help() -> None:
     for c in COMMANDS.values():
         assert c.usage.startswith(c.name) and c.help
+
+
+NASTY = [
+    "\x00\x01\x02",
+    "run until",
+    "run for -5",
+    "run for lots",
+    "flash dump 0xZZ",
+    "flash",
+    "cut at op -1",
+    "cut at",
+    "load stm32u585 build=abc",
+    "load stm32u585 define=lower",
+    "upload",
+    "upload two",
+    "snapshot",
+    "gdb notaport",
+    "record save",
+    "record load x",
+    "brownout at phase nowhere",
+    "run until phase",
+    "run until op x",
+    "run until line (",
+    "events many",
+    "tail -1x",
+    "reset " + "x" * 300,
+    "power on extra=1",
+]
+
+
+def test_nasty_input_never_ends_the_session(session: Session) -> None:
+    for loaded in (False, True):
+        if loaded:
+            assert execute(session, "load stm32u585").ok
+        for line in NASTY:
+            reply = execute(session, line)
+            assert not reply.ok, (line, reply.text)
+            assert reply.text.startswith("error: ") and "\n" not in reply.text, (line, reply)
+            assert "Traceback" not in reply.text
+    assert execute(session, "status").ok
