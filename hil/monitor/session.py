@@ -276,7 +276,7 @@ class Session:
         if self._stopped:
             return Stop(StopReason.CONDITION, None, [*notes, *self._stopped])
         if self._pause.is_set():
-            return Stop(StopReason.HALTED, None, [*notes, "paused"])
+            return Stop(StopReason.HALTED, None, notes)
         return None
 
     def _drive_job(self, budget_ms: int, notes: list[str]) -> None:

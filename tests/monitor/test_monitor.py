@@ -224,3 +224,30 @@ def test_nasty_input_never_ends_the_session(session: Session) -> None:
             assert reply.text.startswith("error: ") and "\n" not in reply.text, (line, reply)
             assert "Traceback" not in reply.text
     assert execute(session, "status").ok
+
+
+def test_pause_from_another_connection_stops_a_long_run() -> None:
+    import threading
+    import time
+
+    from hil.monitor.console import Console, serve_tcp
+
+    session = Session()
+    server, port = serve_tcp(Console(session), 0)
+    try:
+        a = Client(port)
+        assert a.cmd("load stm32u585").startswith("loaded stm32u585")
+        assert a.cmd("power on") == "power on"
+        got: list[str] = []
+        runner = threading.Thread(target=lambda: got.append(a.cmd("run for 3600000")))
+        runner.start()
+        time.sleep(2.0)
+        b = Client(port)
+        assert b.cmd("pause") == "paused"
+        runner.join(timeout=120)
+        assert not runner.is_alive(), "pause did not stop the run"
+        assert got and got[0].startswith("paused (t="), got
+        assert b.cmd("status").startswith("stm32u585: power on")
+    finally:
+        server.shutdown()
+        session.close()
