@@ -112,9 +112,10 @@ def test_libdoc_documents_every_keyword(tmp_path: Path, fmt: str) -> None:
     renode = ("Execute Command", "Start Emulation", "Create Terminal Tester")
     for name in (*renode, "Wait For Line On Uart", "Wait For Event", "Should Not See Event"):
         assert name in names
-    assert [a["name"] for a in names["Wait For Line On Uart"]["args"]][:3] == [
+    assert [a["name"] for a in names["Wait For Line On Uart"]["args"]][:4] == [
         "content",
         "timeout",
+        "testerId",
         "treatAsRegex",
     ]
     undocumented = [n for n, kw in names.items() if not kw["doc"].strip()]

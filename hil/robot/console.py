@@ -18,22 +18,33 @@ from hil.robot._base import RobotFailure, SessionHolder, timeout_ms
 
 class ConsoleKeywords(SessionHolder):
     @keyword("Create Terminal Tester")
-    def create_terminal_tester(self, uart: str = "console", timeout: str | None = None) -> None:
-        """Watch the target's console UART (the only UART the harness models: ``console``);
-        ``timeout`` (seconds of virtual time) becomes the default of the waiting keywords."""
+    def create_terminal_tester(
+        self, uart: str = "console", timeout: str | None = None, machine: str | None = None
+    ) -> int:
+        """Watch the target's console UART (the only UART the harness models: ``console``, also
+        spelled ``sysbus.console``); ``timeout`` (seconds of virtual time) becomes the default
+        of the waiting keywords. Returns the tester ID (always 0), as Renode does."""
         if uart not in ("console", "sysbus.console"):
             raise RobotFailure(f"unknown uart {uart!r}; known: console")
+        if machine not in (None, "", "target"):
+            raise RobotFailure(f"unknown machine {machine!r}; known: target")
         self.default_timeout_ms = timeout_ms(timeout, self.default_timeout_ms)
+        return 0
 
     @keyword("Wait For Line On Uart")
     def wait_for_line_on_uart(
         self,
         content: str,
         timeout: str | None = None,
+        testerId: int | None = None,  # noqa: N803 - Renode's argument names
         treatAsRegex: bool = False,  # noqa: N803
     ) -> str:
-        """Run until a console line contains ``content`` (a regex with ``treatAsRegex=True``);
-        returns the line. Fails naming the pattern and the console tail."""
+        """Wait for a console line containing ``content`` (a regex with
+        ``treatAsRegex=true``), Renode's argument order; returns the line. Lines that arrived
+        since the previous wait count first, then the target runs. Fails naming the pattern
+        and the console tail."""
+        if testerId not in (None, 0):
+            raise RobotFailure(f"unknown tester {testerId}; known: 0 (the console)")
         pattern = content if treatAsRegex else re.escape(content)
         rx = re.compile(pattern)
 

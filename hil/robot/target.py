@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from robot.api.deco import keyword
 
-from hil.robot._base import SessionHolder
+from hil.robot._base import RobotFailure, SessionHolder
 
 
 class TargetKeywords(SessionHolder):
     @keyword("Execute Command")
-    def execute_command(self, command: str) -> str:
+    def execute_command(self, command: str, machine: str | None = None) -> str:
         """Send one monitor command (``hil monitor``'s language, ``help`` lists it) and return
         its reply; an ``error:`` reply fails the keyword with that line.
 
         | Execute Command | load stm32u585 |
         | ${reply}= | Execute Command | run until PHASE meta_commit |
+
+        ``machine``: Renode's argument; there is one target per session (``target``).
         """
+        if machine not in (None, "", "target"):
+            raise RobotFailure(f"unknown machine {machine!r}; known: target")
         return self._command(command)
 
     @keyword("Load Platform")
