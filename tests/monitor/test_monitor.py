@@ -251,3 +251,25 @@ def test_pause_from_another_connection_stops_a_long_run() -> None:
     finally:
         server.shutdown()
         session.close()
+
+
+def test_flash_save_and_load_round_trip(session: Session, tmp_path: Path) -> None:
+    saved = tmp_path / "flash.bin"
+    for line in ("load lpc55s69", "snapshot save factory", "power on", "run until boot"):
+        assert execute(session, line).ok, line
+    assert execute(session, f"flash save {saved}").text.startswith("saved the flash")
+    assert not execute(session, f"flash load {saved}").ok  # powered: refused, one line
+    assert execute(session, "power off").ok
+    assert execute(session, "snapshot restore factory").ok
+    assert execute(session, f"flash load {saved}").ok
+    dump = execute(session, "flash dump bootloader 32").text.splitlines()
+    assert len(dump) == 2 and all(re.fullmatch(r"[0-9a-f]{8}( [0-9a-f]{2}){16}", r) for r in dump)
+    assert execute(session, "snapshot save loaded").ok
+    assert execute(session, "flash diff loaded").text == "flash identical to snapshot loaded"
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(b"not a snapshot")
+    bad = execute(session, f"flash load {garbage}")
+    assert not bad.ok and "expected a flash snapshot of lpc55s69" in bad.text, bad.text
+    # a session that loaded flash from a file cannot be recorded (the file is not in it)
+    rec = execute(session, f"record save {tmp_path / 'r.json'}")
+    assert not rec.ok and "cannot be replayed: flash contents were loaded" in rec.text
