@@ -263,7 +263,7 @@ def test_flash_save_and_load_round_trip(session: Session, tmp_path: Path) -> Non
     assert execute(session, "snapshot restore factory").ok
     assert execute(session, f"flash load {saved}").ok
     dump = execute(session, "flash dump bootloader 32").text.splitlines()
-    assert len(dump) == 2 and all(re.fullmatch(r"[0-9a-f]{8}( [0-9a-f]{2}){16}", r) for r in dump)
+    assert len(dump) == 2 and all(re.fullmatch(r"[0-9a-f]{8} ( [0-9a-f]{2}){16}", r) for r in dump)
     assert execute(session, "snapshot save loaded").ok
     assert execute(session, "flash diff loaded").text == "flash identical to snapshot loaded"
     garbage = tmp_path / "garbage.bin"
