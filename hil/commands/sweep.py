@@ -102,7 +102,13 @@ def run(args: argparse.Namespace) -> int:
         out(line)
     if args.report is not None:
         written = write_sweep(
-            result, args.report, engine=args.engine, build=opt.build, defines=defines, hashes=hashes
+            result,
+            args.report,
+            engine=args.engine,
+            build=opt.build,
+            defines=defines,
+            hashes=hashes,
+            timing=True,
         )
         out(f"report: {written['summary']} (points: {written['points']})")
     uncovered = result.uncovered()

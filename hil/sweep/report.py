@@ -3,7 +3,9 @@
 ``write_sweep(result, dir, ...)`` writes::
 
     DIR/summary.json            cuts, outcomes by class, flash ops and faults fired per phase,
-                                uncovered phases, failures, throughput
+                                uncovered phases, failures (deterministic: no wall-clock)
+    DIR/timing.json             wall time, workers, points/s, harness overhead (only with
+                                ``timing=True``; the one file of a sweep that is not deterministic)
     DIR/points.jsonl            one line per point: id, kind, phase, outcome, invariants broken,
                                 evidence digest, faults fired
     DIR/failures/<id>/record.json   the replay record (``hil replay`` reproduces the digest)
@@ -65,6 +67,12 @@ def summary_dict(result: SweepResult) -> dict[str, Any]:
         "failures": [{"id": r.point.id, "problems": r.problems()} for r in fails],
         "lost": dict(result.lost),
         "passed": result.passed,
+    }
+
+
+def timing_dict(result: SweepResult) -> dict[str, Any]:
+    """The wall-clock figures of a run: kept apart from the deterministic summary."""
+    return {
         "wall_s": round(result.wall_s, 3),
         "workers": result.workers,
         "points_per_s": round(result.points_per_s, 2),
@@ -88,15 +96,21 @@ def write_sweep(
     defines: Mapping[str, int],
     hashes: Mapping[str, str],
     failed: Sequence[str] = (),
+    timing: bool = False,
 ) -> dict[str, Path]:
     """``failed``: ids of points that pass the sweep's invariants but fail a matrix item's
-    own check (they are kept under ``failures/`` with their record too)."""
+    own check (they are kept under ``failures/`` with their record too). ``timing``: also
+    write ``timing.json`` (wall-clock figures; every other file is deterministic)."""
     report_dir.mkdir(parents=True, exist_ok=True)
     also = set(failed)
     written: dict[str, Path] = {}
     summary = report_dir / "summary.json"
     summary.write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
     written["summary"] = summary
+    if timing:
+        timing_file = report_dir / "timing.json"
+        timing_file.write_text(json.dumps(timing_dict(result), indent=2) + "\n", "utf-8")
+        written["timing"] = timing_file
     points = report_dir / "points.jsonl"
     with points.open("w", encoding="utf-8") as f:
         for r in result.points:
@@ -127,7 +141,9 @@ def write_sweep(
     return written
 
 
-def summary_lines(result: SweepResult) -> list[str]:
+def summary_lines(result: SweepResult, *, timing: bool = True) -> list[str]:
+    """The summary as text; ``timing=False`` leaves out the wall-clock line (for reports that
+    must be byte-identical between runs)."""
     ops = result.ops_per_phase()
     fired = result.fired_per_phase()
     kinds = _count(r.point.kind.value for r in result.points)
@@ -141,11 +157,12 @@ def summary_lines(result: SweepResult) -> list[str]:
     for phase in (*OTA_PHASES, "idle"):
         mark = "" if phase == "idle" or fired[phase] else "   <- no fault fired"
         lines.append(f"  {phase:<16} {ops[phase]:>21}  {fired[phase]:>12}{mark}")
-    lines.append(
-        f"  throughput: {result.points_per_s:.1f} points/s ({result.wall_s:.1f} s, "
-        f"{result.workers} workers), harness overhead {result.overhead_ratio():.2f}x the "
-        "emulated recovery"
-    )
+    if timing:
+        lines.append(
+            f"  throughput: {result.points_per_s:.1f} points/s ({result.wall_s:.1f} s, "
+            f"{result.workers} workers), harness overhead {result.overhead_ratio():.2f}x the "
+            "emulated recovery"
+        )
     for r in result.failures()[:10]:
         lines.append(f"  FAILED {r.point.id}: {r.point.describe()}")
         for p in r.problems()[:3]:
@@ -153,4 +170,4 @@ def summary_lines(result: SweepResult) -> list[str]:
     return lines
 
 
-__all__ = ["point_record", "summary_dict", "summary_lines", "write_sweep"]
+__all__ = ["point_record", "summary_dict", "summary_lines", "timing_dict", "write_sweep"]

@@ -3,6 +3,7 @@ console bytes; every fault fired and was counted; bad plans say what exists."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -66,6 +67,14 @@ def test_swept_points_replay_byte_identical(
         assert r.fired[0].kind in done.stdout
     written = write_sweep(res, tmp_path, engine="unicorn", build=2, defines={}, hashes=hashes)
     assert len(written["points"].read_text().splitlines()) == 4
+    # the summary is deterministic: wall-clock figures go to timing.json, and only on request
+    summary = json.loads(written["summary"].read_text())
+    assert not {"wall_s", "points_per_s", "overhead_ratio"} & summary.keys()
+    assert "timing" not in written and not (tmp_path / "timing.json").exists()
+    timed = write_sweep(
+        res, tmp_path / "t", engine="unicorn", build=2, defines={}, hashes=hashes, timing=True
+    )
+    assert json.loads(timed["timing"].read_text())["workers"] == res.workers
 
 
 def test_a_plan_the_sweep_cannot_snapshot_is_refused(
