@@ -179,20 +179,24 @@ int boot_go(boot_rsp_t *rsp)
         BLOG_INF("Boot source: none");
     }
 
-    type = tr_swap_type(&pst, &sst);
-    if (type == TR_SWAP_REVERT && SWAP_HOOK_IGNORE_REVERT()) {
-        type = TR_SWAP_NONE; /* MUTATION (c): an unconfirmed image is never reverted */
-    }
-    BLOG_INF("Image index: 0, Swap type: %s", tr_swap_name(type));
-    if (type != TR_SWAP_NONE) {
-        rc = new_swap(counter, &type);
-        if (rc != BOOT_OK) {
-            return rc;
+    if (rsp->resumed) {
+        /* A completed resumed swap is this boot's swap (MCUboot: the resumed type, no new
+         * table lookup, so a resumed test swap gets its test boot). */
+        BLOG_INF("Image index: 0, Swap type: %s", tr_swap_name(rsp->swap_type));
+    } else {
+        type = tr_swap_type(&pst, &sst);
+        if (type == TR_SWAP_REVERT && SWAP_HOOK_IGNORE_REVERT()) {
+            type = TR_SWAP_NONE; /* MUTATION (c): an unconfirmed image is never reverted */
         }
+        BLOG_INF("Image index: 0, Swap type: %s", tr_swap_name(type));
         if (type != TR_SWAP_NONE) {
+            rc = new_swap(counter, &type);
+            if (rc != BOOT_OK) {
+                return rc;
+            }
             rsp->swap_type = type;
+            tr_read(fa_primary, &pst);
         }
-        tr_read(fa_primary, &pst);
     }
 
     r = swapimg_validate(fa_primary, image_limit(fa_primary), &rsp->image);
