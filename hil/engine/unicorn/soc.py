@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.exceptions import BUSFAULT
 from hil.engine.unicorn.flash_array import UcFlashArray
+from hil.engine.unicorn.nvic import IRQ0
 from hil.engine.unicorn.peripheral import Peripheral
 from hil.engine.unicorn.ppb import BFARVALID, PRECISERR
 from hil.errors import UnknownNameError
@@ -29,10 +30,39 @@ class SocServices:
 
     @property
     def instructions(self) -> int:
-        return self._engine.core.instructions
+        return self._engine.timebase.ticks()
 
     def us_to_instructions(self, microseconds: float) -> int:
         return self._engine.power.us_to_instructions(microseconds)
+
+    @property
+    def core_clock_hz(self) -> int:
+        return self._engine.timebase.hz
+
+    def set_core_clock_hz(self, hz: int) -> None:
+        engine = self._engine
+        if engine.timebase.set_hz(hz):
+            engine.core.stop_after_current()  # plan the next slice with the new clock
+
+    def set_irq(self, line: int, asserted: bool) -> None:
+        engine = self._engine
+        nvic = engine.nvic
+        number = IRQ0 + line
+        if not 0 <= line < nvic.irq_lines:
+            return
+        was = nvic.level >> number & 1
+        nvic.set_level(number, asserted)
+        if asserted and not was:
+            engine.interrupts_changed()
+
+    def pulse_irq(self, line: int) -> None:
+        engine = self._engine
+        if 0 <= line < engine.nvic.irq_lines:
+            engine.nvic.pulse(IRQ0 + line)
+            engine.interrupts_changed()
+
+    def on_uart_rx(self, peripheral_name: str, callback: Callable[[], None]) -> None:
+        self._engine.port(peripheral_name).rx_listeners.append(callback)
 
     @property
     def supply_mv(self) -> int:
@@ -53,8 +83,9 @@ class SocServices:
             engine.core.stop(adjust=1)  # the access does not complete; it is re-executed on return
 
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
-        self._engine.scheduler.schedule(at_instructions, callback)
-        self._engine.core.stop_after(at_instructions)
+        engine = self._engine
+        engine.scheduler.schedule(at_instructions, callback)
+        engine.core.stop_after(engine.timebase.cycles_at(at_instructions))
 
     def flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
         return self._engine.announce_flash_op(kind, address, size)
@@ -63,7 +94,8 @@ class SocServices:
         self._engine.port(peripheral_name).device_sent(data)
         engine = self._engine
         if engine.until_active:  # let the caller's condition see it after the reaction latency
-            engine.core.stop_after(engine.core.instructions + engine.until_latency)
+            latency = max(1, engine.timebase.cycles_for_us(engine.until_latency_us))
+            engine.core.stop_after(engine.core.instructions + latency)
 
     def uart_rx_pending(self, peripheral_name: str) -> int:
         return self._engine.port(peripheral_name).rx_pending()
