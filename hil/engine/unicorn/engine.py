@@ -131,6 +131,7 @@ class UnicornEngine(Engine):
         )
         self.until_latency_us = until_latency_us
         self.sleeping: str | None = None  # WFI / WFE: the core waits for an event
+        self.idle_cycles = 0  # cycles skipped asleep (part of ``instructions``)
         self.mask_watch = MaskWatch(self)
         self.power.core_reset_hooks.append(self._core_reset)
         self.hooks = CpuHooks(self)
@@ -363,6 +364,7 @@ class UnicornEngine(Engine):
                             self.sleeping = None
                         else:
                             core.advance(gap)  # asleep: time passes up to the next event
+                            self.idle_cycles += gap
                     else:
                         count = self.mask_watch.plan(min(self.slice_instructions, gap))
                         self.hooks.run_slice(count)

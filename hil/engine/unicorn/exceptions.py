@@ -276,7 +276,9 @@ class ExceptionUnit:
         if use_psp:
             control |= CONTROL_SPSEL
         if fp:
-            control |= CONTROL_FPCA | (CONTROL_SFPA if self._secure_bits else 0)
+            # QEMU's core always runs Secure: without SFPA its next FP instruction would start a
+            # new FP context (FPSCR from FPDSCR) instead of continuing the restored one
+            control |= CONTROL_FPCA | CONTROL_SFPA
             fpregs = struct.unpack_from("<17I", raw, BASIC_FRAME)
             for i in range(16):
                 uc.reg_write(UC_ARM_REG_S0 + i, fpregs[i])

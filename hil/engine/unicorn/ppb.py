@@ -170,7 +170,7 @@ class SystemControlSpace:
     # -- priorities (byte registers) -----------------------------------------------------------
     @staticmethod
     def _priority_number(scs: int) -> int:
-        if scs >= _IPR:
+        if _IPR <= scs < _IPR + 0x200:
             return IRQ0 + scs - _IPR
         return 4 + scs - _SHPR
 
