@@ -156,6 +156,7 @@ class UnicornEngine(Engine):
 
     # -- services used by the hooks and the Soc -----------------------------------------------
     def _core_reset(self) -> None:
+        self.soc.reset_irqs()  # models re-drive their lines from their reset state
         self.sleeping = None
         self.hooks.sleep = None
         self.mask_watch.release()
@@ -245,6 +246,9 @@ class UnicornEngine(Engine):
 
     def set_supply_mv(self, millivolts: int) -> None:
         self.power.set_supply_mv(millivolts)
+        if self.power.state is PowerState.ON:
+            for model in self.models:
+                model.supply_changed()
         if self.power.brownout_at is not None:
             self.core.stop_after(self.power.brownout_at)
 

@@ -108,8 +108,9 @@ class Soc(Protocol):
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
         """Call ``callback`` once virtual time reaches ``at_instructions`` ticks."""
 
-    def set_irq(self, line: int, asserted: bool) -> None:
-        """Drive interrupt line ``line`` (NVIC IRQ number) high or low (level-sensitive)."""
+    def set_irq(self, line: int, asserted: bool, source: str = "") -> None:
+        """Drive interrupt line ``line`` (NVIC IRQ number) high or low (level-sensitive). A line
+        several outputs share (``source`` tells them apart) is asserted while any asserts it."""
 
     def pulse_irq(self, line: int) -> None:
         """Pend interrupt ``line`` once (an edge or pulse)."""
@@ -161,6 +162,15 @@ class Peripheral(abc.ABC):
     def irq(self, name: str) -> int | None:
         """The NVIC IRQ number of this block's output ``name`` (platform ``irqs:``), or None."""
         return self.spec.irqs.get(name)
+
+    def drive_irq(self, name: str, asserted: bool) -> None:
+        """Set the level of this block's interrupt output ``name`` (no-op when not wired)."""
+        line = self.spec.irqs.get(name)
+        if line is not None:
+            self.soc.set_irq(line, asserted, f"{self.spec.name}.{name}")
+
+    def supply_changed(self) -> None:  # noqa: B027  (optional hook)
+        """The supply voltage changed (``soc.supply_mv``): supply monitors re-evaluate."""
 
     @abc.abstractmethod
     def read(self, offset: int, size: int) -> int:

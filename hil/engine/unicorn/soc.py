@@ -27,6 +27,7 @@ class SocServices:
         self.platform: Platform = engine.platform
         self.flash = flash
         self.rng = random.Random(f"{engine.seed}:soc")
+        self._drivers: dict[int, set[str]] = {}  # IRQ line -> sources asserting it
 
     @property
     def instructions(self) -> int:
@@ -44,16 +45,24 @@ class SocServices:
         if engine.timebase.set_hz(hz):
             engine.core.stop_after_current()  # plan the next slice with the new clock
 
-    def set_irq(self, line: int, asserted: bool) -> None:
+    def set_irq(self, line: int, asserted: bool, source: str = "") -> None:
         engine = self._engine
         nvic = engine.nvic
-        number = IRQ0 + line
         if not 0 <= line < nvic.irq_lines:
             return
+        drivers = self._drivers.setdefault(line, set())
+        if asserted:
+            drivers.add(source)
+        else:
+            drivers.discard(source)
+        number = IRQ0 + line
         was = nvic.level >> number & 1
-        nvic.set_level(number, asserted)
-        if asserted and not was:
+        nvic.set_level(number, bool(drivers))  # a shared line is the OR of its sources
+        if drivers and not was:
             engine.interrupts_changed()
+
+    def reset_irqs(self) -> None:
+        self._drivers.clear()
 
     def pulse_irq(self, line: int) -> None:
         engine = self._engine
