@@ -119,9 +119,9 @@ class Lpc55Usart(RegisterPeripheral):
         stat = 0
         if trig & TXLVLENA and self._fifocfg & ENABLETX:
             stat |= INT_TXLVL  # TX FIFO level 0 <= TXLVL
-        if trig & RXLVLENA and self._fifocfg & ENABLERX:
-            if self._pending() > (trig >> 16) & 0xF:
-                stat |= INT_RXLVL
+        rx_on = trig & RXLVLENA and self._fifocfg & ENABLERX
+        if rx_on and self._pending() > (trig >> 16) & 0xF:
+            stat |= INT_RXLVL
         return stat
 
     def _update_irq(self) -> None:
