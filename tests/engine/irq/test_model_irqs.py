@@ -33,8 +33,8 @@ static void uart_setup(void) {
     REG32(U + 0xFF8u) = 1u;                                                   /* PSELID = USART */
     REG32(U + 0xE00u) = 3u;                                                   /* FIFOs on */
     REG32(U) = 1u | (1u << 2);                                                /* ENABLE, 8 bit */
-    REG32(U + 0xE08u) = 1u << 1;                                              /* RXLVLENA, 1 entry */
-    REG32(U + 0xE10u) = 1u << 3;                                              /* FIFOINTENSET RXLVL */
+    REG32(U + 0xE08u) = 1u << 1;  /* RXLVLENA, 1 entry */
+    REG32(U + 0xE10u) = 1u << 3;  /* FIFOINTENSET RXLVL */
 }
 #endif
 int main(void) {
