@@ -84,6 +84,17 @@ static int upgrade_allowed(uint32_t counter, swapimg_info_t *sec, swapimg_info_t
     return 1;
 }
 
+int boot_check_candidate(void)
+{
+    swapimg_info_t sec;
+    swapimg_info_t pri;
+    uint32_t counter = 0;
+    int pri_ok;
+
+    nvcnt_read(fa_sec_cnt, &counter, NULL);
+    return upgrade_allowed(counter, &sec, &pri, &pri_ok) ? 0 : -1;
+}
+
 /* Run a swap from *bs (new or resumed). Returns BOOT_OK or BOOT_EFLASH. */
 static int run_swap(swap_status_t *bs)
 {

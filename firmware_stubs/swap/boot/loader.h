@@ -42,4 +42,11 @@ typedef struct {
  */
 int boot_go(boot_rsp_t *rsp);
 
+/*
+ * boot_check_candidate - step 3's checks of a TEST / PERM request on the image now in the
+ * secondary slot (serial recovery uses them on an upload), logging the same lines.
+ * Returns: 0 when it may be swapped in, -1 when refused.
+ */
+int boot_check_candidate(void);
+
 #endif /* SWAP_LOADER_H */

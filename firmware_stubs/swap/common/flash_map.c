@@ -1,6 +1,7 @@
 /*
  * flash_map.c - the exported flash map and boot parameters (flash_map.h).
- * `used` keeps them in the ELF even when --gc-sections finds no reference.
+ * They live in section .rodata.swap_info, which ld/sections_swap.ld KEEPs, so that they stay
+ * in the ELF even where no code refers to them (--gc-sections).
  */
 #include "flash_map.h"
 
@@ -18,16 +19,16 @@ _Static_assert(SWAP_SECTOR_SIZE % PLAT_FLASH_PAGE_SIZE == 0u,
 _Static_assert(SWAP_TRAILER_SIZE <= SWAP_SECTOR_SIZE, "the trailer fits in the last sector");
 _Static_assert(SWAP_SECCNT_SIZE % PLAT_FLASH_PAGE_SIZE == 0u, "sec_cnt area is whole pages");
 
-__attribute__((used)) const struct flash_area flash_map[] = {
+__attribute__((used, section(".rodata.swap_info"))) const struct flash_area flash_map[] = {
     {SWAP_FA_ID_BOOTLOADER, 0u, 0u, SWAP_BOOT_OFF, SWAP_BOOT_SIZE},
     {SWAP_FA_ID_PRIMARY, 0u, 0u, SWAP_PRIMARY_OFF, SWAP_PRIMARY_SIZE},
     {SWAP_FA_ID_SECONDARY, 0u, 0u, SWAP_SECONDARY_OFF, SWAP_SECONDARY_SIZE},
     {SWAP_FA_ID_SECCNT, 0u, 0u, SWAP_SECCNT_OFF, SWAP_SECCNT_SIZE},
 };
-__attribute__((used)) const int flash_map_entries =
+__attribute__((used, section(".rodata.swap_info"))) const int flash_map_entries =
     (int)(sizeof(flash_map) / sizeof(flash_map[0]));
 
-__attribute__((used)) const swap_boot_params_t swap_boot_params = {
+__attribute__((used, section(".rodata.swap_info"))) const swap_boot_params_t swap_boot_params = {
     .magic = SWAP_PARAMS_MAGIC,
     .version = SWAP_PARAMS_VERSION,
     .mode = SWAP_MODE_SWAP_USING_MOVE,

@@ -69,6 +69,10 @@
 /* BOOT_MAX_IMG_SECTORS: one status entry per sector of the (larger) primary slot. */
 #define SWAP_MAX_IMG_SECTORS  (SWAP_PRIMARY_SIZE / SWAP_SECTOR_SIZE)
 
+/* The application binary (linked after the header at the primary slot) may use the secondary
+ * slot's image area (all sectors but the trailer's) minus the header and 1 KiB of TLVs. */
+#define SWAP_APP_MAX          (SWAP_SECONDARY_SIZE - SWAP_SECTOR_SIZE - SWAP_HDR_SIZE - 0x400u)
+
 /* Absolute addresses (for linker scripts and the jump). */
 #define SWAP_BOOT_ADDR        (PLAT_FLASH_BASE + SWAP_BOOT_OFF)
 #define SWAP_PRIMARY_ADDR     (PLAT_FLASH_BASE + SWAP_PRIMARY_OFF)
