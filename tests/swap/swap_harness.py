@@ -34,6 +34,8 @@ SOURCES = [
     SWAP / "boot" / "swapmove.c",
     CORE / "sha256.c",
     CORE / "p256.c",
+    CORE / "cbor.c",
+    CORE / "smp_frame.c",
     HOSTDIR / "flashsim.c",
     SWAP / "host" / "swap_host.c",
 ]

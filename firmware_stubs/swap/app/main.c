@@ -153,9 +153,8 @@ static void run_self_test(void)
         schedule_reset();
         return;
     case SWAPIMG_SELF_TEST_HANG:
-        slog(SLOG_WRN, "app", "self-test hangs: interrupts off, no watchdog feed");
-        (void)port_uart_flush();
-        irq_disable_all();
+        /* the main loop stops (interrupts are still served: SysTick counts on) */
+        slog(SLOG_WRN, "app", "self-test hangs: the main loop stops, no watchdog feed");
         for (;;) {
             __asm volatile("" ::: "memory");
         }

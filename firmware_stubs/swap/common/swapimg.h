@@ -41,7 +41,7 @@
 /* SELF_TEST values (what the application does on its boot test). */
 #define SWAPIMG_SELF_TEST_PASS  0u
 #define SWAPIMG_SELF_TEST_FAIL  1u /* report failure, reset without confirming */
-#define SWAPIMG_SELF_TEST_HANG  2u /* hang with interrupts off (the watchdog resets) */
+#define SWAPIMG_SELF_TEST_HANG  2u /* the main loop hangs (the watchdog resets) */
 #define SWAPIMG_SELF_TEST_NEVER 3u /* keep running, never confirm (the watchdog resets) */
 
 /* Results, in check order (first failure wins). */
