@@ -11,6 +11,7 @@ import ctypes
 import hashlib
 import random
 import shutil
+import struct
 import subprocess
 import sys
 from ctypes import POINTER, c_char_p, c_int, c_size_t, c_uint8, c_uint32, c_void_p
@@ -147,6 +148,10 @@ def bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     lib.sh_restore.argtypes = [c_int]
     lib.sh_is_torn.argtypes = [c_uint32]
     lib.sh_layout.argtypes = [POINTER(Layout)]
+    lib.sh_mgmt_init.argtypes = [c_int]
+    lib.sh_mgmt_feed.argtypes = [c_char_p, c_size_t]
+    lib.sh_mgmt_take.argtypes = [c_void_p, c_size_t]
+    lib.sh_mgmt_take.restype = c_size_t
     return lib
 
 
@@ -161,6 +166,22 @@ class Image:
     @property
     def sha(self) -> bytes:
         return hashlib.sha256(self.data).digest()
+
+    @property
+    def sha_tlv(self) -> bytes:
+        """The SHA256 TLV value (the image hash MCUmgr reports and state writes name)."""
+        hdr_size, prot = struct.unpack_from("<HH", self.data, 8)
+        img_size = struct.unpack_from("<I", self.data, 12)[0]
+        off = hdr_size + img_size + prot
+        magic, tot = struct.unpack_from("<HH", self.data, off)
+        assert magic == 0x6907
+        end, off = off + tot, off + 4
+        while off < end:
+            kind, length = struct.unpack_from("<HH", self.data, off)
+            if kind == 0x10:
+                return self.data[off + 4 : off + 4 + length]
+            off += 4 + length
+        raise AssertionError("no SHA256 TLV")
 
 
 def sign(
@@ -248,11 +269,17 @@ class SwapSim:
     # -- bootloader / app ------------------------------------------------------------------
     def boot(self) -> BootOut:
         out = BootOut()
+        self.lib.sh_log(None, 0)  # the console text of this boot only
+        self.take_log()
         self.lib.sh_boot(ctypes.byref(out))
+        self.log = self.take_log()
+        return out
+
+    def take_log(self) -> str:
+        """The console text printed since the last call."""
         buf = ctypes.create_string_buffer(1 << 16)
         n = self.lib.sh_log(buf, len(buf))
-        self.log = buf.raw[:n].decode()
-        return out
+        return buf.raw[:n].decode()
 
     def set_pending(self, permanent: bool = False) -> int:
         return int(self.lib.sh_set_pending(1 if permanent else 0))
@@ -268,6 +295,15 @@ class SwapSim:
     @property
     def counter(self) -> int:
         return int(self.lib.sh_counter())
+
+    # -- MCUmgr SMP server -------------------------------------------------------------------
+    def mgmt_feed(self, data: bytes) -> None:
+        self.lib.sh_mgmt_feed(data, len(data))
+
+    def mgmt_take(self) -> bytes:
+        buf = ctypes.create_string_buffer(1 << 16)
+        n = self.lib.sh_mgmt_take(buf, len(buf))
+        return buf.raw[:n]
 
 
 def payload(size: int, seed: int) -> bytes:

@@ -20,6 +20,8 @@
  *   flash-simulator control: sh_arm_cut(op, seed, torn), sh_disarm(), sh_ops(), sh_reset_ops(),
  *   sh_dead(), sh_power_on(), sh_save(slot), sh_restore(slot), sh_is_torn(addr)
  *   layout: sh_layout(sh_layout_t *out)
+ *   MCUmgr SMP server: sh_mgmt_init(int recovery), sh_mgmt_feed(data, len),
+ *   size_t sh_mgmt_take(out, cap) (response bytes since the last call), int sh_mgmt_resets()
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,7 @@
 #include "imgstate.h"
 #include "layout.h"
 #include "loader.h"
+#include "mgmt.h"
 #include "nvcnt.h"
 #include "sflash.h"
 #include "slog.h"
@@ -250,4 +253,60 @@ void sh_layout(sh_layout_t *out)
     out->trailer_size = swap_boot_params.trailer_size;
     out->max_sectors = SWAP_MAX_IMG_SECTORS;
     out->hdr_size = SWAP_HDR_SIZE;
+}
+
+/* ---- MCUmgr SMP server (common/mgmt.c) over a byte pipe ---------------------------------- */
+
+static uint8_t mgmt_outbuf[1u << 16];
+static size_t mgmt_outlen;
+static int mgmt_resets;
+
+static void mgmt_sink(void *ctx, const uint8_t *line, size_t len)
+{
+    (void)ctx;
+    if (len > sizeof(mgmt_outbuf) - mgmt_outlen) {
+        len = sizeof(mgmt_outbuf) - mgmt_outlen;
+    }
+    memcpy(mgmt_outbuf + mgmt_outlen, line, len);
+    mgmt_outlen += len;
+}
+
+static void mgmt_reset_cb(void)
+{
+    mgmt_resets++;
+}
+
+void sh_mgmt_init(int recovery)
+{
+    static mgmt_cfg_t cfg;
+    cfg.recovery = recovery;
+    cfg.out = mgmt_sink;
+    cfg.out_ctx = NULL;
+    cfg.reset = mgmt_reset_cb;
+    cfg.validate = recovery ? boot_check_candidate : NULL;
+    mgmt_outlen = 0;
+    mgmt_resets = 0;
+    mgmt_init(&cfg);
+}
+
+void sh_mgmt_feed(const uint8_t *data, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        mgmt_feed(data[i]);
+    }
+}
+
+size_t sh_mgmt_take(uint8_t *out, size_t cap)
+{
+    size_t n = mgmt_outlen < cap ? mgmt_outlen : cap;
+    memcpy(out, mgmt_outbuf, n);
+    memmove(mgmt_outbuf, mgmt_outbuf + n, mgmt_outlen - n);
+    mgmt_outlen -= n;
+    return n;
+}
+
+int sh_mgmt_resets(void)
+{
+    return mgmt_resets;
 }
