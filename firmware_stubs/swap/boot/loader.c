@@ -141,8 +141,11 @@ static int new_swap(uint32_t counter, uint8_t *type)
         return BOOT_OK;
     }
     BLOG_INF("Starting swap using move algorithm.");
-    BLOG_INF("Image 0 %s secondary slot -> primary slot",
-             *type == TR_SWAP_REVERT ? "revert" : "upgrade");
+    if (*type == TR_SWAP_REVERT) {
+        BLOG_INF("Image 0 revert secondary slot -> primary slot");
+    } else {
+        BLOG_INF("Image 0 upgrade secondary slot -> primary slot");
+    }
     if (swapmove_start(*type, size, &bs) != SWAPMOVE_OK) {
         log_flash_failure();
         return BOOT_EFLASH;
