@@ -249,3 +249,34 @@ def test_old_image_bug_is_invisible_in_the_log(chip: str, kit: Kit, tmp_path: Pa
     assert logs[()] == logs[("SWAP_MUT_BOOT_OLD_IMAGE",)]
     assert flashes[()][: len(kit.v2)] == kit.v2
     assert flashes[("SWAP_MUT_BOOT_OLD_IMAGE",)][: len(kit.v1)] == kit.v1
+
+
+def test_brownout_gates_the_swap_then_it_resumes(chip: str, kit: Kit) -> None:
+    """Supply below the monitor level (2.0 V) but above the reset level during the swap: no
+    new erase or program starts (the engine's flash-operation log says so; only the one whose
+    supply check came before the drop), the bootloader says so and resets; once the supply is
+    back the next boot resumes and the update completes."""
+    t = factory(kit)
+    start = stage(t, kit.v2)
+    assert t.run_until("I: Starting swap using move algorithm.", 2000, start), t.log[start:]
+    t.run(100)  # into the swap's steps (status written, a few sectors moved)
+    assert "Swap complete" not in t.log[start:]
+    ops_before = len(t.engine.flash_ops)  # type: ignore[attr-defined]
+    t.engine.set_supply_mv(1900)
+    low_from = len(t.log)
+    assert t.run_until("E: Resetting to resume the swap", 500, low_from), t.log[low_from:]
+    assert t.run_until("E: Resetting to resume the swap", 1000, t.log.index("Resetting", low_from) + 9)
+    gated = t.log[low_from:]
+    assert re.search(r"E: Flash write gated \(supply low\): (erase|program) at 0x[0-9a-f]{8}", gated)
+    assert "E: Swap stopped: flash gated error 0 at 0x" in gated
+    # at most the operation whose supply check came just before the drop may start after it
+    after_drop = t.engine.flash_ops[ops_before:]  # type: ignore[attr-defined]
+    low_ops = [op for op, mv in after_drop if mv < 2000]
+    assert len(low_ops) <= 1 and (not low_ops or low_ops[0] is after_drop[0][0]), low_ops[:3]
+    t.engine.set_supply_mv(3300)
+    back = len(t.log)
+    assert t.run_until("<inf> app: image confirmed", 8000, back), t.log[back:]
+    after = t.log[back:]
+    assert "I: Boot source: primary slot" in after
+    assert "I: Resuming interrupted swap: type=test" in after
+    assert t.flash(t.lay.primary, len(kit.v2)) == kit.v2
