@@ -53,7 +53,9 @@ def build(chip: str, defines: tuple[str, ...] = ()) -> SwapFirmware:
     out.mkdir(parents=True, exist_ok=True)
     with (out / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        gen = out / "gen"
+        # the platform files where `hil build` (and setup.sh) keep them: the same flags, so
+        # setup's build and the tests' share the objects instead of rebuilding each other's
+        gen = REPO / "build" / "firmware" / chip / "gen"
         write_firmware_config(p, gen)
         extra = " ".join(f"-D{d}=1" for d in sorted(defines))
         subprocess.run(
