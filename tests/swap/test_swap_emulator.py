@@ -265,9 +265,13 @@ def test_brownout_gates_the_swap_then_it_resumes(chip: str, kit: Kit) -> None:
     t.engine.set_supply_mv(1900)
     low_from = len(t.log)
     assert t.run_until("E: Resetting to resume the swap", 500, low_from), t.log[low_from:]
-    assert t.run_until("E: Resetting to resume the swap", 1000, t.log.index("Resetting", low_from) + 9)
+    assert t.run_until(
+        "E: Resetting to resume the swap", 1000, t.log.index("Resetting", low_from) + 9
+    )
     gated = t.log[low_from:]
-    assert re.search(r"E: Flash write gated \(supply low\): (erase|program) at 0x[0-9a-f]{8}", gated)
+    assert re.search(
+        r"E: Flash write gated \(supply low\): (erase|program) at 0x[0-9a-f]{8}", gated
+    )
     assert "E: Swap stopped: flash gated error 0 at 0x" in gated
     # at most the operation whose supply check came just before the drop may start after it
     after_drop = t.engine.flash_ops[ops_before:]  # type: ignore[attr-defined]
@@ -280,3 +284,36 @@ def test_brownout_gates_the_swap_then_it_resumes(chip: str, kit: Kit) -> None:
     assert "I: Boot source: primary slot" in after
     assert "I: Resuming interrupted swap: type=test" in after
     assert t.flash(t.lay.primary, len(kit.v2)) == kit.v2
+
+
+@pytest.mark.parametrize(
+    ("flag", "variant"),
+    [("SWAP_MUT_NO_WATCHDOG", "never"), ("SWAP_MUT_CONFIRM_BEFORE_TEST", "fail")],
+)
+def test_boot_test_bugs_leave_the_bad_image_in_place(
+    flag: str, variant: str, kit: Kit, tmp_path: Path
+) -> None:
+    """The two planted bugs of the boot test, each against the behaviour its item expects
+    (the good build reverts within the watchdog bound; test_test_image_that_does_not_confirm_
+    is_reverted shows that): with the bug, no revert happens."""
+    if kit.fw.chip != "lpc55s69":
+        pytest.skip("one chip is enough: the bug is in portable code")
+    fw = build(kit.fw.chip, (flag,))
+    t = factory(kit, fw)
+    # the application bug is in the application: stage the mutant's own app binary
+    image = getattr(kit, variant)
+    if flag == "SWAP_MUT_CONFIRM_BEFORE_TEST":
+        image = sign_app(fw, "1.1.0+2", 2, tmp_path / "mut.bin", self_test=1)
+    start = stage(t, image)
+    assert t.run_until("Swap type: test", 2000, start)
+    t.run(6000)
+    after = t.log[start:]
+    assert "Swap type: revert" not in after, after
+    if flag == "SWAP_MUT_NO_WATCHDOG":
+        assert "Reset cause: watchdog" not in after
+        assert after.count("Starting bootloader") == 1  # never reset: pending forever
+    else:
+        # confirmed before the self-test: the failing image is permanent, a reboot loop
+        assert "<inf> app: image confirmed" in after
+        assert after.count("<err> app: self-test failed") >= 2
+    assert t.flash(t.lay.primary, len(image)) == image
