@@ -38,7 +38,7 @@
  * SWAP_MUT_BOOT_OLD_IMAGE: the swap logs "Image 0 upgrade secondary slot -> primary slot",
  * writes the status records and the trailers exactly as a real swap, but copies no sector:
  * the old image stays in the primary slot and boots; the new one stays in the secondary slot.
- * SKIP_SWAP_DATA (boot/swapmove.c swap_step): the erase and copy of every step are skipped.
+ * SKIP_SWAP_DATA (boot/swapmove.c run_step): the erase and copy of every step are skipped.
  * The console log is identical to a good update (the application does not print its version).
  * Caught only by the outside oracle: the primary slot's bytes are not the new image (hash)
  * and the PC runs the old image's code. */
@@ -71,7 +71,7 @@
 /* ---- (d) item 11: swap progress not recorded ----------------------------------------------
  * SWAP_MUT_NO_STATUS: the status record of a step is not written after the step's copy, so
  * the swap status area never shows progress.
- * SKIP_STATUS_RECORD (boot/swapmove.c): a power cut in the middle of a swap makes the resume
+ * SKIP_STATUS_RECORD (boot/swapmove.c write_record): a power cut in the middle of a swap makes the resume
  * restart from the first move step over sectors already moved or swapped: sectors are lost,
  * both slots end up mixed. Caught by the power-cut sweep: after the cut "Image in the primary
  * slot is not valid!" / "Unable to find bootable image" (brick) or the oracle's slot hashes
