@@ -71,9 +71,9 @@
 /* ---- (d) item 11: swap progress not recorded ----------------------------------------------
  * SWAP_MUT_NO_STATUS: the status record of a step is not written after the step's copy, so
  * the swap status area never shows progress.
- * SKIP_STATUS_RECORD (boot/swapmove.c write_record): a power cut in the middle of a swap makes the resume
- * restart from the first move step over sectors already moved or swapped: sectors are lost,
- * both slots end up mixed. Caught by the power-cut sweep: after the cut "Image in the primary
+ * SKIP_STATUS_RECORD (boot/swapmove.c write_record): a power cut in the middle of a swap
+ * makes the resume restart from the first move step over sectors already moved or swapped:
+ * sectors are lost, both slots end up mixed. Caught by the power-cut sweep: after the cut "Image in the primary
  * slot is not valid!" / "Unable to find bootable image" (brick) or the oracle's slot hashes
  * match no approved image. */
 #ifndef SWAP_MUT_NO_STATUS
