@@ -43,6 +43,9 @@ typedef struct {
     uint8_t blank_check;   /* 1: the backend reports erased units (LPC55S69 BLANK_CHECK), so
                               programmed cells holding the erased value are "written";
                               0: erased cells are plain data (STM32U585) */
+    uint8_t zero_overwrite; /* 1: a programmed unit may be programmed again to all zeros
+                               (STM32U585: targets.md "Overwrite rule", RM0456 7.3.7);
+                               0: a unit is programmed once per erase (LPC55S69) */
 } sflash_geom_t;
 
 /* MCUboot/Zephyr flash area (the exported flash_map table has exactly this layout). */

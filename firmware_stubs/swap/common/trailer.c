@@ -208,13 +208,32 @@ int tr_write_swap_size(const struct flash_area *fa, uint32_t swap_size)
 int tr_erase(const struct flash_area *fa, uint32_t sector_size)
 {
     uint32_t first = tr_first_trailer_sector_off(fa, sector_size);
+    uint32_t moff = align_down(tr_magic_off(fa), unit_size());
+    const sflash_geom_t *g = sflash_geom();
+
+    /* Where the magic shares its erase page with other fields (STM32U585), an interrupted
+     * page erase could leave the magic intact over garbled fields: zero it first (allowed
+     * over written cells there), so that it can never read GOOD again. Where each field has
+     * its own page (LPC55S69), the descending erase below removes the magic's page first. */
+    if (g->page_size > g->write_unit && g->zero_overwrite && sflash_unit_state(fa, moff) != 1) {
+        int rc;
+        memset(tr_unit, 0, unit_size());
+        rc = sflash_program(fa, moff, tr_unit, unit_size());
+        if (rc != SF_OK) {
+            return rc;
+        }
+    }
     return sflash_erase(fa, first, fa->fa_size - first, 1);
 }
 
 uint8_t tr_swap_type(const tr_state_t *primary, const tr_state_t *secondary)
 {
     if (secondary->magic == TR_MAGIC_GOOD) {
-        if (secondary->image_ok == TR_FLAG_UNSET) {
+        /* A request is permanent only when its image_ok reads exactly SET: every writer
+         * completes image_ok before the magic, so a BAD one under a good magic was garbled by
+         * an interrupted erase of the trailer that left the magic intact; a test swap (which
+         * the image must confirm) is the safe reading. */
+        if (secondary->image_ok != TR_FLAG_SET) {
             return TR_SWAP_TEST;
         }
         /* a revert whose primary status was not written yet (swapmove_start's first step) */

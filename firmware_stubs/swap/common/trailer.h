@@ -21,6 +21,8 @@
  * The decisions below treat a BAD flag as set: every flag is written only after what it
  * records was complete (copy_done after the swap's last step, image_ok by a confirm or
  * before the magic of a request), so a torn flag means its condition had been reached.
+ * One exception: the secondary's image_ok under a good magic must read SET to make a request
+ * permanent (see tr_swap_type).
  */
 #ifndef SWAP_TRAILER_H
 #define SWAP_TRAILER_H
@@ -89,9 +91,10 @@ int tr_write_swap_info(const struct flash_area *fa, uint8_t swap_type, uint8_t i
 int tr_write_swap_size(const struct flash_area *fa, uint32_t swap_size);
 
 /*
- * tr_erase - erase every logical sector of `fa` that holds trailer bytes, pages in descending
- * order (the magic goes first, so an interrupted erase never leaves a good magic over
- * half-erased fields).
+ * tr_erase - erase every logical sector of `fa` that holds trailer bytes so that an
+ * interrupted erase never leaves a good magic over garbled fields: the magic unit is zeroed
+ * first where it shares its erase page with other fields and zeroing is allowed (STM32U585),
+ * and the pages are erased in descending order (LPC55S69: the magic's own page goes first).
  * Returns: SF_OK or an sflash_erase code.
  */
 int tr_erase(const struct flash_area *fa, uint32_t sector_size);
@@ -99,12 +102,12 @@ int tr_erase(const struct flash_area *fa, uint32_t sector_size);
 /*
  * tr_swap_type - MCUboot's swap-type tables (design.md "Image trailers", swap using move),
  * first matching row wins:
- *   secondary magic GOOD, secondary image_ok UNSET                    -> TEST
- *   secondary magic GOOD, image_ok set, secondary swap_info REVERT    -> REVERT (ours: a
+ *   secondary magic GOOD, secondary image_ok not SET (UNSET or BAD)    -> TEST
+ *   secondary magic GOOD, image_ok SET, secondary swap_info REVERT    -> REVERT (ours: a
  *       revert that had written its permanent request into the secondary trailer and was
  *       cut before the primary status existed; MCUboot's table reads PERM here, which would
  *       subject the old image to the downgrade check of an upgrade)
- *   secondary magic GOOD, secondary image_ok SET (or BAD)             -> PERM
+ *   secondary magic GOOD, secondary image_ok SET                      -> PERM
  *   primary magic GOOD, primary image_ok UNSET, primary copy_done set -> REVERT
  *   otherwise                                                         -> NONE
  * Returns: TR_SWAP_TEST / PERM / REVERT / NONE.

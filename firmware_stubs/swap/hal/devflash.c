@@ -53,8 +53,10 @@ int devflash_init(void)
         PLAT_FLASH_ERASED_VALUE,
 #if defined(SWAP_CHIP_LPC55S69)
         1, /* BLANK_CHECK tells erased pages apart */
+        0, /* PROGRAM needs an erased page */
 #else
         0, /* erased cells read as 0xFF data */
+        1, /* a written quad-word may be zeroed */
 #endif
     };
     return sflash_init(&dev_backend, &geom);

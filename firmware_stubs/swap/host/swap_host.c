@@ -119,7 +119,7 @@ int sh_init(void)
     static sflash_backend_t be;
     sflash_geom_t g = {PLAT_FLASH_BASE, PLAT_FLASH_SIZE, PLAT_FLASH_PAGE_SIZE,
                        PLAT_FLASH_PROGRAM_UNIT, PLAT_FLASH_ERASED_VALUE,
-                       PLAT_FLASH_ERASED_VALUE == 0x00u};
+                       PLAT_FLASH_ERASED_VALUE == 0x00u, PLAT_FLASH_ERASED_VALUE == 0xFFu};
     int chip = PLAT_FLASH_ERASED_VALUE == 0x00u ? FS_CHIP_LPC55S69 : FS_CHIP_STM32U585;
 
     if (fs != NULL) {
