@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hil.cli import EXIT_OK, add_platform_args, arguments, command, out
+from hil.commands.base import EXIT_OK, add_platform_args, arguments, command, out
 from hil.platform import known_platforms, load_platform
 
 BENCHES = ("engine", "verify", "sweep")
@@ -32,9 +32,9 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 
 def _engine(name: str) -> None:
-    from hil.engine.unicorn.bench import cpu_loop_benchmark
+    from hil.engine.registry import cpu_benchmark
 
-    r = cpu_loop_benchmark(load_platform(name))
+    r = cpu_benchmark("unicorn", load_platform(name))
     out(
         f"{name}: engine: bare unicorn {r.bare_ips / 1e6:.1f} M instr/s, engine with hooks "
         f"{r.engine_ips / 1e6:.1f} M instr/s, ratio {r.ratio:.2f} (goal >= 0.5)"

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass
 
 from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, UC_PROT_ALL
 from unicorn.arm_const import UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M33
 
-from hil.engine.base import FlashOpAction
+from hil.engine.base import CpuBench, FlashOpAction
 from hil.engine.unicorn._uc import Uc
 from hil.engine.unicorn.core import PAGE
 from hil.engine.unicorn.engine import UnicornEngine
@@ -29,12 +28,7 @@ _PER_ITERATION = 5
 _END = 0xC  # offset of "b ." from the code start
 
 
-@dataclass(frozen=True)
-class BenchResult:
-    instructions: int
-    bare_ips: float  # instructions per second, bare Unicorn, no hooks, emu_start(begin, end)
-    engine_ips: float  # instructions per second through UnicornEngine.run
-    ratio: float  # engine_ips / bare_ips (goal >= 0.5)
+BenchResult = CpuBench  # bare = Unicorn's emu_start(begin, end) without hooks
 
 
 def _image(platform: Platform, iterations: int) -> bytes:
