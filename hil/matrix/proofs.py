@@ -47,7 +47,7 @@ WHY: Mapping[str, str] = {
 }
 
 # scenarios the profile runner has (hil.matrix.profile_items)
-SCENARIOS: frozenset[str] = frozenset()
+SCENARIOS: frozenset[str] = frozenset()  # none yet: see WHY
 
 
 def _met(req: str, profile: Profile) -> bool:

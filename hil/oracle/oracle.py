@@ -87,7 +87,7 @@ class Oracle:
         bits = spec.params.get("flag_bits", {})
         names = tuple(
             sorted(n for n, b in bits.items() if isinstance(b, int) and raw >> b & 1)
-        ) if isinstance(bits, dict) else ()  # fmt: skip
+        ) if isinstance(bits, Mapping) else ()  # fmt: skip
         return raw, names
 
     def _on_flash_op(self, op: FlashOp) -> FlashOpAction:
@@ -143,14 +143,16 @@ class Oracle:
         )
 
     def reboot_loop(self) -> bool:
-        """No stable run: the last reset came less than ``stable_run_ms`` ago, after another
-        reset less than ``stable_run_ms`` before it (the caller runs at least ``stable_run_ms``
-        past the last expected reset before asking)."""
-        if self.profile.oracle is None or len(self.resets) < 2:
+        """No stable run: the chip reset itself (any cause but a power-on by the harness) less
+        than ``stable_run_ms`` ago. The caller runs at least ``stable_run_ms`` past the last
+        reset it expects before asking."""
+        if self.profile.oracle is None:
             return False
         stable_us = self.profile.oracle.stable_run_ms * 1000
         now = self.engine.instructions_to_us(self.engine.instructions)
-        return now - self.resets[-1].at_us < stable_us
+        return any(
+            r.cause != ResetCause.POWER_ON.value and now - r.at_us < stable_us for r in self.resets
+        )
 
 
 def events(obs: Observation, seq0: int = 0) -> list[Event]:

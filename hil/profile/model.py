@@ -171,6 +171,9 @@ class Profile:
     def oracle_checks(self) -> frozenset[OracleCheck]:
         return frozenset(self.oracle.checks) if self.oracle else frozenset()
 
+    def oracle_stable_ms(self) -> int:
+        return self.oracle.stable_run_ms if self.oracle else 0
+
     def firmware_hashes(self) -> dict[str, str]:
         """``{file path as written relative to the profile: sha256}`` of every firmware file."""
         base = self.path.parent
