@@ -21,26 +21,16 @@ from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrit
 from smpclient.requests.os_management import ResetWrite
 
 from hil.evidence.event import Event
+from hil.matrix import profile_cuts
+from hil.matrix.profile_cuts import Images
 from hil.matrix.proofs import provable
 from hil.oracle.image import slot_image
 from hil.profile.model import Profile, Route
 from hil.profile.target import ProfileTarget, sign
 from hil.report.compliance import CaseResult
 
+CUT_POINTS = 8  # power-cut points of item 11 (item 12: half of them, in trailer writes)
 SELF_TEST_TLV = 0xA8  # contract-swap.md §6: 1 fail, 2 hang, 3 never confirms
-
-
-@dataclass
-class Images:
-    v1: bytes
-    v2: bytes
-    v3: bytes
-    old: bytes
-    low_cnt: bytes
-    revoked: bytes | None
-    forged: bytes
-    fail: bytes
-    never: bytes
 
 
 def _forge(image: bytes) -> bytes:
@@ -201,6 +191,16 @@ def scenario_rescue(profile: Profile, images: Images, seed: int) -> Run:
     return Run(t, t.evidence(0), steps)
 
 
+def scenario_cuts(trailer_only: bool, n: int) -> Callable[[Profile, Images, int], Run]:
+    def scenario(profile: Profile, images: Images, seed: int) -> Run:
+        t, evs, steps = profile_cuts.sweep(
+            profile, images, seed, smp_update, trailer_only=trailer_only, n=n, twice=trailer_only
+        )
+        return Run(t, evs, steps)
+
+    return scenario
+
+
 # -- predicates --------------------------------------------------------------------------------
 
 
@@ -328,6 +328,10 @@ CASES: tuple[ProfileCase, ...] = (
                 (seen("BELOW_FLOOR"), absent("UPGRADE")), (runs("v1"),)),
     ProfileCase(10, "revoked-key", _upd("revoked"),
                 (seen("REJECTED", reason="revoked key"), absent("UPGRADE")), (runs("v1"),)),
+    ProfileCase(11, "power-cut-sweep", scenario_cuts(False, CUT_POINTS),
+                (profile_cuts.some_resumed,), (profile_cuts.every_cut_recovers,)),
+    ProfileCase(12, "meta-cut", scenario_cuts(True, CUT_POINTS // 2),
+                (), (profile_cuts.every_cut_recovers, profile_cuts.same_twice)),
     ProfileCase(13, "brownout-write", scenario_brownout,
                 (seen("WRITE_GATED"), seen("RESUME"), seen("CONFIRMED")),
                 (no_gating_violation, runs("v2"))),

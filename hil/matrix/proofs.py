@@ -29,8 +29,8 @@ PROOFS: Mapping[int, Sequence[Proof]] = {
     8: (("library",), ("pattern:DOWNGRADE", "oracle:image")),
     9: (("library",), ("pattern:BELOW_FLOOR", "oracle:image")),
     10: (("library",), ("pattern:REJECTED", "oracle:image")),
-    11: (("library",), ("oracle:image", "oracle:trailer", "scenario:profile-sweep")),
-    12: (("library",), ("oracle:trailer", "oracle:image", "scenario:profile-sweep")),
+    11: (("library",), ("oracle:image", "oracle:trailer")),
+    12: (("library",), ("oracle:trailer", "oracle:image")),
     13: (("library",), ("oracle:write-gating", "oracle:image", "pattern:WRITE_GATED")),
     14: (("library",), ("pattern:ROLLBACK", "oracle:image", "oracle:reset-cause")),
     15: (("library",), ("scenario:pattern-classifier",)),
@@ -41,8 +41,6 @@ WHY: Mapping[str, str] = {
     "pattern:DOWNLOAD_RESUME": "the firmware's log shows no download resume after a reboot "
     "(and the oracle cannot see one)",
     "pattern:MANIFEST_REJECTED": "the image format has no manifest of its own to tamper with",
-    "scenario:profile-sweep": "the power-cut sweep of a profile's update is not implemented "
-    "in the matrix yet (tests/swap/test_swap_powercut.py sweeps this target on the host)",
     "scenario:pattern-classifier": "the failure classifier reads evidence-library events only",
 }
 
