@@ -341,6 +341,27 @@ CASES: tuple[ProfileCase, ...] = (
 )  # fmt: skip
 
 
+# The swap target's planted bugs (docs/contract-swap.md §9) and the case that must fail under
+# each; ``tests/profile/test_profile_mutations.py`` builds each and checks it is caught.
+MUTATIONS: dict[str, tuple[int, str]] = {
+    "SWAP_MUT_BOOT_OLD_IMAGE": (1, "normal-update"),
+    "SWAP_MUT_SKIP_SIG": (6, "forged-signature"),
+    "SWAP_MUT_NO_REVERT": (4, "self-test-fail"),
+    "SWAP_MUT_NO_STATUS": (11, "power-cut-sweep"),
+    "SWAP_MUT_ACCEPT_DOWNGRADE": (8, "replay"),
+    "SWAP_MUT_IGNORE_SEC_CNT": (9, "below-floor-install"),
+    "SWAP_MUT_ACCEPT_REVOKED": (10, "revoked-key"),
+    "SWAP_MUT_NO_BROWNOUT_GATING": (13, "brownout-write"),
+    "SWAP_MUT_NO_WATCHDOG": (14, "never-confirms"),
+    "SWAP_MUT_RECOVERY_NO_CHECKS": (5, "rescue-strap"),
+    "SWAP_MUT_CONFIRM_BEFORE_TEST": (4, "self-test-fail"),
+}
+
+
+def case(item: int, name: str) -> ProfileCase:
+    return next(c for c in CASES if (c.item, c.name) == (item, name))
+
+
 def judge(case: ProfileCase, profile: Profile, evs: list[Event]) -> list[str]:
     """Reasons: ``ok: ...`` lines for passed routes, failures otherwise."""
     out: list[str] = []
