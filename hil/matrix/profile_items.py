@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from smpclient import SMPClient
-from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrite
-from smpclient.requests.os_management import ResetWrite
 
 from hil.evidence.event import Event
 from hil.matrix import profile_cuts
@@ -26,7 +24,7 @@ from hil.matrix.profile_cuts import Images
 from hil.matrix.proofs import provable
 from hil.oracle.image import slot_image
 from hil.profile.model import Profile, Route
-from hil.profile.target import ProfileTarget, sign
+from hil.profile.target import ProfileTarget, sign, smp_update
 from hil.report.compliance import CaseResult
 
 CUT_POINTS = 8  # power-cut points of item 11 (item 12: half of them, in trailer writes)
@@ -90,24 +88,6 @@ def _factory(profile: Profile, images: Images, seed: int) -> ProfileTarget:
     t.power_on()
     t.run(300)
     return t
-
-
-def smp_update(t: ProfileTarget, image: bytes) -> str:
-    """upload, image state-write (test), reset, as a stock MCUmgr client does; returns what
-    the device answered (for the steps)."""
-
-    async def body(c: SMPClient) -> str:
-        async for _ in c.upload(image):
-            pass
-        r = await c.request(ImageStatesRead())
-        slot1 = [i for i in getattr(r, "images", []) if i.slot == 1]
-        if not slot1:
-            return f"upload done; no image in slot 1 ({type(r).__name__})"
-        w = await c.request(ImageStatesWrite(hash=bytes(slot1[0].hash), confirm=False))
-        await c.request(ResetWrite())
-        return f"upload done; state-write test -> {type(w).__name__}; reset"
-
-    return t.smp(body)
 
 
 def _settle(t: ProfileTarget, ms: int) -> None:

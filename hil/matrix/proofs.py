@@ -3,7 +3,8 @@
 Each row lists alternative proofs; a proof is a tuple of requirements, all of which the
 profile must meet: ``library`` (the firmware emits this project's evidence lines),
 ``pattern:EVENT`` (the profile has a console pattern for EVENT), ``oracle:CHECK`` (the profile
-enables that oracle check), ``scenario:NAME`` (a scenario that can drive this firmware's route
+enables that oracle check), ``keys:revoked`` (the profile names a revoked key),
+``scenario:NAME`` (a scenario that can drive this firmware's route
 exists: the reason text says what is missing). When the profile meets no proof, the item is
 NOT PROVABLE with this profile, with the reason; it is never PASS.
 """
@@ -28,7 +29,7 @@ PROOFS: Mapping[int, Sequence[Proof]] = {
     7: (("library",), ("pattern:MANIFEST_REJECTED",)),
     8: (("library",), ("pattern:DOWNGRADE", "oracle:image")),
     9: (("library",), ("pattern:BELOW_FLOOR", "oracle:image")),
-    10: (("library",), ("pattern:REJECTED", "oracle:image")),
+    10: (("library",), ("pattern:REJECTED", "oracle:image", "keys:revoked")),
     11: (("library",), ("oracle:image", "oracle:trailer")),
     12: (("library",), ("oracle:trailer", "oracle:image")),
     13: (("library",), ("oracle:write-gating", "oracle:image", "pattern:WRITE_GATED")),
@@ -40,6 +41,7 @@ PROOFS: Mapping[int, Sequence[Proof]] = {
 WHY: Mapping[str, str] = {
     "pattern:DOWNLOAD_RESUME": "the firmware's log shows no download resume after a reboot "
     "(and the oracle cannot see one)",
+    "keys:revoked": "the profile lists no revoked key (keys.revoked)",
     "pattern:MANIFEST_REJECTED": "the image format has no manifest of its own to tamper with",
     "scenario:pattern-classifier": "the failure classifier reads evidence-library events only",
 }
@@ -56,6 +58,8 @@ def _met(req: str, profile: Profile) -> bool:
         return Route.PATTERNS in profile.routes and name in profile.pattern_events()
     if kind == "oracle":
         return Route.ORACLE in profile.routes and name in {c.value for c in profile.oracle_checks()}
+    if kind == "keys":  # keys:revoked: the profile names a key the firmware must refuse
+        return bool(profile.keys.revoked)
     if kind == "scenario":
         return name in SCENARIOS
     raise ValueError(f"unknown requirement {req!r}")

@@ -16,6 +16,8 @@ from typing import TypeVar
 
 from smp import packet as smppacket
 from smpclient import SMPClient
+from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrite
+from smpclient.requests.os_management import ResetWrite
 from smpclient.transport import SMPTransport
 
 from hil.engine.base import Engine, RunResult
@@ -165,6 +167,24 @@ class ProfileTarget:
                 await client.disconnect()
 
         return asyncio.run(main())
+
+
+def smp_update(t: ProfileTarget, image: bytes) -> str:
+    """upload, image state-write (test), reset, as a stock MCUmgr client does; returns what
+    the device answered (for the steps)."""
+
+    async def body(c: SMPClient) -> str:
+        async for _ in c.upload(image):
+            pass
+        r = await c.request(ImageStatesRead())
+        slot1 = [i for i in getattr(r, "images", []) if i.slot == 1]
+        if not slot1:
+            return f"upload done; no image in slot 1 ({type(r).__name__})"
+        w = await c.request(ImageStatesWrite(hash=bytes(slot1[0].hash), confirm=False))
+        await c.request(ResetWrite())
+        return f"upload done; state-write test -> {type(w).__name__}; reset"
+
+    return t.smp(body)
 
 
 class UartTransport(SMPTransport):
