@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return _serve_profile(args, profile)
     name = profile.chip if profile is not None else args.platform
     if name is None:
-        raise HilError("hil serve: expected --platform P or --profile FILE, found neither")
+        raise HilError("expected --platform P or --profile FILE, found neither")
     platform = load_platform(name)
     fw = build_firmware(platform)
     engine = create_engine(args.engine, platform, args.seed)
