@@ -88,7 +88,7 @@ def test_every_item_declares_its_proofs_and_the_swap_profile_lists_reasons() -> 
     swap = load_profile(PROFILES / "swap-stm32u585.yaml")
     assert Route.LIBRARY not in swap.routes
     not_provable = {i: provable(i, swap)[1] for i in PROOFS if provable(i, swap)[0] is None}
-    assert set(not_provable) == {2, 7, 11, 12, 15}
+    assert set(not_provable) == {2, 7, 15}
     assert all(not_provable.values())
     assert "download resume" in not_provable[2]
 
