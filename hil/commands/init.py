@@ -12,7 +12,7 @@ from hil.matrix.items import ITEMS
 from hil.matrix.proofs import provable
 from hil.platform import known_platforms
 from hil.profile import Route, load_profile
-from hil.profile.init import init_profile
+from hil.target.init import init_profile
 
 
 @arguments("init")

@@ -24,8 +24,8 @@ from hil.errors import HilError
 from hil.firmware import build_firmware
 from hil.platform import load_platform
 from hil.profile import Profile, Route, load_profile
-from hil.profile.target import ProfileTarget, sign
 from hil.provision import factory_image
+from hil.target.device import ProfileTarget, sign
 
 SLICE_MS = 10
 

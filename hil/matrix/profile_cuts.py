@@ -14,7 +14,7 @@ from hil.engine.base import FlashOp, FlashOpAction
 from hil.evidence.event import Event
 from hil.oracle.trailer import TrailerLayout
 from hil.profile.model import Profile
-from hil.profile.target import ProfileTarget
+from hil.target.device import ProfileTarget
 
 
 @dataclass

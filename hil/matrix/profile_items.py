@@ -24,8 +24,8 @@ from hil.matrix.profile_cuts import Images
 from hil.matrix.proofs import provable
 from hil.oracle.image import slot_image
 from hil.profile.model import Profile, Route
-from hil.profile.target import ProfileTarget, sign, smp_update
 from hil.report.compliance import CaseResult
+from hil.target.device import ProfileTarget, sign, smp_update
 
 CUT_POINTS = 8  # power-cut points of item 11 (item 12: half of them, in trailer writes)
 SELF_TEST_TLV = 0xA8  # contract-swap.md §6: 1 fail, 2 hang, 3 never confirms

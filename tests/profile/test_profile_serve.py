@@ -19,7 +19,7 @@ from smpclient.requests.os_management import ResetWrite
 from smpclient.transport.serial import SMPSerialTransport
 
 from hil.profile import load_profile
-from hil.profile.target import sign
+from hil.target.device import sign
 from tests.swap.emu import build
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""``hil init``: a commented target profile for a folder of build outputs (``hil.profile.scan``
+"""``hil init``: a commented target profile for a folder of build outputs (``hil.target.scan``
 reads the folder and boots it once); with a signing key, a clean update measures the update
 duration from the flash-operation activity and adds the lines it printed. Library code."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 from hil.engine.base import FlashOp, FlashOpAction
 from hil.platform import load_platform
 from hil.profile.loader import load_profile
-from hil.profile.scan import KNOWN_PATTERNS, Scan, scan_folder
-from hil.profile.target import ProfileTarget, sign, smp_update
+from hil.target.device import ProfileTarget, sign, smp_update
+from hil.target.scan import KNOWN_PATTERNS, Scan, scan_folder
 
 
 def _q(s: str) -> str:
