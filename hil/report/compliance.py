@@ -316,6 +316,17 @@ class ComplianceSummary:
         for it in self.items:
             row = [mark[self.cell(it.number, p).status] for p in self.platforms]
             lines.append(f"| {it.number} | {_md(it.title)} | " + " | ".join(row) + " |")
+        if self.not_provable:
+            lines += ["", "## Not provable with the profile", ""]
+            for (item, platform), why in sorted(self.not_provable.items()):
+                lines.append(f"- item {item} on {_md(platform)}: {_md(why)}")
+        if self.profiles:
+            lines += ["", "## Profiles", ""]
+            for platform, ident in sorted(self.profiles.items()):
+                lines.append(f"- {_md(platform)}: {_md(str(ident.get('file')))} "
+                             f"(sha256 {_md(str(ident.get('sha256')))[:16]})")  # fmt: skip
+                for f, h in sorted(dict(ident.get("firmware", {})).items()):
+                    lines.append(f"  - {_md(f)}: sha256 {h}")
         lines += ["", "## Cases", ""]
         for c in self.cases:
             lines.append(f"### {'PASS' if c.passed else 'FAIL'} {_md(c.name)}")
