@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.errors import HilError
 from hil.firmware import FirmwareSet, build_firmware, repo_root
 from hil.matrix.items import ITEMS, MatrixItem
 from hil.matrix.runner import CaseRun, MatrixCase, cases_for, parse_items, run_matrix
@@ -142,6 +143,11 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     profiles = [load_profile(f) for f in (args.profile or [])]
     own = [p for p in profiles if Route.LIBRARY not in p.routes]
+    if own and len(own) != len(profiles):
+        raise HilError(
+            "--profile: expected profiles of one kind per run (evidence library, or patterns "
+            "and oracle), found both"
+        )
     if own:
         return _run_profiles(args, own, items, report, started)
     names = [p.chip for p in profiles] or args.platform or known_platforms()

@@ -184,10 +184,6 @@ def scenario_cuts(trailer_only: bool, n: int) -> Callable[[Profile, Images, int]
 # -- predicates --------------------------------------------------------------------------------
 
 
-def _names(evs: list[Event], src: str | None = None) -> list[str]:
-    return [e.name for e in evs if src is None or (e.src == "oracle") == (src == "oracle")]
-
-
 def _oracle(evs: list[Event], name: str) -> Event | None:
     found = [e for e in evs if e.src == "oracle" and e.name == name]
     return found[-1] if found else None
