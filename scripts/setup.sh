@@ -112,6 +112,11 @@ fi
 say "building firmware (incremental)"
 .venv/bin/hil build >/dev/null
 make -s -C firmware_stubs/host OUT_DIR="$ROOT/build/host" >/dev/null
+# the second reference target (firmware_stubs/swap), on the platform files hil build wrote
+for plat in stm32u585 lpc55s69; do
+  make -s -C firmware_stubs/swap PLATFORM="$plat" GEN_DIR="$ROOT/build/firmware/$plat/gen" \
+    OUT_DIR="$ROOT/build/firmware/$plat-swap" >/dev/null
+done
 
 # --- Robot keyword documentation (libdoc; generated, gitignored) ------------------------------
 mkdir -p docs/robot

@@ -5,6 +5,7 @@ from hil.commands import (  # noqa: F401
     boot,
     build,
     image,
+    init,
     matrix,
     monitor,
     platforms,

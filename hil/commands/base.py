@@ -48,7 +48,20 @@ def err(text: str) -> None:
     sys.stderr.flush()
 
 
-def add_platform_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+def add_platform_args(
+    p: argparse.ArgumentParser, *, multiple: bool = False, profile: bool = False
+) -> None:
+    """``--platform`` (and with ``profile=True`` its alternative ``--profile FILE``: a target
+    profile of the reference firmware names the chip; see ``platform_name``)."""
+    if profile:
+        p.add_argument("--platform", metavar="P", help="platform name, e.g. stm32u585")
+        p.add_argument(
+            "--profile",
+            type=Path,
+            metavar="FILE",
+            help="target profile (profiles/reference-<chip>.yaml is the default behaviour)",
+        )
+        return
     if multiple:
         p.add_argument(
             "--platform",
@@ -66,3 +79,28 @@ def add_engine_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
     p.add_argument("--log-dir", type=Path, default=None, help="write console.log/events.jsonl here")
+
+
+def platform_name(args: argparse.Namespace) -> str:
+    """The platform of ``--platform`` or of ``--profile`` (a profile judged by the evidence
+    library: the reference firmware and builds that use its evidence files)."""
+    from hil.errors import HilError
+    from hil.profile import Route, load_profile
+
+    if getattr(args, "profile", None) is not None:
+        prof = load_profile(args.profile)
+        if Route.LIBRARY not in prof.routes:
+            raise HilError(
+                f"--profile {args.profile}: expected a profile with the "
+                f"evidence library, found routes {', '.join(r.value for r in prof.routes)} "
+                "(judge it with hil matrix --profile / hil serve --profile)"
+            )
+        if args.platform is not None and args.platform != prof.chip:
+            raise HilError(
+                f"--platform {args.platform} and --profile {args.profile} "
+                f"(chip {prof.chip}) disagree"
+            )
+        return prof.chip
+    if args.platform is None:
+        raise HilError("expected --platform P or --profile FILE, found neither")
+    return str(args.platform)

@@ -10,12 +10,14 @@ import time
 from pathlib import Path
 
 from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
-from hil.firmware import FirmwareSet, build_firmware
+from hil.errors import HilError
+from hil.firmware import FirmwareSet, build_firmware, repo_root
 from hil.matrix.items import ITEMS, MatrixItem
 from hil.matrix.runner import CaseRun, MatrixCase, cases_for, parse_items, run_matrix
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform import known_platforms, load_platform
 from hil.platform.model import Platform
+from hil.profile import Profile, Route, load_profile
 from hil.report import ComplianceSummary, Status
 from hil.report.allure_results import RESULTS_DIRNAME, write_allure_results
 
@@ -73,6 +75,15 @@ def _args(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="report directory (default: reports/matrix)",
     )
+    p.add_argument(
+        "--profile",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="target profile(s) to judge (repeatable; default: the reference firmware's, "
+        "profiles/reference-<chip>.yaml); items a profile's evidence routes cannot prove are "
+        "listed as NOT PROVABLE with the reason",
+    )
     p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
 
@@ -106,7 +117,12 @@ def _progress(i: int, n: int, platform: str, case: MatrixCase, run: CaseRun | No
 
 
 def _table(summary: ComplianceSummary, items: list[MatrixItem]) -> list[str]:
-    label = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.NOT_RUN: "not run"}
+    label = {
+        Status.PASS: "PASS",
+        Status.FAIL: "FAIL",
+        Status.NOT_RUN: "not run",
+        Status.NOT_PROVABLE: "NOT PROVABLE",
+    }
     head = ["#", "Item", *summary.platforms]
     rows: list[list[str]] = []
     for it in items:
@@ -123,9 +139,22 @@ def _table(summary: ComplianceSummary, items: list[MatrixItem]) -> list[str]:
 @command("matrix", HELP)
 def run(args: argparse.Namespace) -> int:
     items = parse_items(args.items)
-    platforms: list[Platform] = [load_platform(n) for n in (args.platform or known_platforms())]
     report: Path = args.report
     started = time.monotonic()
+    profiles = [load_profile(f) for f in (args.profile or [])]
+    own = [p for p in profiles if Route.LIBRARY not in p.routes]
+    if own and len(own) != len(profiles):
+        raise HilError(
+            "--profile: expected profiles of one kind per run (evidence library, or patterns "
+            "and oracle), found both"
+        )
+    if own:
+        return _run_profiles(args, own, items, report, started)
+    names = [p.chip for p in profiles] or args.platform or known_platforms()
+    if not profiles:
+        root = repo_root()
+        profiles = [load_profile(root / "profiles" / f"reference-{n}.yaml") for n in names]
+    platforms: list[Platform] = [load_platform(n) for n in names]
 
     firmware_cache: dict[str, FirmwareSet] = {}
 
@@ -157,7 +186,12 @@ def run(args: argparse.Namespace) -> int:
         replay=replay,
         sweep_progress=_points,
     )
-    summary = ComplianceSummary([r.result for r in runs], items, [p.name for p in platforms])
+    summary = ComplianceSummary(
+        [r.result for r in runs],
+        items,
+        [p.name for p in platforms],
+        profiles={p.chip: p.identity() for p in profiles},
+    )
     written = summary.write_all(report)
     allure_dir = report / RESULTS_DIRNAME
     write_allure_results([r.result for r in runs], allure_dir, seed=args.seed, items=ITEMS)
@@ -187,4 +221,58 @@ def run(args: argparse.Namespace) -> int:
     also = ", ".join(str(written[k]) for k in ("json", "markdown", "junit"))
     out(f"report: {written['html']} (also {also})")
     out(f"allure results: {allure_dir} (render them: hil report {report})")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _run_profiles(
+    args: argparse.Namespace,
+    profiles: list[Profile],
+    items: list[MatrixItem],
+    report: Path,
+    started: float,
+) -> int:
+    """The matrix for firmware judged by console patterns and the outside oracle."""
+    from hil.matrix.profile_items import run_profile_matrix
+
+    results = []
+    not_provable: dict[tuple[int, str], str] = {}
+    err(f"hil matrix: profiles {', '.join(p.name for p in profiles)}; report in {report}")
+    for prof in profiles:
+        res, np_ = run_profile_matrix(
+            prof, [it.number for it in items], report / "evidence", seed=args.seed, progress=err
+        )
+        results += res
+        not_provable.update(np_)
+    chips = [p.chip for p in profiles]
+    summary = ComplianceSummary(
+        results,
+        items,
+        chips,
+        not_provable=not_provable,
+        profiles={p.chip: p.identity() for p in profiles},
+    )
+    written = summary.write_all(report)
+    write_allure_results(results, report / RESULTS_DIRNAME, seed=args.seed, items=ITEMS)
+    for line in _table(summary, items):
+        out(line)
+    out()
+    for (number, chip), why in sorted(not_provable.items()):
+        out(f"NOT PROVABLE with {chip}'s profile: item {number}: {why}")
+    failed = [r for r in results if not r.passed]
+    missing = [
+        (it.number, c)
+        for it in items
+        for c in chips
+        if summary.cell(it.number, c).status is Status.NOT_RUN
+    ]
+    for number, chip in missing:
+        out(f"not run: item {number} on {chip}: provable, but no scenario drives it yet")
+    for r in failed:
+        out(f"FAILED: {r.platform} item {r.item} {r.scenario}")
+    ok = not failed and not missing
+    out(
+        f"verdict: {'PASS' if ok else 'FAIL'}: {len(results) - len(failed)}/{len(results)} cases "
+        f"pass, {len(not_provable)} not provable, in {time.monotonic() - started:.1f} s"
+    )
+    out(f"report: {written['html']}")
     return EXIT_OK if ok else EXIT_FAILED

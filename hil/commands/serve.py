@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import argparse
 import signal
+import tempfile
 import time
+from pathlib import Path
 from types import FrameType
 
-from hil.commands.base import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
+from hil.commands.base import EXIT_OK, add_engine_args, arguments, command, out
 from hil.commands.boot import printer
 from hil.device import Device, DeviceState
 from hil.engine.registry import create_engine
+from hil.errors import HilError
 from hil.firmware import build_firmware
 from hil.platform import load_platform
+from hil.profile import Profile, Route, load_profile
 from hil.provision import factory_image
+from hil.target.device import ProfileTarget, sign
 
 SLICE_MS = 10
 
@@ -31,7 +36,14 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 @arguments("serve")
 def _args(p: argparse.ArgumentParser) -> None:
-    add_platform_args(p)
+    p.add_argument("--platform", metavar="P", help="platform name, e.g. stm32u585")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="target profile: serve that firmware (its factory image signed with the "
+        "profile's first key) and put its SMP UART on the pty",
+    )
     add_engine_args(p)
     p.add_argument(
         "--build", type=int, default=1, help="build number of the factory image (default 1)"
@@ -46,7 +58,13 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 @command("serve", "boot a target and serve its console UART on a pty until Ctrl-C")
 def run(args: argparse.Namespace) -> int:
-    platform = load_platform(args.platform)
+    profile = load_profile(args.profile) if args.profile else None
+    if profile is not None and Route.LIBRARY not in profile.routes:
+        return _serve_profile(args, profile)
+    name = profile.chip if profile is not None else args.platform
+    if name is None:
+        raise HilError("expected --platform P or --profile FILE, found neither")
+    platform = load_platform(name)
     fw = build_firmware(platform)
     engine = create_engine(args.engine, platform, args.seed)
     factory = factory_image(platform, fw, build=args.build)
@@ -74,4 +92,42 @@ def run(args: argparse.Namespace) -> int:
                         time.sleep(ahead)
         except KeyboardInterrupt:
             out("-- stopped")
+    return EXIT_OK
+
+
+def _serve_profile(args: argparse.Namespace, profile: Profile) -> int:
+    """A profile's firmware: factory image in the primary slot, the SMP UART on the pty, the
+    console printed as it comes."""
+    with tempfile.TemporaryDirectory(prefix="hil-serve-") as d:
+        factory = sign(profile, f"1.0.0+{args.build}", 1, Path(d) / "factory.bin")
+    t = ProfileTarget(profile, engine=args.engine, seed=args.seed)
+    t.install_factory(factory, f"build {args.build}")
+    port = t.mgmt if t.mgmt is not None else t.console
+    path = port.open_pty()
+    if args.rescue:
+        t.engine.set_pin("rescue", 1)
+    t.power_on()
+    role = profile.mgmt.role if profile.mgmt is not None else profile.console.role
+    out(f"{profile.name}: SMP on {role} at {path} (console printed here)")
+    out(f"  e.g. smpmgr --port {path} upgrade <signed image>   (Ctrl-C stops)")
+    signal.signal(signal.SIGTERM, _stop)
+    start_wall, start_virtual = time.monotonic(), t.engine.time_ns
+    pending = ""
+    try:
+        while True:
+            if not t.engine.powered:
+                t.power_on()
+            t.engine.run(SLICE_MS * 1000)
+            pending += t.poll()
+            *lines, pending = pending.split("\n")
+            for line in lines:
+                out(f"| {line.rstrip()}")
+            if args.rescue and t.engine.time_ns - start_virtual > 50_000_000:
+                t.engine.set_pin("rescue", 0)
+            if not args.fast:
+                ahead = (t.engine.time_ns - start_virtual) / 1e9 - (time.monotonic() - start_wall)
+                if ahead > 0:
+                    time.sleep(ahead)
+    except KeyboardInterrupt:
+        out("-- stopped")
     return EXIT_OK

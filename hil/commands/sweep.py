@@ -7,7 +7,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.commands.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_platform_args,
+    arguments,
+    command,
+    err,
+    out,
+    platform_name,
+)
 from hil.faults.plan import load_plan
 from hil.firmware import build_firmware
 from hil.platform import load_platform
@@ -34,7 +43,7 @@ Exit codes: 0 every point passes and every phase is covered; 1 otherwise; 2 bad 
 def _args(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
-    add_platform_args(p)
+    add_platform_args(p, profile=True)
     p.add_argument("--plan", type=Path, default=None, metavar="FILE", help="sweep this plan only")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write results here")
     p.add_argument("--stride", type=int, default=1, help="every N-th flash op (default 1: all)")
@@ -71,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from hil.sweep import Sweep, SweepOptions
     from hil.sweep.report import summary_lines, write_sweep
 
-    platform = load_platform(args.platform)
+    platform = load_platform(platform_name(args))
     plan = load_plan(args.plan) if args.plan is not None else None
     defines = _defines(args.define)
     fw = build_firmware(platform, defines=defines)

@@ -13,6 +13,7 @@ from hil.commands.base import (
     arguments,
     command,
     out,
+    platform_name,
 )
 from hil.commands.boot import printer
 from hil.device import Device
@@ -28,7 +29,7 @@ from hil.update import KEY_CHOICES, SELF_TEST, package_for, update_client
 
 @arguments("update")
 def _args(p: argparse.ArgumentParser) -> None:
-    add_platform_args(p)
+    add_platform_args(p, profile=True)
     add_engine_args(p)
     p.add_argument(
         "--build",
@@ -76,7 +77,7 @@ def expected_outcome(key: str, variant: str | None, self_test: str) -> Outcome:
 
 @command("update", "provision, boot, upload packages over SMP and judge each outcome")
 def run(args: argparse.Namespace) -> int:
-    platform = load_platform(args.platform)
+    platform = load_platform(platform_name(args))
     fw = build_firmware(platform)
     engine = create_engine(args.engine, platform, args.seed)
     expected = expected_outcome(args.key, args.variant, args.self_test)

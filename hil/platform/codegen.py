@@ -87,6 +87,9 @@ def render_header(p: Platform) -> str:
         out.append(
             _define(f"PLAT_PERIPH_{periph.name.upper()}_BASE", _hex(periph.base), periph.model)
         )
+        for output, irq in sorted(periph.irqs.items()):
+            name = f"PLAT_PERIPH_{periph.name.upper()}_IRQ_{output.upper()}"
+            out.append(_define(name, _dec(irq), "NVIC interrupt number"))
     out += ["", "/* Roles */"]
     for role in _ROLES:
         periph_name = getattr(p.roles, role)

@@ -20,6 +20,7 @@ from types import MappingProxyType
 import yaml
 
 from hil.errors import PlatformError, UnknownNameError
+from hil.platform.loader_core import read_core, read_irqs
 from hil.platform.model import (
     LAYOUT_AREAS,
     CoreSpec,
@@ -41,7 +42,6 @@ __all__ = ["PLATFORM_FILE", "load_platform", "known_platforms", "platforms_dir"]
 PLATFORM_FILE = "platform.yaml"
 ENV_PLATFORMS_DIR = "OTA_HIL_PLATFORMS"
 SCHEMA_VERSION = 1
-CPUS = ("cortex-m33",)
 
 _IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 _MODEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -347,7 +347,7 @@ class _Reader:
         memory = self.memory(top["memory"])
         flash = self.flash(top["flash"], memory)
         supply = self.supply(top["supply"])
-        peripherals = self.peripherals(top["peripherals"])
+        peripherals = self.peripherals(top["peripherals"], core)
         roles = self.roles(top["roles"], peripherals)
         ram = next((r for r in memory if r.kind is RegionKind.RAM), None)
         if ram is None:
@@ -386,13 +386,7 @@ class _Reader:
         return MappingProxyType(out)
 
     def core(self, value: object) -> CoreSpec:
-        m = self.mapping("core", value, ("cpu", "clock_hz", "boot_address", "source"))
-        return CoreSpec(
-            cpu=self.choice("core.cpu", m["cpu"], CPUS),
-            clock_hz=self.integer("core.clock_hz", m["clock_hz"], 1),
-            boot_address=self.address("core.boot_address", m["boot_address"]),
-            source=self.source("core.source", m["source"]),
-        )
+        return read_core(self, value)
 
     def memory(self, value: object) -> tuple[MemoryRegion, ...]:
         regions: list[MemoryRegion] = []
@@ -501,12 +495,12 @@ class _Reader:
             self.source("supply.source", m["source"]),
         )
 
-    def peripherals(self, value: object) -> tuple[PeripheralSpec, ...]:
+    def peripherals(self, value: object, core: CoreSpec) -> tuple[PeripheralSpec, ...]:
         out: list[PeripheralSpec] = []
         for i, item in enumerate(self.seq("peripherals", value, 1)):
             f = f"peripherals[{i}]"
             m = self.mapping(
-                f, item, ("name", "model", "base", "size", "source"), ("aliases", "params")
+                f, item, ("name", "model", "base", "size", "source"), ("aliases", "params", "irqs")
             )
             name = self.ident(f"{f}.name", m["name"])
             if any(p.name == name for p in out):
@@ -523,6 +517,7 @@ class _Reader:
                 size=self.size(f"{f}.size", m["size"]),
                 params=self.params(f"{f}.params", m.get("params", {})),
                 source=self.source(f"{f}.source", m["source"]),
+                irqs=read_irqs(self, f"{f}.irqs", m.get("irqs", {}), core),
             )
             for j, start in enumerate((spec.base, *spec.aliases)):
                 if start + spec.size > 0x100000000:

@@ -91,14 +91,41 @@ class PeripheralSpec:
     size: int
     params: Mapping[str, object]
     source: str
+    # the block's interrupt outputs: line name (the model's vocabulary) -> NVIC IRQ number
+    irqs: Mapping[str, int] = field(default_factory=dict)
+
+
+class SecurityState(StrEnum):
+    """The Security state the core runs the firmware in (EXC_RETURN.S/ES)."""
+
+    SECURE = "secure"
+    NON_SECURE = "non-secure"
+
+
+@dataclass(frozen=True)
+class NvicSpec:
+    irq_lines: int  # external interrupt lines (IRQ 0 .. irq_lines-1)
+    priority_bits: int  # implemented priority bits (__NVIC_PRIO_BITS)
+    source: str
+
+
+@dataclass(frozen=True)
+class SysTickSpec:
+    external_divider: int  # core cycles per count with CLKSOURCE=0 (0: no reference clock)
+    calib: int  # SYST_CALIB as read
+    source: str
 
 
 @dataclass(frozen=True)
 class CoreSpec:
     cpu: str  # "cortex-m33"
-    clock_hz: int
+    clock_hz: int  # the core clock out of reset (virtual time counts in its periods)
     boot_address: int  # where the engine (acting as boot ROM / option bytes) finds the vector table
     source: str
+    nvic: NvicSpec = NvicSpec(32, 3, "assumed: default for hand-made test platforms")
+    systick: SysTickSpec = SysTickSpec(0, 0, "assumed: default for hand-made test platforms")
+    security: SecurityState = SecurityState.SECURE
+    fpu: str = "fpv5-sp"  # the FPU the core has ("none" or "fpv5-sp")
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ class Status(StrEnum):
     PASS = "pass"
     FAIL = "fail"
     NOT_RUN = "not-run"
+    NOT_PROVABLE = "not-provable"  # the profile's evidence routes cannot prove the item
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,13 @@ class ComplianceSummary:
         items: Sequence[ReportItem],
         platforms: Sequence[str] | None = None,
         generated: str | None = None,
+        not_provable: Mapping[tuple[int, str], str] | None = None,
+        profiles: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        # (item, platform) -> why the profile's routes cannot prove it; such a cell has no case
+        self.not_provable: dict[tuple[int, str], str] = dict(not_provable or {})
+        # platform -> the profile it ran (name, file, sha256, firmware hashes)
+        self.profiles: dict[str, Mapping[str, Any]] = dict(profiles or {})
         self.cases: tuple[CaseResult, ...] = tuple(sorted(cases, key=lambda c: c.sort_key))
         self.items: tuple[ReportItem, ...] = tuple(sorted(items, key=lambda i: i.number))
         known = {i.number for i in self.items}
@@ -143,7 +150,9 @@ class ComplianceSummary:
         idx = tuple(
             i for i, c in enumerate(self.cases) if c.item == item and c.platform == platform
         )
-        if not idx:
+        if not idx and (item, platform) in self.not_provable:
+            status = Status.NOT_PROVABLE
+        elif not idx:
             status = Status.NOT_RUN
         elif all(self.cases[i].passed for i in idx):
             status = Status.PASS
@@ -178,6 +187,7 @@ class ComplianceSummary:
             "pass": self.count(Status.PASS),
             "fail": self.count(Status.FAIL),
             "not_run": self.count(Status.NOT_RUN),
+            "not_provable": self.count(Status.NOT_PROVABLE),
             "cases": len(self.cases),
             "cases_passed": n_passed,
             "cases_failed": len(self.cases) - n_passed,
@@ -207,6 +217,11 @@ class ComplianceSummary:
                     "platform": c.platform,
                     "status": str(c.status),
                     "cases": list(c.cases),
+                    **(
+                        {"reason": self.not_provable[(c.item, c.platform)]}
+                        if c.status is Status.NOT_PROVABLE
+                        else {}
+                    ),
                 }
                 for c in self.cells
             ],
@@ -231,6 +246,11 @@ class ComplianceSummary:
                 for c in self.cases
             ],
             "totals": self.totals(),
+            **(
+                {"profiles": {k: dict(v) for k, v in self.profiles.items()}}
+                if self.profiles
+                else {}
+            ),
         }
 
     @classmethod
@@ -258,7 +278,14 @@ class ComplianceSummary:
             )
             for c in doc["cases"]
         ]
-        return cls(cases, items, doc["platforms"], doc["generated"])
+        not_provable = {
+            (c["item"], c["platform"]): c.get("reason", "")
+            for c in doc["cells"]
+            if c["status"] == Status.NOT_PROVABLE.value
+        }
+        return cls(
+            cases, items, doc["platforms"], doc["generated"], not_provable, doc.get("profiles")
+        )
 
     def to_json(self, base: Path | None = None) -> str:
         return json.dumps(self.to_dict(base), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -269,7 +296,12 @@ class ComplianceSummary:
 
     # -- Markdown ---------------------------------------------------------------------------------
     def to_markdown(self, base: Path | None = None) -> str:
-        mark = {Status.PASS: "PASS", Status.FAIL: "**FAIL**", Status.NOT_RUN: "not run"}
+        mark = {
+            Status.PASS: "PASS",
+            Status.FAIL: "**FAIL**",
+            Status.NOT_RUN: "not run",
+            Status.NOT_PROVABLE: "NOT PROVABLE",
+        }
         t = self.totals()
         lines = [
             "# OTA compliance summary",
@@ -284,6 +316,17 @@ class ComplianceSummary:
         for it in self.items:
             row = [mark[self.cell(it.number, p).status] for p in self.platforms]
             lines.append(f"| {it.number} | {_md(it.title)} | " + " | ".join(row) + " |")
+        if self.not_provable:
+            lines += ["", "## Not provable with the profile", ""]
+            for (item, platform), why in sorted(self.not_provable.items()):
+                lines.append(f"- item {item} on {_md(platform)}: {_md(why)}")
+        if self.profiles:
+            lines += ["", "## Profiles", ""]
+            for platform, ident in sorted(self.profiles.items()):
+                lines.append(f"- {_md(platform)}: {_md(str(ident.get('file')))} "
+                             f"(sha256 {_md(str(ident.get('sha256')))[:16]})")  # fmt: skip
+                for f, h in sorted(dict(ident.get("firmware", {})).items()):
+                    lines.append(f"  - {_md(f)}: sha256 {h}")
         lines += ["", "## Cases", ""]
         for c in self.cases:
             lines.append(f"### {'PASS' if c.passed else 'FAIL'} {_md(c.name)}")
@@ -330,7 +373,12 @@ class ComplianceSummary:
             out.append(f"<tr><td>{it.number}</td><td>{e(it.title)}</td>")
             for p in self.platforms:
                 cell = self.cell(it.number, p)
-                label = {"pass": "PASS", "fail": "FAIL", "not-run": "not run"}[cell.status]
+                label = {
+                    "pass": "PASS",
+                    "fail": "FAIL",
+                    "not-run": "not run",
+                    "not-provable": "NOT PROVABLE",
+                }[cell.status]
                 if cell.cases:
                     label = f'<a href="#case-{cell.cases[0]}">{label}</a>'
                 out.append(f'<td class="{cell.status}">{label}</td>')

@@ -79,9 +79,11 @@ CELL_SCHEMA = _obj(
     {
         "item": {"type": "integer", "minimum": 1},
         "platform": _STR,
-        "status": {"enum": ["pass", "fail", "not-run"]},
+        "status": {"enum": ["pass", "fail", "not-run", "not-provable"]},
         "cases": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-    }
+        "reason": _STR,
+    },
+    optional=("reason",),
 )
 
 CASE_SCHEMA = _obj(
@@ -104,8 +106,18 @@ CASE_SCHEMA = _obj(
 TOTALS_SCHEMA = _obj(
     {
         k: {"type": "integer", "minimum": 0}
-        for k in ("cells", "pass", "fail", "not_run", "cases", "cases_passed", "cases_failed")
-    }
+        for k in (
+            "cells",
+            "pass",
+            "fail",
+            "not_run",
+            "not_provable",
+            "cases",
+            "cases_passed",
+            "cases_failed",
+        )
+    },
+    optional=("not_provable",),
 )
 
 COMPLIANCE_SCHEMA: dict[str, Any] = {
@@ -123,7 +135,9 @@ COMPLIANCE_SCHEMA: dict[str, Any] = {
             "cells": {"type": "array", "items": CELL_SCHEMA},
             "cases": {"type": "array", "items": CASE_SCHEMA},
             "totals": TOTALS_SCHEMA,
-        }
+            "profiles": {"type": "object"},
+        },
+        optional=("profiles",),
     ),
 }
 
@@ -180,7 +194,7 @@ def _check(value: object, schema: Mapping[str, Any], where: str, out: list[str])
 def _semantics(doc: Mapping[str, Any], out: list[str]) -> None:
     cases: list[Mapping[str, Any]] = doc["cases"]
     cells: list[Mapping[str, Any]] = doc["cells"]
-    counts = {"pass": 0, "fail": 0, "not-run": 0}
+    counts = {"pass": 0, "fail": 0, "not-run": 0, "not-provable": 0}
     for i, cell in enumerate(cells):
         where = f"$.cells[{i}]"
         idx: list[int] = cell["cases"]
@@ -193,6 +207,10 @@ def _semantics(doc: Mapping[str, Any], out: list[str]) -> None:
         want = (
             "not-run" if not idx else ("pass" if all(cases[j]["passed"] for j in idx) else "fail")
         )
+        if not idx and cell["status"] == "not-provable":
+            want = "not-provable"  # never a pass: a cell without cases the profile cannot prove
+            if not cell.get("reason"):
+                out.append(f"{where}: a not-provable cell needs its reason")
         if cell["status"] != want:
             out.append(f"{where}: status {cell['status']!r} but its cases say {want!r}")
         if cell["status"] in counts:
@@ -210,6 +228,8 @@ def _semantics(doc: Mapping[str, Any], out: list[str]) -> None:
         "cases_passed": passed,
         "cases_failed": len(cases) - passed,
     }
+    if "not_provable" in totals or counts["not-provable"]:
+        want_totals["not_provable"] = counts["not-provable"]
     for key, want_n in want_totals.items():
         if totals.get(key) != want_n:
             out.append(f"$.totals.{key}: {totals.get(key)!r} but the document has {want_n}")

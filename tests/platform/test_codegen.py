@@ -78,6 +78,9 @@ def test_header_values_stm32u585() -> None:
         "PLAT_PERIPH_RCC_BASE": "0x46020C00u",
         "PLAT_PERIPH_PWR_BASE": "0x46020800u",
         "PLAT_PERIPH_IWDG_BASE": "0x40003000u",
+        "PLAT_PERIPH_USART1_IRQ_USART": "61u",
+        "PLAT_PERIPH_USART2_BASE": "0x40004400u",
+        "PLAT_PERIPH_USART2_IRQ_USART": "62u",
         "PLAT_CONSOLE_UART_BASE": "PLAT_PERIPH_USART1_BASE",
         "PLAT_FLASH_CONTROLLER_BASE": "PLAT_PERIPH_FLASH_CTRL_BASE",
         "PLAT_RESET_CAUSE_BASE": "PLAT_PERIPH_RCC_BASE",
@@ -109,6 +112,9 @@ def test_header_values_lpc55s69() -> None:
         "PLAT_AREA_SLOT_B_ADDR": "0x00058000u",
         "PLAT_AREA_SLOT_B_SIZE": "0x00038000u",
         "PLAT_PERIPH_FLEXCOMM0_BASE": "0x40086000u",
+        "PLAT_PERIPH_FLEXCOMM0_IRQ_USART": "14u",
+        "PLAT_PERIPH_FLEXCOMM2_BASE": "0x40088000u",
+        "PLAT_PERIPH_FLEXCOMM2_IRQ_USART": "16u",
         "PLAT_PERIPH_SYSCON_BASE": "0x40000000u",
         "PLAT_RESET_CAUSE_BASE": "PLAT_PERIPH_PMC_BASE",
         "PLAT_SUPPLY_MONITOR_BASE": "PLAT_PERIPH_PMC_BASE",
@@ -128,6 +134,8 @@ def test_header_has_every_area_peripheral_and_unsigned_literals(name: str) -> No
         assert d[f"PLAT_AREA_{area.upper()}_SIZE"] == f"0x{p.layout[area].size:08X}u"
     for periph in p.peripherals:
         assert d[f"PLAT_PERIPH_{periph.name.upper()}_BASE"] == f"0x{periph.base:08X}u"
+        for output, irq in periph.irqs.items():
+            assert d[f"PLAT_PERIPH_{periph.name.upper()}_IRQ_{output.upper()}"] == f"{irq}u"
     for value in d.values():
         for literal in re.findall(r"\b(?:0x[0-9A-Fa-f]+|\d+)\w*", value):
             assert literal.endswith("u"), f"literal {literal} without u suffix"

@@ -12,6 +12,7 @@ slice is ``emu_counter - adjust`` (see ``counter.py``).
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -37,12 +38,19 @@ THUMB_BIT = 1 << 24
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+WFI, WFE = "wfi", "wfe"
+# Thumb encodings: 16-bit hint (0xBF30 WFI, 0xBF20 WFE) and 32-bit (0xF3AF 0x8003 / 0x8002)
+_SLEEP_T16 = {0xBF30: WFI, 0xBF20: WFE}
+_SLEEP_T32 = {(0xF3AF, 0x8003): WFI, (0xF3AF, 0x8002): WFE}
+
+
 @dataclass
 class SliceResult:
     executed: int
     errno: int | None  # Unicorn's error code when the slice ended on an invalid access
     pc: int
     at_exit: bool = False  # stopped before the instruction at an exit address
+    sleep: str | None = None  # the slice ended on a WFI or WFE that completed (PC after it)
 
 
 class Core:
@@ -133,13 +141,23 @@ class Core:
         raw = self.counter.raw
         count = min(count, self.counter.limit)
         at_exit = False
+        sleep: str | None = None
+        pc = self.pc
         if self._adjust is not None:
             executed = raw - self._adjust
         elif error is not None:
-            executed = raw - self._error_adjust(error)
-        elif raw <= count and self.pc in self.exits:
+            # QEMU ends WFE with EXCP_YIELD, which Unicorn reports as an invalid instruction
+            # with the PC already after the WFE (an undefined instruction leaves the PC on it)
+            if error == UC_ERR_INSN_INVALID and pc != start & ~1 and self._sleep_before(pc) == WFE:
+                sleep, error, executed = WFE, None, raw
+            else:
+                executed = raw - self._error_adjust(error)
+        elif raw <= count and pc in self.exits:
             executed = raw  # stopped at an exit: its instruction was never counted
             at_exit = True
+        elif raw <= count and self._sleep_before(pc) == WFI:
+            executed = raw  # WFI halted the CPU (EXCP_HLT): the PC is after it, it completed
+            sleep = WFI
         else:
             executed = raw - 1  # the count limit: the (count+1)th instruction was not run
         executed = max(0, min(executed, count))
@@ -150,7 +168,15 @@ class Core:
             if not isinstance(exc, Exception):
                 raise exc
             raise EngineError(f"error inside an emulator callback: {exc!r}") from exc
-        return SliceResult(executed, error, self.pc, at_exit)
+        return SliceResult(executed, error, pc, at_exit, sleep)
+
+    def _sleep_before(self, pc: int) -> str | None:
+        """WFI / WFE if the instruction ending just before ``pc`` is one."""
+        try:
+            h = struct.unpack("<2H", bytes(self.uc.mem_read((pc - 4) & 0xFFFFFFFF, 4)))
+        except UcError:
+            return None
+        return _SLEEP_T16.get(h[1]) or _SLEEP_T32.get((h[0], h[1]))
 
     def add_exit(self, address: int) -> None:
         self.exits.add(address)

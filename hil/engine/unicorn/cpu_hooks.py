@@ -54,6 +54,7 @@ class CpuHooks:
         self._e = engine
         self.exception_return = False
         self.halted: str | None = None
+        self.sleep: str | None = None  # the last slice ended on a completed WFI / WFE
         self._hooked_pc: int | None = None  # symbol hooks already ran for this stop
         self._reprotect: set[int] = set()  # flash addresses whose page protection to re-apply
 
@@ -62,6 +63,7 @@ class CpuHooks:
         e = self._e
         core = e.core
         pc = core.pc
+        self.sleep = None
         if pc in core.exits:
             if pc != self._hooked_pc and self._symbol_hit(pc):
                 return
@@ -72,6 +74,7 @@ class CpuHooks:
             if result.at_exit:
                 self._symbol_hit(result.pc)
                 return
+        self.sleep = result.sleep
         for address in self._reprotect:
             e.flash.reprotect(address)
         self._reprotect.clear()

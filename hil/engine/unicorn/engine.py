@@ -34,22 +34,32 @@ from hil.engine.base import (
     Timer,
 )
 from hil.engine.unicorn.bus import DebugBus
-from hil.engine.unicorn.core import Core
+from hil.engine.unicorn.core import WFE, WFI, Core
 from hil.engine.unicorn.cpu_hooks import CpuHooks
 from hil.engine.unicorn.exceptions import ExceptionUnit
 from hil.engine.unicorn.flash_array import UcFlashArray
+from hil.engine.unicorn.maskwatch import MaskWatch
 from hil.engine.unicorn.memory import Memory
 from hil.engine.unicorn.mmio import PeripheralBus, raw_mmio_map
+from hil.engine.unicorn.nvic import SYSTICK, Nvic
 from hil.engine.unicorn.peripheral import Peripheral, peripheral_class
 from hil.engine.unicorn.power import PowerController, PowerState
-from hil.engine.unicorn.ppb import PPB_BASE, PPB_SIZE, SystemControlSpace
+from hil.engine.unicorn.ppb import (
+    PPB_BASE,
+    PPB_SIZE,
+    SCR_SEVONPEND,
+    SCR_SLEEPONEXIT,
+    SystemControlSpace,
+)
 from hil.engine.unicorn.registers import REGISTERS
 from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
 from hil.engine.unicorn.symbols import read_elf
+from hil.engine.unicorn.systick import SysTick
+from hil.engine.unicorn.timebase import TimeBase
 from hil.errors import EngineError, UnknownNameError
-from hil.platform.model import Platform, RegionKind
+from hil.platform.model import Platform, RegionKind, SecurityState
 
 DEFAULT_SLICE = 200_000
 # the harness sees serial output this long (virtual time) after the byte left the UART: the
@@ -80,24 +90,43 @@ class UnicornEngine(Engine):
         self.pins: dict[str, int] = {}
         self.until_active = False
         self.flash_ops: list[tuple[FlashOp, int]] = []  # every announced op and the supply (mV)
+        self._ports: dict[str, UcSerialPort] = {}
         self.soc = SocServices(self, self.flash)
         self.models: list[Peripheral] = [
             peripheral_class(spec.model)(spec, self.soc) for spec in platform.peripherals
         ]
+        core_spec = platform.core
+        self.timebase = TimeBase(core_spec.clock_hz, lambda: self.core.instructions)
+        self.nvic = Nvic(core_spec.nvic.irq_lines, core_spec.nvic.priority_bits)
+        self.systick = SysTick(
+            lambda: self.core.instructions,
+            core_spec.systick.external_divider,
+            core_spec.systick.calib,
+            lambda: self.nvic.set_pending(SYSTICK),
+            self.core.stop_after,
+        )
         self.scs = SystemControlSpace(
-            platform.core.boot_address,
+            core_spec.boot_address,
             lambda: self.core.instructions,
             lambda: self.request_reset(ResetCause.SOFTWARE),
-            lambda: self.exceptions.vectactive,
+            self.nvic,
+            self.systick,
+            self.interrupts_changed,
         )
         self.bus = DebugBus(self.flash, self.memory, PeripheralBus(self.models), self.scs)
         self.exceptions = ExceptionUnit(
-            self.core, self.scs, self.bus.read_vector, self.bus.stack_ok
+            self.core,
+            self.scs,
+            self.nvic,
+            self.bus.read_vector,
+            self.bus.stack_ok,
+            core_spec.security is SecurityState.SECURE,
         )
         self.power: PowerController = PowerController(
             platform,
             seed,
             self.core,
+            self.timebase,
             self.memory,
             self.models,
             self.scs,
@@ -105,7 +134,11 @@ class UnicornEngine(Engine):
             self.scheduler,
             self.bus.read_vector,
         )
-        self.until_latency = max(1, self.power.us_to_instructions(until_latency_us))
+        self.until_latency_us = until_latency_us
+        self.sleeping: str | None = None  # WFI / WFE: the core waits for an event
+        self.idle_cycles = 0  # cycles skipped asleep (part of ``instructions``)
+        self.mask_watch = MaskWatch(self)
+        self.power.core_reset_hooks.append(self._core_reset)
         self.hooks = CpuHooks(self)
         self.bus.peripherals.map(uc, self.core, self.hooks.bus_fault)
         raw_mmio_map(uc, PPB_BASE, PPB_SIZE, self.core, self.scs.read, self.scs.write)
@@ -119,7 +152,6 @@ class UnicornEngine(Engine):
             g(self.hooks.on_unmapped, False),
         )
         uc.hook_add(UC_HOOK_INTR, g(self.hooks.on_intr))
-        self._ports: dict[str, UcSerialPort] = {}
         self._flash_hooks: list[FlashOpHook] = []
         self._op_index = 0
         self.symbols: dict[str, int] = {}
@@ -128,6 +160,12 @@ class UnicornEngine(Engine):
         self._cut_detail = ""
 
     # -- services used by the hooks and the Soc -----------------------------------------------
+    def _core_reset(self) -> None:
+        self.soc.reset_irqs()  # models re-drive their lines from their reset state
+        self.sleeping = None
+        self.hooks.sleep = None
+        self.mask_watch.release()
+
     def port(self, peripheral_name: str) -> UcSerialPort:
         port = self._ports.get(peripheral_name)
         if port is None:
@@ -213,16 +251,38 @@ class UnicornEngine(Engine):
 
     def set_supply_mv(self, millivolts: int) -> None:
         self.power.set_supply_mv(millivolts)
+        if self.power.state is PowerState.ON:
+            for model in self.models:
+                model.supply_changed()
         if self.power.brownout_at is not None:
             self.core.stop_after(self.power.brownout_at)
 
     # -- Engine: running ----------------------------------------------------------------------
     @property
     def instructions(self) -> int:
+        """Core cycles since engine creation: instructions executed plus the cycles that passed
+        while the core slept, was locked up or was held in reset."""
         return self.core.instructions
+
+    @property
+    def ticks(self) -> int:
+        """Virtual time in periods of the reset clock (equals ``instructions`` until the
+        firmware changes its core clock); the unit of the scheduler and of run budgets."""
+        return self.timebase.ticks()
+
+    @property
+    def time_ns(self) -> int:
+        return self.timebase.ns()
 
     def _result(self, reason: StopReason, detail: str = "") -> RunResult:
         return RunResult(reason, self.instructions, self.time_ns, detail)
+
+    def interrupts_changed(self) -> None:
+        """Pending, enable, priority or mask state changed while the CPU may be running: end
+        the slice after the current instruction so that the boundary takes what is ready."""
+        nvic = self.nvic
+        if self.core.running and nvic.effective_pending & nvic.enabled:
+            self.core.stop_after_current()
 
     def _settle(self) -> RunResult | None:
         """Apply everything the last slice (or the harness) left pending."""
@@ -233,27 +293,66 @@ class UnicornEngine(Engine):
                 cause, self._pending_reset = self._pending_reset, None
                 self.power.warm_reset(cause)
                 continue
+            on = self.power.state is PowerState.ON
             if self.hooks.exception_return:
                 self.hooks.exception_return = False
-                self.exceptions.exception_return()
-            if self.exceptions.pending is not None and self.power.state is PowerState.ON:
+                if self.exceptions.exception_return() and self.scs.scr & SCR_SLEEPONEXIT:
+                    self.sleeping = WFI
+            if self.exceptions.pending is not None and on:
+                self.sleeping = None
                 self.exceptions.take_pending()
-            now = self.instructions
+            now = self.ticks
             if self.power.brownout_at is not None and self.power.brownout_at <= now:
                 self.power.brownout_assert()
                 continue
             callback = self.scheduler.pop_due(now)
-            if callback is None:
-                return None
-            callback()
+            if callback is not None:
+                callback()
+                continue
+            if on and not self.exceptions.locked:
+                self.systick.due(self.core.instructions)
+                if self.exceptions.take_interrupt():
+                    self.sleeping = None
+            return None
+
+    def _went_to_sleep(self) -> None:
+        """The slice ended on a completed WFI / WFE: sleep unless an event is already there."""
+        kind, self.hooks.sleep = self.hooks.sleep, None
+        if kind == WFE and self.exceptions.event:
+            self.exceptions.event = False  # WFE consumes the event register and continues
+            return
+        self.nvic.sevonpend_event = False
+        self.sleeping = kind
+
+    def _awake(self) -> bool:
+        """Whether the sleeping core has a wake-up event now."""
+        nvic = self.nvic
+        if self.sleeping == WFE and self.scs.scr & SCR_SEVONPEND and nvic.sevonpend_event:
+            return True
+        _, basepri, faultmask = self.exceptions.masks()
+        return nvic.wakes_wfi(basepri, faultmask) if nvic.effective_pending else False
+
+    def _deadline(self, end: int) -> int:
+        """Cycle count of the next thing due: the budget's end, a scheduled callback, the
+        brownout reset, a SysTick wrap."""
+        tb = self.timebase
+        deadline = tb.cycles_at(end)
+        for ticks in (self.scheduler.next_deadline, self.power.brownout_at):
+            if ticks is not None:
+                deadline = min(deadline, tb.cycles_at(ticks))
+        wrap = self.systick.next_event
+        if wrap is not None and self.power.state is PowerState.ON:
+            deadline = min(deadline, wrap)
+        return deadline
 
     def run(self, budget_us: int, until: Callable[[], bool] | None = None) -> RunResult:
         if budget_us < 0:
             raise EngineError(f"run: expected a budget >= 0 us, found {budget_us}")
-        end = self.instructions + self.power.us_to_instructions(budget_us)
+        end = self.ticks + self.power.us_to_instructions(budget_us)
         self._cut_detail = ""
         self.until_active = until is not None
         ran = False
+        core = self.core
         try:
             while True:
                 stopped = self._settle()
@@ -264,27 +363,34 @@ class UnicornEngine(Engine):
                     return self._result(StopReason.HALTED, name)
                 if ran and until is not None and until():
                     return self._result(StopReason.CONDITION)
-                now = self.instructions
-                if now >= end:
+                if self.ticks >= end:
                     return self._result(StopReason.BUDGET)
-                deadline = min(
-                    d
-                    for d in (end, self.scheduler.next_deadline, self.power.brownout_at)
-                    if d is not None
-                )
+                now = core.instructions
+                gap = max(1, self._deadline(end) - now)
                 if self.power.state is PowerState.ON and not self.exceptions.locked:
-                    self.hooks.run_slice(min(self.slice_instructions, max(1, deadline - now)))
-                elif self.exceptions.locked and deadline >= end:
+                    if self.sleeping is not None:
+                        if self._awake():
+                            self.sleeping = None
+                        else:
+                            core.advance(gap)  # asleep: time passes up to the next event
+                            self.idle_cycles += gap
+                    else:
+                        count = self.mask_watch.plan(min(self.slice_instructions, gap))
+                        self.hooks.run_slice(count)
+                        if self.hooks.sleep is not None:
+                            self._went_to_sleep()
+                elif self.exceptions.locked and self.timebase.cycles_at(end) <= now + gap:
                     # nothing scheduled can reset the core within the budget; time still passes
-                    self.core.advance(end - now)
+                    core.advance(self.timebase.cycles_at(end) - now)
                     return self._result(StopReason.LOCKUP, self.exceptions.lockup_detail)
                 else:  # locked up or held in reset: time passes, nothing executes
-                    self.core.advance(deadline - now)
+                    core.advance(gap)
                 for port in self._ports.values():
                     port.pump()
                 ran = True
         finally:
             self.until_active = False
+            self.mask_watch.release()
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:

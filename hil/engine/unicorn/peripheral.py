@@ -5,6 +5,25 @@ platform's peripheral entry). The core maps its address window (and aliases) as 
 ``read``/``write`` with the offset inside the window. Models never touch Unicorn directly: they
 use the ``Soc`` services below. Models are deterministic: no wall clock, randomness only from
 ``soc.rng``.
+
+Time: ``soc.instructions`` is virtual time in *ticks*, periods of the platform's reset clock
+(``core.clock_hz``): it equals the instructions executed as long as the firmware keeps the
+reset clock, and keeps meaning the same time after it switches clocks (the core then runs more
+or fewer instructions per tick). ``soc.us_to_instructions`` converts to ticks and
+``soc.schedule`` takes ticks, so a model that counts its own clock (a watchdog, a flash
+operation's duration) is right at any core clock without knowing it.
+
+Interrupts: a model raises its interrupt outputs through ``soc.set_irq(line, asserted)``
+(level-sensitive, the usual peripheral line: pending while asserted and the handler is not
+active, pending again after the handler returns if still asserted) or ``soc.pulse_irq(line)``
+(pends once). ``line`` is the NVIC IRQ number (0 = the first external interrupt); a model finds
+its own in ``self.irq(name)``, from the ``irqs:`` mapping of its platform entry (None when the
+platform wires no such output). A model re-evaluates its line level whenever its state changes
+(register writes, a scheduled event, ``soc.on_uart_rx`` for host bytes) and calls ``set_irq``
+with the new level; an unchanged level costs nothing.
+
+Clocks: the clock-tree model of a chip (RCC, SYSCON) calls ``soc.set_core_clock_hz(hz)`` when
+the firmware switches the core clock; ``soc.core_clock_hz`` reads it.
 """
 
 from __future__ import annotations
@@ -87,7 +106,24 @@ class Soc(Protocol):
         doing the current access, which does not complete."""
 
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
-        """Call ``callback`` once virtual time reaches ``at_instructions`` (slice granularity)."""
+        """Call ``callback`` once virtual time reaches ``at_instructions`` ticks."""
+
+    def set_irq(self, line: int, asserted: bool, source: str = "") -> None:
+        """Drive interrupt line ``line`` (NVIC IRQ number) high or low (level-sensitive). A line
+        several outputs share (``source`` tells them apart) is asserted while any asserts it."""
+
+    def pulse_irq(self, line: int) -> None:
+        """Pend interrupt ``line`` once (an edge or pulse)."""
+
+    @property
+    def core_clock_hz(self) -> int:
+        """The core clock now (the platform's ``core.clock_hz`` after every reset)."""
+
+    def set_core_clock_hz(self, hz: int) -> None:
+        """The firmware switched the core clock: instructions now take 1/hz each."""
+
+    def on_uart_rx(self, peripheral_name: str, callback: Callable[[], None]) -> None:
+        """Call ``callback`` whenever host bytes arrive for this UART (re-evaluate RX IRQs)."""
 
     def flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
         """Announce a flash operation the controller is about to perform.
@@ -122,6 +158,19 @@ class Peripheral(abc.ABC):
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
         self.spec = spec
         self.soc = soc
+
+    def irq(self, name: str) -> int | None:
+        """The NVIC IRQ number of this block's output ``name`` (platform ``irqs:``), or None."""
+        return self.spec.irqs.get(name)
+
+    def drive_irq(self, name: str, asserted: bool) -> None:
+        """Set the level of this block's interrupt output ``name`` (no-op when not wired)."""
+        line = self.spec.irqs.get(name)
+        if line is not None:
+            self.soc.set_irq(line, asserted, f"{self.spec.name}.{name}")
+
+    def supply_changed(self) -> None:  # noqa: B027  (optional hook)
+        """The supply voltage changed (``soc.supply_mv``): supply monitors re-evaluate."""
 
     @abc.abstractmethod
     def read(self, offset: int, size: int) -> int:

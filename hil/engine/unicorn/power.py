@@ -24,6 +24,7 @@ from unicorn.arm_const import (
     UC_ARM_REG_BASEPRI,
     UC_ARM_REG_CONTROL,
     UC_ARM_REG_FAULTMASK,
+    UC_ARM_REG_FPSCR,
     UC_ARM_REG_LR,
     UC_ARM_REG_MSP,
     UC_ARM_REG_PC,
@@ -31,7 +32,7 @@ from unicorn.arm_const import (
     UC_ARM_REG_PSP,
     UC_ARM_REG_R0,
     UC_ARM_REG_SP,
-    UC_ARM_REG_XPSR,
+    UC_ARM_REG_XPSR_NZCVQG,
 )
 
 from hil.engine.base import ResetCause
@@ -41,6 +42,7 @@ from hil.engine.unicorn.memory import Memory
 from hil.engine.unicorn.peripheral import Peripheral
 from hil.engine.unicorn.ppb import SystemControlSpace
 from hil.engine.unicorn.scheduler import Scheduler
+from hil.engine.unicorn.timebase import TimeBase
 from hil.platform.model import Platform
 
 
@@ -56,6 +58,7 @@ class PowerController:
         platform: Platform,
         seed: int,
         core: Core,
+        timebase: TimeBase,
         memory: Memory,
         models: list[Peripheral],
         scs: SystemControlSpace,
@@ -66,6 +69,7 @@ class PowerController:
         self._platform = platform
         self._seed = seed
         self._core = core
+        self._timebase = timebase
         self._memory = memory
         self._models = models
         self._scs = scs
@@ -78,6 +82,8 @@ class PowerController:
         self.brownout_at: int | None = None
         self.resets: list[ResetCause] = []  # every reset since engine creation, in order
         self.reset_hooks: list[Callable[[ResetCause], None]] = []
+        # the engine's own state to clear at reset entry (sleep, mask watch)
+        self.core_reset_hooks: list[Callable[[], None]] = []
 
     def _role_model(self, role: str) -> Peripheral | None:
         name = getattr(self._platform.roles, role)
@@ -125,6 +131,7 @@ class PowerController:
 
     # -- supply -------------------------------------------------------------------------------
     def us_to_instructions(self, microseconds: float) -> int:
+        """A duration in ticks (periods of the reset clock: see ``timebase.py``)."""
         return math.ceil(microseconds * self._platform.core.clock_hz / 1_000_000)
 
     def set_supply_mv(self, millivolts: int) -> None:
@@ -132,7 +139,7 @@ class PowerController:
         below = millivolts < self._platform.supply.reset_mv
         if self.state is PowerState.ON and below and self.brownout_at is None:
             holdup = self.us_to_instructions(self._platform.supply.holdup_us)
-            self.brownout_at = self._core.instructions + holdup
+            self.brownout_at = self._timebase.ticks() + holdup
         elif not below:
             self.brownout_at = None
             if self.state is PowerState.RESET_HOLD:
@@ -156,18 +163,28 @@ class PowerController:
         self.warm_reset(ResetCause.BROWNOUT)
 
     # -- reset entry (boot ROM) ---------------------------------------------------------------
+    def reset_hooks_core(self) -> None:
+        for hook in self.core_reset_hooks:
+            hook()
+
     def boot(self) -> None:
         uc = self._core.uc
-        self._scs.reset()
+        self._scs.reset()  # NVIC and SysTick too
         self._exceptions.reset()
-        for reg in range(13):
-            uc.reg_write(UC_ARM_REG_R0 + reg, 0)
+        self._timebase.set_hz(self._platform.core.clock_hz)  # the chip restarts on its reset clock
+        self.reset_hooks_core()
+        # the special registers are written from Handler mode (privileged whatever CONTROL.nPRIV
+        # says), then the core goes to Thread mode on MSP
+        uc.reg_write(UC_ARM_REG_XPSR_NZCVQG, THUMB_BIT | 3)
+        uc.reg_write(UC_ARM_REG_CONTROL, 0)
         for reg in (UC_ARM_REG_PRIMASK, UC_ARM_REG_BASEPRI, UC_ARM_REG_FAULTMASK):
             uc.reg_write(reg, 0)
-        uc.reg_write(UC_ARM_REG_CONTROL, 0)
+        uc.reg_write(UC_ARM_REG_XPSR_NZCVQG, THUMB_BIT)
+        for reg in range(13):
+            uc.reg_write(UC_ARM_REG_R0 + reg, 0)
         uc.reg_write(UC_ARM_REG_PSP, 0)
         uc.reg_write(UC_ARM_REG_LR, 0xFFFFFFFF)
-        uc.reg_write(UC_ARM_REG_XPSR, THUMB_BIT)
+        uc.reg_write(UC_ARM_REG_FPSCR, 0)
         vtor = self._platform.core.boot_address
         msp = self._read_word(vtor)
         pc = self._read_word(vtor + 4)

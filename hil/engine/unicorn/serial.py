@@ -7,6 +7,7 @@ import errno
 import os
 import tty
 from collections import deque
+from collections.abc import Callable
 
 from hil.engine.base import SerialPort
 
@@ -24,6 +25,8 @@ class UcSerialPort(SerialPort):
         self._pty_path = ""
         self._pty_out = bytearray()
         self.new_output = False
+        # called when host bytes arrive (the UART model re-evaluates its RX interrupt)
+        self.rx_listeners: list[Callable[[], None]] = []
 
     # -- device side --------------------------------------------------------------------------
     def device_sent(self, data: bytes) -> None:
@@ -47,6 +50,11 @@ class UcSerialPort(SerialPort):
 
     def write(self, data: bytes) -> None:
         self._rx.extend(data)
+        self._rx_arrived()
+
+    def _rx_arrived(self) -> None:
+        for listener in self.rx_listeners:
+            listener()
 
     @property
     def transcript(self) -> bytes:
@@ -78,6 +86,7 @@ class UcSerialPort(SerialPort):
             if not chunk:
                 break
             self._rx.extend(chunk)
+            self._rx_arrived()
         while self._pty_out:
             try:
                 n = os.write(self._master, self._pty_out)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.exceptions import BUSFAULT
 from hil.engine.unicorn.flash_array import UcFlashArray
+from hil.engine.unicorn.nvic import IRQ0
 from hil.engine.unicorn.peripheral import Peripheral
 from hil.engine.unicorn.ppb import BFARVALID, PRECISERR
 from hil.errors import UnknownNameError
@@ -26,13 +27,51 @@ class SocServices:
         self.platform: Platform = engine.platform
         self.flash = flash
         self.rng = random.Random(f"{engine.seed}:soc")
+        self._drivers: dict[int, set[str]] = {}  # IRQ line -> sources asserting it
 
     @property
     def instructions(self) -> int:
-        return self._engine.core.instructions
+        return self._engine.timebase.ticks()
 
     def us_to_instructions(self, microseconds: float) -> int:
         return self._engine.power.us_to_instructions(microseconds)
+
+    @property
+    def core_clock_hz(self) -> int:
+        return self._engine.timebase.hz
+
+    def set_core_clock_hz(self, hz: int) -> None:
+        engine = self._engine
+        if engine.timebase.set_hz(hz):
+            engine.core.stop_after_current()  # plan the next slice with the new clock
+
+    def set_irq(self, line: int, asserted: bool, source: str = "") -> None:
+        engine = self._engine
+        nvic = engine.nvic
+        if not 0 <= line < nvic.irq_lines:
+            return
+        drivers = self._drivers.setdefault(line, set())
+        if asserted:
+            drivers.add(source)
+        else:
+            drivers.discard(source)
+        number = IRQ0 + line
+        was = nvic.level >> number & 1
+        nvic.set_level(number, bool(drivers))  # a shared line is the OR of its sources
+        if drivers and not was:
+            engine.interrupts_changed()
+
+    def reset_irqs(self) -> None:
+        self._drivers.clear()
+
+    def pulse_irq(self, line: int) -> None:
+        engine = self._engine
+        if 0 <= line < engine.nvic.irq_lines:
+            engine.nvic.pulse(IRQ0 + line)
+            engine.interrupts_changed()
+
+    def on_uart_rx(self, peripheral_name: str, callback: Callable[[], None]) -> None:
+        self._engine.port(peripheral_name).rx_listeners.append(callback)
 
     @property
     def supply_mv(self) -> int:
@@ -53,8 +92,9 @@ class SocServices:
             engine.core.stop(adjust=1)  # the access does not complete; it is re-executed on return
 
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
-        self._engine.scheduler.schedule(at_instructions, callback)
-        self._engine.core.stop_after(at_instructions)
+        engine = self._engine
+        engine.scheduler.schedule(at_instructions, callback)
+        engine.core.stop_after(engine.timebase.cycles_at(at_instructions))
 
     def flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
         return self._engine.announce_flash_op(kind, address, size)
@@ -63,7 +103,8 @@ class SocServices:
         self._engine.port(peripheral_name).device_sent(data)
         engine = self._engine
         if engine.until_active:  # let the caller's condition see it after the reaction latency
-            engine.core.stop_after(engine.core.instructions + engine.until_latency)
+            latency = max(1, engine.timebase.cycles_for_us(engine.until_latency_us))
+            engine.core.stop_after(engine.core.instructions + latency)
 
     def uart_rx_pending(self, peripheral_name: str) -> int:
         return self._engine.port(peripheral_name).rx_pending()

@@ -113,6 +113,10 @@ class FakeSoc:
         self.ops: list[OpRecord] = []
         self.cut_ops: set[int] = set()
         self.tear_on_cut = True
+        self.irq_levels: dict[int, set[str]] = {}  # line -> sources asserting it
+        self.irq_pulses: list[int] = []
+        self.core_hz = platform.core.clock_hz
+        self.rx_listeners: dict[str, list[Callable[[], None]]] = {}
         self.models: dict[str, Peripheral] = {}
         for spec in platform.peripherals:
             self.models[spec.name] = peripheral_class(spec.model)(spec, self)
@@ -163,6 +167,30 @@ class FakeSoc:
     def peripheral(self, name: str) -> Peripheral:
         return self.models[name]
 
+    def set_irq(self, line: int, asserted: bool, source: str = "") -> None:
+        drivers = self.irq_levels.setdefault(line, set())
+        if asserted:
+            drivers.add(source)
+        else:
+            drivers.discard(source)
+
+    def pulse_irq(self, line: int) -> None:
+        self.irq_pulses.append(line)
+
+    @property
+    def core_clock_hz(self) -> int:
+        return self.core_hz
+
+    def set_core_clock_hz(self, hz: int) -> None:
+        self.core_hz = hz
+
+    def on_uart_rx(self, peripheral_name: str, callback: Callable[[], None]) -> None:
+        self.rx_listeners.setdefault(peripheral_name, []).append(callback)
+
+    def irq(self, line: int) -> bool:
+        """Whether any source asserts ``line`` now (test helper)."""
+        return bool(self.irq_levels.get(line))
+
     def pin(self, name: str) -> int:
         return 0
 
@@ -180,6 +208,8 @@ class FakeSoc:
 
     def send(self, name: str, data: bytes) -> None:
         self.rx.setdefault(name, deque()).extend(data)
+        for listener in self.rx_listeners.get(name, []):
+            listener()
 
     def power_cycle(self) -> None:
         self._heap.clear()

@@ -36,7 +36,9 @@ Modelling choices:
 - After a reset the boot ROM has run INIT: INT_STATUS = DONE. The 512-byte page register
   starts as all-ones and keeps its contents after PROGRAM (assumed). A warm reset during an
   erase/program tears it like a power cut. MODULE_ID reads 0xC40F_0000 (assumed ID value).
-- Interrupts (INT_ENABLE) are not delivered: the seam has no NVIC input.
+- Interrupt (output ``flash``, on WDT_BOD_IRQn shared with the WWDT and the BOD, LPC:84):
+  asserted while INT_STATUS & INT_ENABLE is non-zero (DONE = end of operation, FAIL/ERR =
+  errors), re-evaluated after every register store and when an erase/program finishes.
 """
 
 from __future__ import annotations
@@ -151,7 +153,14 @@ class Lpc55Flash(RegisterPeripheral):
             return MODULE_ID_VALUE
         return 0  # CMD, EVENT and the set/clear registers are write-only
 
+    def _update_irq(self) -> None:
+        self.drive_irq("flash", bool(self._status & self._enable))
+
     def write_reg(self, offset: int, value: int, mask: int) -> None:
+        self._write(offset, value, mask)
+        self._update_irq()
+
+    def _write(self, offset: int, value: int, mask: int) -> None:
         v = value & mask
         if offset == CMD:
             self._command(v)
@@ -259,6 +268,7 @@ class Lpc55Flash(RegisterPeripheral):
             if gen == self._gen:
                 self._inflight = None
                 complete()
+                self._update_irq()
 
         t = self.soc.us_to_instructions(duration_us)
         self.soc.schedule(self.soc.instructions + t, done)

@@ -21,6 +21,11 @@ Modelling choices:
 - BODVBAT resets to 0 (assumed: TRIGLVL 0, HYST 0); ``bod_threshold_mv()`` maps TRIGLVL
   through ``params.bod_levels_mv`` (an index past the table's end uses its last entry).
 - The other PMC registers are cleared by every reset, except AOREG1.
+- Power control (PDRUNCFG0 0xB8, PDRUNCFGSET0 0xC0 / PDRUNCFGCLR0 0xC8 setting / clearing its
+  bits, LPC:14653-14657, PDEN_XTAL32M b8, PDEN_PLL0 b9, PDEN_PLL1 b10, PDEN_PLL0_SSCG b23
+  LPC:15562-15642): PDRUNCFG0 resets to ``params.pdruncfg0_reset`` (assumed: UM11126's
+  0x00DEFFC4, PLLs and the crystal oscillator powered down; not in the sources here). A change
+  tells the clock model (``params.clocks``, the SYSCON) to re-evaluate (PLL lock, core clock).
 """
 
 from __future__ import annotations
@@ -35,9 +40,12 @@ from hil.engine.unicorn.peripherals._common import (
     param_int_map,
     param_name_lists,
 )
+from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
 STATUS, RESETCTRL, BODVBAT, PDRUNCFG0 = 0x04, 0x08, 0x30, 0xB8
+PDRUNCFGSET0, PDRUNCFGCLR0 = 0xC0, 0xC8
+PDRUNCFG0_RESET = 0x00DE_FFC4
 TRIGLVL_MASK = 0x1F
 CAUSE_BITS = 0x1FF0  # bits 4..12
 
@@ -68,19 +76,21 @@ class Lpc55Pmc(RegisterPeripheral):
         self._flag_bits = param_int_map(spec, "flag_bits", DEFAULT_FLAG_BITS)
         self._cause_flags = param_name_lists(spec, "cause_flags", DEFAULT_CAUSE_FLAGS)
         self._bod_levels = param_int_list(spec, "bod_levels_mv", DEFAULT_BOD_LEVELS)
+        self._pd_reset = param_int(spec, "pdruncfg0_reset", PDRUNCFG0_RESET)
+        self._clocks = str(spec.params.get("clocks", "syscon"))
         self._regs: dict[int, int] = {}
         self._aoreg1 = 0
         self._software_source: str | None = None
         self.power_on()
 
     def power_on(self) -> None:
-        self._regs = {}
+        self._regs = {PDRUNCFG0: self._pd_reset}
         self._aoreg1 = 0
         self._software_source = None
         self._record(ResetCause.POWER_ON)
 
     def reset(self, cause: ResetCause) -> None:
-        self._regs = {}
+        self._regs = {PDRUNCFG0: self._pd_reset}
         self._aoreg1 &= ~CAUSE_BITS
         self._record(cause)
         self._software_source = None
@@ -110,10 +120,34 @@ class Lpc55Pmc(RegisterPeripheral):
     def read_reg(self, offset: int) -> int:
         if offset == self._aoreg1_offset:
             return self._aoreg1
+        if offset in (PDRUNCFGSET0, PDRUNCFGCLR0):
+            return 0  # write-only
         return self._regs.get(offset, 0)
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         if offset == self._aoreg1_offset:
             self._aoreg1 = merge(self._aoreg1, value, mask)
+        elif offset in (PDRUNCFG0, PDRUNCFGSET0, PDRUNCFGCLR0):
+            old = self._regs.get(PDRUNCFG0, 0)
+            v = value & mask
+            new = (
+                merge(old, value, mask)
+                if offset == PDRUNCFG0
+                else old | v
+                if offset == PDRUNCFGSET0
+                else old & ~v
+            )
+            self._regs[PDRUNCFG0] = new
+            if new != old:
+                self._tell_clocks()
         else:
             self._regs[offset] = merge(self._regs.get(offset, 0), value, mask)
+
+    def _tell_clocks(self) -> None:
+        try:
+            model = self.soc.peripheral(self._clocks)
+        except UnknownNameError:
+            return
+        changed = getattr(model, "clock_changed", None)
+        if changed is not None:
+            changed()

@@ -19,7 +19,15 @@ Modelling choices:
 - TXEMPTY reads 1 always; TXNOTFULL reads FIFOCFG.ENABLETX (TX is instantaneous). STAT.TXIDLE
   and RXIDLE read 1. Error flags are never raised. BRG/OSR/CFG framing are storage (baud has
   no timing effect). PSELID.ID and the ID register values are assumed (0x00101000 /
-  0xE0102100). Interrupts are not delivered.
+  0xE0102100).
+
+Interrupt (output ``usart``, FLEXCOMM0_IRQn): FIFOINTSTAT.TXLVL (b2) while FIFOTRIG.TXLVLENA
+(b0) and the TX FIFO level (always 0: TX is instantaneous) <= FIFOTRIG.TXLVL[11:8];
+FIFOINTSTAT.RXLVL (b3) while FIFOTRIG.RXLVLENA (b1) and the RX level > FIFOTRIG.RXLVL[19:16]
+(LPC:26354-26382, 26413-26489: "0 = trigger when the RX FIFO has received one entry");
+INTSTAT.TXIDLE (b3) always (STAT.TXIDLE reads 1). The line is asserted while FIFOINTSTAT &
+FIFOINTENSET or INTSTAT & INTENSET is non-zero, re-evaluated at every register access and when
+host bytes arrive. Error interrupts (TXERR/RXERR, framing...) never occur.
 """
 
 from __future__ import annotations
@@ -48,6 +56,9 @@ PRESENT = 0xF0  # USART, SPI, I2C and I2S present on FLEXCOMM0
 PSELID_ID = 0x0010_1000
 USART_ID = 0xE010_2100
 FIFO_DEPTH = 16
+TXLVLENA, RXLVLENA = 1, 1 << 1
+INT_TXLVL, INT_RXLVL = 1 << 2, 1 << 3
+TXIDLEEN = 1 << 3
 
 _STORAGE = (CFG, CTL, BRG, OSR, ADDR, FIFOTRIG)
 
@@ -66,6 +77,7 @@ class Lpc55Usart(RegisterPeripheral):
         self._peek: int | None = None
         self._last = 0
         self.power_on()
+        soc.on_uart_rx(spec.name, self._update_irq)
 
     def power_on(self) -> None:
         self._regs = dict.fromkeys(_STORAGE, 0)
@@ -102,9 +114,32 @@ class Lpc55Usart(RegisterPeripheral):
             and self._pselid & PERSEL_MASK == PERSEL_USART
         )
 
+    def _fifointstat(self) -> int:
+        trig = self._regs[FIFOTRIG]
+        stat = 0
+        if trig & TXLVLENA and self._fifocfg & ENABLETX:
+            stat |= INT_TXLVL  # TX FIFO level 0 <= TXLVL
+        rx_on = trig & RXLVLENA and self._fifocfg & ENABLERX
+        if rx_on and self._pending() > (trig >> 16) & 0xF:
+            stat |= INT_RXLVL
+        return stat
+
+    def _update_irq(self) -> None:
+        if not (self._fifointen or self._inten):
+            self.drive_irq("usart", False)
+            return
+        asserted = bool(self._fifointstat() & self._fifointen or self._inten & TXIDLEEN)
+        self.drive_irq("usart", asserted)
+
     # ------------------------------------------------------------------ registers
 
     def read_reg(self, offset: int) -> int:
+        value = self._read(offset)
+        if offset == FIFORD and (self._fifointen or self._inten):
+            self._update_irq()
+        return value
+
+    def _read(self, offset: int) -> int:
         if offset in self._regs:
             return self._regs[offset]
         if offset == STAT:
@@ -136,7 +171,11 @@ class Lpc55Usart(RegisterPeripheral):
             return self._pselid | PRESENT | PSELID_ID
         if offset == ID:
             return USART_ID
-        return 0  # INTSTAT, FIFOINTSTAT: no interrupt sources modelled
+        if offset == FIFOINTSTAT:
+            return self._fifointstat()
+        if offset == INTSTAT:
+            return self._inten & TXIDLEEN
+        return 0
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         v = value & mask
@@ -161,3 +200,5 @@ class Lpc55Usart(RegisterPeripheral):
                 self.soc.uart_tx(self.spec.name, bytes([value & 0xFF]))
         elif offset == PSELID and not self._pselid & PSEL_LOCK:
             self._pselid = merge(self._pselid, value, mask) & (PERSEL_MASK | PSEL_LOCK)
+        if offset in (FIFOTRIG, FIFOCFG, FIFOINTENSET, FIFOINTENCLR, INTENSET, INTENCLR):
+            self._update_irq()

@@ -23,7 +23,8 @@ Modelling choices:
 - WDPROTECT: TC writes are ignored unless TV <= WARNINT and TV <= WINDOW.
 - WDTOF survives every reset except power-on and a pin reset (so firmware can tell a watchdog
   reset); the other registers return to their reset values and the counter stops.
-- The WDINT interrupt is not delivered (the seam has no NVIC input): only the flag is set.
+- The warning interrupt: output ``wdt`` (WDT_BOD_IRQn, shared with the BOD and the flash
+  controller, LPC:84) is asserted while MOD.WDINT is set (cleared by writing WDINT = 1).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class Lpc55Wwdt(RegisterPeripheral):
 
     def _warn(self) -> None:
         self._mod |= WDINT
+        self.drive_irq("wdt", True)
 
     def _event(self) -> None:
         """Timeout or feed error."""
@@ -165,6 +167,7 @@ class Lpc55Wwdt(RegisterPeripheral):
             if value & mask & WDINT:
                 mod &= ~WDINT
             self._mod = mod
+            self.drive_irq("wdt", bool(mod & WDINT))
         elif offset == TC:
             if self._mod & WDPROTECT and not (
                 self.tv() <= self._warnint and self.tv() <= self._window

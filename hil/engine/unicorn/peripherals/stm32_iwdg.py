@@ -18,7 +18,10 @@ Modelling choices:
 - Window: a reload while the counter is above WINR is a watchdog reset (with the reset value
   WINR = 0xFFF this never happens).
 - The watchdog stops on every reset and at power-on (IWDG_SW = 1: firmware starts it).
-- The early-wakeup interrupt is not delivered: EWCR is storage (EWIT, EWIE), EWIC is a no-op.
+- Early wakeup (EWCR EWIT[11:0], EWIC b14, EWIE b15; SR.EWIF b14; STC:23642, STC:23652-23658):
+  EWIF is set when the down-counter reaches EWIT after a start or reload (not when EWIT is not
+  below the reloaded value); writing EWIC = 1 clears it (also without the 0x5555 key, as the
+  HAL's IRQ handler does). The output ``iwdg`` (IWDG_IRQn) is asserted while EWIF and EWIE.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from hil.platform.model import PeripheralSpec
 
 KR, PR, RLR, SR, WINR, EWCR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
 KEY_START, KEY_RELOAD, KEY_ACCESS = 0xCCCC, 0xAAAA, 0x5555
+EWIT_MASK, EWIC, EWIE, EWIF = 0xFFF, 1 << 14, 1 << 15, 1 << 14
 
 
 @register
@@ -55,6 +59,9 @@ class Stm32Iwdg(RegisterPeripheral):
         self._loaded = 0xFFF
         self._gen = 0
         self._expiry = DeadlineCheck(soc, self._expiry_due, self._expire)
+        self._ewif = False
+        self._ew_done = False
+        self._early = DeadlineCheck(soc, self._early_due, self._early_wakeup)
         self.power_on()
 
     def power_on(self) -> None:
@@ -64,6 +71,8 @@ class Stm32Iwdg(RegisterPeripheral):
         self._loaded = 0xFFF
         self._gen += 1
         self._expiry.cancel()  # the engine clears its scheduler at every reset
+        self._early.cancel()
+        self._ewif = False
 
     def reset(self, cause: ResetCause) -> None:
         self.power_on()
@@ -88,6 +97,29 @@ class Stm32Iwdg(RegisterPeripheral):
         self._reload_at = self.soc.instructions
         self._deadline = self._reload_at + max(1, self.soc.us_to_instructions(self.timeout_us()))
         self._expiry.arm()
+        self._ew_done = False
+        if self._ewcr & EWIE:  # without EWIE nothing needs the exact instant (SR is lazy)
+            self._early.arm()
+
+    def _early_due(self) -> int | None:
+        ewit = self._ewcr & EWIT_MASK
+        if not self.running or ewit >= self._loaded or self._ew_done:
+            return None
+        total = self._deadline - self._reload_at
+        return self._reload_at + -(-(self._loaded - ewit) * total // (self._loaded + 1))
+
+    def _early_wakeup(self) -> None:
+        self._ewif = True
+        self._ew_done = True  # once per start/reload
+        self._update_irq()
+
+    def _sample_early(self) -> None:
+        due = self._early_due()
+        if due is not None and self.soc.instructions >= due:
+            self._early_wakeup()
+
+    def _update_irq(self) -> None:
+        self.drive_irq("iwdg", self._ewif and bool(self._ewcr & EWIE))
 
     def _expiry_due(self) -> int | None:
         return self._deadline if self.running else None
@@ -114,7 +146,10 @@ class Stm32Iwdg(RegisterPeripheral):
             return self._winr
         if offset == EWCR:
             return self._ewcr
-        return 0  # KR is write-only; SR: updates are immediate
+        if offset == SR:
+            self._sample_early()
+            return EWIF if self._ewif else 0  # PVU/RVU/WVU/EWU: updates are immediate
+        return 0  # KR is write-only
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         if offset == KR:
@@ -126,6 +161,10 @@ class Stm32Iwdg(RegisterPeripheral):
             elif key == KEY_RELOAD and self.running:
                 self._refresh()
             return
+        if offset == EWCR and value & mask & EWIC:
+            self._sample_early()
+            self._ewif = False
+            self._update_irq()
         if not self._access:
             return
         if offset == PR:
@@ -137,4 +176,8 @@ class Stm32Iwdg(RegisterPeripheral):
             if self.running:
                 self._reload()  # a WINR write reloads the counter (no window check)
         elif offset == EWCR:
-            self._ewcr = merge(self._ewcr, value, mask) & 0x8FFF
+            self._sample_early()
+            self._ewcr = merge(self._ewcr, value, mask) & (EWIE | EWIT_MASK)
+            self._update_irq()
+            if self.running and self._ewcr & EWIE:
+                self._early.arm()

@@ -11,9 +11,15 @@ RE are set and a received byte waits. Reading RDR pops the next byte (when UE an
 the last value is read again). RQR.RXFRQ (b3) discards the waiting byte (all waiting bytes
 when FIFOEN). Error flags (PE/FE/NE/ORE) are never raised; ICR writes are accepted.
 
+Interrupt (output ``usart``, USART1_IRQn): asserted while CR1.RXNEIE/RXFNEIE (b5) and RXNE,
+CR1.TCIE (b6) and TC, or CR1.TXEIE/TXFNFIE (b7) and TXE (STC:22814-22897 CR1 bits; the RM's
+USART interrupt mapping). The level is re-evaluated at every register access and whenever host
+bytes arrive. CR3's FIFO threshold interrupts (RXFTIE/TXFTIE) and the error interrupts are not
+modelled.
+
 Modelling choices: uncertain 11 (ISR reset value on U5): ISR reads TXE|TC|TXFE (0x008000C0)
 plus the dynamic bits; TXFE (b23, TX FIFO empty) always reads 1. BRR/PRESC are storage: the
-baud rate has no effect on timing. Interrupts are not delivered (no NVIC input on the seam).
+baud rate has no effect on timing (so TXE and TC interrupts are due at once while enabled).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ CR1, CR2, CR3, BRR, GTPR, RTOR, RQR, ISR, ICR, RDR, TDR, PRESC, AUTOCR = (
     0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x2C, 0x30,
 )  # fmt: skip
 UE, RE, TE, FIFOEN = 1, 1 << 2, 1 << 3, 1 << 29
+RXNEIE, TCIE, TXEIE = 1 << 5, 1 << 6, 1 << 7
 RXNE, TC, TXE, TEACK, REACK, TXFE = 1 << 5, 1 << 6, 1 << 7, 1 << 21, 1 << 22, 1 << 23
 RXFRQ = 1 << 3
 
@@ -42,6 +49,7 @@ class Stm32Usart(RegisterPeripheral):
         self._regs: dict[int, int] = {}
         self._rdr = 0
         self.power_on()
+        soc.on_uart_rx(spec.name, self._update_irq)
 
     def power_on(self) -> None:
         self._regs = dict.fromkeys(_STORAGE, 0)
@@ -53,6 +61,14 @@ class Stm32Usart(RegisterPeripheral):
     def _rx_enabled(self) -> bool:
         cr1 = self._regs[CR1]
         return bool(cr1 & UE and cr1 & RE)
+
+    def _update_irq(self) -> None:
+        cr1 = self._regs[CR1]
+        if not cr1 & (RXNEIE | TCIE | TXEIE):
+            self.drive_irq("usart", False)
+            return
+        rx = self._rx_enabled() and self.soc.uart_rx_pending(self.spec.name) > 0
+        self.drive_irq("usart", bool(cr1 & (TCIE | TXEIE)) or (bool(cr1 & RXNEIE) and rx))
 
     def read_reg(self, offset: int) -> int:
         if offset == ISR:
@@ -70,6 +86,8 @@ class Stm32Usart(RegisterPeripheral):
                 b = self.soc.uart_rx_pop(self.spec.name)
                 if b is not None:
                     self._rdr = b & 0xFF
+                    if self._regs[CR1] & RXNEIE:
+                        self._update_irq()
             return self._rdr
         return self._regs.get(offset, 0)
 
@@ -87,3 +105,5 @@ class Stm32Usart(RegisterPeripheral):
                 if not self._regs[CR1] & FIFOEN:
                     break
         # ISR is read-only; ICR clears flags this model never raises; RDR is read-only.
+        if offset in (CR1, RQR):
+            self._update_irq()

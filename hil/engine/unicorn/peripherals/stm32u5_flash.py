@@ -57,7 +57,15 @@ Modelling choices (for the README):
   (RDP=0xAA, BOR_LEV=0, nRST_*=1, SRAM_RST=1, IWDG_SW/STOP/STDBY=1, WWDG_SW=1, SWAP_BANK=0,
   DUALBANK=1, ECC/SRAM2_RST/nSWBOOT0/nBOOT0/PA15_PUPEN=1, TZEN=0) = 0x1FEFF0AA (uncertain 11;
   ``params.optr`` overrides). OPTR writes, OPTSTRT and OBL_LAUNCH have no effect.
-- Interrupt lines (EOPIE/ERRIE/ECCIE) are not delivered: the seam has no NVIC input.
+- ACR (LATENCY[3:0] STC:8601, PRFTEN, LPM, PDREQx, SLEEP_PD) is storage and reads back what
+  was written, as the HAL's wait-state check needs; wait states do not slow the core (assumed:
+  one instruction per cycle at any clock).
+- Interrupts (outputs ``ns`` = FLASH_IRQn, ``sec`` = FLASH_S_IRQn; STC:8737-8740 EOPIE b24 /
+  ERRIE b25, STC:8640 OPERR b1): a domain's line is asserted while its CR.EOPIE and SR.EOP, or
+  CR.ERRIE and SR.OPERR. OPERR is set when an operation the domain started ends with an error
+  (PROGERR, WRPERR, PGSERR... set by that operation) while ERRIE is set (RM0456 NSSR.OPERR: "set
+  only if error interrupts are enabled"). ECCIE (ECC correction) never fires: single-bit
+  corrections are not modelled.
 """
 
 from __future__ import annotations
@@ -257,8 +265,10 @@ class Stm32u5Flash(RegisterPeripheral):
             pass  # power-down keys, read-only OPSR, fixed option bytes
         elif offset in (NSSR, SECSR):
             self._dom[NS if offset == NSSR else SEC].sr &= ~(value & mask & SR_W1C)
+            self._update_irqs()
         elif offset in (NSCR, SECCR):
             self._write_cr(NS if offset == NSCR else SEC, value, mask)
+            self._update_irqs()
         elif offset == ECCR:
             self._eccr &= ~(value & mask & (ECCC | ECCD))
             self._eccr = (self._eccr & ~ECCIE) | (merge(self._eccr, value, mask) & ECCIE)
@@ -376,9 +386,16 @@ class Stm32u5Flash(RegisterPeripheral):
         self._busy = False
         d.cr &= ~STRT
         if error:
-            d.sr |= error
+            d.sr |= error | (OPERR if d.cr & ERRIE else 0)
         elif d.cr & EOPIE:
             d.sr |= EOP
+        self._update_irqs()
+
+    def _update_irqs(self) -> None:
+        for which, name in ((NS, "ns"), (SEC, "sec")):
+            d = self._dom[which]
+            level = d.cr & EOPIE and d.sr & EOP or d.cr & ERRIE and d.sr & OPERR
+            self.drive_irq(name, bool(level))
 
     # ------------------------------------------------------------------ program
 

@@ -1,21 +1,41 @@
-"""STM32U585 RCC (NS 0x4602_0C00, window 0x400): reset-cause flags in RCC_CSR.
+"""STM32U585 RCC (NS 0x4602_0C00, window 0x400): reset-cause flags in RCC_CSR and the clock tree
+the core runs on.
 
-Follows targets.md §1.5 (RCC_CSR at 0xF4; RMVF b23, OBLRSTF b25, PINRSTF b26, BORRSTF b27,
-SFTRSTF b28, IWDGRSTF b29, WWDGRSTF b30, LPWRRSTF b31; flags set by hardware on their reset
-event and cleared only by writing RMVF=1, so they persist across other resets) and contracts §6
-(``csr_offset``, ``flag_bits``, ``cause_flags``).
+Reset causes follow targets.md §1.5 (RCC_CSR at 0xF4; RMVF b23, OBLRSTF b25, PINRSTF b26,
+BORRSTF b27, SFTRSTF b28, IWDGRSTF b29, WWDGRSTF b30, LPWRRSTF b31; flags set by hardware on
+their reset event and cleared only by writing RMVF=1, so they persist across other resets) and
+contracts §6 (``csr_offset``, ``flag_bits``, ``cause_flags``).
 
-Every other register of the window is plain storage (clock enables, reset registers, ...),
-cleared by every reset; ready-bit handshakes of the oscillators are not modelled.
+Clock tree (register layout STC:1013-1078, CR bits STC:15619-15694, ICSCR1 STC:15732-15749,
+CFGR1 SW/SWS STC:15837-15843, CFGR2 HPRE STC:15871, PLL1CFGR STC:15926-15959, PLL1DIVR
+STC:16026-16058; frequencies and arithmetic as CMSIS SystemCoreClockUpdate, STSYS:167-170,
+STSYS:271-346):
+- Oscillator enables in CR (MSISON b0, MSIKON b4, HSION b8, HSI48ON b12, SHSION b14, HSEON b16,
+  PLL1ON b24, PLL2ON b26, PLL3ON b28): the ready bit one above each (PLLn: the next bit) rises
+  ``params.ready_us[<osc>]`` of virtual time after the enable, and falls at once when the enable
+  is cleared. A PLL locks only once its source (PLL1CFGR.PLL1SRC: 1 MSIS, 2 HSI16, 3 HSE) is
+  ready. The oscillator SYSCLK runs on (and the PLL's source while the PLL is SYSCLK) ignores
+  being disabled.
+- CFGR1.SW selects SYSCLK (0 MSIS, 1 HSI16, 2 HSE, 3 PLL1 R); SWS follows as soon as the
+  selected source is ready (at once when it already is). HCLK (the core clock) = SYSCLK >>
+  AHBPrescTable[CFGR2.HPRE]. MSIS runs at ``params.msi_ranges_hz`` [ICSCR1.MSISRANGE] when
+  ICSCR1.MSIRGSEL = 1, else [CSR.MSISSRANGE]; PLL1 R = f_src / (PLL1M+1) * (PLL1N+1 +
+  PLL1FRACN/8192 when PLL1FRACEN) / (PLL1R+1). Every change of HCLK is reported with
+  ``soc.set_core_clock_hz`` (virtual time then follows it).
+- Reset values (STHAL Src/stm32u5xx_hal_rcc.c:355-420, HAL_RCC_DeInit, and :71): CR = MSISON,
+  MSISRDY, MSIKON, MSIKRDY (0x35); ICSCR1 ranges 4 (4 MHz); CFGR1 = CFGR2 = 0; PLL1DIVR =
+  0x01010280. Every other register of the window is plain storage, cleared by every reset.
 
 Modelling choices:
 - Uncertain 9 (RCC_CSR reset value, co-occurring flags): the flags a reset sets are
-  ``params.cause_flags[cause]`` (contracts §6: power-on and brownout -> BORRSTF+PINRSTF,
-  software -> SFTRSTF+PINRSTF, watchdog -> IWDGRSTF+PINRSTF, pin -> PINRSTF). ``power_on()``
-  clears every flag first, then sets the power-on flags; other resets OR their flags into the
-  kept ones. A ``lockup`` cause has no flag of its own. MSIKSRANGE/MSISSRANGE (bits 15:8) reset
-  to 4/4 (0x4400) and are storage.
+  ``params.cause_flags[cause]``. ``power_on()`` clears every flag first, then sets the power-on
+  flags; other resets OR their flags into the kept ones. A ``lockup`` cause has no flag of its
+  own. MSIKSRANGE/MSISSRANGE (bits 15:8) reset to 4/4 (0x4400) and are storage.
 - RMVF reads 0; writing RMVF=1 clears every *RSTF flag.
+- Ready delays are assumed (no datasheet in the sources; each is far below the HAL's timeouts,
+  STHAL Src/stm32u5xx_hal_rcc.c:188-195). The switch itself takes no modelled time. Clock
+  security, MSI PLL-mode, the ready interrupts (CIER) and PLL2/PLL3 frequencies are not
+  modelled (their ready bits are).
 """
 
 from __future__ import annotations
@@ -26,6 +46,7 @@ from hil.engine.unicorn.peripherals._common import (
     RegisterPeripheral,
     merge,
     param_int,
+    param_int_list,
     param_int_map,
     param_name_lists,
 )
@@ -45,6 +66,30 @@ DEFAULT_CAUSE_FLAGS = {
 CSR_STORAGE_MASK = 0x0000_FF00  # MSIKSRANGE[11:8], MSISSRANGE[15:12]
 CSR_STORAGE_RESET = 0x0000_4400
 
+CR, ICSCR1, CFGR1, CFGR2, PLL1CFGR, PLL1DIVR, PLL1FRACR = 0x00, 0x08, 0x1C, 0x20, 0x28, 0x34, 0x38
+CR_RESET = 0x35
+ICSCR1_RESET = 0x4400_0000
+PLL1DIVR_RESET = 0x0101_0280
+MSIRGSEL = 1 << 23
+# oscillator: (enable bit, ready bit)
+OSCS = {
+    "msis": (0, 2), "msik": (4, 5), "hsi16": (8, 10), "hsi48": (12, 13), "shsi": (14, 15),
+    "hse": (16, 17), "pll1": (24, 25), "pll2": (26, 27), "pll3": (28, 29),
+}  # fmt: skip
+READY_MASK = sum(1 << r for _, r in OSCS.values())
+CR_WRITABLE = 0x1F1F_7FFF & ~READY_MASK
+SW_SOURCES = ("msis", "hsi16", "hse", "pll1")
+PLL_SOURCES = {1: "msis", 2: "hsi16", 3: "hse"}
+AHB_SHIFT = (0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 6, 7, 8, 9)  # STSYS:167
+DEFAULT_MSI = [
+    48_000_000, 24_000_000, 16_000_000, 12_000_000, 4_000_000, 2_000_000, 1_330_000,
+    1_000_000, 3_072_000, 1_536_000, 1_024_000, 768_000, 400_000, 200_000, 133_000, 100_000,
+]  # fmt: skip
+DEFAULT_READY_US = {
+    "msis": 5, "msik": 5, "hsi16": 4, "hsi48": 4, "shsi": 4, "hse": 2000,
+    "pll1": 40, "pll2": 40, "pll3": 40,
+}  # fmt: skip
+
 
 @register
 class Stm32u5Rcc(RegisterPeripheral):
@@ -55,6 +100,10 @@ class Stm32u5Rcc(RegisterPeripheral):
         self._csr_offset = param_int(spec, "csr_offset", 0xF4)
         self._flag_bits = param_int_map(spec, "flag_bits", DEFAULT_FLAG_BITS)
         self._cause_flags = param_name_lists(spec, "cause_flags", DEFAULT_CAUSE_FLAGS)
+        self._msi = param_int_list(spec, "msi_ranges_hz", DEFAULT_MSI)
+        self._hsi16_hz = param_int(spec, "hsi16_hz", 16_000_000)
+        self._hse_hz = param_int(spec, "hse_hz", 16_000_000)
+        self._ready_us = param_int_map(spec, "ready_us", DEFAULT_READY_US)
         self._rmvf = 1 << self._flag_bits.get("RMVF", 23)
         self._flag_mask = 0
         for name, bit in self._flag_bits.items():
@@ -63,6 +112,7 @@ class Stm32u5Rcc(RegisterPeripheral):
         self._regs: dict[int, int] = {}
         self._flags = 0
         self._csr_storage = CSR_STORAGE_RESET
+        self._gen = 0
         self.power_on()
 
     @property
@@ -71,8 +121,9 @@ class Stm32u5Rcc(RegisterPeripheral):
         return self._flags
 
     def _clear_registers(self) -> None:
-        self._regs = {}
+        self._regs = {CR: CR_RESET, ICSCR1: ICSCR1_RESET, PLL1DIVR: PLL1DIVR_RESET}
         self._csr_storage = CSR_STORAGE_RESET
+        self._gen += 1  # ready timers of the old state are void (the engine drops them too)
 
     def power_on(self) -> None:
         self._clear_registers()
@@ -90,6 +141,95 @@ class Stm32u5Rcc(RegisterPeripheral):
             if bit is not None:
                 self._flags |= 1 << bit
 
+    # ------------------------------------------------------------------ clock tree
+
+    def _ready(self, osc: str) -> bool:
+        return bool(self._regs[CR] >> OSCS[osc][1] & 1)
+
+    def _pll_source(self) -> str | None:
+        return PLL_SOURCES.get(self._regs.get(PLL1CFGR, 0) & 3)
+
+    def _msis_hz(self) -> int:
+        if self._regs[ICSCR1] & MSIRGSEL:
+            index = self._regs[ICSCR1] >> 28
+        else:
+            index = self._csr_storage >> 12 & 0xF
+        return self._msi[index] if index < len(self._msi) else self._msi[-1]
+
+    def _source_hz(self, osc: str | None) -> float:
+        if osc == "msis":
+            return self._msis_hz()
+        if osc == "hsi16":
+            return self._hsi16_hz
+        if osc == "hse":
+            return self._hse_hz
+        if osc == "pll1":
+            cfg, div = self._regs.get(PLL1CFGR, 0), self._regs[PLL1DIVR]
+            m = (cfg >> 8 & 0xF) + 1
+            n = (div & 0x1FF) + 1.0
+            if cfg >> 4 & 1:  # PLL1FRACEN
+                n += (self._regs.get(PLL1FRACR, 0) >> 3 & 0x1FFF) / 8192
+            r = (div >> 24 & 0x7F) + 1
+            return self._source_hz(self._pll_source()) / m * n / r
+        return 0.0
+
+    def sysclk_source(self) -> str:
+        return SW_SOURCES[self._regs.get(CFGR1, 0) >> 2 & 3]
+
+    def hclk_hz(self) -> int:
+        sysclk = self._source_hz(self.sysclk_source())
+        return max(1, int(sysclk) >> AHB_SHIFT[self._regs.get(CFGR2, 0) & 0xF])
+
+    def _apply_clock(self) -> None:
+        self.soc.set_core_clock_hz(self.hclk_hz())
+
+    def _in_use(self) -> set[str]:
+        used = {self.sysclk_source()}
+        if "pll1" in used and self._pll_source() is not None:
+            used.add(str(self._pll_source()))
+        return used
+
+    def _arm(self, osc: str) -> None:
+        gen = self._gen
+        us = self._ready_us.get(osc, 1)
+
+        def ready() -> None:
+            if gen != self._gen or not self._regs[CR] >> OSCS[osc][0] & 1:
+                return
+            if osc == "pll1" and not (self._pll_source() and self._ready(str(self._pll_source()))):
+                return  # no input clock: locks when its source becomes ready
+            self._regs[CR] |= 1 << OSCS[osc][1]
+            self._settle()
+
+        self.soc.schedule(self.soc.instructions + self.soc.us_to_instructions(us), ready)
+
+    def _settle(self) -> None:
+        """After a ready bit rose: lock a waiting PLL, complete a pending clock switch."""
+        cr = self._regs[CR]
+        source = self._pll_source()
+        if cr >> OSCS["pll1"][0] & 1 and not self._ready("pll1") and source and self._ready(source):
+            self._arm("pll1")
+        cfgr1 = self._regs.get(CFGR1, 0)
+        want = SW_SOURCES[cfgr1 & 3]
+        if want != self.sysclk_source() and self._ready(want):
+            self._regs[CFGR1] = (cfgr1 & ~0xC) | (cfgr1 & 3) << 2
+            self._apply_clock()
+
+    def _write_cr(self, value: int, mask: int) -> None:
+        old = self._regs[CR]
+        enables = merge(old, value, mask) & CR_WRITABLE
+        for osc in self._in_use():  # the running clock cannot be stopped
+            enables |= old & (1 << OSCS[osc][0])
+        ready = old & READY_MASK
+        for osc, (en, rdy) in OSCS.items():
+            if not enables >> en & 1:
+                ready &= ~(1 << rdy)
+            elif not old >> en & 1:
+                self._arm(osc)
+        self._regs[CR] = enables | ready
+
+    # ------------------------------------------------------------------ registers
+
     def read_reg(self, offset: int) -> int:
         if offset == self._csr_offset:
             return self._flags | self._csr_storage
@@ -100,5 +240,17 @@ class Stm32u5Rcc(RegisterPeripheral):
             self._csr_storage = merge(self._csr_storage, value, mask) & CSR_STORAGE_MASK
             if value & mask & self._rmvf:
                 self._flags &= ~self._flag_mask
+            self._apply_clock()
+            return
+        if offset == CR:
+            self._write_cr(value, mask)
+            return
+        if offset == CFGR1:
+            self._regs[CFGR1] = merge(self._regs.get(CFGR1, 0), value, mask) & ~0xC | (
+                self._regs.get(CFGR1, 0) & 0xC
+            )
+            self._settle()
             return
         self._regs[offset] = merge(self._regs.get(offset, 0), value, mask)
+        if offset in (ICSCR1, CFGR2, PLL1CFGR, PLL1DIVR, PLL1FRACR):
+            self._apply_clock()
