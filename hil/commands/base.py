@@ -85,22 +85,10 @@ def platform_name(args: argparse.Namespace) -> str:
     """The platform of ``--platform`` or of ``--profile`` (a profile judged by the evidence
     library: the reference firmware and builds that use its evidence files)."""
     from hil.errors import HilError
-    from hil.profile import Route, load_profile
+    from hil.profile import reference_chip
 
     if getattr(args, "profile", None) is not None:
-        prof = load_profile(args.profile)
-        if Route.LIBRARY not in prof.routes:
-            raise HilError(
-                f"--profile {args.profile}: expected a profile with the "
-                f"evidence library, found routes {', '.join(r.value for r in prof.routes)} "
-                "(judge it with hil matrix --profile / hil serve --profile)"
-            )
-        if args.platform is not None and args.platform != prof.chip:
-            raise HilError(
-                f"--platform {args.platform} and --profile {args.profile} "
-                f"(chip {prof.chip}) disagree"
-            )
-        return prof.chip
+        return reference_chip(args.profile, args.platform)
     if args.platform is None:
         raise HilError("expected --platform P or --profile FILE, found neither")
     return str(args.platform)

@@ -1,12 +1,13 @@
-"""``hil monitor [--platform P] [--port N] [--script FILE] [--record FILE]``: the monitor
-console (``hil.monitor``): every action on a target is a command, typed at the prompt (readline
-line editing and history), sent over a localhost TCP port, or read from a ``.hilmon`` script.
+"""``hil monitor [--platform P | --profile FILE] [--port N] [--script FILE] [--record FILE]``:
+the monitor console (``hil.monitor``): every action on a target is a command, typed at the
+prompt (readline line editing and history), sent over a localhost TCP port, or read from a
+``.hilmon`` script.
 
-``--platform P`` loads the target first (the command ``load P``). Target profiles
-(``--profile``, issue 12) are not on this branch: ``hil.monitor.session.Session.load`` has the
-``profile`` hook to wire once they land. A script stops at its first failing command (exit 2
-for a command error, with the line named). ``--record FILE`` saves the session as a replay
-record at the end (``hil replay FILE`` reproduces it byte for byte).
+``--platform P`` loads the target first (the command ``load P``); ``--profile FILE`` loads the
+chip of a target profile that the evidence library judges (``load <chip> profile=FILE``).
+A script stops at its first failing command (exit 2 for a command error, with the line named).
+``--record FILE`` saves the session as a replay record at the end (``hil replay FILE``
+reproduces it byte for byte).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hil.commands.base import (
     command,
     err,
     out,
+    platform_name,
 )
 from hil.errors import HilError
 from hil.monitor.commands import execute
@@ -34,6 +36,13 @@ from hil.monitor.session import Session
 @arguments("monitor")
 def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platform", metavar="P", help="load this platform first (load P)")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="load the chip of this target profile first (a profile of the evidence library, "
+        "e.g. profiles/reference-stm32u585.yaml)",
+    )
     add_engine_args(p)
     p.add_argument(
         "--port",
@@ -53,8 +62,14 @@ def run(args: argparse.Namespace) -> int:
     session = Session(engine=args.engine, seed=args.seed, log_dir=args.log_dir)
     console = Console(session)
     try:
-        if args.platform is not None:
-            reply = execute(session, f"load {args.platform}")
+        if args.profile is not None:
+            load = f"load {platform_name(args)} profile={args.profile}"
+        elif args.platform is not None:
+            load = f"load {args.platform}"
+        else:
+            load = None
+        if load is not None:
+            reply = execute(session, load)
             if not reply.ok:
                 raise HilError(reply.text.removeprefix("error: "))
             out(reply.text)

@@ -137,7 +137,7 @@ def _help(s: Session, a: Args, say: Say) -> str:
 
 @_command(
     "load",
-    "load <platform> [build=N] [floor=N] [define=FLAG[=V]]...",
+    "load <platform> [build=N] [floor=N] [define=FLAG[=V]]... [profile=FILE]",
     "build the firmware, provision a factory target (build N confirmed in slot A); off",
     options=("build", "floor", "define", "profile"),
 )

@@ -42,6 +42,7 @@ from hil.firmware import FirmwareSet, build_firmware
 from hil.gdb import GdbServer
 from hil.platform import load_platform
 from hil.platform.model import Platform
+from hil.profile import ProfileError, reference_chip
 from hil.provision import factory_image
 from hil.update import package_for, update_client
 
@@ -122,12 +123,13 @@ class Session:
         """Build the firmware (with ``defines``), provision a factory device (``build``
         confirmed in slot A, anchor ``floor``); the device stays powered off.
 
-        ``profile``: the hook for target profiles (issue 12): not available on this branch."""
+        ``profile``: a target profile judged by the evidence library (the reference firmware's
+        profile); its chip must be ``platform``."""
         if profile is not None:
-            raise MonitorError(
-                "load: target profiles (--profile) are not available in this version; "
-                "load a platform by name"
-            )
+            try:
+                reference_chip(profile, platform)
+            except ProfileError as exc:
+                raise MonitorError(f"load: {exc}") from None
         plat = load_platform(platform)
         fw = build_firmware(plat, defines=dict(defines or {}))
         fi = factory_image(plat, fw, build=build, floor=floor)

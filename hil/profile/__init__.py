@@ -1,6 +1,6 @@
 """Target profiles: a firmware under test as data (see ``hil.profile.model``)."""
 
-from hil.profile.loader import ProfileError, load_profile, parse_profile
+from hil.profile.loader import ProfileError, load_profile, parse_profile, reference_chip
 from hil.profile.model import OracleCheck, Pattern, Profile, Route
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "Route",
     "load_profile",
     "parse_profile",
+    "reference_chip",
 ]

@@ -352,6 +352,24 @@ def _evidence(
     return tuple(routes), tuple(patterns), oracle
 
 
+def reference_chip(path: str | Path, platform: str | None = None) -> str:
+    """The chip of a profile that the evidence library judges (the reference firmware and
+    builds that use its evidence files): what commands built on that library (sweep, update,
+    monitor) run. ``platform``, when given too, must agree. Raises ``ProfileError``."""
+    prof = load_profile(path)
+    if Route.LIBRARY not in prof.routes:
+        raise ProfileError(
+            str(path),
+            "evidence.routes",
+            "the evidence library (this command judges by it; judge other profiles with "
+            "hil matrix --profile / hil serve --profile)",
+            ", ".join(r.value for r in prof.routes),
+        )
+    if platform is not None and platform != prof.chip:
+        raise ProfileError(str(path), "chip", f"{platform} (as --platform says)", prof.chip)
+    return prof.chip
+
+
 def known_profile(name: str, root: Path) -> Path:
     """``reference-stm32u585`` -> ``root/profiles/reference-stm32u585.yaml`` (or a path)."""
     p = Path(name)

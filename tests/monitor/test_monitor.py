@@ -273,3 +273,24 @@ def test_flash_save_and_load_round_trip(session: Session, tmp_path: Path) -> Non
     # a session that loaded flash from a file cannot be recorded (the file is not in it)
     rec = execute(session, f"record save {tmp_path / 'r.json'}")
     assert not rec.ok and "cannot be replayed: flash contents were loaded" in rec.text
+
+
+def test_profile_loads_its_chip_and_other_profiles_are_refused(session: Session) -> None:
+    ref = ROOT / "profiles" / "reference-lpc55s69.yaml"
+    swap = ROOT / "profiles" / "swap-lpc55s69.yaml"
+    wrong = execute(session, f"load stm32u585 profile={ref}")
+    assert not wrong.ok and "field 'chip': expected stm32u585" in wrong.text, wrong.text
+    other = execute(session, f"load lpc55s69 profile={swap}")
+    assert not other.ok and "field 'evidence.routes'" in other.text, other.text
+    assert "\n" not in other.text
+    assert execute(session, f"load lpc55s69 profile={ref}").ok
+    done = subprocess.run(
+        [sys.executable, "-m", "hil", "monitor", "--profile", str(swap)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "evidence.routes" in done.stderr and "Traceback" not in done.stderr
