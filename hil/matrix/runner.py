@@ -169,6 +169,7 @@ def _bench(
     log_dir: Path,
     made: list[Device],
     before: list[list[AreaSnapshot]] | None = None,
+    outcome_ms: int | None = None,
 ) -> Bench:
     def make_device(fi: FactoryImage) -> Device:
         # the first device of a case logs into the case directory, any further one beside it
@@ -179,7 +180,9 @@ def _bench(
             before.append(snapshot_platform(platform, dev.engine.flash_read))
         return dev
 
-    return Bench(platform, firmware, make_device)
+    if outcome_ms is None:
+        return Bench(platform, firmware, make_device)
+    return Bench(platform, firmware, make_device, outcome_ms=outcome_ms)
 
 
 def run_case(
@@ -193,6 +196,7 @@ def run_case(
     replay: str | None = None,
     defines: Mapping[str, int] | None = None,
     sweep_progress: Callable[[int, int], None] | None = None,
+    outcome_ms: int | None = None,
 ) -> CaseRun:
     """Run ``case`` on a fresh ``platform`` device, keep its evidence in ``evidence_dir``
     (console.log, events.jsonl, timeline.txt, timeline.html) and judge it.
@@ -215,7 +219,7 @@ def run_case(
         )
     made: list[Device] = []
     before: list[list[AreaSnapshot]] = []
-    bench = _bench(platform, firmware, engine, seed, evidence_dir, made, before)
+    bench = _bench(platform, firmware, engine, seed, evidence_dir, made, before, outcome_ms)
     try:
         run = run_scenario(case.scenario, bench, **case.params)
     finally:

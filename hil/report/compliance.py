@@ -22,7 +22,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from hil.report import mutation
 from hil.report.compliance_schema import SCHEMA_ID, SCHEMA_VERSION
+from hil.report.mutation import MutantResult
 
 JSON_NAME = "compliance.json"
 MARKDOWN_NAME = "compliance.md"
@@ -124,7 +126,10 @@ class ComplianceSummary:
         items: Sequence[ReportItem],
         platforms: Sequence[str] | None = None,
         generated: str | None = None,
+        mutants: Sequence[MutantResult] = (),
     ) -> None:
+        # the mutation-score section (hil matrix --mutants); empty: no section is written
+        self.mutants: tuple[MutantResult, ...] = tuple(mutants)
         self.cases: tuple[CaseResult, ...] = tuple(sorted(cases, key=lambda c: c.sort_key))
         self.items: tuple[ReportItem, ...] = tuple(sorted(items, key=lambda i: i.number))
         known = {i.number for i in self.items}
@@ -231,6 +236,8 @@ class ComplianceSummary:
                 for c in self.cases
             ],
             "totals": self.totals(),
+            # optional key: written only when mutants ran (older files stay valid)
+            **({"mutation": mutation.to_dict(self.mutants)} if self.mutants else {}),
         }
 
     @classmethod
@@ -258,7 +265,8 @@ class ComplianceSummary:
             )
             for c in doc["cases"]
         ]
-        return cls(cases, items, doc["platforms"], doc["generated"])
+        mutants = mutation.from_dict(doc["mutation"]) if "mutation" in doc else []
+        return cls(cases, items, doc["platforms"], doc["generated"], mutants)
 
     def to_json(self, base: Path | None = None) -> str:
         return json.dumps(self.to_dict(base), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -284,6 +292,8 @@ class ComplianceSummary:
         for it in self.items:
             row = [mark[self.cell(it.number, p).status] for p in self.platforms]
             lines.append(f"| {it.number} | {_md(it.title)} | " + " | ".join(row) + " |")
+        if self.mutants:
+            lines += mutation.markdown(self.mutants, _md)
         lines += ["", "## Cases", ""]
         for c in self.cases:
             lines.append(f"### {'PASS' if c.passed else 'FAIL'} {_md(c.name)}")
@@ -335,7 +345,10 @@ class ComplianceSummary:
                     label = f'<a href="#case-{cell.cases[0]}">{label}</a>'
                 out.append(f'<td class="{cell.status}">{label}</td>')
             out.append("</tr>")
-        out.append("</tbody></table><h2>Cases</h2>")
+        out.append("</tbody></table>")
+        if self.mutants:
+            out += mutation.html_lines(self.mutants)
+        out.append("<h2>Cases</h2>")
         for i, c in enumerate(self.cases):
             status = "pass" if c.passed else "fail"
             out.append(f'<section id="case-{i}" class="case {status}">')
