@@ -43,6 +43,11 @@
  * | MUT_NO_BROWNOUT_GATING     | 13   | SKIP_BROWNOUT_GATE                       | ports/<chip>/flash.c
  * | MUT_NO_ATTEMPTS            | 14   | SKIP_ATTEMPT_COUNT                       | boot/main.c
  *
+ * Issue 10: planted bugs only one class of scenario reaches (hil/matrix/mutants.py CLASSES):
+ * | flag                       | item | class         | hooks                  | sites
+ * |----------------------------|------|---------------|------------------------|-------------
+ * | MUT_SKIP_META_CRC          | 12   | at-rest       | SKIP_META_CRC          | core/meta.c
+ *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
  */
@@ -213,5 +218,18 @@
 #define MUT_NO_ATTEMPTS 0
 #endif
 #define MUT_HOOK_SKIP_ATTEMPT_COUNT() ((MUT_NO_ATTEMPTS) != 0)
+
+/* ==== issue 10: bugs only one class of scenario reaches ==================================== */
+
+/* ---- at rest: metadata readable but wrong (item 12) ---------------------------------------
+ * MUT_SKIP_META_CRC: the metadata CRC is not checked, so a record with a flipped bit whose
+ * fields still look right is taken as valid (a cut never leaves one: it tears a unit, and
+ * magic / field checks refuse a clean cut). Item 12's at-rest cases flip one bit of a copy
+ * between boots (hil/scenarios/at_rest.py); the wrong record then decides the boot.
+ * SKIP_META_CRC (core/meta.c meta_parse): the CRC comparison is skipped. */
+#ifndef MUT_SKIP_META_CRC
+#define MUT_SKIP_META_CRC 0
+#endif
+#define MUT_HOOK_SKIP_META_CRC() ((MUT_SKIP_META_CRC) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

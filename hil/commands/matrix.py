@@ -79,6 +79,12 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
     p.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="also run the nightly variants (every fault-at-rest target x kind, every bit "
+        "position class of the metadata copies); the default matrix runs a fixed subset",
+    )
+    p.add_argument(
         "--mutants",
         action="store_true",
         help="also build each planted bug of the catalogue (firmware_stubs/core/mut_hooks.h) "
@@ -162,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     ready = [it for it in items if it.ready]
-    n_cases = len(cases_for(ready)) * len(platforms)
+    n_cases = len(cases_for(ready, args.exhaustive)) * len(platforms)
     err(
         f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
         f"{', '.join(p.name for p in platforms)}; report in {report}"
@@ -177,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
         progress=_progress,
         replay=replay,
         sweep_progress=_points,
+        exhaustive=args.exhaustive,
     )
     mutants: list[MutantResult] = []
     if args.mutants:

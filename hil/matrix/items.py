@@ -134,7 +134,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         11,
         "Power cut at every phase (sweep)",
-        ("power-cut-sweep",),
+        ("power-cut-sweep", "at-rest"),
         "CONFIRMED",
         "after each cut (every flash op torn, every phase event, seeded random instants): a "
         "CONFIRMED boot, metadata valid or recovered, nothing below the floor or unverified "
@@ -146,7 +146,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         12,
         "Interruption during metadata update",
-        ("meta-cut",),
+        ("meta-cut", "at-rest"),
         "CONFIRMED",
         "after every cut in a metadata write: META ok or recovered (recovered at least once), "
         "the same evidence when the point is run twice (deterministic slot choice)",

@@ -58,7 +58,15 @@ def _baseline() -> tuple[PlantedBug, ...]:
 
 
 # new planted bugs of issue 10, each reached by its class's scenarios (mut_hooks.h documents them)
-NEW: tuple[PlantedBug, ...] = ()
+NEW: tuple[PlantedBug, ...] = (
+    PlantedBug(
+        "MUT_SKIP_META_CRC",
+        12,
+        "at-rest",
+        "the metadata CRC is not checked: a record with one flipped bit decides the boot",
+        ("at-rest/meta-winner-flip",),
+    ),
+)
 
 PLANTED: tuple[PlantedBug, ...] = _baseline() + NEW
 

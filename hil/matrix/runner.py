@@ -30,6 +30,8 @@ from hil.report.compliance import CaseResult
 from hil.report.flashmap import AreaSnapshot, render_svg, snapshot_platform
 from hil.report.timeline import timeline_page, timeline_text
 from hil.scenarios import CLASSIFY_PARTS, Bench, ScenarioRun, run_scenario
+from hil.scenarios.at_rest import KINDS as AT_REST_KINDS
+from hil.scenarios.at_rest import TARGETS as AT_REST_TARGETS
 
 # item 15's scenario runs exactly the parts the classifier's table expects
 assert set(CLASSIFY_PARTS) == set(EXPECTED_PARTS)
@@ -85,6 +87,19 @@ def _p(**kw: Any) -> Mapping[str, Any]:
     return MappingProxyType(kw)
 
 
+# faults at rest in the default matrix, by owning item: metadata and evidence ring (12), the
+# inactive slot's image (11: nothing unverified runs, the confirmed image survives)
+AT_REST_DEFAULT: dict[int, tuple[tuple[str, str], ...]] = {
+    12: (
+        ("meta-winner", "flip"),
+        ("meta-older", "flip"),
+        ("meta-winner", "lose"),
+        ("evidence", "flip"),
+    ),
+    11: (("inactive-payload", "flip"), ("inactive-trailer", "lose")),
+}
+
+
 CASES: tuple[MatrixCase, ...] = (
     MatrixCase(1, "normal-update"),
     MatrixCase(2, "resume-after-reboot", _p(cut="mid-chunk", chunk=3), "mid-chunk"),
@@ -105,6 +120,30 @@ CASES: tuple[MatrixCase, ...] = (
     MatrixCase(13, "brownout-write"),
     MatrixCase(14, "never-confirms"),
     MatrixCase(15, "classify"),
+    # issue 10, faults at rest (hil/scenarios/at_rest.py): readable-but-wrong and unreadable
+    *(MatrixCase(12, "at-rest", _p(where=w, kind=k), f"{w}-{k}") for w, k in AT_REST_DEFAULT[12]),
+    *(MatrixCase(11, "at-rest", _p(where=w, kind=k), f"{w}-{k}") for w, k in AT_REST_DEFAULT[11]),
+)
+
+# the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every
+# bit position class (low/high bit of each byte class) of the metadata copies
+EXHAUSTIVE_CASES: tuple[MatrixCase, ...] = (
+    *(
+        MatrixCase(
+            12 if w.startswith(("meta", "evidence")) else 11,
+            "at-rest",
+            _p(where=w, kind=k),
+            f"{w}-{k}",
+        )
+        for w in AT_REST_TARGETS
+        for k in AT_REST_KINDS
+        if (w, k) not in AT_REST_DEFAULT[11] + AT_REST_DEFAULT[12]
+    ),
+    *(
+        MatrixCase(12, "at-rest", _p(where=w, kind="flip", bit=bit), f"{w}-bit{bit}")
+        for w in ("meta-winner", "meta-older")
+        for bit in range(0, 60 * 8, 29)
+    ),
 )
 
 
@@ -140,10 +179,12 @@ def parse_items(text: str | None) -> list[MatrixItem]:
     return [item(n) for n in valid if n in wanted]
 
 
-def cases_for(items: Iterable[MatrixItem]) -> list[MatrixCase]:
-    """The cases of the given items (items that are not ready have none yet)."""
+def cases_for(items: Iterable[MatrixItem], exhaustive: bool = False) -> list[MatrixCase]:
+    """The cases of the given items (items that are not ready have none yet); with
+    ``exhaustive`` also the nightly variants (``EXHAUSTIVE_CASES``)."""
     numbers = {it.number for it in items}
-    return [c for c in CASES if c.item in numbers]
+    table = CASES + EXHAUSTIVE_CASES if exhaustive else CASES
+    return [c for c in table if c.item in numbers]
 
 
 @dataclass
@@ -226,7 +267,7 @@ def run_case(
         for dev in made:
             dev.close()
     params = Params(attempts=platform.layout.boot_attempts, parts=run.parts or None)
-    verdict = judge(case.item, run.events, params)
+    verdict = judge(case.item, run.events, params, case.scenario)
     reasons = list(verdict.reasons)
     if run.error is not None:
         reasons.insert(0, f"FAIL: scenario {case.scenario} stopped: {run.error}")
@@ -322,11 +363,12 @@ def run_matrix(
     progress: Progress | None = None,
     replay: Callable[[str, MatrixCase], str] | None = None,
     sweep_progress: Callable[[int, int], None] | None = None,
+    exhaustive: bool = False,
 ) -> list[CaseRun]:
     """Every case of ``items`` on every platform, evidence under
     ``evidence_root/<platform>/<case.dirname>``; ``progress(i, n, platform, case, run)`` is
     called before (``run`` None) and after each case."""
-    cases = cases_for(items)
+    cases = cases_for(items, exhaustive)
     total = len(cases) * len(platforms)
     out: list[CaseRun] = []
     i = 0

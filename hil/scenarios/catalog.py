@@ -18,6 +18,7 @@ from hil.evidence import Event, Outcome, Record
 from hil.evidence.vocab import boot_settled, brownout_reset
 from hil.faults import FaultInjector, parse_plan
 from hil.provision import factory_image
+from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
 from hil.scenarios.power import (
     RECOVERY_MS,
@@ -217,6 +218,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "power-cut-update": power_cut_update,
     "resume-after-reboot": resume_after_reboot,
     "classify": classify_failures,
+    "at-rest": at_rest,
 }
 
 
