@@ -47,6 +47,9 @@
  * | flag                       | item | class         | hooks                  | sites
  * |----------------------------|------|---------------|------------------------|-------------
  * | MUT_SKIP_META_CRC          | 12   | at-rest       | SKIP_META_CRC          | core/meta.c
+ * | MUT_APP_COUNTS_ATTEMPTS    | 14   | boot-stage    | APP_COUNTS_ATTEMPTS    | boot/main.c,
+ * |                            |      |               |                        | app/main.c
+ * | MUT_NO_TRIAL_GUARD         | 3    | state-request | NO_TRIAL_GUARD         | core/updater.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -231,5 +234,29 @@
 #define MUT_SKIP_META_CRC 0
 #endif
 #define MUT_HOOK_SKIP_META_CRC() ((MUT_SKIP_META_CRC) != 0)
+
+/* ---- boot stage: a new image that fails before its boot test (item 14) --------------------
+ * MUT_APP_COUNTS_ATTEMPTS: the bootloader does not count a trial boot's attempt; the
+ * application counts it when its boot test starts. An image that crashes or hangs before
+ * its boot test (SELF_TEST 4/5, contracts §7) is never counted and is tried forever; one
+ * that hangs in its self-test (SELF_TEST 2, the original never-confirms) is still counted.
+ * APP_COUNTS_ATTEMPTS (boot/main.c boot_decide: the trial row's commits dropped; app/main.c
+ *   app_boot_test: attempt + 1 committed before BOOT_TEST). */
+#ifndef MUT_APP_COUNTS_ATTEMPTS
+#define MUT_APP_COUNTS_ATTEMPTS 0
+#endif
+#define MUT_HOOK_APP_COUNTS_ATTEMPTS() ((MUT_APP_COUNTS_ATTEMPTS) != 0)
+
+/* ---- state x request: an upload during a trial boot (item 3) -----------------------------
+ * MUT_NO_TRIAL_GUARD: an upload that arrives while the running image is on trial (PENDING,
+ * boot test not passed; SELF_TEST 3 keeps serving requests during its test) is not refused:
+ * the target (the slot that is not the CONFIRMED one) is the running slot, so the download
+ * overwrites the image being tested.
+ * NO_TRIAL_GUARD (core/updater.c op_begin): the "target is the running slot" refusal is
+ *   skipped. */
+#ifndef MUT_NO_TRIAL_GUARD
+#define MUT_NO_TRIAL_GUARD 0
+#endif
+#define MUT_HOOK_NO_TRIAL_GUARD() ((MUT_NO_TRIAL_GUARD) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

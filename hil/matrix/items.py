@@ -56,7 +56,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         3,
         "Two consecutive releases",
-        ("two-releases",),
+        ("two-releases", "trial-upload"),
         "CONFIRMED",
         "each release is downloaded into the slot that is not running and confirmed there "
         "(B, then A); no RESCUE and no ROLLBACK, every boot runs an application",
@@ -166,7 +166,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         14,
         "Pending image never confirms",
-        ("never-confirms",),
+        ("never-confirms", "early-failure"),
         "ROLLBACK",
         "BOOT_TEST attempts 1..N (never beyond N), then ROLLBACK reason=attempts (or RESCUE), "
         "the last confirmed build boots",

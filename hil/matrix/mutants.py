@@ -66,6 +66,22 @@ NEW: tuple[PlantedBug, ...] = (
         "the metadata CRC is not checked: a record with one flipped bit decides the boot",
         ("at-rest/meta-winner-flip",),
     ),
+    PlantedBug(
+        "MUT_APP_COUNTS_ATTEMPTS",
+        14,
+        "boot-stage",
+        "the application counts trial attempts: an image failing before its boot test is "
+        "tried forever",
+        ("early-failure/crash-before", "early-failure/hang-before"),
+    ),
+    PlantedBug(
+        "MUT_NO_TRIAL_GUARD",
+        3,
+        "state-request",
+        "no guard against writing the running slot: an upload during a trial overwrites the "
+        "image being tested",
+        ("trial-upload",),
+    ),
 )
 
 PLANTED: tuple[PlantedBug, ...] = _baseline() + NEW

@@ -32,6 +32,7 @@ from hil.report.timeline import timeline_page, timeline_text
 from hil.scenarios import CLASSIFY_PARTS, Bench, ScenarioRun, run_scenario
 from hil.scenarios.at_rest import KINDS as AT_REST_KINDS
 from hil.scenarios.at_rest import TARGETS as AT_REST_TARGETS
+from hil.scenarios.stages import STAGES
 
 # item 15's scenario runs exactly the parts the classifier's table expects
 assert set(CLASSIFY_PARTS) == set(EXPECTED_PARTS)
@@ -123,6 +124,10 @@ CASES: tuple[MatrixCase, ...] = (
     # issue 10, faults at rest (hil/scenarios/at_rest.py): readable-but-wrong and unreadable
     *(MatrixCase(12, "at-rest", _p(where=w, kind=k), f"{w}-{k}") for w, k in AT_REST_DEFAULT[12]),
     *(MatrixCase(11, "at-rest", _p(where=w, kind=k), f"{w}-{k}") for w, k in AT_REST_DEFAULT[11]),
+    # issue 10, a new image that fails at every boot stage (SELF_TEST 4-6, contracts §7)
+    *(MatrixCase(14, "early-failure", _p(stage=s), s) for s in STAGES),
+    # issue 10, an upload while the running image is on trial (SELF_TEST 3: a late test)
+    MatrixCase(3, "trial-upload"),
 )
 
 # the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every

@@ -20,6 +20,7 @@ from hil.faults import FaultInjector, parse_plan
 from hil.provision import factory_image
 from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
+from hil.scenarios.stages import early_failure, trial_upload
 from hil.scenarios.power import (
     RECOVERY_MS,
     note_fired,
@@ -219,6 +220,8 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "resume-after-reboot": resume_after_reboot,
     "classify": classify_failures,
     "at-rest": at_rest,
+    "early-failure": early_failure,
+    "trial-upload": trial_upload,
 }
 
 
