@@ -20,7 +20,6 @@ from hil.faults import FaultInjector, parse_plan
 from hil.provision import factory_image
 from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
-from hil.scenarios.stages import early_failure, trial_upload
 from hil.scenarios.power import (
     RECOVERY_MS,
     note_fired,
@@ -28,6 +27,7 @@ from hil.scenarios.power import (
     resume_after_reboot,
     with_plan,
 )
+from hil.scenarios.stages import early_failure, trial_upload
 from hil.scenarios.steps import (
     boot,
     enter_rescue,
