@@ -50,6 +50,7 @@
  * | MUT_APP_COUNTS_ATTEMPTS    | 14   | boot-stage    | APP_COUNTS_ATTEMPTS    | boot/main.c,
  * |                            |      |               |                        | app/main.c
  * | MUT_NO_TRIAL_GUARD         | 3    | state-request | NO_TRIAL_GUARD         | core/updater.c
+ * | MUT_PENDING_VS_OWN_BUILD   | 9    | anchor        | PENDING_VS_OWN_BUILD   | core/bootsel.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -258,5 +259,17 @@
 #define MUT_NO_TRIAL_GUARD 0
 #endif
 #define MUT_HOOK_NO_TRIAL_GUARD() ((MUT_NO_TRIAL_GUARD) != 0)
+
+/* ---- anchor change between boots: a PENDING image below a raised floor (item 9) ----------
+ * MUT_PENDING_VS_OWN_BUILD: the bootloader checks a PENDING image against the build its
+ * metadata records for the active image (newer than that: boot it) instead of the floor, so
+ * after the factory raised the anchor floor above the pending build (re-provisioning between
+ * power cycles) the below-floor image is booted. An install below the floor is refused by the
+ * updater already, so only a floor raised after the install reaches this check.
+ * PENDING_VS_OWN_BUILD (core/bootsel.c bootsel_pending_class). */
+#ifndef MUT_PENDING_VS_OWN_BUILD
+#define MUT_PENDING_VS_OWN_BUILD 0
+#endif
+#define MUT_HOOK_PENDING_VS_OWN_BUILD() ((MUT_PENDING_VS_OWN_BUILD) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

@@ -96,7 +96,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         7,
         "Package with a tampered manifest",
-        ("tampered-manifest",),
+        ("tampered-manifest", "anchor-change"),
         "REJECTED",
         "PARSE_MANIFEST result=fail with a structured error_code, nothing PENDING after it",
         "MUT_SKIP_MANIFEST",
@@ -114,7 +114,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         9,
         "Image below the rollback floor",
-        ("below-floor-install", "below-floor-boot"),
+        ("below-floor-install", "below-floor-boot", "anchor-change"),
         "REJECTED",
         "VERIFY_SIG result=ok then PARSE_MANIFEST result=fail error_code=below_floor build=b; "
         "no BOOT of build b",
@@ -124,7 +124,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         10,
         "Package signed with a revoked key",
-        ("revoked-key",),
+        ("revoked-key", "anchor-change"),
         "REJECTED",
         "VERIFY_SIG result=fail error_code=key_revoked key_id=.. from the application's updater "
         "and from rescue; nothing PENDING after either",

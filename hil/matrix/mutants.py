@@ -82,6 +82,13 @@ NEW: tuple[PlantedBug, ...] = (
         "image being tested",
         ("trial-upload",),
     ),
+    PlantedBug(
+        "MUT_PENDING_VS_OWN_BUILD",
+        9,
+        "anchor",
+        "a PENDING image is checked against the active image's recorded build, not the floor",
+        ("anchor-change/floor-raised",),
+    ),
 )
 
 PLANTED: tuple[PlantedBug, ...] = _baseline() + NEW

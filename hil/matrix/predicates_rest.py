@@ -6,6 +6,7 @@ owning item's case instead of its main-scenario predicate.
 
 from __future__ import annotations
 
+from hil.evidence import Event
 from hil.evidence.vocab import Ev, Field, app_boot
 from hil.matrix.judgement import Evs, Judgement, Params, Predicate
 
@@ -61,6 +62,45 @@ def survives_at_rest(evs: Evs, p: Params) -> Judgement:
     return j
 
 
+def refused_after_change(evs: Evs, p: Params) -> Judgement:
+    """After the trust anchor changed between boots: the boot after the last power-on refuses
+    an image on the new anchor (a VERIFY_SIG / PARSE_MANIFEST result=fail of the slot its
+    SLOT_CHECK named) and no application runs from a slot refused in that boot."""
+    j = Judgement()
+    r = _last_power_on(evs)
+    if not j.check(r >= 0, "a power-on after the change", "no power-on after the change"):
+        return j
+    refused: dict[str, Event] = {}
+    slot: str | None = None
+    booted: list[Event] = []
+    for e in evs[r:]:
+        if e.name == Ev.REBOOT_REASON and e is not evs[r]:
+            break  # judge the first boot on the new anchor
+        if e.name == Ev.SLOT_CHECK:
+            slot = e.get(Field.SLOT)
+        elif e.name in (Ev.VERIFY_SIG, Ev.PARSE_MANIFEST) and e.get(Field.RESULT) == "fail":
+            if slot is not None:
+                refused.setdefault(slot, e)
+        elif app_boot(e):
+            booted.append(e)
+    j.check(
+        bool(refused),
+        "the bootloader refused an image on the new anchor: "
+        + ", ".join(f"slot {s} [{e}]" for s, e in sorted(refused.items())),
+        "no image was refused at boot on the new anchor",
+    )
+    bad = [e for e in booted if e.get(Field.SLOT) in refused]
+    j.check(
+        not bad,
+        "no application ran from a refused slot"
+        + (f" (slot {booted[0].get(Field.SLOT)} runs)" if booted else " (rescue)"),
+        "an application ran from a slot the anchor refused",
+        bad[0] if bad else None,
+    )
+    return j
+
+
 SCENARIO_PREDICATES: dict[str, Predicate] = {
     "at-rest": survives_at_rest,
+    "anchor-change": refused_after_change,
 }

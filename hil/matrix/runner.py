@@ -128,6 +128,10 @@ CASES: tuple[MatrixCase, ...] = (
     *(MatrixCase(14, "early-failure", _p(stage=s), s) for s in STAGES),
     # issue 10, an upload while the running image is on trial (SELF_TEST 3: a late test)
     MatrixCase(3, "trial-upload"),
+    # issue 10, the trust anchor re-provisioned between boots, an image PENDING
+    MatrixCase(9, "anchor-change", _p(change="floor-raised"), "floor-raised"),
+    MatrixCase(10, "anchor-change", _p(change="key-revoked"), "key-revoked"),
+    MatrixCase(7, "anchor-change", _p(change="hw-id"), "hw-id"),
 )
 
 # the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every

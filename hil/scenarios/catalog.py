@@ -18,6 +18,7 @@ from hil.evidence import Event, Outcome, Record
 from hil.evidence.vocab import boot_settled, brownout_reset
 from hil.faults import FaultInjector, parse_plan
 from hil.provision import factory_image
+from hil.scenarios.anchor import anchor_change
 from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
 from hil.scenarios.power import (
@@ -220,6 +221,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "resume-after-reboot": resume_after_reboot,
     "classify": classify_failures,
     "at-rest": at_rest,
+    "anchor-change": anchor_change,
     "early-failure": early_failure,
     "trial-upload": trial_upload,
 }
