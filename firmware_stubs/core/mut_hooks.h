@@ -51,6 +51,7 @@
  * |                            |      |               |                        | app/main.c
  * | MUT_NO_TRIAL_GUARD         | 3    | state-request | NO_TRIAL_GUARD         | core/updater.c
  * | MUT_PENDING_VS_OWN_BUILD   | 9    | anchor        | PENDING_VS_OWN_BUILD   | core/bootsel.c
+ * | MUT_ERASE_PAST_END         | 3    | geometry      | ERASE_PAST_END         | core/updater_upload.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -271,5 +272,16 @@
 #define MUT_PENDING_VS_OWN_BUILD 0
 #endif
 #define MUT_HOOK_PENDING_VS_OWN_BUILD() ((MUT_PENDING_VS_OWN_BUILD) != 0)
+
+/* ---- package geometry: an image ending near its slot end (item 3) ------------------------
+ * MUT_ERASE_PAST_END: the erased window the updater keeps after an image (IMG_TAIL_BYTES) is
+ * not clamped to the slot, so an image ending within 64 bytes of the slot end makes the
+ * slot preparation erase the first page after the slot: for slot A the running image in B.
+ * Matrix images are small; only the near-full / full geometry cases reach it.
+ * ERASE_PAST_END (core/updater_upload.c region_end). */
+#ifndef MUT_ERASE_PAST_END
+#define MUT_ERASE_PAST_END 0
+#endif
+#define MUT_HOOK_ERASE_PAST_END() ((MUT_ERASE_PAST_END) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

@@ -56,7 +56,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         3,
         "Two consecutive releases",
-        ("two-releases", "trial-upload"),
+        ("two-releases", "trial-upload", "geometry"),
         "CONFIRMED",
         "each release is downloaded into the slot that is not running and confirmed there "
         "(B, then A); no RESCUE and no ROLLBACK, every boot runs an application",
@@ -96,7 +96,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         7,
         "Package with a tampered manifest",
-        ("tampered-manifest", "anchor-change"),
+        ("tampered-manifest", "anchor-change", "geometry"),
         "REJECTED",
         "PARSE_MANIFEST result=fail with a structured error_code, nothing PENDING after it",
         "MUT_SKIP_MANIFEST",

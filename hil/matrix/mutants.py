@@ -89,6 +89,14 @@ NEW: tuple[PlantedBug, ...] = (
         "a PENDING image is checked against the active image's recorded build, not the floor",
         ("anchor-change/floor-raised",),
     ),
+    PlantedBug(
+        "MUT_ERASE_PAST_END",
+        3,
+        "geometry",
+        "the erased tail window after an image is not clamped to the slot: an erase past the "
+        "slot end hits the running image",
+        ("geometry/near-full", "geometry/full"),
+    ),
 )
 
 PLANTED: tuple[PlantedBug, ...] = _baseline() + NEW

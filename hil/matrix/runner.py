@@ -101,6 +101,8 @@ AT_REST_DEFAULT: dict[int, tuple[tuple[str, str], ...]] = {
 }
 
 
+GEOMETRY_DEFAULT = ("near-full", "full")
+
 CASES: tuple[MatrixCase, ...] = (
     MatrixCase(1, "normal-update"),
     MatrixCase(2, "resume-after-reboot", _p(cut="mid-chunk", chunk=3), "mid-chunk"),
@@ -132,6 +134,9 @@ CASES: tuple[MatrixCase, ...] = (
     MatrixCase(9, "anchor-change", _p(change="floor-raised"), "floor-raised"),
     MatrixCase(10, "anchor-change", _p(change="key-revoked"), "key-revoked"),
     MatrixCase(7, "anchor-change", _p(change="hw-id"), "hw-id"),
+    # issue 10, package geometry: the second release ends at a chosen place in slot A
+    *(MatrixCase(3, "geometry", _p(shape=s), s) for s in GEOMETRY_DEFAULT),
+    MatrixCase(7, "geometry", _p(shape="over"), "over"),
 )
 
 # the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every
@@ -153,6 +158,7 @@ EXHAUSTIVE_CASES: tuple[MatrixCase, ...] = (
         for w in ("meta-winner", "meta-older")
         for bit in range(0, 60 * 8, 29)
     ),
+    *(MatrixCase(3, "geometry", _p(shape=s), s) for s in ("smallest", "chunk-boundary")),
 )
 
 

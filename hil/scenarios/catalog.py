@@ -21,6 +21,7 @@ from hil.provision import factory_image
 from hil.scenarios.anchor import anchor_change
 from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
+from hil.scenarios.geometry import geometry
 from hil.scenarios.power import (
     RECOVERY_MS,
     note_fired,
@@ -222,6 +223,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "classify": classify_failures,
     "at-rest": at_rest,
     "anchor-change": anchor_change,
+    "geometry": geometry,
     "early-failure": early_failure,
     "trial-upload": trial_upload,
 }
