@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
+from hil.firmware import build_firmware
 from hil.matrix.items import EXTRA_MUTATIONS, ITEMS
+from hil.matrix.mutants import NEW, PlantedBug
 from hil.matrix.predicates import Params, judge
+from hil.matrix.runner import cases_for
+from hil.matrix.runner import run_case as run_matrix_case
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform.model import Platform
 from hil.record import load_record
@@ -65,3 +69,47 @@ def test_caught_resume_mutation_replays_byte_identical(platform: Platform, tmp_p
     assert any("never verified" in r for r in verdict.reasons), str(verdict)
     again = replay(load_record(tmp_path / "item2.json"))
     assert again.identical, f"replay {again.digest} != recorded {again.expected_digest}"
+
+
+# -- issue 10: planted bugs that only one class of scenario reaches ------------------------------
+NEW_MUTANTS: list[Any] = [
+    pytest.param(bug, id=f"{bug.flag}-item{bug.item}-{bug.scenario_class}") for bug in NEW
+]
+
+
+def _case_run(bug: PlantedBug, key: str, platform: Platform, tmp_path: Path) -> bool:
+    fw = build_firmware(platform, defines={bug.flag: 1})
+    case = next(c for c in cases_for(ITEMS, exhaustive=True) if c.item == bug.item and c.key == key)
+    cr = run_matrix_case(
+        case, platform, fw, tmp_path / case.dirname, defines={bug.flag: 1}, outcome_ms=30_000
+    )
+    return cr.passed
+
+
+@pytest.mark.parametrize("bug", NEW_MUTANTS)
+def test_class_scenario_catches_its_planted_bug(
+    bug: PlantedBug, platform: Platform, tmp_path: Path
+) -> None:
+    """The owning item's case of the bug's class fails on the mutated firmware."""
+    assert not _case_run(bug, bug.cases[0], platform, tmp_path), (
+        f"{bug.flag}: item {bug.item} case {bug.cases[0]} passes on the mutated firmware"
+    )
+
+
+BASELINE_OF: dict[int, str] = {
+    3: "two-releases",
+    9: "below-floor-boot",
+    12: "meta-cut",
+    14: "never-confirms",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", NEW_MUTANTS)
+def test_planted_bug_escapes_the_items_other_scenarios(
+    bug: PlantedBug, platform: Platform, tmp_path: Path
+) -> None:
+    """Only its class reaches the bug: the owning item's original scenario passes on it."""
+    assert _case_run(bug, BASELINE_OF[bug.item], platform, tmp_path), (
+        f"{bug.flag}: the original scenario of item {bug.item} already catches it"
+    )
