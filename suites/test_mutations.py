@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from hil.firmware import build_firmware
 from hil.matrix.items import EXTRA_MUTATIONS, ITEMS
 from hil.matrix.mutants import NEW, PlantedBug
 from hil.matrix.predicates import Params, judge
-from hil.matrix.runner import cases_for
+from hil.matrix.runner import MatrixCase, cases_for
 from hil.matrix.runner import run_case as run_matrix_case
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform.model import Platform
@@ -77,13 +78,16 @@ NEW_MUTANTS: list[Any] = [
 ]
 
 
-def _case_run(bug: PlantedBug, key: str, platform: Platform, tmp_path: Path) -> bool:
+def _case_run(bug: PlantedBug, case: MatrixCase, platform: Platform, tmp_path: Path) -> bool:
     fw = build_firmware(platform, defines={bug.flag: 1})
-    case = next(c for c in cases_for(ITEMS, exhaustive=True) if c.item == bug.item and c.key == key)
     cr = run_matrix_case(
         case, platform, fw, tmp_path / case.dirname, defines={bug.flag: 1}, outcome_ms=30_000
     )
     return cr.passed
+
+
+def _case(item: int, key: str) -> MatrixCase:
+    return next(c for c in cases_for(ITEMS, exhaustive=True) if c.item == item and c.key == key)
 
 
 @pytest.mark.parametrize("bug", NEW_MUTANTS)
@@ -91,16 +95,18 @@ def test_class_scenario_catches_its_planted_bug(
     bug: PlantedBug, platform: Platform, tmp_path: Path
 ) -> None:
     """The owning item's case of the bug's class fails on the mutated firmware."""
-    assert not _case_run(bug, bug.cases[0], platform, tmp_path), (
+    assert not _case_run(bug, _case(bug.item, bug.cases[0]), platform, tmp_path), (
         f"{bug.flag}: item {bug.item} case {bug.cases[0]} passes on the mutated firmware"
     )
 
 
-BASELINE_OF: dict[int, str] = {
-    3: "two-releases",
-    9: "below-floor-boot",
-    12: "meta-cut",
-    14: "never-confirms",
+# the owning item's original scenario (item 13: its sweep without the issue-10 points)
+BASELINE_OF: dict[int, MatrixCase] = {
+    3: MatrixCase(3, "two-releases"),
+    9: MatrixCase(9, "below-floor-boot"),
+    12: MatrixCase(12, "meta-cut"),
+    13: MatrixCase(13, "brownout-write", MappingProxyType({"before_erase": False}), "original"),
+    14: MatrixCase(14, "never-confirms"),
 }
 
 

@@ -52,6 +52,7 @@
  * | MUT_NO_TRIAL_GUARD         | 3    | state-request | NO_TRIAL_GUARD         | core/updater.c
  * | MUT_PENDING_VS_OWN_BUILD   | 9    | anchor        | PENDING_VS_OWN_BUILD   | core/bootsel.c
  * | MUT_ERASE_PAST_END         | 3    | geometry      | ERASE_PAST_END         | core/updater_upload.c
+ * | MUT_UNGATED_META_ERASE     | 13   | brownout      | UNGATED_META_ERASE     | ports/<chip>/flash.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -283,5 +284,15 @@
 #define MUT_ERASE_PAST_END 0
 #endif
 #define MUT_HOOK_ERASE_PAST_END() ((MUT_ERASE_PAST_END) != 0)
+
+/* ---- brownout before every erase: the write just before a metadata erase (item 13) --------
+ * MUT_UNGATED_META_ERASE: the supply gate is not evaluated for an erase of a metadata page,
+ * so an erase starts under low voltage when the brownout came at the operation before it (the
+ * evidence-ring write of PHASE name=meta_commit); every other erase and program is gated.
+ * UNGATED_META_ERASE (ports/<chip>/flash.c port_flash_erase_page). */
+#ifndef MUT_UNGATED_META_ERASE
+#define MUT_UNGATED_META_ERASE 0
+#endif
+#define MUT_HOOK_UNGATED_META_ERASE() ((MUT_UNGATED_META_ERASE) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

@@ -97,6 +97,14 @@ NEW: tuple[PlantedBug, ...] = (
         "slot end hits the running image",
         ("geometry/near-full", "geometry/full"),
     ),
+    PlantedBug(
+        "MUT_UNGATED_META_ERASE",
+        13,
+        "brownout",
+        "a metadata erase is not gated by the supply monitor: it starts under low voltage after "
+        "a brownout at the write before it",
+        ("brownout-write",),
+    ),
 )
 
 PLANTED: tuple[PlantedBug, ...] = _baseline() + NEW
