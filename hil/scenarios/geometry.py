@@ -53,11 +53,12 @@ def shaped_package(b: Bench, build: int, slot: str, shape: str) -> bytes:
         payload = payload + bytes(max(0, want - len(image) - 80))
         if len(image) > want:
             payload = payload[: len(payload) - (len(image) - want) - 80]
-    for extra in range(0, 400):
+    payload = payload[: max(len(spec.payload), len(payload) - 200)]
+    for extra in range(0, 800):
         image = build_image(dataclasses.replace(spec, payload=payload + bytes(extra)))
         if len(image) == want:
             return image
-        if len(image) > want + 80:
+        if len(image) > want + 100:
             break
     raise HilError(f"geometry: could not shape a {shape} image of {want} bytes")
 
