@@ -90,11 +90,25 @@ def _case(item: int, key: str) -> MatrixCase:
     return next(c for c in cases_for(ITEMS, exhaustive=True) if c.item == item and c.key == key)
 
 
+# open escapes (issue 10, reported): the class's scenario reaches the bug on this chip but the
+# owning item's check does not notice it yet
+KNOWN_ESCAPES: dict[tuple[str, str], str] = {
+    ("lpc55s69", "MUT_UNGATED_META_ERASE"): "the program after the ungated erase is gated, so "
+    "WRITE_GATED still shows; item 13 does not yet tell which operation was gated first",
+    ("lpc55s69", "MUT_ERASE_PAST_END"): "the erase past slot A hits only slot B's header page "
+    "(512 B pages), which the running application never executes; only a later rollback to B "
+    "would show it",
+}
+
+
 @pytest.mark.parametrize("bug", NEW_MUTANTS)
 def test_class_scenario_catches_its_planted_bug(
-    bug: PlantedBug, platform: Platform, tmp_path: Path
+    bug: PlantedBug, platform: Platform, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """The owning item's case of the bug's class fails on the mutated firmware."""
+    escape = KNOWN_ESCAPES.get((platform.name, bug.flag))
+    if escape is not None:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=f"known escape: {escape}"))
     assert not _case_run(bug, _case(bug.item, bug.cases[0]), platform, tmp_path), (
         f"{bug.flag}: item {bug.item} case {bug.cases[0]} passes on the mutated firmware"
     )
