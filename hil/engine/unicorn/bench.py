@@ -35,6 +35,24 @@ class BenchResult:
     bare_ips: float  # instructions per second, bare Unicorn, no hooks, emu_start(begin, end)
     engine_ips: float  # instructions per second through UnicornEngine.run
     ratio: float  # engine_ips / bare_ips (goal >= 0.5)
+    virtual_per_wall: float  # virtual seconds per wall second at the reset clock
+
+
+@dataclass(frozen=True)
+class IdleResult:
+    virtual_s: float  # virtual time run
+    tick_ms: float  # SysTick period (each tick wakes the core, runs its handler, sleeps again)
+    ticks: int  # SysTick exceptions taken
+    wall_ms_per_virtual_s: float  # wall time per virtual second
+
+
+# The idle program (offsets from the image start): SysTick every RVR+1 cycles, WFI between.
+# 0x40: ldr r0, =0xE000E010 ; 0x42: ldr r1, =RVR ; 0x44: str r1, [r0, #4] ; 0x46: movs r1, #0
+# 0x48: str r1, [r0, #8]    ; 0x4A: movs r1, #7  ; 0x4C: str r1, [r0]     ; 0x4E: wfi
+# 0x50: b 0x4E              ; 0x52: bx lr (SysTick handler) ; 0x54, 0x58: literals
+_IDLE = struct.pack("<10H", 0x4804, 0x4905, 0x6041, 0x2100, 0x6081, 0x2107, 0x6001, 0xBF30,
+                    0xE7FD, 0x4770)  # fmt: skip
+_SYSTICK_HANDLER = 0x52
 
 
 def _image(platform: Platform, iterations: int) -> bytes:
@@ -73,4 +91,32 @@ def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> Bench
     engine.close()
     bare_ips = loop_instructions / bare
     engine_ips = result.instructions / elapsed
-    return BenchResult(loop_instructions, bare_ips, engine_ips, engine_ips / bare_ips)
+    return BenchResult(
+        loop_instructions,
+        bare_ips,
+        engine_ips,
+        engine_ips / bare_ips,
+        engine_ips / platform.core.clock_hz,
+    )
+
+
+def idle_benchmark(platform: Platform, virtual_s: float = 10.0, tick_ms: float = 1.0) -> IdleResult:
+    """Wall time per virtual second of a core idling in WFI with a SysTick every ``tick_ms``."""
+    boot = platform.core.boot_address
+    ram = platform.ram
+    vectors = [0] * 16
+    vectors[0] = ram.base + ram.size
+    vectors[1] = boot + _CODE_OFFSET + 1
+    vectors[15] = boot + _SYSTICK_HANDLER + 1
+    rvr = max(1, round(platform.core.clock_hz * tick_ms / 1000)) - 1
+    code = _IDLE + struct.pack("<2I", 0xE000E010, rvr)
+    image = struct.pack("<16I", *vectors).ljust(_CODE_OFFSET, b"\0") + code
+    engine = UnicornEngine(platform, seed=0)
+    engine.program_flash(boot, image)
+    engine.power_on()
+    t0 = time.perf_counter()
+    engine.run(int(virtual_s * 1_000_000))
+    elapsed = time.perf_counter() - t0
+    ticks = engine.exceptions.entered
+    engine.close()
+    return IdleResult(virtual_s, tick_ms, ticks, elapsed * 1000 / virtual_s)

@@ -27,7 +27,7 @@ from unicorn import (
 )
 from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_CPU_ARM_CORTEX_M33
 
-from hil.engine.unicorn._uc import Uc, UcError, errno_of
+from hil.engine.unicorn._uc import Regs, Uc, UcError, errno_of
 from hil.engine.unicorn.counter import InstructionCounter
 from hil.errors import EngineError
 
@@ -58,6 +58,7 @@ class Core:
         self.uc: Any = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
         self.uc.ctl_set_page_size(PAGE)
+        self.regs = Regs(self.uc)
         self.counter = InstructionCounter(self.uc)
         # symbol addresses are Unicorn "exits": the CPU stops before executing them, which costs
         # nothing elsewhere (a bounded UC_HOOK_CODE would halve the speed of every instruction)
@@ -123,7 +124,7 @@ class Core:
     # -- execution ----------------------------------------------------------------------------
     @property
     def pc(self) -> int:
-        return int(self.uc.reg_read(UC_ARM_REG_PC))
+        return self.regs.read(UC_ARM_REG_PC)
 
     def run_slice(self, count: int) -> SliceResult:
         """Execute at most ``count`` instructions from the current PC."""

@@ -336,7 +336,7 @@ class UnicornEngine(Engine):
             if ticks is not None:
                 deadline = min(deadline, tb.cycles_at(ticks))
         wrap = self.systick.next_event
-        if wrap is not None and self.power.state is PowerState.ON:
+        if wrap is not None and self.power.state is PowerState.ON and not self.exceptions.locked:
             deadline = min(deadline, wrap)
         return deadline
 
