@@ -23,7 +23,7 @@ def test_priorities_nesting_and_tail_chaining(chip: Platform, tmp_path: Path) ->
         r"""
 #include "t.h"
 void IRQ3_Handler(void) { mark(ipsr()); irq_pend(4); mark(0x33); irq_pend(6); mark(0x3F); }
-void IRQ4_Handler(void) { mark(ipsr()); irq_pend(5); mark(0x44); }
+void IRQ4_Handler(void) { mark(ipsr()); irq_pend(5); mark(0x44); mark(REG32(NVIC_IABR(0))); }
 void IRQ5_Handler(void) { mark(ipsr()); }
 void IRQ6_Handler(void) { mark(ipsr()); }
 int main(void) {
@@ -37,7 +37,8 @@ int main(void) {
     )
     # IRQ4 preempts IRQ3 at once; IRQ5 (same priority as 4) waits and tail-chains; IRQ6 beats
     # IRQ3's priority and preempts it; Thread mode resumes last with IPSR 0
-    assert prog.log == [19, 20, 0x44, 21, 0x33, 22, 0x3F, 0]
+    # IABR inside IRQ4: IRQ3 and IRQ4 active
+    assert prog.log == [19, 20, 0x44, 0x18, 21, 0x33, 22, 0x3F, 0]
     assert prog.engine.nvic.order == []
 
 
