@@ -171,6 +171,14 @@ class Core:
             raise EngineError(f"error inside an emulator callback: {exc!r}") from exc
         return SliceResult(executed, error, pc, at_exit, sleep)
 
+    def sev_before_wfe(self, pc: int) -> bool:
+        """Whether a SEV (0xBF40) directly precedes the 16-bit WFE that ends just before ``pc``
+        (QEMU executes SEV as a NOP; the ``sev; wfe`` idiom must not sleep)."""
+        try:
+            return bytes(self.uc.mem_read((pc - 4) & 0xFFFFFFFF, 2)) == b"\x40\xbf"
+        except UcError:
+            return False
+
     def _sleep_before(self, pc: int) -> str | None:
         """WFI / WFE if the instruction ending just before ``pc`` is one."""
         try:

@@ -313,9 +313,12 @@ class UnicornEngine(Engine):
     def _went_to_sleep(self) -> None:
         """The slice ended on a completed WFI / WFE: sleep unless an event is already there."""
         kind, self.hooks.sleep = self.hooks.sleep, None
-        if kind == WFE and self.exceptions.event:
-            self.exceptions.event = False  # WFE consumes the event register and continues
-            return
+        if kind == WFE:
+            sev = self.scs.scr & SCR_SEVONPEND and self.nvic.sevonpend_event
+            if self.exceptions.event or sev or self.core.sev_before_wfe(self.core.pc):
+                # WFE consumes the event register and continues
+                self.exceptions.event = self.nvic.sevonpend_event = False
+                return
         self.nvic.sevonpend_event = False
         self.sleeping = kind
 

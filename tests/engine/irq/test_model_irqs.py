@@ -173,3 +173,30 @@ def test_supply_monitor_interrupt(chip: Platform, tmp_path: Path) -> None:
     e.set_supply_mv(1900)  # below the 2.0 V monitor level, above the 1.7 V reset level
     prog.run(1000)
     assert prog.log == [0x5, 1, 1]
+
+
+def test_wfe_wakes_on_a_new_pending_interrupt_with_sevonpend(
+    chip: Platform, tmp_path: Path
+) -> None:
+    # the UART's line is not enabled in the NVIC: only SEVONPEND makes its pending a wake-up
+    source = UART.replace(
+        """    irq_enable(UART_IRQ);
+    mark(0xAA);
+    while (got < 3u) { wfi(); }""",
+        """    REG32(SCB_SCR) = 1u << 4;
+    __asm volatile("sev");
+    wfe();                                      /* clear the event register */
+    mark(0xAA);
+    wfe();                                      /* sleeps until the byte pends the line */
+    mark(REG32(NVIC_ISPR(UART_IRQ / 32u)) >> (UART_IRQ % 32u) & 1u);""",
+    )
+    assert source != UART
+    prog = Program(chip, build(chip, source, tmp_path))
+    e = prog.engine
+    e.run(10_000)
+    assert prog.log == [0xAA] and e.sleeping == "wfe"
+    e.run(50_000)
+    assert e.sleeping == "wfe" and e.idle_cycles > 0  # still asleep: time skipped
+    e.serial().write(b"x")
+    prog.run(1000)
+    assert prog.log == [0xAA, 1]
