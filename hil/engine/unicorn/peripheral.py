@@ -91,9 +91,10 @@ class Soc(Protocol):
 
     @property
     def instructions(self) -> int:
-        """Instructions executed so far (virtual time)."""
+        """Virtual time in ticks (periods of the reset clock; see the module docstring)."""
 
-    def us_to_instructions(self, microseconds: float) -> int: ...
+    def us_to_instructions(self, microseconds: float) -> int:
+        """A duration in ticks (rounded up)."""
 
     @property
     def supply_mv(self) -> int: ...
