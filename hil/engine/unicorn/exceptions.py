@@ -13,8 +13,8 @@ with S (b6) and ES (b0) set when the platform's core runs in the Secure state.
 Return is a branch to 0xFFFFFFxx, which QEMU reports as an exception-exit trap: the active
 exception is deactivated, the frame is popped from the stack EXC_RETURN names (PSP for Thread
 mode with SPSEL, else MSP), CONTROL.SPSEL and FPCA follow EXC_RETURN, IPSR and the flags come
-from the stacked xPSR. An exception pending at that point is taken at once (tail-chaining, not
-cycle-exact).
+from the stacked xPSR, FAULTMASK clears (except on a return from NMI). An exception pending at
+that point is taken at once (tail-chaining, not cycle-exact).
 
 Synchronous faults (``pend``/``fault``) escalate to HardFault when disabled in SHCSR or when
 their priority does not beat the execution priority (also SVCall); a HardFault that cannot
@@ -290,6 +290,8 @@ class ExceptionUnit:
                 regs.write(UC_ARM_REG_S0 + i, fpregs[i])
             regs.write(UC_ARM_REG_FPSCR, fpregs[16])
         new_sp = sp + size + (4 if xpsr & STACK_ALIGN_BIT else 0)
+        if number != NMI:
+            regs.write(UC_ARM_REG_FAULTMASK, 0)  # cleared by a return from all but NMI
         regs.write(UC_ARM_REG_CONTROL, control)  # still in Handler mode: no stack switch
         regs.write(UC_ARM_REG_PSP if use_psp else UC_ARM_REG_MSP, new_sp)
         for reg, value in zip(_FRAME_REGS[:6], values[:6], strict=True):

@@ -147,3 +147,32 @@ int main(void) { cpsid(); __asm volatile("svc #1"); mark(0xBAD); return 0; }
 """,
     )
     assert prog.log == [3, 1]  # HardFault, HFSR.FORCED
+
+
+def test_faultmask_holds_back_hardfault_priority_and_clears_on_return(
+    chip: Platform, tmp_path: Path
+) -> None:
+    prog = _run(
+        chip,
+        tmp_path,
+        r"""
+#include "t.h"
+void IRQ3_Handler(void) {
+    mark(3);
+    __asm volatile("cpsid f" ::: "memory");     /* FAULTMASK: even priority 0 waits */
+    irq_pend(4);
+    mark(0x33);
+}
+void IRQ4_Handler(void) { mark(4); }
+int main(void) {
+    irq_prio(3, 0x80); irq_prio(4, 0x00);
+    irq_enable(3); irq_enable(4);
+    irq_pend(3);                                /* IRQ4 runs only after IRQ3's return clears */
+    uint32_t fm;                                /* FAULTMASK */
+    __asm volatile("mrs %0, faultmask" : "=r"(fm));
+    mark(fm);
+    return 0;
+}
+""",
+    )
+    assert prog.log == [3, 0x33, 4, 0]
