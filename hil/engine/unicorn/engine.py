@@ -53,11 +53,12 @@ from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
 from hil.engine.unicorn.symbols import read_elf
-from hil.engine.unicorn.systick import SysTick
+from hil.engine.unicorn.systick import TICKINT, SysTick
 from hil.engine.unicorn.timebase import TimeBase
 from hil.errors import EngineError, UnknownNameError
 from hil.platform.model import Platform, RegionKind, SecurityState
 
+SYSTICK_BIT = 1 << SYSTICK
 DEFAULT_SLICE = 200_000
 # the harness sees serial output this long (virtual time) after the byte left the UART: the
 # caller's condition is evaluated then, like a host reacting to a line, not mid-instruction
@@ -278,6 +279,9 @@ class UnicornEngine(Engine):
         nvic = self.nvic
         if self.core.running and nvic.effective_pending & nvic.enabled:
             self.core.stop_after_current()
+        wrap = self.systick.next_event
+        if wrap is not None:  # SysTick may no longer be pending: its next wrap counts again
+            self.core.stop_after(wrap)
 
     def _settle(self) -> RunResult | None:
         """Apply everything the last slice (or the harness) left pending."""
@@ -339,7 +343,16 @@ class UnicornEngine(Engine):
             if ticks is not None:
                 deadline = min(deadline, tb.cycles_at(ticks))
         wrap = self.systick.next_event
-        if wrap is not None and self.power.state is PowerState.ON and not self.exceptions.locked:
+        if (
+            wrap is not None
+            and self.power.state is PowerState.ON
+            and not self.exceptions.locked
+            and self.systick.csr & TICKINT
+            and not self.nvic.pending & SYSTICK_BIT
+        ):
+            # a wrap only pends SysTick (COUNTFLAG is computed lazily): while SysTick is still
+            # pending (held back by a mask or a busy handler) the wrap changes nothing, and a
+            # critical section must not be cut into one slice per SysTick period
             deadline = min(deadline, wrap)
         return deadline
 

@@ -49,6 +49,11 @@ class UcFlashArray:
         self._sync(0, self._size)
 
     # -- addressing ---------------------------------------------------------------------------
+    @property
+    def bases(self) -> tuple[int, ...]:
+        """The base address of the array and of every alias."""
+        return self._bases
+
     def to_ns(self, address: int) -> int | None:
         """The non-secure address of a CPU address in any alias, or None."""
         for base in self._bases:
