@@ -8,6 +8,7 @@ and evaluates the caller's condition. No per-instruction Python hook exists on t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from unicorn import (
     UC_HOOK_INTR,
@@ -25,6 +26,7 @@ from hil.engine.base import (
     FlashOpAction,
     FlashOpHook,
     FlashOpKind,
+    MmioAccess,
     ResetCause,
     ResetHook,
     RunResult,
@@ -45,6 +47,7 @@ from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
 from hil.engine.unicorn.symbols import read_elf
+from hil.engine.unicorn.unmodelled import UnmodelledBlocks
 from hil.errors import EngineError, UnknownNameError
 from hil.platform.model import Platform, RegionKind
 
@@ -102,6 +105,8 @@ class UnicornEngine(Engine):
         )
         self.until_latency = max(1, self.power.us_to_instructions(until_latency_us))
         self.hooks = CpuHooks(self)
+        self.unmodelled = UnmodelledBlocks(platform, self.core)
+        self.power.reset_hooks.append(lambda _cause: self.unmodelled.reset())
         self.bus.peripherals.map(uc, self.core, self.hooks.bus_fault)
         raw_mmio_map(uc, PPB_BASE, PPB_SIZE, self.core, self.scs.read, self.scs.write)
         g = self.core.guard
@@ -269,6 +274,7 @@ class UnicornEngine(Engine):
                 )
                 if self.power.state is PowerState.ON and not self.exceptions.locked:
                     self.hooks.run_slice(min(self.slice_instructions, max(1, deadline - now)))
+                    self.unmodelled.raise_if_stopped()
                 elif self.exceptions.locked and deadline >= end:
                     # nothing scheduled can reset the core within the budget; time still passes
                     self.core.advance(end - now)
@@ -280,6 +286,7 @@ class UnicornEngine(Engine):
                 ran = True
         finally:
             self.until_active = False
+            self.unmodelled.flush()
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:
@@ -331,6 +338,16 @@ class UnicornEngine(Engine):
     def set_pin(self, name: str, level: int) -> None:
         self.pins[name] = 1 if level else 0
 
+    def set_strict_mmio(self, strict: bool) -> None:
+        self.unmodelled.strict = strict
+
+    def unmodelled_mmio(self) -> list[MmioAccess]:
+        return list(self.unmodelled.records)
+
+    def log_unmodelled_mmio(self, path: Path) -> None:
+        self.unmodelled.set_log(path)
+
     def close(self) -> None:
+        self.unmodelled.flush()
         for port in self._ports.values():
             port.close()
