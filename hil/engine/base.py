@@ -73,6 +73,9 @@ SymbolHook = Callable[[str, int], bool]  # (symbol, address) -> True to stop (St
 ResetHook = Callable[["ResetCause"], None]
 
 
+UNMODELLED_MMIO_LOG = "mmio_unmodelled.jsonl"  # the file name in a run's log directory
+
+
 @dataclass(frozen=True)
 class MmioAccess:
     """Accesses by firmware to a peripheral block the engine does not model (it answered from
