@@ -25,6 +25,7 @@ class ResetCause(StrEnum):
     SOFTWARE = "software"  # SCB AIRCR.SYSRESETREQ (or LPC55S69 SYSCON SWR_RESET)
     PIN = "pin"  # external reset pin (NRST / RESETN)
     LOCKUP = "lockup"  # harness-visible only: core locked up (no chip flag of its own)
+    OPTION_BYTES = "option-bytes"  # STM32 FLASH_NSCR.OBL_LAUNCH: reset that loads option bytes
 
 
 class StopReason(StrEnum):

@@ -56,6 +56,15 @@ class FlashArray(Protocol):
     def is_write_protected(self, address: int) -> bool:
         """True where the engine refuses writes (e.g. a provisioned trust anchor)."""
 
+    @property
+    def options(self) -> dict[int, int]:
+        """Option bytes the chip stores in flash, by register offset (persistent, in snapshots;
+        empty = factory values). Models change the dict in place."""
+
+    def set_banks_swapped(self, swapped: bool) -> None:
+        """Dual-bank parts: show physical bank 2 at bank 1's addresses and vice versa (applied
+        at option byte loading). Addresses given to this array are always the CPU's view."""
+
 
 class Soc(Protocol):
     """Services the core offers to peripheral models."""

@@ -11,6 +11,7 @@ from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side e
     stm32_gpio,
     stm32_iwdg,
     stm32_usart,
+    stm32u5_cache,
     stm32u5_flash,
     stm32u5_pwr,
     stm32u5_rcc,
