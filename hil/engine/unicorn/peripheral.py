@@ -121,6 +121,16 @@ class Soc(Protocol):
     def pin(self, name: str) -> int:
         """Level of a modelled input pin (0/1), e.g. the rescue strap."""
 
+    def core_reg(self, index: int) -> int:
+        """Core register r<index> (13 = SP, 14 = LR, 15 = PC) as the current access sees it:
+        for models that stand in for code, such as a boot ROM's API."""
+
+    def mem_read(self, address: int, size: int) -> bytes:
+        """Bytes of RAM, ROM or flash as the CPU sees them (no fault semantics)."""
+
+    def mem_write(self, address: int, data: bytes) -> None:
+        """Store into RAM, or lay down ROM contents (a boot ROM model); never flash."""
+
 
 class Peripheral(abc.ABC):
     """Base of every peripheral model. Subclasses are named after their files."""

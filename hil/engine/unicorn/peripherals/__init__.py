@@ -5,6 +5,7 @@ from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side e
     lpc55_flash,
     lpc55_gpio,
     lpc55_pmc,
+    lpc55_romapi,
     lpc55_syscon,
     lpc55_usart,
     lpc55_wwdt,
