@@ -48,7 +48,9 @@ class Stm32u5Cache(RegisterPeripheral):
         # nobody polls costs nothing and schedules nothing (no extra slice boundaries)
         self._pending: list[tuple[int, int, int]] = []
         self.invalidations = 0  # invalidations started (for the harness and tests)
-        self.power_on()
+        # nothing here reads the time: models are built before the engine's clocks exist;
+        # power_on() (the engine calls it at every power-on) starts the reset invalidation
+        self._regs = {CR: self._cr_reset}
 
     @property
     def enabled(self) -> bool:
