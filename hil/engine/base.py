@@ -10,7 +10,9 @@ import abc
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
+from hil.errors import EngineError
 from hil.platform.model import Platform
 
 
@@ -23,6 +25,7 @@ class ResetCause(StrEnum):
     SOFTWARE = "software"  # SCB AIRCR.SYSRESETREQ (or LPC55S69 SYSCON SWR_RESET)
     PIN = "pin"  # external reset pin (NRST / RESETN)
     LOCKUP = "lockup"  # harness-visible only: core locked up (no chip flag of its own)
+    OPTION_BYTES = "option-bytes"  # STM32 FLASH_NSCR.OBL_LAUNCH: reset that loads option bytes
 
 
 class StopReason(StrEnum):
@@ -69,6 +72,45 @@ class FlashOpAction(StrEnum):
 FlashOpHook = Callable[[FlashOp], FlashOpAction]
 SymbolHook = Callable[[str, int], bool]  # (symbol, address) -> True to stop (StopReason.HALTED)
 ResetHook = Callable[["ResetCause"], None]
+
+
+UNMODELLED_MMIO_LOG = "mmio_unmodelled.jsonl"  # the file name in a run's log directory
+
+
+@dataclass(frozen=True)
+class MmioAccess:
+    """Accesses by firmware to a peripheral block the engine does not model (it answered from
+    the block's reset values). Consecutive identical accesses are one record with a count."""
+
+    block: str  # block name from the chip's block map, e.g. "ICACHE"
+    register: str  # register name, or "+0x<offset>" where the block map names none
+    address: int  # bus address (the alias firmware used)
+    width: int  # bytes
+    write: bool
+    value: int  # value written, or value the read returned
+    pc: int  # address of the accessing instruction
+    instructions: int  # virtual time of the first of them
+    count: int = 1
+
+    def describe(self) -> str:
+        what = "write of" if self.write else "read"
+        value = f" 0x{self.value:x}" if self.write else ""
+        return (
+            f"{what}{value} {self.block}.{self.register} at 0x{self.address:08x} "
+            f"(PC 0x{self.pc:08x})"
+        )
+
+
+class StrictMmioStop(EngineError):
+    """Strict MMIO mode: firmware touched a block the engine does not model. The CPU stopped
+    before the access completed; ``access`` names it."""
+
+    def __init__(self, access: MmioAccess) -> None:
+        self.access = access
+        super().__init__(
+            f"strict MMIO: firmware {access.describe()}: block {access.block} is not modelled "
+            "(expected only accesses to modelled peripherals)"
+        )
 
 
 class SerialPort(abc.ABC):
@@ -183,3 +225,19 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def set_pin(self, name: str, level: int) -> None:
         """Drive a modelled input pin (e.g. the rescue strap), sampled by firmware as GPIO."""
+
+    # -- peripheral blocks no model covers (optional for an engine) -----------------------------
+    def set_strict_mmio(self, strict: bool) -> None:
+        """Strict: the first access to an unmodelled block makes ``run`` raise
+        :class:`StrictMmioStop`, with the CPU stopped before that access."""
+        if strict:
+            raise EngineError(f"engine {self.name}: expected strict MMIO support, found none")
+
+    def unmodelled_mmio(self) -> list[MmioAccess]:
+        """Every access firmware made to an unmodelled block, in order."""
+        return []
+
+    def log_unmodelled_mmio(self, path: Path) -> None:
+        """Append those accesses to ``path`` (JSON lines), created at the first one; nothing is
+        written while firmware touches only modelled blocks."""
+        del path

@@ -20,6 +20,7 @@ from types import MappingProxyType
 import yaml
 
 from hil.errors import PlatformError, UnknownNameError
+from hil.platform.blocks import BlockMap, load_block_map
 from hil.platform.loader_core import read_core, read_irqs
 from hil.platform.model import (
     LAYOUT_AREAS,
@@ -336,6 +337,7 @@ class _Reader:
                 "roles",
                 "layout",
             ),
+            ("blocks",),
         )
         schema = self.integer("schema", top["schema"])
         if schema != SCHEMA_VERSION:
@@ -359,6 +361,7 @@ class _Reader:
         layout = self.layout(top["layout"], flash, ram)
         self.check_windows(memory, peripherals)
         self.check_core(core, memory)
+        blocks = self.blocks(top["blocks"]) if "blocks" in top else None
         return Platform(
             name=name,
             title=title,
@@ -371,7 +374,15 @@ class _Reader:
             supply=supply,
             layout=layout,
             sources=sources,
+            blocks=blocks,
         )
+
+    def blocks(self, value: object) -> BlockMap:
+        m = self.mapping("blocks", value, ("file", "source"), ("alias_offset",))
+        file = Path(self.path).parent / self.text("blocks.file", m["file"])
+        offset = self.address("blocks.alias_offset", m.get("alias_offset", 0))
+        source = self.source("blocks.source", m["source"])
+        return load_block_map(file, source, offset, "blocks.file")
 
     def sources(self, value: object) -> Mapping[str, str]:
         if not isinstance(value, dict) or not value:

@@ -8,6 +8,7 @@ and evaluates the caller's condition. No per-instruction Python hook exists on t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from unicorn import (
     UC_HOOK_INTR,
@@ -25,6 +26,7 @@ from hil.engine.base import (
     FlashOpAction,
     FlashOpHook,
     FlashOpKind,
+    MmioAccess,
     ResetCause,
     ResetHook,
     RunResult,
@@ -55,6 +57,7 @@ from hil.engine.unicorn.soc import SocServices
 from hil.engine.unicorn.symbols import read_elf
 from hil.engine.unicorn.systick import TICKINT, SysTick
 from hil.engine.unicorn.timebase import TimeBase
+from hil.engine.unicorn.unmodelled import UnmodelledBlocks
 from hil.errors import EngineError, UnknownNameError
 from hil.platform.model import Platform, RegionKind, SecurityState
 
@@ -136,6 +139,8 @@ class UnicornEngine(Engine):
         self.mask_watch = MaskWatch(self)
         self.power.core_reset_hooks.append(self._core_reset)
         self.hooks = CpuHooks(self)
+        self.unmodelled = UnmodelledBlocks(platform, self.core)
+        self.power.reset_hooks.append(lambda _cause: self.unmodelled.reset())
         self.bus.peripherals.map(uc, self.core, self.hooks.bus_fault)
         raw_mmio_map(uc, PPB_BASE, PPB_SIZE, self.core, self.scs.read, self.scs.write)
         g = self.core.guard
@@ -388,6 +393,7 @@ class UnicornEngine(Engine):
                     else:
                         count = self.mask_watch.plan(min(self.slice_instructions, gap))
                         self.hooks.run_slice(count)
+                        self.unmodelled.raise_if_stopped()
                         if self.hooks.sleep is not None:
                             self._went_to_sleep()
                 elif self.exceptions.locked and self.timebase.cycles_at(end) <= now + gap:
@@ -402,6 +408,7 @@ class UnicornEngine(Engine):
         finally:
             self.until_active = False
             self.mask_watch.release()
+            self.unmodelled.flush()
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:
@@ -453,6 +460,16 @@ class UnicornEngine(Engine):
     def set_pin(self, name: str, level: int) -> None:
         self.pins[name] = 1 if level else 0
 
+    def set_strict_mmio(self, strict: bool) -> None:
+        self.unmodelled.strict = strict
+
+    def unmodelled_mmio(self) -> list[MmioAccess]:
+        return list(self.unmodelled.records)
+
+    def log_unmodelled_mmio(self, path: Path) -> None:
+        self.unmodelled.set_log(path)
+
     def close(self) -> None:
+        self.unmodelled.flush()
         for port in self._ports.values():
             port.close()
