@@ -4,26 +4,37 @@ The device is a small state machine: OFF -> RUNNING, and BROKEN once something u
 happened (engine crash, corrupted evidence, forbidden event). A broken device refuses further
 operations and keeps the reason. Everything the device prints is written to its log as it
 arrives, so nothing is lost when a wait fails.
+
+One wait primitive: ``expect(match, budget_ms, since=mark)`` runs the device (virtual time)
+until a decoded record matches; its failure names the pattern, the tail of the console and the
+log path. OTA (SMP uploads, outcomes) is a client of the device: ``hil.update``.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 from hil.engine.base import Engine, ResetCause, RunResult, StopReason
 from hil.errors import DeviceTimeout, EvidenceError, HilError
-from hil.evidence import Event, EvidenceStream, Record, SmpLine, Text, Truncated
+from hil.evidence import (
+    DeviceSummary,
+    Event,
+    EvidenceStream,
+    Hit,
+    Match,
+    Record,
+    SmpLine,
+    Text,
+    Truncated,
+    compile_match,
+    summarize,
+)
 from hil.provision import FactoryImage, program
-
-if TYPE_CHECKING:
-    from smp.image_management import ImageState
-
-    from hil.link.smp_session import SmpSession
-    from hil.update import DeviceSummary, Outcome, UpdateResult
 
 
 class DeviceState(StrEnum):
@@ -43,6 +54,46 @@ class DeviceHalted(BaseException):  # noqa: N818 - a stop signal, like KeyboardI
 
 class ForbiddenEvent(HilError):
     """A forbidden event appeared (pytest-embedded style: fails the wait at once)."""
+
+
+class ExpectTimeout(DeviceTimeout):
+    """``expect`` ended without a match; ``reason`` is why the device stopped running."""
+
+    def __init__(
+        self, waited_for: str, budget: str, tail: str, log_path: str | None, reason: StopReason
+    ) -> None:
+        super().__init__(waited_for, budget, tail, log_path)
+        self.reason = reason
+
+
+class RunMeter:
+    """Where a device's time goes (``hil bench``): virtual instructions and wall seconds spent
+    inside the engine's ``run``, the caller's conditions excluded. Only runs started while the
+    meter is attached count."""
+
+    def __init__(self) -> None:
+        self.instructions = 0
+        self.emu_s = 0.0
+
+    def run(self, engine: Engine, budget_us: int, until: Callable[[], bool] | None) -> RunResult:
+        inner = [0.0]
+        timed: Callable[[], bool] | None = None
+        if until is not None:
+            cond = until
+
+            def timed() -> bool:
+                t = time.perf_counter()
+                try:
+                    return cond()
+                finally:
+                    inner[0] += time.perf_counter() - t
+
+        t0, i0 = time.perf_counter(), engine.instructions
+        try:
+            return engine.run(budget_us, timed)
+        finally:
+            self.emu_s += time.perf_counter() - t0 - inner[0]
+            self.instructions += engine.instructions - i0
 
 
 EventPredicate = Callable[[Event], bool]
@@ -66,8 +117,8 @@ class Device:
         self._log: IO[bytes] | None = None
         self._events_log: IO[str] | None = None
         self.log_path: Path | None = None
-        self._smp: SmpSession | None = None
         self.halt_raises = False  # raise DeviceHalted when a run stops at a debug halt
+        self.meter: RunMeter | None = None  # attach one to measure (hil bench), else None
         if log_dir is not None:
             log_dir.mkdir(parents=True, exist_ok=True)
             self.log_path = log_dir / "console.log"
@@ -209,6 +260,82 @@ class Device:
         self._publish(new)
         return True
 
+    @property
+    def time_ns(self) -> int:
+        """Virtual time of the device (the engine's)."""
+        return self.engine.time_ns
+
+    # -- waiting --------------------------------------------------------------------------------
+    def expect(
+        self,
+        match: Match,
+        budget_ms: int,
+        *,
+        since: int | None = None,
+        src: str | None = None,
+        what: str | None = None,
+    ) -> Hit:
+        """Run the device until a record matches ``match`` (an event name, optionally from
+        ``src``; a compiled regex searched in each console line; or a predicate over records);
+        return where.
+
+        ``since`` is a ``mark()``: records from there on count. Without it, only records after
+        the previous wait that did not give ``since`` count (each such wait consumes what it
+        read). A forbidden event among the records read fails the wait at once. When the
+        budget (virtual time) runs out, or the device stops running (power cut, lockup, halt),
+        raises ``ExpectTimeout`` naming the pattern (``what``, default the pattern's own
+        description), the tail of the console and the log path.
+        """
+        self._check()
+        matches, pattern = compile_match(match, src=src, what=what)
+        consume = since is None
+        cursor = [self._cursor if since is None else since]
+        found: list[Hit] = []
+
+        def scan() -> bool:
+            self._drain()
+            recs = self.stream.records
+            i = cursor[0]
+            try:
+                while i < len(recs):
+                    rec = recs[i]
+                    i += 1
+                    if isinstance(rec, Event) and self._forbidden:
+                        self._refuse(rec)
+                    if matches(rec):
+                        found.append(Hit(rec, i - 1))
+                        return True
+                return False
+            finally:
+                cursor[0] = i
+                if consume:
+                    self._cursor = i
+
+        if scan():
+            return found[0]
+        if self.state is DeviceState.OFF:
+            raise DeviceBroken(f"cannot wait for {pattern}: the device is powered off")
+        result = self._run(budget_ms * 1000, scan)
+        self._after_run(result.reason)
+        if found:
+            return found[0]
+        detail = f" ({result.reason.value}: {result.detail})" if result.detail else ""
+        if result.reason is StopReason.LOCKUP:
+            detail = f" (core locked up: {result.detail})"
+        raise ExpectTimeout(
+            pattern,
+            f"{budget_ms} ms of virtual time{detail}",
+            self.tail(),
+            str(self.log_path) if self.log_path else None,
+            result.reason,
+        )
+
+    def _refuse(self, rec: Event) -> None:
+        for fname, fpred in self._forbidden:
+            if rec.name == fname and fpred(rec):
+                self._break(f"forbidden event: {rec.raw}")
+                raise ForbiddenEvent(f"forbidden event {fname} appeared: {rec.raw}\n{self.tail()}")
+
     def wait_for(
         self,
         name: str,
@@ -216,114 +343,40 @@ class Device:
         where: EventPredicate | None = None,
         src: str | None = None,
     ) -> Event:
-        """Run until an event ``name`` (optionally matching ``where``/``src``) arrives.
+        """Run until an event ``name`` (optionally matching ``where``/``src``) arrives: an
+        ``expect`` that consumes what it read (only events after the previous wait count)."""
+        if where is None:
+            return self.expect(name, budget_ms, src=src).event
+        pred = where
 
-        Only events after the previous successful wait count. Raises DeviceTimeout with the
-        pattern, the tail of the console and the log path when the budget runs out.
-        """
-        self._check()
-        pred = where or (lambda e: True)
-        found: list[Event] = []
+        def match(rec: Record) -> bool:
+            return (
+                isinstance(rec, Event)
+                and rec.name == name
+                and (src is None or rec.src == src)
+                and pred(rec)
+            )
 
-        def scan() -> bool:
-            self._drain()
-            recs = self.stream.records
-            while self._cursor < len(recs):
-                rec = recs[self._cursor]
-                self._cursor += 1
-                if not isinstance(rec, Event):
-                    continue
-                for fname, fpred in self._forbidden:
-                    if rec.name == fname and fpred(rec):
-                        self._break(f"forbidden event: {rec.raw}")
-                        raise ForbiddenEvent(
-                            f"forbidden event {fname} appeared: {rec.raw}\n{self.tail()}"
-                        )
-                if rec.name == name and (src is None or rec.src == src) and pred(rec):
-                    found.append(rec)
-                    return True
-            return False
-
-        if scan():
-            return found[0]
-        if self.state is DeviceState.OFF:
-            raise DeviceBroken(f"cannot wait for {name}: the device is powered off")
-        result = self.engine.run(budget_ms * 1000, until=scan)
-        self._after_run(result.reason)
-        if found:
-            return found[0]
-        detail = f" ({result.reason.value}: {result.detail})" if result.detail else ""
-        if result.reason is StopReason.LOCKUP:
-            detail = f" (core locked up: {result.detail})"
-        raise DeviceTimeout(
-            f"event {name}" + (f" from {src}" if src else ""),
-            f"{budget_ms} ms of virtual time{detail}",
-            self.tail(),
-            str(self.log_path) if self.log_path else None,
-        )
+        what = f"event {name}" + (f" from {src}" if src else "")
+        return self.expect(match, budget_ms, what=what).event
 
     def run_for(self, budget_ms: int) -> StopReason:
         """Let the device run for a while (virtual time); returns why the run stopped."""
         self._check()
-        result = self.engine.run(budget_ms * 1000)
+        result = self._run(budget_ms * 1000, None)
         self._after_run(result.reason)
         return result.reason
 
-    def run_until(self, cond: Callable[[], bool], budget_ms: int) -> RunResult:
-        """Run until ``cond()`` (evaluated on new output, after decoding it) or the budget ends.
-
-        The caller inspects ``cond``'s own findings; forbidden events are checked by waits."""
-        self._check()
-        self._drain()
-        if cond():
-            return RunResult(StopReason.CONDITION, self.engine.instructions, self.engine.time_ns)
-        if self.state is DeviceState.OFF:
-            raise DeviceBroken("cannot run: the device is powered off")
-
-        def until() -> bool:
-            self._drain()
-            return cond()
-
-        result = self.engine.run(budget_ms * 1000, until=until)
-        self._after_run(result.reason)
-        return result
-
-    # -- OTA (details in hil.update and hil.link) ---------------------------------------------
-    def smp(self) -> SmpSession:
-        """The device's SMP client session (smpclient over the console UART, virtual time)."""
-        if self._smp is None:
-            from hil.link.smp_session import SmpSession
-
-            self._smp = SmpSession(self)
-        return self._smp
-
-    def update(
-        self, package: bytes, *, budget_ms: int = 60_000, reset: bool = True
-    ) -> UpdateResult:
-        """Upload ``package`` with smpclient (the device picks the slot and steers the offsets),
-        then, if the device accepted it, send the SMP reset request."""
-        from hil.update import update
-
-        return update(self, package, budget_ms=budget_ms, reset=reset)
-
-    def wait_outcome(self, since: int, budget_ms: int = 60_000) -> Outcome:
-        """Run until the evidence after ``since`` (a ``mark()``) shows how an update ended."""
-        from hil.update import wait_outcome
-
-        return wait_outcome(self, since, budget_ms)
-
-    def image_state(self) -> list[ImageState]:
-        return self.smp().image_state()
-
-    def reset_via_smp(self) -> None:
-        self.smp().reset()
+    def _run(self, budget_us: int, until: Callable[[], bool] | None) -> RunResult:
+        meter = self.meter
+        if meter is None:
+            return self.engine.run(budget_us, until)
+        return meter.run(self.engine, budget_us, until)
 
     def summary(self) -> DeviceSummary:
         """What the device's own evidence says: running slot/build, slot states, rescue.
 
         (Named ``summary`` because ``state`` is the device's power/broken state machine.)"""
-        from hil.update import summarize
-
         return summarize(self.events, power=self.state.value)
 
     def _after_run(self, reason: StopReason) -> None:

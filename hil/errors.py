@@ -11,10 +11,11 @@ class HilError(Exception):
     """Base of every error ota-hil raises on purpose."""
 
 
-class PlatformError(HilError):
-    """A platform description is missing, malformed or inconsistent.
+class FieldError(HilError):
+    """A file (or other named source) holds a bad value: the base of every input error that
+    names the source, the dotted field (``faults[1].op``), what was expected and what was found.
 
-    ``path`` is the file, ``field`` the dotted path of the offending field (``layout.slot_a.size``).
+    ``path`` is the file or source, ``field`` the dotted path of the offending field.
     """
 
     def __init__(self, path: str, field: str, expected: str, found: str) -> None:
@@ -23,6 +24,11 @@ class PlatformError(HilError):
         self.expected = expected
         self.found = found
         super().__init__(f"{path}: field '{field}': expected {expected}, found {found}")
+
+
+class PlatformError(FieldError):
+    """A platform description is missing, malformed or inconsistent
+    (``field`` e.g. ``layout.slot_a.size``)."""
 
 
 class UnknownNameError(HilError):

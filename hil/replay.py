@@ -1,34 +1,17 @@
-"""Replay records: every case writes one; ``hil replay RECORD`` reproduces it byte for byte.
-
-A record (JSON) holds everything that determines a case: platform, engine, seed, the firmware
-build (``app_build`` and build flags), the hashes of what was programmed (``FactoryImage.
-provenance``), the scenario (name + args; ``install-package`` takes an explicit package spec:
-build, slot, key, variant, self_test), and the fault plan in its dict form. Its ``evidence``
-part (SHA-256 of the console transcript, the faults that fired) is what a replay must
-reproduce. The case ID is the first 12 hex digits of SHA-256 over the canonical JSON of the
-record without ``case_id`` and ``evidence`` (littlefs style: a failing power-loss case has an
-ID that replays it exactly).
+"""``hil replay``: run a recorded case (``hil.record``) again, byte for byte, or halted at its
+first fault for a debugger.
 
 Scenarios: ``console-flash`` (args ``commands``, ``page``, ``arm``: ``power_on`` (default;
 flash-op indices count the bootloader's operations too) or ``after_boot`` (like tests/faults:
 op 0 is the first console command's operation); boot to the app, send ``erase``/``prog``/
 ``read`` console commands on a page (``!peek ADDR``: a command sent verbatim), default the
-scratch page = last page of slot B; after a cut the device is
-powered on again and booted, so the transcript shows the recovery); ``install-package``; and
-every scenario of ``hil.matrix.scenarios``.
+scratch page = last page of slot B; after a cut the device is powered on again and booted, so
+the transcript shows the recovery); ``install-package``; and every scenario of
+``hil.scenarios``.
 
-``--gdb`` mode (``replay(record, halt=True)``): the first fault of the plan is armed as a halt
-instead of a cut. Supported: ``flash_op_cut``, ``symbol_cut`` and a ``brownout`` at a flash op,
-in every scenario (a scenario flow ends at the halt: ``Device.halt_raises``).
-
-* flash_op_cut: the engine's flash-op hook fires when the firmware's store to the flash
-  controller's command register announces operation N. In a cut run the power drops right
-  there (the op torn, the store instruction is the last one executed). In halt mode the hook
-  answers CONTINUE and asks the core to stop right after that store instruction completes:
-  the op is in flight (scheduled, the array not yet changed), ``engine.instructions`` equals
-  the cut run's ``instructions`` of that fault, and the PC is the instruction after the store.
-* symbol_cut: the core stops before the symbol's first instruction (PC = the symbol), which is
-  exactly where the cut run powers off.
+``--gdb`` mode (``replay(record, halt=True)``): the plan's first fault is armed as a halt
+instead of a cut (``hil.faults.HaltAt``: ``flash_op_cut``, ``symbol_cut`` and a ``brownout`` at
+a flash op), in every scenario (a scenario flow ends at the halt: ``Device.halt_raises``).
 """
 
 from __future__ import annotations
@@ -36,305 +19,26 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from hil.device import Device, DeviceHalted
-from hil.engine.base import FlashOp, FlashOpAction, StopReason
+from hil.device import Device, DeviceHalted, ExpectTimeout
+from hil.engine.base import Engine, StopReason
 from hil.engine.registry import create_engine
-from hil.faults.errors import FaultPlanError
-from hil.faults.injector import FaultInjector, FiredFault
-from hil.faults.plan import (
-    Brownout,
-    Fault,
-    FaultPlan,
-    FlashOpCut,
-    OpKind,
-    PhaseCut,
-    Point,
-    RandomCuts,
-    SymbolCut,
-    parse_plan,
-)
+from hil.evidence import Event, Match, on_events
+from hil.evidence.vocab import Src, app_boot
+from hil.faults import FaultInjector, FaultPlan, FiredFault, Halt, HaltAt, plan_dict
 from hil.firmware import FirmwareSet, build_firmware
-from hil.matrix.scenarios import SCENARIOS, Bench, ScenarioRun, fresh, install, package
 from hil.platform import load_platform
 from hil.platform.model import Platform
 from hil.provision import FactoryImage, factory_image
+from hil.record import ReplayError, ReplayRecord, known_scenarios, write_record
+from hil.scenarios import Bench, ScenarioRun, fresh, install, package, run_scenario
 
-SCHEMA = 1
 BOOT_MS = 3000
 COMMAND_MS = 1000
 MAX_REBOOTS = 8
-BUILTIN = ("console-flash", "install-package")
-
-
-class ReplayError(FaultPlanError):
-    """A record is malformed or no longer matches what it describes (file, field, expected,
-    found)."""
-
-
-# -- the record ------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ReplayRecord:
-    platform: str
-    engine: str
-    seed: int
-    scenario: str
-    args: dict[str, Any] = field(default_factory=dict)
-    app_build: int = 1
-    defines: dict[str, int] = field(default_factory=dict)
-    hashes: dict[str, str] = field(default_factory=dict)  # FactoryImage.provenance()
-    fault_plan: dict[str, Any] | None = None
-    digest: str = ""  # SHA-256 of the console transcript (evidence)
-    fired: tuple[dict[str, Any], ...] = ()  # faults that fired (evidence)
-    schema: int = SCHEMA
-    source: str = "<record>"
-
-    def identity(self) -> dict[str, Any]:
-        return {
-            "schema": self.schema,
-            "platform": self.platform,
-            "engine": self.engine,
-            "seed": self.seed,
-            "firmware": {
-                "app_build": self.app_build,
-                "defines": dict(sorted(self.defines.items())),
-            },
-            "hashes": dict(sorted(self.hashes.items())),
-            "scenario": {"name": self.scenario, "args": self.args},
-            "fault_plan": self.fault_plan,
-        }
-
-    @property
-    def case_id(self) -> str:
-        canon = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canon.encode()).hexdigest()[:12]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "case_id": self.case_id,
-            **self.identity(),
-            "evidence": {"digest": self.digest, "fired": list(self.fired)},
-        }
-
-    def plan(self) -> FaultPlan | None:
-        if self.fault_plan is None:
-            return None
-        return parse_plan(self.fault_plan, f"{self.source} (fault_plan)")
-
-
-def write_record(record: ReplayRecord, path: str | Path) -> Path:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(record.as_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return p
-
-
-def _desc(value: object) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return "null" if value is None else f"{type(value).__name__} {value!r}"
-
-
-class _Reader:
-    def __init__(self, source: str, field: str, raw: object, keys: tuple[str, ...]) -> None:
-        if not isinstance(raw, dict):
-            raise ReplayError(source, field or "<root>", "a mapping", _desc(raw))
-        extra = [k for k in raw if k not in keys]
-        if extra:
-            raise ReplayError(
-                source,
-                f"{field}.{extra[0]}" if field else str(extra[0]),
-                f"only the known fields ({', '.join(keys)})",
-                f"unknown field {extra[0]!r}",
-            )
-        self.source, self.field, self.raw = source, field, raw
-
-    def get(self, key: str, kind: type | tuple[type, ...], expected: str) -> Any:
-        path = f"{self.field}.{key}" if self.field else key
-        if key not in self.raw:
-            raise ReplayError(self.source, path, expected, "nothing (missing)")
-        value = self.raw[key]
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise ReplayError(self.source, path, expected, _desc(value))
-        return value
-
-
-def _hex_map(source: str, field: str, raw: object) -> dict[str, str]:
-    if not isinstance(raw, dict):
-        raise ReplayError(source, field, "a mapping of name -> SHA-256 hex", _desc(raw))
-    for k, v in raw.items():
-        if not isinstance(v, str) or len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
-            raise ReplayError(source, f"{field}.{k}", "a SHA-256 hex digest", _desc(v))
-    return dict(raw)
-
-
-def load_record(path: str | Path) -> ReplayRecord:
-    """Read and validate a record; errors name the file, the field, expected and found."""
-    p = Path(path)
-    source = str(p)
-    try:
-        data: object = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReplayError(source, "<file>", "a readable record file", str(exc)) from None
-    except json.JSONDecodeError as exc:
-        raise ReplayError(source, "<file>", "valid JSON", str(exc)) from None
-    keys = ("case_id", "schema", "platform", "engine", "seed", "firmware", "hashes")
-    top = _Reader(source, "", data, (*keys, "scenario", "fault_plan", "evidence"))
-    schema = top.get("schema", int, f"schema version {SCHEMA}")
-    if schema != SCHEMA:
-        raise ReplayError(source, "schema", f"schema version {SCHEMA}", str(schema))
-    top.get("case_id", str, "a case ID")
-    fw = _Reader(
-        source, "firmware", top.get("firmware", dict, "a mapping"), ("app_build", "defines")
-    )
-    defines = fw.get("defines", dict, "a mapping of build flag -> integer")
-    for k, v in defines.items():
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise ReplayError(source, f"firmware.defines.{k}", "an integer", _desc(v))
-    sc = _Reader(source, "scenario", top.get("scenario", dict, "a mapping"), ("name", "args"))
-    name = sc.get("name", str, "a scenario name")
-    known = (*BUILTIN, *SCENARIOS)
-    if name not in known:
-        raise ReplayError(source, "scenario.name", f"one of {', '.join(known)}", repr(name))
-    plan = top.raw.get("fault_plan")
-    if "fault_plan" not in top.raw:
-        raise ReplayError(source, "fault_plan", "a fault plan mapping or null", "nothing (missing)")
-    if plan is not None:
-        parse_plan(plan, f"{source} (fault_plan)")  # validates
-    ev = _Reader(source, "evidence", top.get("evidence", dict, "a mapping"), ("digest", "fired"))
-    digest = ev.get("digest", str, "a SHA-256 hex digest")
-    _hex_map(source, "evidence", {"digest": digest})
-    fired = ev.get("fired", list, "a list of fired faults")
-    return ReplayRecord(
-        platform=top.get("platform", str, "a platform name"),
-        engine=top.get("engine", str, "an engine name"),
-        seed=top.get("seed", int, "an integer seed"),
-        scenario=name,
-        args=sc.get("args", dict, "a mapping of scenario arguments"),
-        app_build=fw.get("app_build", int, "an integer build number"),
-        defines=dict(defines),
-        hashes=_hex_map(source, "hashes", top.get("hashes", dict, "a mapping")),
-        fault_plan=plan,
-        digest=digest,
-        fired=tuple(fired),
-        schema=schema,
-        source=source,
-    )
-
-
-# -- plans as data -----------------------------------------------------------------------------
-def _point_dict(point: Point) -> dict[str, Any]:
-    if isinstance(point, FlashOpCut):
-        return {"flash_op": point.op, "op_kind": point.op_kind.value}
-    if isinstance(point, SymbolCut):
-        return {"symbol": point.symbol, "hit": point.hit}
-    return {"phase": point.phase.value, "offset": point.offset, "occurrence": point.occurrence}
-
-
-def fault_dict(fault: Fault) -> dict[str, Any]:
-    if isinstance(fault, FlashOpCut):
-        d: dict[str, Any] = {"kind": "flash_op_cut", "op": fault.op}
-        d["op_kind"] = fault.op_kind.value
-        if fault.tear is not None:
-            d["tear"] = fault.tear.value
-        return d
-    if isinstance(fault, SymbolCut):
-        return {"kind": "symbol_cut", "symbol": fault.symbol, "hit": fault.hit}
-    if isinstance(fault, PhaseCut):
-        return {"kind": "phase_cut", **_point_dict(fault)}
-    if isinstance(fault, Brownout):
-        d = {"kind": "brownout", "at": _point_dict(fault.at)}
-        if fault.holdup_us is not None:
-            d["holdup_us"] = fault.holdup_us
-        if fault.supply_mv is not None:
-            d["supply_mv"] = fault.supply_mv
-        return d
-    assert isinstance(fault, RandomCuts)
-    d = {"kind": "random_cuts", "count": fault.count, "op_kind": fault.op_kind.value}
-    if fault.seed is not None:
-        d["seed"] = fault.seed
-    return d
-
-
-def plan_dict(plan: FaultPlan) -> dict[str, Any]:
-    """The dict form of a plan (``parse_plan`` of it gives the same plan)."""
-    d: dict[str, Any] = {"faults": [fault_dict(f) for f in plan.faults]}
-    if plan.name:
-        d["name"] = plan.name
-    return d
-
-
-# -- running a case ------------------------------------------------------------------------------
-@dataclass
-class Halt:
-    """Where a ``--gdb`` replay stopped instead of cutting."""
-
-    fault: str
-    pc: int
-    instructions: int
-
-
-class _Halter:
-    """Arms the plan's first fault as a halt (flash-op hook or symbol hook)."""
-
-    def __init__(self, device: Device, plan: FaultPlan) -> None:
-        self.engine = device.engine
-        self.halt: Halt | None = None
-        self.where = ""
-        self._count = 0
-        fault = plan.faults[0]
-        if isinstance(fault, Brownout) and isinstance(fault.at, FlashOpCut):
-            fault = fault.at  # halt where the supply would start to drop
-        if isinstance(fault, FlashOpCut):
-            cut = fault
-
-            def on_op(op: FlashOp) -> FlashOpAction:
-                if self.where or not (
-                    cut.op_kind is OpKind.ANY or op.kind.value == cut.op_kind.value
-                ):
-                    return FlashOpAction.CONTINUE
-                self._count += 1
-                if self._count - 1 == cut.op:
-                    self.where = f"flash op {op.index} ({op.kind.value} 0x{op.address:08x})"
-                    self._instructions = self.engine.instructions
-                    hooks = getattr(self.engine, "hooks")  # noqa: B009 (unicorn engine only)
-                    hooks.halted = f"replay halt at {self.where}"
-                    getattr(self.engine, "core").stop_after_current()  # noqa: B009
-                return FlashOpAction.CONTINUE
-
-            self.engine.on_flash_op(on_op)
-        elif isinstance(fault, SymbolCut):
-            sym = fault
-            hits = [0]
-
-            def on_sym(name: str, address: int) -> bool:
-                hits[0] += 1
-                if hits[0] != sym.hit or self.where:
-                    return False
-                self.where = f"symbol {name} (0x{address:08x}) hit {hits[0]}"
-                self._instructions = self.engine.instructions
-                return True
-
-            self.engine.on_symbol(sym.symbol, on_sym)
-        else:
-            raise ReplayError(
-                plan.source,
-                "faults[0].kind",
-                "flash_op_cut, symbol_cut or a brownout at a flash_op (the faults --gdb can "
-                "halt at)",
-                repr(type(fault).__name__),
-            )
-        self._instructions = 0
-
-    def stopped(self) -> Halt:
-        pc = int(getattr(self.engine, "core").pc)  # noqa: B009
-        self.halt = Halt(self.where, pc, self._instructions)
-        return self.halt
 
 
 @dataclass
@@ -352,23 +56,23 @@ class CaseRun:
         return hashlib.sha256(self.transcript).hexdigest()
 
 
-def _fired_dict(f: FiredFault) -> dict[str, Any]:
-    return {"fault": f.fault, "kind": f.kind, "where": f.where, "instructions": f.instructions}
+def _until(device: Device, match: Match, budget_ms: int, what: str) -> StopReason:
+    """Run until ``match`` from now on; why the run stopped (CONDITION when it matched)."""
+    try:
+        device.expect(match, budget_ms, since=device.mark(), what=what)
+    except ExpectTimeout as exc:
+        return exc.reason
+    return StopReason.CONDITION
 
 
 def _boot(device: Device) -> StopReason:
-    mark = device.mark()
-
-    def booted() -> bool:
-        return any(e.name == "BOOT" and e.src == "app" for e in device.events_since(mark))
-
-    reason = device.run_until(booted, BOOT_MS).reason
+    booted = on_events(app_boot)
+    reason = _until(device, booted, BOOT_MS, "the application BOOT")
     for _ in range(MAX_REBOOTS):  # a cut during the boot itself: power on again
         if reason is not StopReason.POWERED_OFF:
             break
         device.power_on()
-        mark = device.mark()
-        reason = device.run_until(booted, BOOT_MS).reason
+        reason = _until(device, booted, BOOT_MS, "the application BOOT")
     return reason
 
 
@@ -391,14 +95,18 @@ def _console_flash(
     for cmd in commands:
         verbatim = cmd.startswith("!")  # "!peek 20000000": sent as written
         verb, _, rest = cmd.lstrip("!").partition(" ")
-        mark = device.mark()
-        device.send_line(cmd[1:] if verbatim else f"{verb} {page:x} {rest}".rstrip())
         reply = verb.upper()
 
-        def answered(reply: str = reply, mark: int = mark) -> bool:
-            return any(e.name == reply and e.src == "app" for e in device.events_since(mark))
+        def answered(e: Event, reply: str = reply) -> bool:
+            return e.name == reply and e.src == Src.APP
 
-        reason = device.run_until(answered, COMMAND_MS).reason
+        mark = device.mark()
+        device.send_line(cmd[1:] if verbatim else f"{verb} {page:x} {rest}".rstrip())
+        try:
+            device.expect(on_events(answered), COMMAND_MS, since=mark, what=f"the {reply} reply")
+            reason = StopReason.CONDITION
+        except ExpectTimeout as exc:
+            reason = exc.reason
         if reason is StopReason.HALTED:
             return reason
         if reason is StopReason.POWERED_OFF:  # the cut: power back on, show the recovery
@@ -417,7 +125,7 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
     plan = record.plan()
     devices: list[Device] = []
     injectors: list[FaultInjector] = []
-    halters: list[_Halter] = []
+    halters: list[HaltAt] = []
 
     def make_device(factory: FactoryImage, armed: bool = True) -> Device:
         engine = create_engine(record.engine, platform, record.seed)
@@ -435,7 +143,7 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
     def arm(dev: Device) -> None:
         if plan is not None:
             if halt:
-                halters.append(_Halter(dev, plan))
+                halters.append(HaltAt(dev.engine, plan))
             else:
                 injectors.append(FaultInjector(dev, plan, record.seed))
 
@@ -456,7 +164,7 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
                     run = ScenarioRun(record.scenario)
                     _install_package(bench, run, record.args)
                 else:
-                    run = _run_matrix(record.scenario, bench, record.args)
+                    run = run_scenario(record.scenario, bench, **dict(record.args))
                 error, mark = run.error, run.recovery_mark
             except DeviceHalted:
                 stopped = halters[0].stopped()
@@ -480,12 +188,6 @@ def _install_package(b: Bench, run: ScenarioRun, spec: Mapping[str, Any]) -> Non
         self_test=int(spec.get("self_test", 0)),
     )
     install(b, run, dev, pkg)
-
-
-def _run_matrix(name: str, bench: Bench, args: Mapping[str, Any]) -> ScenarioRun:
-    from hil.matrix.scenarios import run_scenario
-
-    return run_scenario(name, bench, **dict(args))
 
 
 def _check_hashes(record: ReplayRecord, now: Mapping[str, str], what: str) -> None:
@@ -527,14 +229,13 @@ def record_case(
         defines=dict(defines or {}),
         fault_plan=None if plan_data is None else json.loads(json.dumps(plan_data)),
     )
-    if scenario not in (*BUILTIN, *SCENARIOS):
-        known = ", ".join((*BUILTIN, *SCENARIOS))
+    if scenario not in known_scenarios():
+        known = ", ".join(known_scenarios())
         raise ReplayError("<record_case>", "scenario", f"one of {known}", repr(scenario))
     draft.plan()  # validate before running
-    hashes = _provenance(draft)
-    draft = _with(draft, hashes=hashes)
+    draft = replace(draft, hashes=_provenance(draft))
     run = run_case(draft, log_dir=log_dir)
-    done = _with(draft, digest=run.digest, fired=tuple(_fired_dict(f) for f in run.fired))
+    done = replace(draft, digest=run.digest, fired=tuple(run.fired))
     if path is not None:
         write_record(done, path)
     return done
@@ -546,12 +247,6 @@ def _provenance(record: ReplayRecord) -> dict[str, str]:
     return factory_image(platform, fw).provenance()
 
 
-def _with(record: ReplayRecord, **changes: Any) -> ReplayRecord:
-    from dataclasses import replace
-
-    return replace(record, **changes)
-
-
 @dataclass
 class ReplayResult:
     case_id: str
@@ -560,7 +255,7 @@ class ReplayResult:
     digest: str
     fired: list[FiredFault]
     halt: Halt | None = None
-    engine: object | None = None  # the halted engine (for --gdb)
+    engine: Engine | None = None  # the halted engine (for --gdb)
 
     @property
     def identical(self) -> bool:
@@ -571,7 +266,7 @@ def replay(
     record: ReplayRecord,
     *,
     halt: bool = False,
-    on_halt: Callable[[object, Halt], None] | None = None,
+    on_halt: Callable[[Engine, Halt], None] | None = None,
 ) -> ReplayResult:
     """Re-run the record's case; ``halt`` stops at the first fault instead (see module doc),
     then calls ``on_halt(engine, halt)`` (e.g. to serve GDB) before the devices are closed."""
@@ -590,27 +285,4 @@ def replay(
     )
 
 
-def recorded_case_id(path: str | Path) -> str | None:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
-    value = data.get("case_id") if isinstance(data, dict) else None
-    return value if isinstance(value, str) else None
-
-
-__all__ = [
-    "CaseRun",
-    "Halt",
-    "ReplayError",
-    "ReplayRecord",
-    "ReplayResult",
-    "fault_dict",
-    "load_record",
-    "plan_dict",
-    "record_case",
-    "recorded_case_id",
-    "replay",
-    "run_case",
-    "write_record",
-]
+__all__ = ["CaseRun", "ReplayResult", "record_case", "replay", "run_case"]

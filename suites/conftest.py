@@ -8,10 +8,10 @@ from collections.abc import Callable
 import pytest
 
 from hil.matrix.predicates import Params
-from hil.matrix.scenarios import Bench
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
 from hil.pytest_plugin.fixtures import DeviceFactory, FirmwareFactory
+from hil.scenarios import Bench
 
 BenchFactory = Callable[..., Bench]
 

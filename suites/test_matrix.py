@@ -17,9 +17,9 @@ import pytest
 from hil.matrix.items import ITEMS, item
 from hil.matrix.predicates import Params, judge
 from hil.matrix.runner import CASES as RUNNER_CASES
-from hil.matrix.scenarios import Bench, ScenarioRun, run_scenario
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.report.timeline import timeline_page, timeline_text
+from hil.scenarios import Bench, ScenarioRun, run_scenario
 
 allure: ModuleType | None
 try:

@@ -12,10 +12,11 @@ import pytest
 
 from hil.matrix.items import EXTRA_MUTATIONS, ITEMS
 from hil.matrix.predicates import Params, judge
-from hil.matrix.scenarios import run_scenario
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform.model import Platform
-from hil.replay import load_record, record_case, replay, run_case
+from hil.record import load_record
+from hil.replay import record_case, replay, run_case
+from hil.scenarios import run_scenario
 from suites.conftest import BenchFactory
 
 SCENARIO_ARGS: dict[int, dict[str, Any]] = {

@@ -15,7 +15,8 @@ from hil.device import Device
 from hil.evidence import Event
 from hil.image.builder import slot_size
 from hil.link.smp_session import smp_header
-from hil.matrix.scenarios import Bench, fresh, package, reboot, target
+from hil.scenarios import Bench, fresh, package, reboot, target
+from hil.update import update_client
 
 OP_WRITE = 2
 GROUP_OS, ECHO = 0, 0
@@ -27,7 +28,7 @@ def echo_message(text: str, seq: int = 1) -> bytes:
 
 
 def assert_responsive(dev: Device) -> None:
-    assert dev.smp().echo("still here") == "still here"
+    assert update_client(dev).smp.echo("still here") == "still here"
 
 
 def assert_confirmed_boots(bench: Bench, dev: Device) -> None:
@@ -45,7 +46,7 @@ def pending(events: list[Event]) -> list[Event]:
 
 def test_garbage_lines_are_dropped(bench: Bench) -> None:
     dev = fresh(bench)
-    s = dev.smp()
+    s = update_client(dev).smp
     s.send_raw(b"\x06\x09!!!! not base64 !!!!\n")  # bad base64 in a frame line
     s.send_raw(b"\x04\x14QUJDRA==\n")  # continuation line without a frame
     s.send_raw(b"\x06\x09AAE=\n")  # declared length < 2
@@ -56,7 +57,7 @@ def test_garbage_lines_are_dropped(bench: Bench) -> None:
 
 def test_bad_crc_is_ecorrupt(bench: Bench) -> None:
     dev = fresh(bench)
-    rsp = dev.smp().transact_raw(echo_message("x", seq=9), crc_xor=0x0101)
+    rsp = update_client(dev).smp.transact_raw(echo_message("x", seq=9), crc_xor=0x0101)
     assert rsp.rc == smperr.MGMT_ERR.ECORRUPT
     assert rsp.header.sequence == 9
     assert_responsive(dev)
@@ -65,7 +66,7 @@ def test_bad_crc_is_ecorrupt(bench: Bench) -> None:
 
 def test_frame_too_large_is_emsgsize(bench: Bench) -> None:
     dev = fresh(bench)
-    rsp = dev.smp().transact_raw(echo_message("y" * 1100))
+    rsp = update_client(dev).smp.transact_raw(echo_message("y" * 1100))
     assert rsp.rc == smperr.MGMT_ERR.EMSGSIZE
     assert_responsive(dev)
     assert_confirmed_boots(bench, dev)
@@ -73,7 +74,7 @@ def test_frame_too_large_is_emsgsize(bench: Bench) -> None:
 
 def test_offsets_out_of_order_are_steered_back(bench: Bench) -> None:
     dev = fresh(bench)
-    s = dev.smp()
+    s = update_client(dev).smp
     pkg = package(bench, 2, target(dev))
     first = s.request(
         ImageUploadWrite(
@@ -88,7 +89,7 @@ def test_offsets_out_of_order_are_steered_back(bench: Bench) -> None:
     back = s.request(ImageUploadWrite(off=1, data=pkg[1:64]))
     assert success(back) and back.off == expected
     # the device still accepts the package when the client follows its offsets
-    res = dev.update(pkg, budget_ms=bench.update_ms, reset=False)
+    res = update_client(dev).update(pkg, budget_ms=bench.update_ms, reset=False)
     assert res.upload.complete, res.upload
     assert pending(list(res.events)), res.events
 
@@ -96,7 +97,7 @@ def test_offsets_out_of_order_are_steered_back(bench: Bench) -> None:
 def test_data_past_len_is_refused(bench: Bench) -> None:
     dev = fresh(bench)
     pkg = package(bench, 2, target(dev))
-    rsp = dev.smp().request(ImageUploadWrite(off=0, data=pkg[:600], len=300, image=0))
+    rsp = update_client(dev).smp.request(ImageUploadWrite(off=0, data=pkg[:600], len=300, image=0))
     assert error(rsp), rsp
     assert_responsive(dev)
     assert_confirmed_boots(bench, dev)
@@ -107,12 +108,12 @@ def test_upload_past_the_slot_size_is_refused(bench: Bench) -> None:
     slot = target(dev)
     pkg = package(bench, 2, slot)
     room = slot_size(bench.platform, slot)
-    rsp = dev.smp().request(
+    rsp = update_client(dev).smp.request(
         ImageUploadWrite(off=0, data=pkg[:512], len=room + 4096, sha=bytes(32), image=0)
     )
     assert error(rsp), rsp
     oversize = package(bench, 2, slot, variant="oversize")  # header claims a slot-sized payload
-    res = dev.update(oversize, budget_ms=bench.update_ms)
+    res = update_client(dev).update(oversize, budget_ms=bench.update_ms)
     assert res.upload.error is not None and not res.reset_sent
     assert not pending(list(res.events))
     assert_responsive(dev)
@@ -123,7 +124,7 @@ def test_upload_cut_off_midway(bench: Bench) -> None:
     dev = fresh(bench)
     pkg = package(bench, 2, target(dev))
     mark = dev.mark()
-    part = dev.smp().upload(pkg, stop_after=4)
+    part = update_client(dev).smp.upload(pkg, stop_after=4)
     assert not part.complete
     assert not pending(dev.events_since(mark))
     assert_responsive(dev)

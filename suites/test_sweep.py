@@ -21,7 +21,7 @@ from hil.matrix.runner import MatrixCase, run_case
 from hil.matrix.sweep_items import run_sweep_case
 from hil.platform.model import Platform
 from hil.pytest_plugin.fixtures import FirmwareFactory
-from hil.replay import load_record
+from hil.record import load_record
 from tests.replay.gdb_session import gdb_pc_at_fault
 
 GDB = shutil.which("gdb-multiarch")
@@ -108,8 +108,8 @@ def test_sweep_catches_its_mutation_and_replays_it(
     pc, halt = gdb_pc_at_fault(halting[0] / "record.json")
     assert pc == halt.pc
     rec = load_record(halting[0] / "record.json")
-    fired = rec.fired[0]["instructions"]
-    if rec.fired[0]["kind"] == "brownout":  # fired = the brownout reset, a hold-up after its start
+    fired = rec.fired[0].instructions
+    if rec.fired[0].kind == "brownout":  # fired = the brownout reset, a hold-up after its start
         supply = platform.supply
         fired -= -(-supply.holdup_us * platform.core.clock_hz // 1_000_000)
     assert halt.instructions == fired  # the very instant of the fault

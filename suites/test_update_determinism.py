@@ -3,7 +3,7 @@ console bytes (evidence, text and SMP frames) and the same flash contents."""
 
 from __future__ import annotations
 
-from hil.matrix.scenarios import Bench, run_scenario
+from hil.scenarios import Bench, run_scenario
 
 
 def test_same_seed_same_update(bench: Bench) -> None:

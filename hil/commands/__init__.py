@@ -1,4 +1,4 @@
-"""Sub-commands of ``hil``; importing this package registers them with ``hil.cli``."""
+"""Sub-commands of ``hil``; importing this package registers them (``hil.commands.base``)."""
 
 from hil.commands import (  # noqa: F401
     bench,

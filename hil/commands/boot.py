@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from hil.cli import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
+from hil.commands.base import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
 from hil.device import Device
 from hil.engine.base import UNMODELLED_MMIO_LOG
 from hil.engine.registry import create_engine
 from hil.evidence import Event, Record, SmpLine, Truncated
+from hil.evidence.vocab import Ev, Src
 from hil.firmware import build_firmware
 from hil.platform import load_platform
 from hil.provision import factory_image
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 device.power_cycle()
             else:
                 device.power_on()
-            ev = device.wait_for("BOOT", args.budget_ms, src="app")
+            ev = device.wait_for(Ev.BOOT, args.budget_ms, src=Src.APP)
             out(f"{platform.name}: application running build {ev['build']} from slot {ev['slot']}")
     touched = sorted({f"{a.block}.{a.register}" for a in engine.unmodelled_mmio()})
     if touched:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hil.cli import EXIT_OK, add_platform_args, arguments, command, out
+from hil.commands.base import EXIT_OK, add_platform_args, arguments, command, out
 from hil.firmware import build_firmware
 from hil.platform import known_platforms, load_platform
 

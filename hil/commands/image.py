@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from hil.cli import EXIT_FAILED, EXIT_OK, arguments, command, out
+from hil.commands.base import EXIT_FAILED, EXIT_OK, arguments, command, out
 from hil.errors import HilError
 from hil.image.builder import SLOT_NAMES, image_for_spec, slot_size, spec_for_platform
 from hil.image.constants import IMG_TLV_INFO_MAGIC, IMG_TLV_KEYHASH

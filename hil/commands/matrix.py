@@ -9,7 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from hil.cli import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
 from hil.firmware import FirmwareSet, build_firmware
 from hil.matrix.items import ITEMS, MatrixItem
 from hil.matrix.runner import CaseRun, MatrixCase, cases_for, parse_items, run_matrix
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     summary = ComplianceSummary([r.result for r in runs], items, [p.name for p in platforms])
     written = summary.write_all(report)
     allure_dir = report / RESULTS_DIRNAME
-    write_allure_results([r.result for r in runs], allure_dir, seed=args.seed)
+    write_allure_results([r.result for r in runs], allure_dir, seed=args.seed, items=ITEMS)
 
     for line in _table(summary, items):
         out(line)

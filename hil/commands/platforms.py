@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hil.cli import EXIT_OK, command, out
+from hil.commands.base import EXIT_OK, command, out
 from hil.platform import known_platforms, load_platform
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hil.cli import EXIT_FAILED, EXIT_OK, arguments, command, out
-from hil.engine.unicorn.engine import UnicornEngine
-from hil.errors import EngineError
+from hil.commands.base import EXIT_FAILED, EXIT_OK, arguments, command, out
+from hil.engine.base import Engine
+from hil.faults import Halt
 from hil.gdb import GdbServer
-from hil.replay import Halt, load_record, recorded_case_id, replay
+from hil.record import ReplayRecord, load_record, recorded_case_id
+from hil.replay import replay
 
 
 @arguments("replay")
@@ -54,14 +55,8 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILED
 
 
-def _gdb(record: object, port: int) -> int:
-    from hil.replay import ReplayRecord
-
-    assert isinstance(record, ReplayRecord)
-
-    def serve(engine: object, halt: Halt) -> None:
-        if not isinstance(engine, UnicornEngine):
-            raise EngineError(f"--gdb: expected the unicorn engine, found {type(engine).__name__}")
+def _gdb(record: ReplayRecord, port: int) -> int:
+    def serve(engine: Engine, halt: Halt) -> None:
         server = GdbServer(engine, port)
         out(f"  halted at {halt.fault}: pc 0x{halt.pc:08x}, instruction {halt.instructions}")
         out(

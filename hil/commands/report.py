@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hil.cli import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, arguments, command, err, out
+from hil.commands.base import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, arguments, command, err, out
 from hil.report.allure_cli import (
     REPORT_DIRNAME,
     SETUP_COMMAND,

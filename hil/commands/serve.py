@@ -14,7 +14,7 @@ import signal
 import time
 from types import FrameType
 
-from hil.cli import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
+from hil.commands.base import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
 from hil.commands.boot import printer
 from hil.device import Device, DeviceState
 from hil.engine.registry import create_engine

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from hil.cli import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
 from hil.faults.plan import load_plan
 from hil.firmware import build_firmware
 from hil.platform import load_platform

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from hil.cli import (
+from hil.commands.base import (
     EXIT_FAILED,
     EXIT_OK,
     add_engine_args,
@@ -17,12 +17,13 @@ from hil.cli import (
 from hil.commands.boot import printer
 from hil.device import Device
 from hil.engine.registry import create_engine
+from hil.evidence import Outcome
 from hil.firmware import build_firmware
 from hil.image.variants import VARIANTS
-from hil.matrix.scenarios import Bench, boot, other_slot
 from hil.platform import load_platform
 from hil.provision import factory_image
-from hil.update import KEY_CHOICES, SELF_TEST, Outcome, package_for
+from hil.scenarios import Bench, boot
+from hil.update import KEY_CHOICES, SELF_TEST, package_for, update_client
 
 
 @arguments("update")
@@ -67,7 +68,7 @@ def _args(p: argparse.ArgumentParser) -> None:
 
 def expected_outcome(key: str, variant: str | None, self_test: str) -> Outcome:
     if variant is not None or key in ("revoked", "unknown"):
-        return Outcome.REJECTED
+        return Outcome.REJECT
     if self_test != "pass":
         return Outcome.ROLLBACK
     return Outcome.CONFIRMED
@@ -91,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
         printer(device)
         first = boot(bench, device)
         out(f"-- factory image: {first}")
+        client = update_client(device)
         for build in args.builds:
-            summary = device.summary()
-            slot = other_slot(summary.running_slot or summary.confirmed_slot)
+            slot = device.summary().target_slot
             pkg = package_for(
                 platform,
                 fw,
@@ -106,16 +107,16 @@ def run(args: argparse.Namespace) -> int:
             what = f"build {build} for slot {slot} ({len(pkg)} bytes, key {args.key}"
             what += f", variant {args.variant})" if args.variant else ")"
             out(f"-- uploading {what}")
-            res = device.update(pkg, budget_ms=args.budget_ms)
+            res = client.update(pkg, budget_ms=args.budget_ms)
             offs = res.upload.offsets
             out(
                 f"-- upload: {len(offs)} answers, last offset {offs[-1] if offs else '-'}"
                 + (f", {res.upload.error}" if res.upload.error else "")
             )
             if res.reset_sent:
-                outcome = device.wait_outcome(res.mark, args.budget_ms)
+                outcome = client.wait_outcome(res.mark, args.budget_ms)
             else:
-                outcome = Outcome.REJECTED
+                outcome = Outcome.REJECT
             final = device.summary()
             verdict = "as expected" if outcome is expected else f"EXPECTED {expected}"
             out(f"-- outcome: {outcome} ({verdict})")

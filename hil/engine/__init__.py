@@ -1,6 +1,7 @@
 """Engines: the interface (``base``) and the registry of implementations."""
 
 from hil.engine.base import (
+    CpuBench,
     Engine,
     FlashOp,
     FlashOpAction,
@@ -10,9 +11,10 @@ from hil.engine.base import (
     SerialPort,
     StopReason,
 )
-from hil.engine.registry import create_engine, known_engines, register_engine
+from hil.engine.registry import cpu_benchmark, create_engine, known_engines, register_engine
 
 __all__ = [
+    "CpuBench",
     "Engine",
     "FlashOp",
     "FlashOpAction",
@@ -21,6 +23,7 @@ __all__ = [
     "RunResult",
     "SerialPort",
     "StopReason",
+    "cpu_benchmark",
     "create_engine",
     "known_engines",
     "register_engine",

@@ -7,10 +7,12 @@ target's core clock. Nothing here depends on wall time.
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 from hil.errors import EngineError
 from hil.platform.model import Platform
@@ -72,6 +74,30 @@ class FlashOpAction(StrEnum):
 FlashOpHook = Callable[[FlashOp], FlashOpAction]
 SymbolHook = Callable[[str, int], bool]  # (symbol, address) -> True to stop (StopReason.HALTED)
 ResetHook = Callable[["ResetCause"], None]
+Timer = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class IdleBench:
+    """A core idling in WFI, woken by a SysTick every ``tick_ms`` (handler, then WFI again)."""
+
+    virtual_s: float  # virtual time run
+    tick_ms: float
+    ticks: int  # SysTick exceptions taken
+    wall_ms_per_virtual_s: float
+
+
+@dataclass(frozen=True)
+class CpuBench:
+    """``hil bench --what engine``: the engine's own speed against its bare CPU backend."""
+
+    instructions: int
+    bare_ips: float  # instructions per second of the bare backend (no hooks, no models)
+    engine_ips: float  # instructions per second through ``Engine.run`` with every hook installed
+    ratio: float  # engine_ips / bare_ips (goal >= 0.5)
+    virtual_per_wall: float = 0.0  # virtual seconds per wall second at the reset clock
+    masked_ips: float = 0.0  # the same loop with PRIMASK set and SysTick pending (0: not run)
+    idle: tuple[IdleBench, ...] = ()  # WFI idling at several SysTick periods
 
 
 UNMODELLED_MMIO_LOG = "mmio_unmodelled.jsonl"  # the file name in a run's log directory
@@ -241,3 +267,72 @@ class Engine(abc.ABC):
         """Append those accesses to ``path`` (JSON lines), created at the first one; nothing is
         written while firmware touches only modelled blocks."""
         del path
+
+    # -- what the harness reads and schedules (faults, sweeps, replay, debuggers) --------------
+    @property
+    @abc.abstractmethod
+    def powered(self) -> bool:
+        """The supply is on (also while a brownout holds the chip in reset); False after
+        ``power_off`` or a cut, until the next ``power_on``."""
+
+    @property
+    @abc.abstractmethod
+    def pc(self) -> int:
+        """The program counter of the (stopped) core."""
+
+    def us_to_instructions(self, microseconds: float) -> int:
+        """Virtual time to instructions at the core clock (rounded up)."""
+        return math.ceil(microseconds * self.platform.core.clock_hz / 1_000_000)
+
+    def instructions_to_us(self, instructions: int) -> int:
+        """Instructions to whole microseconds of virtual time (rounded down)."""
+        return instructions * 1_000_000 // self.platform.core.clock_hz
+
+    @abc.abstractmethod
+    def after(self, instructions: int, callback: Timer) -> None:
+        """Call ``callback`` once ``instructions`` more ticks have passed (periods of the reset
+        clock, as ``us_to_instructions`` gives them; equal to instructions until the firmware
+        changes its core clock) (at once when <= 0), between
+        instructions, from inside ``run``. A harness timer is outside the chip: unlike the
+        chip's own timers it survives a warm or brownout reset (re-armed at the same instant)
+        and a power-on drops it."""
+
+    @abc.abstractmethod
+    def halt(self, reason: str) -> None:
+        """Stop the current ``run`` right after the instruction being executed, with
+        ``StopReason.HALTED`` and ``reason`` as its detail (a debugger takes over there)."""
+
+    @abc.abstractmethod
+    def define_symbol(self, name: str, address: int) -> None:
+        """Name an address (for images loaded without an ELF, and for breakpoints)."""
+
+    # -- a debugger's view (``hil replay --gdb``) ----------------------------------------------
+    @property
+    @abc.abstractmethod
+    def register_names(self) -> tuple[str, ...]:
+        """The core registers ``read_register`` knows (r0-r12, sp, lr, pc, xpsr, msp, psp)."""
+
+    @abc.abstractmethod
+    def read_register(self, name: str) -> int: ...
+
+    @abc.abstractmethod
+    def write_register(self, name: str, value: int) -> None: ...
+
+    @abc.abstractmethod
+    def step(self) -> RunResult:
+        """Execute exactly one instruction (an exception entry it causes is taken as well)."""
+
+    # -- process life --------------------------------------------------------------------------
+    fork_safe: ClassVar[bool] = False
+    """The whole machine state lives in this process's memory, so ``os.fork()`` is a complete
+    snapshot of it (the power-cut sweep forks at every point). An engine that keeps state
+    elsewhere (another process, a socket) leaves this False, and the sweep refuses it."""
+
+    def after_fork(self) -> None:
+        """Called in a forked child before it drives the engine (drop what must not be shared
+        with the parent, such as pty threads)."""
+        return None
+
+    def close(self) -> None:
+        """Release what the engine holds (ptys); the engine is not used afterwards."""
+        return None

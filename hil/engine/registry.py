@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hil.engine.base import Engine
+from hil.engine.base import CpuBench, Engine
 from hil.errors import UnknownNameError
 from hil.platform.model import Platform
 
 EngineFactory = Callable[[Platform, int], Engine]
+CpuBenchmark = Callable[[Platform], CpuBench]
 
 
 def _unicorn(platform: Platform, seed: int) -> Engine:
@@ -17,12 +18,21 @@ def _unicorn(platform: Platform, seed: int) -> Engine:
     return UnicornEngine(platform, seed)
 
 
+def _unicorn_bench(platform: Platform) -> CpuBench:
+    from hil.engine.unicorn.engine import cpu_benchmark
+
+    return cpu_benchmark(platform)
+
+
 _ENGINES: dict[str, EngineFactory] = {"unicorn": _unicorn}
+_BENCHES: dict[str, CpuBenchmark] = {"unicorn": _unicorn_bench}
 
 
-def register_engine(name: str, factory: EngineFactory) -> None:
-    """Make another engine (e.g. renode) available under ``name``."""
+def register_engine(name: str, factory: EngineFactory, bench: CpuBenchmark | None = None) -> None:
+    """Make another engine (e.g. renode) available under ``name`` (with its CPU benchmark)."""
     _ENGINES[name] = factory
+    if bench is not None:
+        _BENCHES[name] = bench
 
 
 def known_engines() -> list[str]:
@@ -35,3 +45,12 @@ def create_engine(name: str, platform: Platform, seed: int) -> Engine:
     except KeyError:
         raise UnknownNameError("engine", name, list(_ENGINES)) from None
     return factory(platform, seed)
+
+
+def cpu_benchmark(name: str, platform: Platform) -> CpuBench:
+    """The engine's speed with every hook installed against its bare CPU backend."""
+    try:
+        bench = _BENCHES[name]
+    except KeyError:
+        raise UnknownNameError("engine with a CPU benchmark", name, list(_BENCHES)) from None
+    return bench(platform)

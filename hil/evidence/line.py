@@ -15,10 +15,11 @@ from collections.abc import Iterable
 
 from hil.errors import EvidenceError
 from hil.evidence.event import Event
+from hil.evidence.vocab import Src
 
 PREFIX = "EV "
 MAX_LINE = 255  # bytes, excluding the line terminator
-SOURCES = ("boot", "app", "rescue")
+SOURCES = (Src.BOOT, Src.APP, Src.RESCUE)
 SEQ_MAX = 2**32 - 1
 
 _NAME = re.compile(r"[A-Z][A-Z0-9_]{0,31}")

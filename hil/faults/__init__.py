@@ -1,13 +1,15 @@
-"""Fault plans as data (issue 5): load/validate plans, arm them on a device, count what fired."""
-
-from __future__ import annotations
+"""Fault plans as data (issue 5) and the one fault-trigger layer: parse and serialise plans,
+arm them on a device (``FaultInjector``) or as a debugger halt (``HaltAt``), count what fired
+(``FiredFault``). ``hil.faults.trigger`` is the only place that counts flash operations."""
 
 from hil.faults.errors import FaultPlanError
-from hil.faults.injector import FaultInjector, FiredFault
+from hil.faults.halt import Halt, HaltAt
+from hil.faults.injector import FaultInjector
 from hil.faults.plan import (
     Brownout,
     Fault,
     FaultPlan,
+    FiredFault,
     FlashOpCut,
     OpKind,
     Phase,
@@ -15,9 +17,12 @@ from hil.faults.plan import (
     RandomCuts,
     SymbolCut,
     Tear,
+    fault_dict,
     load_plan,
     parse_plan,
+    plan_dict,
 )
+from hil.faults.trigger import OpHit, PhaseHit, Triggers
 
 __all__ = [
     "Brownout",
@@ -27,12 +32,19 @@ __all__ = [
     "FaultPlanError",
     "FiredFault",
     "FlashOpCut",
+    "Halt",
+    "HaltAt",
+    "OpHit",
     "OpKind",
     "Phase",
     "PhaseCut",
+    "PhaseHit",
     "RandomCuts",
     "SymbolCut",
     "Tear",
+    "Triggers",
+    "fault_dict",
     "load_plan",
     "parse_plan",
+    "plan_dict",
 ]

@@ -1,161 +1,75 @@
 """Arm a fault plan on a device (or a bare engine) and count every fault that fired.
 
-``FaultInjector(target, plan, seed)`` arms hooks at once; drive the device as usual (waits,
-``run_until``; phase triggers see evidence as the device decodes it, so use waits rather than
-``run_for`` around a phase cut); then ``check()`` raises ``FaultPlanError`` for every armed fault
-that never fired. Flash-op indices count the operations (of the fault's ``op_kind``) announced
-since the injector was armed.
+``FaultInjector(target, plan, seed)`` arms the plan's faults on the fault-trigger layer
+(``hil.faults.trigger``) at once; drive the device as usual (waits, ``expect``; phase points
+see evidence as the device decodes it, so use waits rather than ``run_for`` around a phase
+cut); then ``check()`` raises ``FaultPlanError`` for every armed fault that never fired.
+Flash-op indices count the operations (of the fault's ``op_kind``) announced since the
+injector was armed.
 
-Mechanisms: flash-op cuts answer the engine's flash-op hook with CUT (the flash models tear the
-op); ``tear: none`` powers off inside the hook and restores the flash array as it was when the
-op was announced (a cut just before the op; on STM32U585 OPSR still records the interrupted op).
-Symbol cuts power off from the symbol hook. Phase cuts power off when the phase event is decoded,
-or ``offset`` instructions later through the unicorn engine's scheduler. A brownout sets the
-supply to ``supply_mv`` (default the reset threshold: the monitor flag side) at its point, and
-after ``holdup_us`` restores it and fires the brownout reset (``engine.reset(BROWNOUT)``); it
-counts as fired when the chip restarts with cause brownout.
+Actions (``hil.faults.actions``): flash-op cuts answer the operation with CUT (the flash
+models tear the op); ``tear: none`` powers off inside the hook and restores the flash array as
+it was when the op was announced (a cut just before the op; on STM32U585 OPSR still records the
+interrupted op). Symbol cuts power off from the symbol hook. Phase cuts power off when the
+phase event is decoded, or ``offset`` instructions later (``Engine.after``). A brownout sets
+the supply to ``supply_mv`` (default the reset threshold: the monitor flag side) at its point,
+and after ``holdup_us`` restores it and fires the brownout reset (``engine.reset(BROWNOUT)``);
+it counts as fired when the chip restarts with cause brownout.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Protocol
 
-from hil.device import Device
-from hil.engine.base import Engine, FlashOp, FlashOpAction, ResetCause
-from hil.engine.unicorn.engine import UnicornEngine
-from hil.evidence import Event, Record
+from hil.engine.base import Engine, FlashOpAction, ResetCause
+from hil.errors import UnknownNameError
+from hil.faults.actions import cut_in_flash_op, power_cut, start_brownout
 from hil.faults.errors import FaultPlanError
 from hil.faults.plan import (
-    PHASE_EVENTS,
     Brownout,
     FaultPlan,
+    FiredFault,
     FlashOpCut,
-    OpKind,
     PhaseCut,
     Point,
     RandomCuts,
     SymbolCut,
     Tear,
+    describe_point,
 )
+from hil.faults.trigger import EvidenceFeed, OpHit, Triggers
 from hil.platform.model import TornRead
 
-
-@dataclass(frozen=True)
-class FiredFault:
-    fault: int  # index in plan.faults
-    kind: str  # phase_cut, flash_op_cut, symbol_cut, brownout, random_cut
-    where: str
-    instructions: int
+Fired = Callable[[int, str, str], None]  # (fault index, kind, where): a fault fired
 
 
-def _matches(kind: OpKind, op: FlashOp) -> bool:
-    return kind is OpKind.ANY or op.kind.value == kind.value
+class FaultTarget(EvidenceFeed, Protocol):
+    """A device as the injector sees it: its engine and its decoded evidence."""
 
-
-_PENDING_ATTR = "_hil_fault_timers"
-
-
-def after(engine: Engine, instructions: int, callback: Callable[[], None]) -> None:
-    """Call ``callback`` once ``instructions`` more have run (now when 0; unicorn engine only
-    otherwise: its scheduler). A fault is outside the chip: unlike the chip's own timers it
-    survives a warm reset of the chip (it is re-armed at the same instant); a power-on drops it.
-    """
-    if instructions <= 0:
-        callback()
-        return
-    assert isinstance(engine, UnicornEngine)
-    pending: list[tuple[int, Callable[[], None]]] | None = getattr(engine, _PENDING_ATTR, None)
-    if pending is None:
-        pending = []
-        setattr(engine, _PENDING_ATTR, pending)
-        timers = pending
-
-        def rearm(cause: ResetCause) -> None:
-            if cause is ResetCause.POWER_ON:
-                timers.clear()
-                return
-            for at, cb in list(timers):
-                _arm(engine, timers, max(at, engine.instructions), cb)
-
-        engine.on_reset(rearm)
-    entry = (engine.instructions + instructions, callback)
-    pending.append(entry)
-    _arm(engine, pending, entry[0], callback)
-
-
-def _arm(
-    engine: UnicornEngine,
-    pending: list[tuple[int, Callable[[], None]]],
-    at: int,
-    callback: Callable[[], None],
-) -> None:
-    def fire() -> None:
-        for i, (_, cb) in enumerate(pending):
-            if cb is callback:
-                del pending[i]
-                break
-        else:
-            return  # fired already (re-armed copies of one timer)
-        callback()
-
-    engine.scheduler.schedule(at, fire)
-    engine.core.stop_after(at)
-
-
-def cut_in_flash_op(engine: Engine, tear: Tear | None) -> FlashOpAction:
-    """The answer of a flash-op hook that cuts the power in this operation: the flash model
-    tears the op; ``tear: none`` powers off at once and puts the array back as it was when the
-    op was announced (a cut just before the op). Shared by the injector and the sweep, so a
-    swept point and its replay take the same path."""
-    if tear is Tear.NONE:
-        before = engine.flash_snapshot()
-        engine.power_off()  # tears the op in flight ...
-        engine.flash_restore(before)  # ... and the array goes back as it was
-    return FlashOpAction.CUT
-
-
-def start_brownout(
-    engine: Engine, low_mv: int, holdup_us: int, fired: Callable[[], None] | None = None
-) -> None:
-    """The supply drops to ``low_mv`` now (the monitor flag side); ``holdup_us`` later it is
-    restored and the brownout reset fires (``fired`` is called just before the reset)."""
-    engine.set_supply_mv(low_mv)
-    instructions = 0
-    if isinstance(engine, UnicornEngine):
-        instructions = engine.power.us_to_instructions(holdup_us)
-    nominal = engine.platform.supply.nominal_mv
-
-    def fire() -> None:
-        engine.set_supply_mv(nominal)
-        if fired is not None:
-            fired()
-        engine.reset(ResetCause.BROWNOUT)
-
-    after(engine, instructions, fire)
+    @property
+    def engine(self) -> Engine: ...
 
 
 class FaultInjector:
     def __init__(
         self,
-        target: Device | Engine,
+        target: FaultTarget | Engine,
         plan: FaultPlan,
         seed: int = 0,
         *,
         clean_op_count: int | None = None,
     ) -> None:
-        self.device = target if isinstance(target, Device) else None
-        self.engine: Engine = target.engine if isinstance(target, Device) else target
+        evidence = None if isinstance(target, Engine) else target
+        self.engine: Engine = target if isinstance(target, Engine) else target.engine
         self.plan = plan
         self.seed = seed
         self.fired: list[FiredFault] = []
         self._armed: list[tuple[int, str]] = []  # (fault index, description) that must fire
-        self._op_counts: dict[OpKind, int] = {k: 0 for k in OpKind}
-        self._op_hooks: list[Callable[[FlashOp], FlashOpAction | None]] = []
-        self._listeners: list[Callable[[Event], None]] = []
         self._brownout_pending: list[tuple[int, str]] = []
         self.random_indices: dict[int, list[int]] = {}
+        self.triggers = Triggers(self.engine, evidence)
         for i, fault in enumerate(plan.faults):
             field = f"faults[{i}]"
             if isinstance(fault, RandomCuts):
@@ -163,14 +77,9 @@ class FaultInjector:
             elif isinstance(fault, Brownout):
                 self._arm_brownout(i, field, fault)
             else:
-                self._arm_point(
-                    i, field, fault, "", lambda idx, kind, where: self._cut_fired(idx, kind, where)
-                )
-        self.engine.on_flash_op(self._on_flash_op)
+                self._arm_point(i, field, fault, self._record)
+                self._armed.append((i, describe_point(fault)))
         self.engine.on_reset(self._on_reset)
-        if self._listeners:
-            assert self.device is not None
-            self.device.subscribe(self._on_record)
 
     # -- results ------------------------------------------------------------------------------
     def count(self, fault: int | None = None) -> int:
@@ -194,39 +103,21 @@ class FaultInjector:
     def _record(self, index: int, kind: str, where: str) -> None:
         self.fired.append(FiredFault(index, kind, where, self.engine.instructions))
 
-    def _cut_fired(self, index: int, kind: str, where: str) -> None:
-        self._record(index, kind, where)
-
     def _arm_point(
-        self,
-        index: int,
-        field: str,
-        point: Point,
-        prefix: str,
-        action: Callable[[int, str, str], None],
-        *,
-        brownout: bool = False,
+        self, index: int, field: str, point: Point, fired: Fired, *, brownout: bool = False
     ) -> None:
-        """Arm a cut (or, with ``brownout``, a brownout start) at a point; ``action`` records."""
+        """Arm a cut (or, with ``brownout``, a brownout start) at a point; ``fired`` records."""
         if isinstance(point, FlashOpCut):
-            self._arm_flash_op(index, field, point, action, brownout=brownout)
+            self._arm_flash_op(index, field, point, fired, "brownout" if brownout else "")
         elif isinstance(point, SymbolCut):
-            self._arm_symbol(index, field, point, action, brownout=brownout)
+            self._arm_symbol(index, field, point, fired, brownout)
         else:
-            self._arm_phase(index, field, point, action, brownout=brownout)
-        if not brownout:
-            self._armed.append((index, f"{prefix}{_describe(point)}"))
+            self._arm_phase(index, field, point, fired, brownout)
 
     def _arm_flash_op(
-        self,
-        index: int,
-        field: str,
-        cut: FlashOpCut,
-        action: Callable[[int, str, str], None],
-        *,
-        brownout: bool = False,
-        kind_name: str = "flash_op_cut",
+        self, index: int, field: str, cut: FlashOpCut, fired: Fired, kind: str = ""
     ) -> None:
+        """``kind`` "brownout": the action only starts a brownout, the op continues."""
         if cut.tear is not None and cut.tear in (Tear.ECC_TORN, Tear.BIT_PARTIAL):
             ecc = self.engine.platform.flash.torn_read is TornRead.ECC_NMI
             wanted = Tear.ECC_TORN if ecc else Tear.BIT_PARTIAL
@@ -238,114 +129,53 @@ class FaultInjector:
                     f"({wanted.value}, partial_program, partial_erase, none)",
                     repr(cut.tear.value),
                 )
-        done = [False]
 
-        def hook(op: FlashOp) -> FlashOpAction | None:
-            if done[0] or not _matches(cut.op_kind, op):
-                return None
-            if self._op_counts[cut.op_kind] - 1 != cut.op:
-                return None
-            done[0] = True
-            where = f"flash op {op.index} ({op.kind.value} 0x{op.address:08x})"
-            if brownout:
-                action(index, "brownout", where)
-                return None
-            action(index, kind_name, where)
+        def action(hit: OpHit) -> FlashOpAction:
+            if kind == "brownout":
+                fired(index, kind, hit.where)
+                return FlashOpAction.CONTINUE
+            fired(index, kind or "flash_op_cut", hit.where)
             return cut_in_flash_op(self.engine, cut.tear)
 
-        self._op_hooks.append(hook)
-
-    def _on_flash_op(self, op: FlashOp) -> FlashOpAction:
-        self._op_counts[OpKind.ANY] += 1
-        self._op_counts[OpKind(op.kind.value)] += 1
-        result = FlashOpAction.CONTINUE
-        for hook in self._op_hooks:
-            if hook(op) is FlashOpAction.CUT:
-                result = FlashOpAction.CUT
-        return result
+        self.triggers.at_flash_op(cut.op, cut.op_kind, action)
 
     def _arm_symbol(
-        self,
-        index: int,
-        field: str,
-        cut: SymbolCut,
-        action: Callable[[int, str, str], None],
-        *,
-        brownout: bool = False,
+        self, index: int, field: str, cut: SymbolCut, fired: Fired, brownout: bool
     ) -> None:
-        hits = [0]
-
-        def hook(name: str, address: int) -> bool:
-            hits[0] += 1
-            if hits[0] != cut.hit:
-                return False
-            where = f"symbol {name} (0x{address:08x}) hit {hits[0]}"
+        def action(where: str) -> bool:
             if brownout:
-                action(index, "brownout", where)
+                fired(index, "brownout", where)
                 return False
-            action(index, "symbol_cut", where)
-            self.engine.power_off()
+            fired(index, "symbol_cut", where)
+            power_cut(self.engine)
             return True
 
         try:
-            self.engine.on_symbol(cut.symbol, hook)
-        except Exception as exc:  # UnknownNameError: the firmware has no such symbol
+            self.triggers.at_symbol(cut.symbol, cut.hit, action)
+        except UnknownNameError as exc:  # the firmware has no such symbol
             raise FaultPlanError(
                 self.plan.source, f"{field}.symbol", "a symbol of the loaded firmware", str(exc)
             ) from None
 
     def _arm_phase(
-        self,
-        index: int,
-        field: str,
-        cut: PhaseCut,
-        action: Callable[[int, str, str], None],
-        *,
-        brownout: bool = False,
+        self, index: int, field: str, cut: PhaseCut, fired: Fired, brownout: bool
     ) -> None:
-        if self.device is None:
+        if not self.triggers.has_evidence:
             raise FaultPlanError(
                 self.plan.source,
                 f"{field}.phase",
                 "a Device target (phases are evidence)",
                 "a bare engine",
             )
-        if cut.offset and not isinstance(self.engine, UnicornEngine):
-            raise FaultPlanError(
-                self.plan.source,
-                f"{field}.offset",
-                "0 on an engine without a scheduler",
-                str(cut.offset),
-            )
-        name, fields = PHASE_EVENTS[cut.phase]
-        seen = [0]
 
-        def listener(ev: Event) -> None:
-            if ev.name != name or any(ev.get(k) != v for k, v in fields):
-                return
-            seen[0] += 1
-            if seen[0] != cut.occurrence:
-                return
-            where = f"phase {cut.phase.value} ({ev.raw.strip()}) +{cut.offset} instructions"
+        def action(where: str) -> None:
+            if brownout:
+                fired(index, "brownout", where)
+            else:
+                fired(index, "phase_cut", where)
+                power_cut(self.engine)
 
-            def fire() -> None:
-                if brownout:
-                    action(index, "brownout", where)
-                else:
-                    action(index, "phase_cut", where)
-                    self.engine.power_off()
-
-            self._after(cut.offset, fire)
-
-        self._listeners.append(listener)
-
-    def _after(self, instructions: int, callback: Callable[[], None]) -> None:
-        after(self.engine, instructions, callback)
-
-    def _on_record(self, rec: Record) -> None:
-        if isinstance(rec, Event):
-            for listener in list(self._listeners):
-                listener(rec)
+        self.triggers.at_phase(cut.phase, cut.occurrence, cut.offset, action)
 
     def _arm_random(
         self, index: int, field: str, fault: RandomCuts, clean_op_count: int | None
@@ -366,8 +196,8 @@ class FaultInjector:
         self.random_indices[index] = chosen
         for n in chosen:
             cut = FlashOpCut(n, fault.op_kind, None)
-            self._arm_flash_op(index, field, cut, self._record, kind_name="random_cut")
-            self._armed.append((index, f"random cut at {_describe(cut)}"))
+            self._arm_flash_op(index, field, cut, self._record, "random_cut")
+            self._armed.append((index, f"random cut at {describe_point(cut)}"))
 
     def _arm_brownout(self, index: int, field: str, fault: Brownout) -> None:
         supply = self.engine.platform.supply
@@ -380,13 +210,6 @@ class FaultInjector:
                 f">= the reset threshold {supply.reset_mv} mV (the plan fires the reset itself)",
                 str(low_mv),
             )
-        if not isinstance(self.engine, UnicornEngine) and holdup_us:
-            raise FaultPlanError(
-                self.plan.source,
-                f"{field}.holdup_us",
-                "0 on an engine without a scheduler",
-                str(holdup_us),
-            )
 
         def start(idx: int, kind: str, where: str) -> None:
             def fired() -> None:
@@ -394,8 +217,8 @@ class FaultInjector:
 
             start_brownout(self.engine, low_mv, holdup_us, fired)
 
-        self._arm_point(index, f"{field}.at", fault.at, "", start, brownout=True)
-        self._armed.append((index, f"brownout at {_describe(fault.at)}"))
+        self._arm_point(index, f"{field}.at", fault.at, start, brownout=True)
+        self._armed.append((index, f"brownout at {describe_point(fault.at)}"))
 
     def _on_reset(self, cause: ResetCause) -> None:
         if cause is ResetCause.BROWNOUT and self._brownout_pending:
@@ -404,12 +227,4 @@ class FaultInjector:
             self._brownout_pending.clear()
 
 
-def _describe(point: Point) -> str:
-    if isinstance(point, FlashOpCut):
-        return f"flash op {point.op} ({point.op_kind.value})"
-    if isinstance(point, SymbolCut):
-        return f"symbol {point.symbol} hit {point.hit}"
-    return f"phase {point.phase.value} +{point.offset} (occurrence {point.occurrence})"
-
-
-__all__ = ["FaultInjector", "FiredFault", "after", "cut_in_flash_op", "start_brownout"]
+__all__ = ["FaultInjector", "FaultTarget", "FiredFault"]

@@ -26,6 +26,9 @@ A plan file::
         op_kind: program           # optional
 
 Every error names the file, the dotted field (``faults[1].op``), what was expected and found.
+
+``plan_dict`` is the inverse of ``parse_plan`` (the form replay records and sweep points carry);
+``FiredFault`` is the one record of a fault that fired, with its one dict form.
 """
 
 from __future__ import annotations
@@ -35,10 +38,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
+from hil.evidence.vocab import Ev, Field, State, Step
 from hil.faults.errors import FaultPlanError
 
 
@@ -63,16 +67,16 @@ class Phase(StrEnum):
 # verify, metadata commit, confirm, floor bump) are announced by ``PHASE name=..`` just before
 # the device starts them; REBOOT is the window after PENDING is set.
 PHASE_EVENTS: dict[Phase, tuple[str, tuple[tuple[str, str], ...]]] = {
-    Phase.DOWNLOAD: ("SLOT_TRANSITION", (("to", "DOWNLOADING"),)),
-    Phase.BETWEEN_CHUNKS: ("CHUNK", ()),
-    Phase.VERIFY: ("SLOT_TRANSITION", (("to", "VERIFYING"),)),
-    Phase.STAGING: ("SLOT_TRANSITION", (("to", "STAGING"),)),
-    Phase.RE_VERIFY: ("PHASE", (("name", "re_verify"),)),
-    Phase.METADATA_COMMIT: ("PHASE", (("name", "meta_commit"),)),
-    Phase.REBOOT: ("SLOT_TRANSITION", (("to", "PENDING"),)),
-    Phase.BOOT_TEST: ("SLOT_TRANSITION", (("to", "BOOT_TEST"),)),
-    Phase.CONFIRM: ("PHASE", (("name", "confirm"),)),
-    Phase.FLOOR_BUMP: ("PHASE", (("name", "floor_bump"),)),
+    Phase.DOWNLOAD: (Ev.SLOT_TRANSITION, ((Field.TO, State.DOWNLOADING),)),
+    Phase.BETWEEN_CHUNKS: (Ev.CHUNK, ()),
+    Phase.VERIFY: (Ev.SLOT_TRANSITION, ((Field.TO, State.VERIFYING),)),
+    Phase.STAGING: (Ev.SLOT_TRANSITION, ((Field.TO, State.STAGING),)),
+    Phase.RE_VERIFY: (Ev.PHASE, ((Field.NAME, Step.RE_VERIFY),)),
+    Phase.METADATA_COMMIT: (Ev.PHASE, ((Field.NAME, Step.META_COMMIT),)),
+    Phase.REBOOT: (Ev.SLOT_TRANSITION, ((Field.TO, State.PENDING),)),
+    Phase.BOOT_TEST: (Ev.SLOT_TRANSITION, ((Field.TO, State.BOOT_TEST),)),
+    Phase.CONFIRM: (Ev.PHASE, ((Field.NAME, Step.CONFIRM),)),
+    Phase.FLOOR_BUMP: (Ev.PHASE, ((Field.NAME, Step.FLOOR_BUMP),)),
 }
 
 
@@ -345,3 +349,93 @@ def load_plan(path: str | Path) -> FaultPlan:
         found = str(exc).replace("\n", " ")
         raise FaultPlanError(source, "<file>", f"valid {kind}", found) from None
     return parse_plan(data, source)
+
+
+# -- plans as data (the inverse of parse_plan) ---------------------------------------------------
+def _point_dict(point: Point) -> dict[str, Any]:
+    if isinstance(point, FlashOpCut):
+        d: dict[str, Any] = {"flash_op": point.op}
+        if point.op_kind is not OpKind.ANY:
+            d["op_kind"] = point.op_kind.value
+        return d
+    if isinstance(point, SymbolCut):
+        return {"symbol": point.symbol, "hit": point.hit}
+    return _phase_dict(point)
+
+
+def _phase_dict(cut: PhaseCut) -> dict[str, Any]:
+    d: dict[str, Any] = {"phase": cut.phase.value, "occurrence": cut.occurrence}
+    if cut.offset:
+        d["offset"] = cut.offset
+    return d
+
+
+def fault_dict(fault: Fault) -> dict[str, Any]:
+    """One fault as plan data; defaults are left out (except a flash-op cut's ``op_kind``)."""
+    if isinstance(fault, FlashOpCut):
+        d: dict[str, Any] = {"kind": "flash_op_cut", "op": fault.op}
+        d["op_kind"] = fault.op_kind.value
+        if fault.tear is not None:
+            d["tear"] = fault.tear.value
+        return d
+    if isinstance(fault, SymbolCut):
+        return {"kind": "symbol_cut", "symbol": fault.symbol, "hit": fault.hit}
+    if isinstance(fault, PhaseCut):
+        return {"kind": "phase_cut", **_phase_dict(fault)}
+    if isinstance(fault, Brownout):
+        d = {"kind": "brownout", "at": _point_dict(fault.at)}
+        if fault.holdup_us is not None:
+            d["holdup_us"] = fault.holdup_us
+        if fault.supply_mv is not None:
+            d["supply_mv"] = fault.supply_mv
+        return d
+    d = {"kind": "random_cuts", "count": fault.count, "op_kind": fault.op_kind.value}
+    if fault.seed is not None:
+        d["seed"] = fault.seed
+    return d
+
+
+def plan_dict(plan: FaultPlan) -> dict[str, Any]:
+    """The dict form of a plan (``parse_plan`` of it gives the same plan)."""
+    d: dict[str, Any] = {"name": plan.name} if plan.name else {}
+    d["faults"] = [fault_dict(f) for f in plan.faults]
+    return d
+
+
+def describe_point(point: Point) -> str:
+    """A point in words (what a fault that never fired was waiting for)."""
+    if isinstance(point, FlashOpCut):
+        return f"flash op {point.op} ({point.op_kind.value})"
+    if isinstance(point, SymbolCut):
+        return f"symbol {point.symbol} hit {point.hit}"
+    return f"phase {point.phase.value} +{point.offset} (occurrence {point.occurrence})"
+
+
+# -- what fired ------------------------------------------------------------------------------------
+FIRED_KINDS = ("phase_cut", "flash_op_cut", "symbol_cut", "brownout", "random_cut")
+
+
+@dataclass(frozen=True)
+class FiredFault:
+    """One fault that fired: the plan's fault index, its kind (``FIRED_KINDS``), where it fell
+    and the virtual time (instructions) it fired at."""
+
+    fault: int
+    kind: str
+    where: str
+    instructions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault,
+            "kind": self.kind,
+            "where": self.where,
+            "instructions": self.instructions,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FiredFault:
+        return cls(int(d["fault"]), str(d["kind"]), str(d["where"]), int(d["instructions"]))
+
+    def describe(self) -> str:
+        return f"faults[{self.fault}] {self.kind} at {self.where} (instruction {self.instructions})"

@@ -1,4 +1,4 @@
-"""GDB remote-serial-protocol server for the unicorn engine."""
+"""GDB remote-serial-protocol server over any engine (``hil.engine.base.Engine``)."""
 
 from hil.gdb.server import GdbServer
 

@@ -1,17 +1,17 @@
-"""A GDB remote-serial-protocol server over a stopped :class:`UnicornEngine`.
+"""A GDB remote-serial-protocol server over a stopped engine (``hil.engine.base.Engine``).
 
 One client on 127.0.0.1, single-threaded and deterministic: the emulator only runs while the
 client asks it to (``c``/``s``), through the engine's own run loop (exceptions, peripherals,
-scheduler), never by driving Unicorn directly.
+scheduler), never by driving the CPU backend directly. Registers, memory and steps go through
+the engine interface only.
 
-Breakpoints (``Z0``/``z0``) reuse the engine's symbol-exit mechanism: each address becomes a
-named symbol with a halting hook (``define_symbol`` + ``on_symbol``), i.e. a Unicorn exit that
-stops the CPU before the instruction. The engine offers no way to remove an exit, so a removed
-breakpoint keeps its exit and its hook simply stops halting (an exit costs only a slice restart).
+Breakpoints (``Z0``/``z0``) reuse the engine's symbol hooks: each address becomes a named
+symbol with a halting hook (``define_symbol`` + ``on_symbol``), which stops the CPU before the
+instruction. The interface offers no way to remove a symbol hook, so a removed breakpoint keeps
+its hook, which simply stops halting.
 
-Step (``s``) runs exactly one instruction: the engine's run loop is driven with
-``slice_instructions = 1`` and a condition that holds once the engine's exact instruction
-counter has moved (see :meth:`GdbServer.step`).
+Step (``s``) runs exactly one instruction through the engine's own run loop
+(``Engine.step``).
 """
 
 from __future__ import annotations
@@ -21,30 +21,7 @@ import socket
 import struct
 from collections.abc import Callable
 
-from unicorn.arm_const import (
-    UC_ARM_REG_LR,
-    UC_ARM_REG_MSP,
-    UC_ARM_REG_PC,
-    UC_ARM_REG_PSP,
-    UC_ARM_REG_R0,
-    UC_ARM_REG_R1,
-    UC_ARM_REG_R2,
-    UC_ARM_REG_R3,
-    UC_ARM_REG_R4,
-    UC_ARM_REG_R5,
-    UC_ARM_REG_R6,
-    UC_ARM_REG_R7,
-    UC_ARM_REG_R8,
-    UC_ARM_REG_R9,
-    UC_ARM_REG_R10,
-    UC_ARM_REG_R11,
-    UC_ARM_REG_R12,
-    UC_ARM_REG_SP,
-    UC_ARM_REG_XPSR,
-)
-
-from hil.engine.base import RunResult, StopReason
-from hil.engine.unicorn.engine import UnicornEngine
+from hil.engine.base import Engine, RunResult, StopReason
 from hil.errors import EngineError
 from hil.gdb.rsp import ACK, NACK, Decoder, escape, frame
 
@@ -54,20 +31,17 @@ CHUNK_US = 10_000  # virtual time between checks for a client ^C during ``c``
 SIGTRAP = 5
 SIGINT = 2
 
-# remote register numbers in the order of the target description (the ``g`` packet order)
-REGISTERS: list[tuple[str, int, str]] = [
-    *[(f"r{i}", reg, "uint32") for i, reg in enumerate((
-        UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,
-        UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,
-        UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12,
-    ))],
-    ("sp", UC_ARM_REG_SP, "data_ptr"),
-    ("lr", UC_ARM_REG_LR, "int"),
-    ("pc", UC_ARM_REG_PC, "code_ptr"),
-    ("xpsr", UC_ARM_REG_XPSR, "int"),
-    ("msp", UC_ARM_REG_MSP, "data_ptr"),
-    ("psp", UC_ARM_REG_PSP, "data_ptr"),
-]  # fmt: skip
+# remote registers in the order of the target description (the ``g`` packet order): the
+# engine's register names and the target description's types
+REGISTERS: list[tuple[str, str]] = [
+    *[(f"r{i}", "uint32") for i in range(13)],
+    ("sp", "data_ptr"),
+    ("lr", "int"),
+    ("pc", "code_ptr"),
+    ("xpsr", "int"),
+    ("msp", "data_ptr"),
+    ("psp", "data_ptr"),
+]
 _CORE_COUNT = 17  # r0-r12, sp, lr, pc, xpsr: org.gnu.gdb.arm.m-profile; msp/psp: m-system
 
 
@@ -75,8 +49,8 @@ def target_xml() -> str:
     def reg(name: str, kind: str) -> str:
         return f'<reg name="{name}" bitsize="32" type="{kind}"/>'
 
-    core = "".join(reg(n, t) for n, _, t in REGISTERS[:_CORE_COUNT])
-    system = "".join(reg(n, t) for n, _, t in REGISTERS[_CORE_COUNT:])
+    core = "".join(reg(n, t) for n, t in REGISTERS[:_CORE_COUNT])
+    system = "".join(reg(n, t) for n, t in REGISTERS[_CORE_COUNT:])
     return (
         '<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd">'
         "<target><architecture>armv8-m.main</architecture>"
@@ -91,14 +65,16 @@ class GdbServer:
 
     def __init__(
         self,
-        engine: UnicornEngine,
+        engine: Engine,
         port: int = 0,
         host: str = "127.0.0.1",
         continue_budget_us: int = CONTINUE_BUDGET_US,
     ) -> None:
-        if not isinstance(engine, UnicornEngine):
+        missing = [n for n, _ in REGISTERS if n not in engine.register_names]
+        if missing:
             raise EngineError(
-                f"gdb server: expected the unicorn engine, found {type(engine).__name__}"
+                f"gdb server: expected an engine with the M-profile registers, found "
+                f"{type(engine).__name__} without {', '.join(missing)}"
             )
         self.engine = engine
         self.continue_budget_us = continue_budget_us
@@ -256,12 +232,12 @@ class GdbServer:
 
     # -- registers ----------------------------------------------------------------------------
     def _reg(self, index: int) -> int:
-        return int(self.engine.core.uc.reg_read(REGISTERS[index][1])) & 0xFFFFFFFF
+        return self.engine.read_register(REGISTERS[index][0]) & 0xFFFFFFFF
 
     def _set_reg(self, index: int, value: int) -> None:
         if REGISTERS[index][0] == "pc":
             value &= ~1
-        self.engine.core.uc.reg_write(REGISTERS[index][1], value & 0xFFFFFFFF)
+        self.engine.write_register(REGISTERS[index][0], value & 0xFFFFFFFF)
 
     def _read_registers(self) -> bytes:
         return b"".join(
@@ -388,17 +364,12 @@ class GdbServer:
     def step(self) -> RunResult:
         """Execute exactly one instruction (an exception entry the instruction causes is
         taken as well, so the client sees the handler's first instruction)."""
-        e = self.engine
-        start = e.instructions
-        saved = e.slice_instructions
-        e.slice_instructions = 1
         self._stepping = True
         try:
-            result = e.run(1_000, until=lambda: e.instructions != start)
+            result = self.engine.step()
             self.last_result = result
         finally:
             self._stepping = False
-            e.slice_instructions = saved
         self._signal = SIGTRAP
         return result
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hil.errors import HilError
+from hil.errors import FieldError, HilError
 
 
 class KeyFileError(HilError):
@@ -15,15 +15,8 @@ class KeyFileError(HilError):
         super().__init__(f"{path}: expected {expected}, found {found}")
 
 
-class KeyringError(HilError):
+class KeyringError(FieldError):
     """A keyring file is malformed; ``field`` is the dotted path (``keys[2].status``)."""
-
-    def __init__(self, path: str, field: str, expected: str, found: str) -> None:
-        self.path = path
-        self.field = field
-        self.expected = expected
-        self.found = found
-        super().__init__(f"{path}: field '{field}': expected {expected}, found {found}")
 
 
 class AnchorError(HilError):

@@ -1,30 +1,38 @@
 """Synchronous SMP operations on an emulated device, driven by the real ``smpclient``.
 
-Each operation runs ``smpclient.SMPClient`` coroutines with ``asyncio.run`` over a
-``VirtualSerialTransport``: the client's upload loop follows the offsets the device answers,
-so the device steers the upload (resume, re-send), exactly as it would with a real board.
+Each operation drives ``smpclient.SMPClient`` coroutines over a ``VirtualSerialTransport`` to
+their end without an event loop: the transport answers synchronously (it steps the emulator),
+so no coroutine ever suspends (``drive``). The client's upload loop follows the offsets the
+device answers, so the device steers the upload (resume, re-send), exactly as it would with a
+real board. Requests carry the session's own sequence numbers (``VirtualSmpClient``), so a
+device's SMP traffic, and so its console transcript, does not depend on what ran before.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import struct
-from collections.abc import Coroutine
+from collections.abc import AsyncGenerator, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
+from pydantic import ValidationError
 from smp import header as smpheader
-from smp import message as smpmessage
 from smp import packet as smppacket
 from smp.error import ErrorV1
 from smpclient import SMPClient
-from smpclient.exceptions import SMPClientException, SMPUploadError
-from smpclient.generics import SMPRequest, error, success
+from smpclient.exceptions import (
+    SMPBadSequence,
+    SMPClientException,
+    SMPUploadError,
+    SMPValidationException,
+)
+from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error, success
 from smpclient.requests.image_management import ImageStatesRead
 from smpclient.requests.os_management import EchoWrite, ResetWrite
 
 from hil.errors import HilError
+from hil.link.console import Console
 from hil.link.smp_transport import (
     DEFAULT_LINE_LENGTH,
     DEFAULT_RECEIVE_BUDGET_MS,
@@ -34,12 +42,11 @@ from hil.link.smp_transport import (
 if TYPE_CHECKING:
     from smp.image_management import ImageState
 
-    from hil.device import Device
-
 T = TypeVar("T")
+R = TypeVar("R", bound=SMPRequest[Any, Any, Any])
 
 WALL_TIMEOUT_S: Final = 1e9
-"""smpclient's wall-clock timeouts are disabled: virtual-time budgets decide."""
+"""smpclient's wall-clock timeout, never used: virtual-time budgets decide."""
 
 
 class SmpProtocolError(HilError):
@@ -82,32 +89,99 @@ class UploadOutcome:
         return self.error is None and bool(self.offsets) and self.offsets[-1] == self.size
 
 
+def drive(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never suspends to its end, without an event loop (the virtual
+    transport answers synchronously). One that waits on something is an error, not a hang."""
+    try:
+        waited = coro.send(None)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    coro.close()
+    raise SmpProtocolError(f"the SMP exchange waited on {waited!r}: the virtual link never waits")
+
+
+def with_sequence(request: R, sequence: int) -> R:
+    """``request`` with its header's sequence number replaced (the same fields, the same
+    bytes otherwise)."""
+    h = request.header
+    header = smpheader.Header(
+        op=h.op,
+        version=h.version,
+        flags=h.flags,
+        length=h.length,
+        group_id=h.group_id,
+        sequence=sequence,
+        command_id=h.command_id,
+    )
+    skip = ("header", "version", "sequence", "smp_data")
+    model: Any = request  # a pydantic model (smp.message) behind smpclient's request protocol
+    fields = {f: getattr(model, f) for f in model.model_fields_set if f not in skip}
+    return cast(R, type(model)(header=header, **fields))
+
+
+class VirtualSmpClient(SMPClient):
+    """smpclient's client for a transport that never suspends.
+
+    ``request`` numbers each request from the session's own counter (``with_sequence``; smp's
+    module-wide counter is left alone) and needs no running event loop: it sends, receives and
+    validates with smpclient's request and response classes, without smpclient's wall-clock
+    ``asyncio.timeout`` (the transport's virtual-time budgets decide). Everything else, the
+    upload loop included, is smpclient's own."""
+
+    def __init__(self, transport: VirtualSerialTransport, address: str) -> None:
+        super().__init__(transport, address, timeout_s=WALL_TIMEOUT_S)
+        self._transport_v = transport
+        self._sequence = itertools.count()
+
+    async def request(
+        self, request: SMPRequest[TRep, TEr1, TEr2], timeout_s: float | None = None
+    ) -> TRep | TEr1 | TEr2:
+        request = with_sequence(request, next(self._sequence) % 0xFF)
+        frame = await self._transport_v.send_and_receive(request.BYTES)
+        header = smpheader.Header.loads(frame[: smpheader.Header.SIZE])
+        if header.sequence != request.header.sequence:
+            raise SMPBadSequence(
+                f"Bad sequence {header.sequence}, expected {request.header.sequence}"
+            )
+        failures: list[str] = []
+        for kind in (request._Response, request._ErrorV1, request._ErrorV2):
+            try:
+                answer: TRep | TEr1 | TEr2 = kind.loads(frame)  # type: ignore[assignment]
+                return answer
+            except ValidationError as exc:
+                failures.append(f"{kind.__name__}: {exc.error_count()} error(s)")
+        raise SMPValidationException(
+            f"response to {type(request).__name__} is none of its response types",
+            f"header {header}; frame {frame.hex()}; " + "; ".join(failures),
+        )
+
+
 class SmpSession:
-    """One SMP client for one device. ``connect`` reads the device's MCUmgr params once."""
+    """One SMP client for one device (``console``; ``name`` is the client's address).
+    ``connect`` reads the device's MCUmgr params once."""
 
     def __init__(
         self,
-        device: Device,
+        console: Console,
+        name: str = "device",
         *,
         budget_ms: int = DEFAULT_RECEIVE_BUDGET_MS,
         line_length: int = DEFAULT_LINE_LENGTH,
     ) -> None:
-        self.device = device
-        # smp numbers requests from one process-wide counter; restart it so that a device's
-        # SMP traffic (and so its console transcript) does not depend on what ran before
-        smpmessage._counter = itertools.count()
+        self.console = console
         self.transport = VirtualSerialTransport(
-            device, budget_ms=budget_ms, line_length=line_length
+            console, budget_ms=budget_ms, line_length=line_length
         )
-        self.client = SMPClient(self.transport, device.platform.name, timeout_s=WALL_TIMEOUT_S)
+        self.client = VirtualSmpClient(self.transport, name)
         self.connected = False
 
     def _run(self, coro: Coroutine[Any, Any, T], budget_ms: int | None) -> T:
         saved = self.transport.deadline_ns
         if budget_ms is not None:
-            self.transport.deadline_ns = self.device.engine.time_ns + budget_ms * 1_000_000
+            self.transport.deadline_ns = self.console.time_ns + budget_ms * 1_000_000
         try:
-            return asyncio.run(coro)
+            return drive(coro)
         finally:
             self.transport.deadline_ns = saved
 
@@ -161,14 +235,18 @@ class SmpSession:
         offsets: list[int] = []
 
         async def body() -> SmpError | None:
+            # smpclient's upload is an async generator (annotated as an iterator)
+            answers = cast(AsyncGenerator[int, None], self.client.upload(image, slot=slot))
             try:
-                async for off in self.client.upload(image, slot=slot):
+                async for off in answers:
                     offsets.append(off)
                     if stop_after is not None and len(offsets) >= stop_after:
                         break
             except SMPUploadError as exc:
                 arg = exc.args[0] if exc.args else exc
                 return SmpError.of(arg) if not isinstance(arg, str) else SmpError(-1, None, arg)
+            finally:
+                await answers.aclose()
             return None
 
         try:

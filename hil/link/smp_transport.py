@@ -2,33 +2,27 @@
 
 ``send`` frames the request exactly as smpclient's serial transport does (``smp.packet.encode``,
 128-byte lines by convention) and queues the bytes in the device's UART receive queue.
-``receive`` runs the emulator until the device has sent a complete SMP response frame: the
-device's ``EvidenceStream`` routes SMP lines apart (``SmpLine``), this transport feeds them to
-``smp.packet.decode``. Each wait has a budget in *virtual* milliseconds; nothing here looks at
-the wall clock, so the same inputs give the same bytes, run after run.
-
-smpclient wraps every request in ``asyncio.timeout`` (wall time). ``receive`` never awaits, so
-that timer cannot fire in the middle of a run; ``SmpSession`` also passes a very large
-``timeout_s`` so wall time never decides anything.
+``receive`` runs the emulator (``Console.expect``) until the device has sent a complete SMP
+response frame: the device's ``EvidenceStream`` routes SMP lines apart (``SmpLine``), this
+transport feeds them to ``smp.packet.decode``. Each wait has a budget in *virtual*
+milliseconds; nothing here looks at the wall clock, so the same inputs give the same bytes, run
+after run. No method ever suspends: ``SmpSession`` drives smpclient's coroutines to their end
+without an event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import binascii
-from typing import TYPE_CHECKING, Final
+from collections.abc import Generator
+from typing import Final
 
 from smp import packet as smppacket
 from smp.exceptions import SMPBadContinueDelimiter, SMPBadCRC, SMPBadStartDelimiter
 from smpclient.transport import SMPTransport
 
 from hil.errors import DeviceTimeout
-from hil.evidence import SmpLine, Truncated
-
-if TYPE_CHECKING:
-    from collections.abc import Generator
-
-    from hil.device import Device
+from hil.evidence import Record, SmpLine, Truncated
+from hil.link.console import Console
 
 DEFAULT_LINE_LENGTH: Final = 128
 """Line length of the SMP serial framing on the wire (the convention smpclient uses)."""
@@ -50,58 +44,41 @@ def _b64_cost(size: int) -> int:
     return 0 if size == 0 else -(-4 * size // 3) + 2
 
 
-_loop: asyncio.AbstractEventLoop | None = None  # the loop the SMP client last ran in
-
-
-def _note_loop() -> None:
-    global _loop
-    _loop = asyncio.get_running_loop()
-
-
-def adopt_running_loop() -> None:
-    """After ``fork()`` in the middle of an SMP exchange (the power-cut sweep), make the loop
-    the client runs in the running loop of the child: asyncio keys it by process id."""
-    if _loop is not None and _loop.is_running():
-        asyncio.events._set_running_loop(_loop)
-
-
 class VirtualSerialTransport(SMPTransport):
-    """SMP serial framing over ``device``'s console UART, stepping the emulator to receive.
+    """SMP serial framing over a device's console UART, stepping the emulator to receive.
 
     ``budget_ms`` bounds each ``receive`` (virtual time); ``deadline_ns``, when set, bounds
-    them all (virtual ``engine.time_ns``). On expiry ``DeviceTimeout`` carries the console tail.
+    them all (the console's virtual ``time_ns``). On expiry ``DeviceTimeout`` carries the
+    console tail.
     """
 
     def __init__(
         self,
-        device: Device,
+        console: Console,
         *,
         budget_ms: int = DEFAULT_RECEIVE_BUDGET_MS,
         line_length: int = DEFAULT_LINE_LENGTH,
     ) -> None:
         if line_length < 8:
             raise ValueError(f"line_length: expected >= 8, found {line_length}")
-        self._device = device
+        self._console = console
         self.budget_ms = budget_ms
         self.deadline_ns: int | None = None
         self.line_length = line_length
         self._smp_server_transport_buffer_size: int | None = None
-        self._cursor = 0  # index into device.stream.records
+        self._cursor = 0  # the mark from which response lines count
         self.bad_frames: list[str] = []  # response frames that did not decode, with the reason
         self.sent_bytes = 0
         self.last_request = b""
 
     # -- SMPTransport --------------------------------------------------------------------------
     async def connect(self, address: str, timeout_s: float) -> None:
-        _note_loop()
-        self._device.poll()
-        self._cursor = len(self._device.stream.records)
+        self._cursor = self._console.mark()
 
     async def disconnect(self) -> None:
         return None
 
     async def send(self, data: bytes) -> None:
-        _note_loop()
         if len(data) > self.max_unencoded_size:
             raise ValueError(
                 f"SMP message of {len(data)} bytes: expected at most {self.max_unencoded_size} "
@@ -110,7 +87,6 @@ class VirtualSerialTransport(SMPTransport):
         self.send_wire(b"".join(smppacket.encode(data, line_length=self.line_length)), data)
 
     async def receive(self) -> bytes:
-        _note_loop()
         return self.receive_frame()
 
     async def send_and_receive(self, data: bytes) -> bytes:
@@ -142,11 +118,10 @@ class VirtualSerialTransport(SMPTransport):
     # -- raw access (for bad-input tests and tools) --------------------------------------------
     def send_wire(self, wire: bytes, message: bytes = b"") -> None:
         """Queue raw bytes for the device; responses that arrived before are discarded."""
-        self._device.poll()
-        self._cursor = len(self._device.stream.records)
+        self._cursor = self._console.mark()
         self.last_request = message
         self.sent_bytes += len(wire)
-        self._device.write(wire)
+        self._console.write(wire)
 
     def receive_frame(self, budget_ms: int | None = None) -> bytes:
         """Run the device until a whole SMP response frame arrived; return the SMP message.
@@ -157,53 +132,49 @@ class VirtualSerialTransport(SMPTransport):
         frames: list[bytes] = []
         decoder: list[Generator[None, bytes, bytes]] = []
 
-        def scan() -> bool:
-            records = self._device.stream.records
-            while self._cursor < len(records):
-                rec = records[self._cursor]
-                self._cursor += 1
-                if isinstance(rec, Truncated):
-                    decoder.clear()  # the device restarted in the middle of a frame
-                    continue
-                if not isinstance(rec, SmpLine):
-                    continue
-                line = rec.data + smppacket.END_DELIMITER
-                if line.startswith(smppacket.START_DELIMITER):
-                    decoder.clear()
-                    gen = smppacket.decode()
-                    next(gen)
-                    decoder.append(gen)
-                elif not decoder:
-                    self.bad_frames.append(f"orphan continuation line {rec.data[:16]!r}")
-                    continue
-                try:
-                    decoder[0].send(line)
-                except StopIteration as done:
-                    decoder.clear()
-                    frames.append(bytes(done.value))
-                    return True
-                except (
-                    SMPBadCRC,
-                    SMPBadStartDelimiter,
-                    SMPBadContinueDelimiter,
-                    binascii.Error,
-                    ValueError,
-                ) as exc:
-                    decoder.clear()
-                    self.bad_frames.append(f"{type(exc).__name__}: {exc}")
+        def frame_done(rec: Record) -> bool:
+            if isinstance(rec, Truncated):
+                decoder.clear()  # the device restarted in the middle of a frame
+                return False
+            if not isinstance(rec, SmpLine):
+                return False
+            line = rec.data + smppacket.END_DELIMITER
+            if line.startswith(smppacket.START_DELIMITER):
+                decoder.clear()
+                gen = smppacket.decode()
+                next(gen)
+                decoder.append(gen)
+            elif not decoder:
+                self.bad_frames.append(f"orphan continuation line {rec.data[:16]!r}")
+                return False
+            try:
+                decoder[0].send(line)
+            except StopIteration as done:
+                decoder.clear()
+                frames.append(bytes(done.value))
+                return True
+            except (
+                SMPBadCRC,
+                SMPBadStartDelimiter,
+                SMPBadContinueDelimiter,
+                binascii.Error,
+                ValueError,
+            ) as exc:
+                decoder.clear()
+                self.bad_frames.append(f"{type(exc).__name__}: {exc}")
             return False
 
         budget = self.budget_ms if budget_ms is None else budget_ms
         if self.deadline_ns is not None:
-            left_ms = (self.deadline_ns - self._device.engine.time_ns) // 1_000_000
+            left_ms = (self.deadline_ns - self._console.time_ns) // 1_000_000
             budget = max(0, min(budget, left_ms))
-        result = self._device.run_until(scan, budget)
-        if frames:
-            return frames[0]
-        raise DeviceTimeout(
-            "an SMP response frame"
-            + (f" (request {self.last_request[:8].hex()})" if self.last_request else ""),
-            f"{budget} ms of virtual time ({result.reason.value})",
-            self._device.tail(),
-            str(self._device.log_path) if self._device.log_path else None,
+        what = "an SMP response frame" + (
+            f" (request {self.last_request[:8].hex()})" if self.last_request else ""
         )
+        try:
+            hit = self._console.expect(frame_done, budget, since=self._cursor, what=what)
+        except DeviceTimeout:
+            self._cursor = self._console.mark()
+            raise
+        self._cursor = hit.after
+        return frames[0]

@@ -63,6 +63,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hil.evidence import Event
+from hil.evidence.vocab import Ev, Field, Src, State, Value, norm
 
 
 class FailureClass(StrEnum):
@@ -75,8 +76,15 @@ class FailureClass(StrEnum):
 # triage order (§4) for reports: where/state, crypto/package, power, storage
 ORDER = (FailureClass.STATE, FailureClass.CRYPTO, FailureClass.POWER, FailureClass.STORAGE)
 
-OPEN_STATES = {"DOWNLOADING", "VERIFYING", "STAGING", "BOOT_TEST"}
-CLOSED_STATES = {"IDLE", "PENDING", "CONFIRMED", "REJECTED", "ROLLBACK", "RESCUE"}
+OPEN_STATES = {State.DOWNLOADING, State.VERIFYING, State.STAGING, State.BOOT_TEST}
+CLOSED_STATES = {
+    State.IDLE,
+    State.PENDING,
+    State.CONFIRMED,
+    State.REJECTED,
+    State.ROLLBACK,
+    State.RESCUE,
+}
 INTERRUPT_CAUSES = {"power_on", "pin"}
 RESCUE_CAUSES = {"pin", "strap", "uart", "no_bootable"}
 ROLLBACK_REASONS: dict[str, frozenset[FailureClass]] = {
@@ -86,10 +94,6 @@ ROLLBACK_REASONS: dict[str, frozenset[FailureClass]] = {
     "below_floor": frozenset({FailureClass.STATE, FailureClass.CRYPTO}),
     "inconsistent": frozenset({FailureClass.STATE, FailureClass.STORAGE}),
 }
-
-
-def _norm(v: str | None) -> str:
-    return (v or "").replace("-", "_").lower()
 
 
 @dataclass(frozen=True)
@@ -140,18 +144,18 @@ def _session_open(events: Sequence[Event], reset: int) -> bool:
     open_ = False
     for i in range(reset - 1, -1, -1):
         ev = events[i]
-        if ev.name == "REBOOT_REASON":
+        if ev.name == Ev.REBOOT_REASON:
             break
     else:
         i = -1
     for ev in events[i + 1 : reset]:
-        if ev.name == "SLOT_TRANSITION":
-            to = (ev.get("to") or "").upper()
+        if ev.name == Ev.SLOT_TRANSITION:
+            to = (ev.get(Field.TO) or "").upper()
             if to in OPEN_STATES:
                 open_ = True
             elif to in CLOSED_STATES:
                 open_ = False
-        elif ev.name in ("RESUME", "CHUNK") and ev.src != "boot":
+        elif ev.name in (Ev.RESUME, Ev.CHUNK) and ev.src != Src.BOOT:
             open_ = True
     return open_
 
@@ -160,25 +164,26 @@ def _marker(events: Sequence[Event], i: int, metadata_seen: bool) -> str | None:
     """Why ``events[i]`` marks a failure, or None."""
     ev = events[i]
     name = ev.name
-    if name == "SLOT_TRANSITION":
-        to = (ev.get("to") or "").upper()
-        return f"SLOT_TRANSITION to={to}" if to in ("REJECTED", "ROLLBACK", "RESCUE") else None
-    if name in ("RESCUE", "ROLLBACK", "WRITE_GATED"):
+    if name == Ev.SLOT_TRANSITION:
+        to = (ev.get(Field.TO) or "").upper()
+        failed = (State.REJECTED, State.ROLLBACK, State.RESCUE)
+        return f"SLOT_TRANSITION to={to}" if to in failed else None
+    if name in (Ev.RESCUE, Ev.ROLLBACK, Ev.WRITE_GATED):
         return name
-    if name in ("VERIFY_SIG", "PARSE_MANIFEST"):
-        return f"{name} fail" if _norm(ev.get("result")) == "fail" else None
-    if name == "CHUNK":
-        return "CHUNK bad" if _norm(ev.get("result")) == "bad" else None
-    if name == "META":
-        result = _norm(ev.get("result"))
+    if name in (Ev.VERIFY_SIG, Ev.PARSE_MANIFEST):
+        return f"{name} fail" if norm(ev.get(Field.RESULT)) == Value.FAIL else None
+    if name == Ev.CHUNK:
+        return "CHUNK bad" if norm(ev.get(Field.RESULT)) == Value.BAD else None
+    if name == Ev.META:
+        result = norm(ev.get(Field.RESULT))
         if result == "recovered" or (result == "both_invalid" and metadata_seen):
             return f"META {result}"
         return None
-    if name == "REBOOT_REASON":
-        cause = _norm(ev.get("cause"))
+    if name == Ev.REBOOT_REASON:
+        cause = norm(ev.get(Field.CAUSE))
         if cause in ("brownout", "watchdog"):
             return f"REBOOT_REASON {cause}"
-        if ev.get("brownout_flag") == "1":
+        if ev.get(Field.BROWNOUT_FLAG) == "1":
             return "REBOOT_REASON brownout_flag=1"
         if cause != "software" and _session_open(events, i):
             return f"REBOOT_REASON {cause or '?'} interrupting"
@@ -186,11 +191,11 @@ def _marker(events: Sequence[Event], i: int, metadata_seen: bool) -> str | None:
 
 
 def _boundary(ev: Event, is_marker: bool) -> bool:
-    if ev.name == "RESUME" or (
-        ev.name == "SLOT_TRANSITION" and (ev.get("to") or "").upper() == "DOWNLOADING"
+    if ev.name == Ev.RESUME or (
+        ev.name == Ev.SLOT_TRANSITION and (ev.get(Field.TO) or "").upper() == State.DOWNLOADING
     ):
         return True
-    return ev.name == "REBOOT_REASON" and not is_marker and _norm(ev.get("cause")) != "software"
+    return ev.name == Ev.REBOOT_REASON and not is_marker and norm(ev.get(Field.CAUSE)) != "software"
 
 
 def find_failures(events: Sequence[Event]) -> list[Failure]:
@@ -201,7 +206,7 @@ def find_failures(events: Sequence[Event]) -> list[Failure]:
     metadata_seen = False
     for i, ev in enumerate(events):
         m = _marker(events, i, metadata_seen)
-        if ev.name == "META" and _norm(ev.get("result")) in ("ok", "recovered"):
+        if ev.name == Ev.META and norm(ev.get(Field.RESULT)) in ("ok", "recovered"):
             metadata_seen = True
         if idx and _boundary(ev, m is not None):
             out.append(Failure(tuple(idx), tuple(why)))
@@ -217,7 +222,7 @@ def find_failures(events: Sequence[Event]) -> list[Failure]:
 # -- classification ------------------------------------------------------------------------------
 def _where(events: Sequence[Event], failure: Failure) -> Event | None:
     for i in range(failure.last, -1, -1):
-        if events[i].name == "SLOT_TRANSITION":
+        if events[i].name == Ev.SLOT_TRANSITION:
             return events[i]
     return None
 
@@ -228,23 +233,23 @@ def triage(events: Sequence[Event], failure: Failure) -> Triage:
     evs = [events[i] for i in failure.indices]
     # 1. where the state machine stopped
     for ev in evs:
-        if ev.name != "SLOT_TRANSITION":
+        if ev.name != Ev.SLOT_TRANSITION:
             continue
-        to, frm = (ev.get("to") or "").upper(), (ev.get("from") or "").upper()
-        if to in ("ROLLBACK", "RESCUE"):
+        to, frm = (ev.get(Field.TO) or "").upper(), (ev.get(Field.FROM) or "").upper()
+        if to in (State.ROLLBACK, State.RESCUE):
             t.add(FailureClass.STATE, f"stopped in {to} (slot {ev.get('slot')})")
-        elif to == "REJECTED" and frm == "STAGING":
+        elif to == State.REJECTED and frm == State.STAGING:
             t.add(FailureClass.STATE, "REJECTED from STAGING, after the checks")
     # 2. crypto / package
     for ev in evs:
-        if ev.name in ("VERIFY_SIG", "PARSE_MANIFEST") and _norm(ev.get("result")) == "fail":
+        if ev.name in (Ev.VERIFY_SIG, Ev.PARSE_MANIFEST) and norm(ev.get(Field.RESULT)) == "fail":
             t.add(FailureClass.CRYPTO, f"{ev.name} fail error_code={ev.get('error_code')}")
     # 3. reset cause and brownout flag
     for i in failure.indices:
         ev = events[i]
-        if ev.name == "REBOOT_REASON":
-            cause = _norm(ev.get("cause"))
-            if cause == "brownout" or ev.get("brownout_flag") == "1":
+        if ev.name == Ev.REBOOT_REASON:
+            cause = norm(ev.get(Field.CAUSE))
+            if cause == "brownout" or ev.get(Field.BROWNOUT_FLAG) == "1":
                 t.add(
                     FailureClass.POWER,
                     f"reset cause {cause}, brownout_flag={ev.get('brownout_flag')}",
@@ -253,23 +258,23 @@ def triage(events: Sequence[Event], failure: Failure) -> Triage:
                 t.add(FailureClass.STATE, "watchdog reset (hang / bounded boot test)")
             elif cause in INTERRUPT_CAUSES:
                 t.add(FailureClass.POWER, f"{cause} reset cut an open session")
-        elif ev.name == "WRITE_GATED":
+        elif ev.name == Ev.WRITE_GATED:
             t.add(FailureClass.POWER, f"write gated: {ev.get('operation')} {ev.get('address')}")
     # 4. rollback policy
     for ev in evs:
-        if ev.name == "ROLLBACK":
-            reason = _norm(ev.get("reason"))
+        if ev.name == Ev.ROLLBACK:
+            reason = norm(ev.get(Field.REASON))
             if reason in ROLLBACK_REASONS:
                 t.add(ROLLBACK_REASONS[reason], f"ROLLBACK reason={ev.get('reason')}")
-        elif ev.name == "RESCUE":
-            cause = _norm(ev.get("cause"))
+        elif ev.name == Ev.RESCUE:
+            cause = norm(ev.get(Field.CAUSE))
             if cause in RESCUE_CAUSES:
                 t.add(FailureClass.STATE, f"RESCUE cause={ev.get('cause')}")
     # storage / atomicity
     for ev in evs:
-        if ev.name == "META":
+        if ev.name == Ev.META:
             t.add(FailureClass.STORAGE, f"META result={ev.get('result')} copy={ev.get('copy')}")
-        elif ev.name == "CHUNK":
+        elif ev.name == Ev.CHUNK:
             t.add(FailureClass.STORAGE, f"CHUNK index={ev.get('index')} result=bad")
     return t
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hil.evidence import Event
+from hil.evidence.vocab import Ev, Field, Src, State, app_boot, is_event, transition
 from hil.image.constants import ImageResult
 
-UPDATER_SRC = ("app", "rescue")
+UPDATER_SRC = (Src.APP, Src.RESCUE)
 DELIBERATE_RESCUE = {"pin", "strap", "uart"}
 STRUCTURED_CODES = {r.name.lower() for r in ImageResult if r is not ImageResult.OK}
 
@@ -48,14 +49,6 @@ Predicate = Callable[[Evs, Params], Judgement]
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def _norm(v: str | None) -> str:
-    return (v or "").replace("-", "_").lower()
-
-
-def _is(ev: Event, name: str, **fields: str) -> bool:
-    return ev.name == name and all(_norm(ev.get(k)) == _norm(v) for k, v in fields.items())
-
-
 def _find(evs: Evs, start: int, pred: Callable[[Event], bool]) -> int:
     for i in range(start, len(evs)):
         if pred(evs[i]):
@@ -64,23 +57,20 @@ def _find(evs: Evs, start: int, pred: Callable[[Event], bool]) -> int:
 
 
 def _tr(to: str, slot: str | None = None) -> Callable[[Event], bool]:
-    return lambda e: _is(e, "SLOT_TRANSITION", to=to) and (slot is None or e.get("slot") == slot)
-
-
-def _app_boot(e: Event) -> bool:
-    return e.name == "BOOT" and e.src == "app"
+    """A predicate: a SLOT_TRANSITION to ``to`` (of ``slot``)."""
+    return lambda e: transition(e, to, slot)
 
 
 def _boot_of(build: str | None) -> Callable[[Event], bool]:
-    return lambda e: _app_boot(e) and e.get("build") == build
+    return lambda e: app_boot(e) and e.get(Field.BUILD) == build
 
 
 def _running_at(evs: Evs, index: int) -> Event | None:
     """The last application BOOT before ``index`` (after the last reset before it)."""
     for i in range(index - 1, -1, -1):
-        if evs[i].name == "REBOOT_REASON":
+        if evs[i].name == Ev.REBOOT_REASON:
             return None
-        if _app_boot(evs[i]):
+        if app_boot(evs[i]):
             return evs[i]
     return None
 
@@ -90,9 +80,9 @@ def _boot_tests(evs: Evs, start: int, slot: str | None) -> list[int]:
     out: list[int] = []
     counted = False
     for i in range(start, len(evs)):
-        if evs[i].name == "REBOOT_REASON":
+        if evs[i].name == Ev.REBOOT_REASON:
             counted = False
-        elif _tr("BOOT_TEST", slot)(evs[i]) and not counted:
+        elif _tr(State.BOOT_TEST, slot)(evs[i]) and not counted:
             out.append(i)
             counted = True
     return out
@@ -100,16 +90,14 @@ def _boot_tests(evs: Evs, start: int, slot: str | None) -> list[int]:
 
 def _session_end(evs: Evs, start: int) -> int:
     """Index of the next upload's start (a DOWNLOADING transition) after ``start``, or len."""
-    nxt = _find(evs, start + 1, _tr("DOWNLOADING"))
+    nxt = _find(evs, start + 1, _tr(State.DOWNLOADING))
     return len(evs) if nxt < 0 else nxt
 
 
 def _nothing_pending_after(j: Judgement, evs: Evs, i: int) -> None:
     """No PENDING and no boot test between the refusal at ``i`` and the next upload."""
     end = _session_end(evs, i)
-    bad = _find(
-        evs, i + 1, lambda e: _is(e, "SLOT_TRANSITION", to="PENDING") or _tr("BOOT_TEST")(e)
-    )
+    bad = _find(evs, i + 1, lambda e: transition(e, State.PENDING) or _tr(State.BOOT_TEST)(e))
     if 0 <= bad < end:
         j.fail("an image was marked PENDING / boot-tested after the refusal", evs[bad])
     else:
@@ -119,13 +107,15 @@ def _nothing_pending_after(j: Judgement, evs: Evs, i: int) -> None:
 def _refusals(
     evs: Evs, name: str, *, src: tuple[str, ...] = UPDATER_SRC, **fields: str
 ) -> list[int]:
-    return [i for i, e in enumerate(evs) if _is(e, name, result="fail", **fields) and e.src in src]
+    return [
+        i for i, e in enumerate(evs) if is_event(e, name, result="fail", **fields) and e.src in src
+    ]
 
 
 def _install_steps(j: Judgement, evs: Evs, at: int, slot: str | None) -> int:
     """PENDING, BOOT_TEST then CONFIRMED for ``slot``, in order after ``evs[at]``; each found
     step is a reason. Returns the CONFIRMED event's index, or -1 (the missing step failed)."""
-    for step in ("PENDING", "BOOT_TEST", "CONFIRMED"):
+    for step in (State.PENDING, State.BOOT_TEST, State.CONFIRMED):
         k = _find(evs, at + 1, _tr(step, slot))
         if not j.check(
             k >= 0,

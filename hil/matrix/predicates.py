@@ -11,6 +11,7 @@ the harness's table ``hil.matrix.classify.EXPECTED_PARTS``, used only to check t
 from __future__ import annotations
 
 from hil.errors import UnknownNameError
+from hil.evidence.vocab import Ev, Field, Src, State, app_boot, is_event, norm
 from hil.matrix.judgement import (
     DELIBERATE_RESCUE,
     STRUCTURED_CODES,
@@ -18,13 +19,10 @@ from hil.matrix.judgement import (
     Judgement,
     Params,
     Predicate,
-    _app_boot,
     _boot_of,
     _boot_tests,
     _find,
     _install_steps,
-    _is,
-    _norm,
     _nothing_pending_after,
     _refusals,
     _running_at,
@@ -36,14 +34,14 @@ from hil.matrix.predicates_fault import item2, item15
 # -- items ------------------------------------------------------------------------------
 def item1(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    d = _find(evs, 0, _tr("DOWNLOADING"))
+    d = _find(evs, 0, _tr(State.DOWNLOADING))
     if not j.check(d >= 0, "download started", "no SLOT_TRANSITION to=DOWNLOADING"):
         return j
-    slot = evs[d].get("slot")
+    slot = evs[d].get(Field.SLOT)
     old = _running_at(evs, d)
     if old is not None:
         j.check(
-            old.get("slot") != slot,
+            old.get(Field.SLOT) != slot,
             f"download into the inactive slot {slot}",
             f"download into the running slot {slot}",
             evs[d],
@@ -54,12 +52,12 @@ def item1(evs: Evs, p: Params) -> Judgement:
     at = _install_steps(j, evs, at, slot)
     if at < 0:
         return j
-    pend = _find(evs, d, _tr("PENDING", slot))
-    rb = _find(evs, pend, lambda e: e.name == "ROLLBACK")
+    pend = _find(evs, d, _tr(State.PENDING, slot))
+    rb = _find(evs, pend, lambda e: e.name == Ev.ROLLBACK)
     j.check(
         rb < 0, "no ROLLBACK after PENDING", "ROLLBACK after PENDING", evs[rb] if rb >= 0 else None
     )
-    nb = _find(evs, pend, lambda e: _app_boot(e) and e.get("slot") == slot)
+    nb = _find(evs, pend, lambda e: app_boot(e) and e.get(Field.SLOT) == slot)
     if (
         j.check(
             nb >= 0,
@@ -70,18 +68,18 @@ def item1(evs: Evs, p: Params) -> Judgement:
         and old is not None
     ):
         j.check(
-            evs[nb].int("build") > old.int("build"),
+            evs[nb].int(Field.BUILD) > old.int(Field.BUILD),
             "with a newer build",
             "with a build not newer than the old one",
             evs[nb],
         )
     # confirmed for good: the next boot (if any) runs the same slot without a boot test
-    rr = _find(evs, at + 1, lambda e: e.name == "REBOOT_REASON")
+    rr = _find(evs, at + 1, lambda e: e.name == Ev.REBOOT_REASON)
     if rr >= 0:
-        nxt = _find(evs, rr, _app_boot)
-        bt = _find(evs, rr, _tr("BOOT_TEST"))
+        nxt = _find(evs, rr, app_boot)
+        bt = _find(evs, rr, _tr(State.BOOT_TEST))
         j.check(
-            nxt >= 0 and evs[nxt].get("slot") == slot and (bt < 0 or bt > nxt),
+            nxt >= 0 and evs[nxt].get(Field.SLOT) == slot and (bt < 0 or bt > nxt),
             f"after the next reset slot {slot} boots as confirmed",
             "after the next reset the confirmed image did not boot as confirmed",
             evs[nxt] if nxt >= 0 else evs[rr],
@@ -91,13 +89,15 @@ def item1(evs: Evs, p: Params) -> Judgement:
 
 def item3(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    confirms = [i for i, e in enumerate(evs) if _tr("CONFIRMED")(e) and e.get("from") != "IDLE"]
+    confirms = [
+        i for i, e in enumerate(evs) if _tr(State.CONFIRMED)(e) and e.get(Field.FROM) != State.IDLE
+    ]
     j.check(
         len(confirms) >= 2,
         f"{len(confirms)} releases confirmed",
         f"expected >= 2 confirmed releases, found {len(confirms)}",
     )
-    slots = [evs[i].get("slot") for i in confirms]
+    slots = [evs[i].get(Field.SLOT) for i in confirms]
     for a, b, i in zip(slots, slots[1:], confirms[1:], strict=False):
         j.check(
             a != b,
@@ -106,19 +106,19 @@ def item3(evs: Evs, p: Params) -> Judgement:
             evs[i],
         )
     for i, e in enumerate(evs):
-        if _tr("DOWNLOADING")(e):
+        if _tr(State.DOWNLOADING)(e):
             run = _running_at(evs, i)
             j.check(
-                run is not None and run.get("slot") != e.get("slot"),
+                run is not None and run.get(Field.SLOT) != e.get(Field.SLOT),
                 f"download into slot {e.get('slot')} while {run.get('slot') if run else '?'} runs",
                 "download into the running slot (or nothing running)",
                 e,
             )
-        if e.name in ("RESCUE", "ROLLBACK"):
+        if e.name in (Ev.RESCUE, Ev.ROLLBACK):
             j.fail("the device lost its confirmed image", e)
-        if e.name == "REBOOT_REASON":
-            nxt_boot = _find(evs, i + 1, _app_boot)
-            nxt_rr = _find(evs, i + 1, lambda x: x.name == "REBOOT_REASON")
+        if e.name == Ev.REBOOT_REASON:
+            nxt_boot = _find(evs, i + 1, app_boot)
+            nxt_rr = _find(evs, i + 1, lambda x: x.name == Ev.REBOOT_REASON)
             if nxt_boot < 0 or (0 <= nxt_rr < nxt_boot):
                 j.fail("a boot without an application BOOT", e)
     return j
@@ -126,10 +126,10 @@ def item3(evs: Evs, p: Params) -> Judgement:
 
 def item4(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    pend = _find(evs, 0, _tr("PENDING"))
+    pend = _find(evs, 0, _tr(State.PENDING))
     if not j.check(pend >= 0, "an image was marked PENDING", "no PENDING image"):
         return j
-    slot = evs[pend].get("slot")
+    slot = evs[pend].get(Field.SLOT)
     old = _running_at(evs, pend)
     tests = _boot_tests(evs, pend, slot)
     j.check(bool(tests), f"{len(tests)} boot test(s) of slot {slot}", "no BOOT_TEST")
@@ -141,16 +141,16 @@ def item4(evs: Evs, p: Params) -> Judgement:
             f"attempt {a} outside 1..{p.attempts}",
             evs[i],
         )
-    rb = _find(evs, pend, lambda e: e.name == "ROLLBACK")
+    rb = _find(evs, pend, lambda e: e.name == Ev.ROLLBACK)
     if not j.check(rb >= 0, "ROLLBACK recorded", "no ROLLBACK", evs[rb] if rb >= 0 else None):
         return j
     j.check(
-        _norm(evs[rb].get("reason")) == "self_test",
+        norm(evs[rb].get(Field.REASON)) == "self_test",
         "reason self-test",
         f"reason {evs[rb].get('reason')}",
         evs[rb],
     )
-    back = _find(evs, rb, _app_boot)
+    back = _find(evs, rb, app_boot)
     if j.check(
         back >= 0,
         "an application booted after the rollback",
@@ -159,11 +159,11 @@ def item4(evs: Evs, p: Params) -> Judgement:
         b = evs[back]
         same = (
             old is not None
-            and b.get("slot") == old.get("slot")
-            and b.get("build") == old.get("build")
+            and b.get(Field.SLOT) == old.get(Field.SLOT)
+            and b.get(Field.BUILD) == old.get(Field.BUILD)
         )
         j.check(same, "the last confirmed image boots again", "not the last confirmed image", b)
-    again = _find(evs, rb + 1, lambda e: _app_boot(e) and e.get("slot") == slot)
+    again = _find(evs, rb + 1, lambda e: app_boot(e) and e.get(Field.SLOT) == slot)
     j.check(
         again < 0,
         f"slot {slot} never boots after the rollback",
@@ -175,21 +175,21 @@ def item4(evs: Evs, p: Params) -> Judgement:
 
 def item5(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    r = _find(evs, 0, lambda e: e.name == "RESCUE")
+    r = _find(evs, 0, lambda e: e.name == Ev.RESCUE)
     if not j.check(r >= 0, "rescue entered", "no RESCUE event", evs[r] if r >= 0 else None):
         return j
-    cause = _norm(evs[r].get("cause"))
+    cause = norm(evs[r].get(Field.CAUSE))
     j.check(
         cause in DELIBERATE_RESCUE,
         f"cause {cause} recorded",
         f"cause {cause or '(none)'} is not a deliberate request",
         evs[r],
     )
-    end = _find(evs, r + 1, lambda e: e.name == "REBOOT_REASON")
+    end = _find(evs, r + 1, lambda e: e.name == Ev.REBOOT_REASON)
     inside = list(evs[r : end if end >= 0 else len(evs)])
-    sig = _refusals(inside, "VERIFY_SIG", src=("rescue", "boot", "app"))
+    sig = _refusals(inside, Ev.VERIFY_SIG, src=(Src.RESCUE, Src.BOOT, Src.APP))
     floor = _refusals(
-        inside, "PARSE_MANIFEST", src=("rescue", "boot", "app"), error_code="below_floor"
+        inside, Ev.PARSE_MANIFEST, src=(Src.RESCUE, Src.BOOT, Src.APP), error_code="below_floor"
     )
     j.check(
         bool(sig),
@@ -210,7 +210,7 @@ def item5(evs: Evs, p: Params) -> Judgement:
 
 def item6(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    refs = _refusals(evs, "VERIFY_SIG")
+    refs = _refusals(evs, Ev.VERIFY_SIG)
     j.check(
         bool(refs),
         "the updater's VERIFY_SIG failed",
@@ -224,11 +224,11 @@ def item6(evs: Evs, p: Params) -> Judgement:
 
 def item7(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    refs = _refusals(evs, "PARSE_MANIFEST")
+    refs = _refusals(evs, Ev.PARSE_MANIFEST)
     if not j.check(bool(refs), "PARSE_MANIFEST failed", "no PARSE_MANIFEST result=fail"):
         return j
     for i in refs:
-        code = _norm(evs[i].get("error_code"))
+        code = norm(evs[i].get(Field.ERROR_CODE))
         j.check(
             code in STRUCTURED_CODES,
             f"structured error_code {code}",
@@ -241,7 +241,7 @@ def item7(evs: Evs, p: Params) -> Judgement:
 
 def item8(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    refs = _refusals(evs, "PARSE_MANIFEST", error_code="replay")
+    refs = _refusals(evs, Ev.PARSE_MANIFEST, error_code="replay")
     if not j.check(
         bool(refs),
         "freshness refused a replayed build",
@@ -251,7 +251,7 @@ def item8(evs: Evs, p: Params) -> Judgement:
         return j
     for i in refs:
         j.check(
-            evs[i].get("build") is not None,
+            evs[i].get(Field.BUILD) is not None,
             f"candidate build {evs[i].get('build')} recorded",
             "no build recorded",
             evs[i],
@@ -262,7 +262,9 @@ def item8(evs: Evs, p: Params) -> Judgement:
 
 def item9(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    refs = _refusals(evs, "PARSE_MANIFEST", src=("app", "rescue", "boot"), error_code="below_floor")
+    refs = _refusals(
+        evs, Ev.PARSE_MANIFEST, src=(Src.APP, Src.RESCUE, Src.BOOT), error_code="below_floor"
+    )
     if not j.check(
         bool(refs),
         "a below-floor candidate was refused",
@@ -272,15 +274,15 @@ def item9(evs: Evs, p: Params) -> Judgement:
     for i in refs:
         ev = evs[i]
         prev = [
-            e for e in evs[:i] if e.name in ("VERIFY_SIG", "PARSE_MANIFEST") and e.src == ev.src
+            e for e in evs[:i] if e.name in (Ev.VERIFY_SIG, Ev.PARSE_MANIFEST) and e.src == ev.src
         ]
         j.check(
-            bool(prev) and _is(prev[-1], "VERIFY_SIG", result="ok"),
+            bool(prev) and is_event(prev[-1], Ev.VERIFY_SIG, result="ok"),
             "its signature verified",
             "its signature was not verified first",
             prev[-1] if prev else ev,
         )
-        build = ev.get("build")
+        build = ev.get(Field.BUILD)
         j.check(build is not None, f"candidate build {build} recorded", "no build recorded", ev)
         booted = _find(evs, i, _boot_of(build))
         j.check(
@@ -289,7 +291,7 @@ def item9(evs: Evs, p: Params) -> Judgement:
             f"build {build} booted",
             evs[booted] if booted >= 0 else None,
         )
-        if ev.src != "boot":
+        if ev.src != Src.BOOT:
             _nothing_pending_after(j, evs, i)
     return j
 
@@ -299,18 +301,18 @@ def item10(evs: Evs, p: Params) -> Judgement:
     refs = [
         i
         for i in range(len(evs))
-        if _is(evs[i], "VERIFY_SIG", result="fail", error_code="key_revoked")
+        if is_event(evs[i], Ev.VERIFY_SIG, result="fail", error_code="key_revoked")
     ]
-    rescue_at = [i for i, e in enumerate(evs) if e.name == "RESCUE"]
+    rescue_at = [i for i, e in enumerate(evs) if e.name == Ev.RESCUE]
 
     def in_rescue(i: int) -> bool:
-        if evs[i].src == "rescue":
+        if evs[i].src == Src.RESCUE:
             return True
         last_r = max((r for r in rescue_at if r < i), default=-1)
-        last_boot = max((k for k in range(i) if evs[k].name == "REBOOT_REASON"), default=-1)
-        return last_r > last_boot and evs[i].src != "app"
+        last_boot = max((k for k in range(i) if evs[k].name == Ev.REBOOT_REASON), default=-1)
+        return last_r > last_boot and evs[i].src != Src.APP
 
-    normal = [i for i in refs if evs[i].src == "app"]
+    normal = [i for i in refs if evs[i].src == Src.APP]
     rescue = [i for i in refs if in_rescue(i)]
     j.check(
         bool(normal),
@@ -337,10 +339,10 @@ def item10(evs: Evs, p: Params) -> Judgement:
 
 def item14(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
-    pend = _find(evs, 0, _tr("PENDING"))
+    pend = _find(evs, 0, _tr(State.PENDING))
     if not j.check(pend >= 0, "an image was marked PENDING", "no PENDING image"):
         return j
-    slot = evs[pend].get("slot")
+    slot = evs[pend].get(Field.SLOT)
     tests = _boot_tests(evs, pend, slot)
     attempts = [evs[i].get("attempt", "") or "" for i in tests]
     j.check(
@@ -356,7 +358,7 @@ def item14(evs: Evs, p: Params) -> Judgement:
         f"attempts {attempts} do not count 1..{p.attempts}",
     )
     last = tests[-1] if tests else pend
-    end = _find(evs, last, lambda e: e.name in ("ROLLBACK", "RESCUE"))
+    end = _find(evs, last, lambda e: e.name in (Ev.ROLLBACK, Ev.RESCUE))
     if not j.check(
         end >= 0,
         "pending ended",
@@ -364,21 +366,21 @@ def item14(evs: Evs, p: Params) -> Judgement:
         evs[end] if end >= 0 else None,
     ):
         return j
-    if evs[end].name == "ROLLBACK":
+    if evs[end].name == Ev.ROLLBACK:
         j.check(
-            _norm(evs[end].get("reason")) == "attempts",
+            norm(evs[end].get(Field.REASON)) == "attempts",
             "reason attempts",
             f"reason {evs[end].get('reason')}",
             evs[end],
         )
-        back = _find(evs, end, _app_boot)
+        back = _find(evs, end, app_boot)
         j.check(
-            back >= 0 and evs[back].get("slot") != slot,
+            back >= 0 and evs[back].get(Field.SLOT) != slot,
             "the last confirmed slot boots",
             "the last confirmed slot did not boot",
             evs[back] if back >= 0 else None,
         )
-    beyond = _find(evs, end, _tr("BOOT_TEST", slot))
+    beyond = _find(evs, end, _tr(State.BOOT_TEST, slot))
     j.check(
         beyond < 0,
         "no boot test after the bound",

@@ -7,17 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from hil.evidence import Event
+from hil.evidence.vocab import Ev, Field, State, app_boot, is_event, norm
 from hil.matrix.classify import EXPECTED_PARTS, FailureClass, find_failures, names, triage
 from hil.matrix.judgement import (
     UPDATER_SRC,
     Evs,
     Judgement,
     Params,
-    _app_boot,
     _find,
     _install_steps,
-    _is,
-    _norm,
     _running_at,
     _tr,
 )
@@ -47,7 +45,7 @@ def item2(evs: Evs, p: Params) -> Judgement:
     brownout, watchdog, pin). Then VERIFY_SIG and PARSE_MANIFEST ok, PENDING, BOOT_TEST and
     CONFIRMED for the slot, and the new (higher) build booting from it."""
     j = Judgement()
-    r0 = _find(evs, 0, lambda e: e.name == "RESUME" and e.src in UPDATER_SRC)
+    r0 = _find(evs, 0, lambda e: e.name == Ev.RESUME and e.src in UPDATER_SRC)
     if not j.check(
         r0 >= 0,
         "the device recognised a resumed upload",
@@ -55,8 +53,8 @@ def item2(evs: Evs, p: Params) -> Judgement:
         evs[r0] if r0 >= 0 else None,
     ):
         return j
-    rr = max((i for i in range(r0) if evs[i].name == "REBOOT_REASON"), default=-1)
-    d = max((i for i in range(max(rr, 0)) if _tr("DOWNLOADING")(evs[i])), default=-1)
+    rr = max((i for i in range(r0) if evs[i].name == Ev.REBOOT_REASON), default=-1)
+    d = max((i for i in range(max(rr, 0)) if _tr(State.DOWNLOADING)(evs[i])), default=-1)
     if not j.check(
         rr >= 0 and d >= 0,
         f"REBOOT_REASON cause={evs[rr].get('cause') if rr >= 0 else '?'} between the upload "
@@ -65,12 +63,12 @@ def item2(evs: Evs, p: Params) -> Judgement:
         evs[rr] if rr >= 0 else evs[r0],
     ):
         return j
-    slot = evs[d].get("slot")
+    slot = evs[d].get(Field.SLOT)
     old = _running_at(evs, d)
     # the download, over every reboot and resume, up to VERIFYING of the slot
-    v = _find(evs, d + 1, lambda e: _tr("VERIFYING", slot)(e) or _tr("DOWNLOADING")(e))
+    v = _find(evs, d + 1, lambda e: _tr(State.VERIFYING, slot)(e) or _tr(State.DOWNLOADING)(e))
     if not j.check(
-        v >= 0 and _tr("VERIFYING", slot)(evs[v]),
+        v >= 0 and _tr(State.VERIFYING, slot)(evs[v]),
         f"the resumed download into slot {slot} completed",
         "the download never completed (no VERIFYING)"
         if v < 0
@@ -85,11 +83,11 @@ def item2(evs: Evs, p: Params) -> Judgement:
     rebooted = False
     for i in range(d + 1, v):
         e = evs[i]
-        if e.name == "REBOOT_REASON":
+        if e.name == Ev.REBOOT_REASON:
             rebooted = True
-        elif e.name == "RESUME" and e.src in UPDATER_SRC:
+        elif e.name == Ev.RESUME and e.src in UPDATER_SRC:
             r = _int(e, "chunk")
-            if e.get("slot") not in (None, slot):
+            if e.get(Field.SLOT) not in (None, slot):
                 j.fail(f"resume into slot {e.get('slot')}, the upload went to {slot}", e)
                 consistent = False
             if r is None:
@@ -121,9 +119,9 @@ def item2(evs: Evs, p: Params) -> Judgement:
                 )
             resumes.append(f"{verified}->{r}")
             expected, rebooted = r, False
-        elif e.name == "CHUNK" and e.src in UPDATER_SRC:
+        elif e.name == Ev.CHUNK and e.src in UPDATER_SRC:
             idx = _int(e, "index")
-            if _norm(e.get("result")) != "ok":
+            if norm(e.get(Field.RESULT)) != "ok":
                 j.fail(f"chunk {e.get('index')} failed its check", e)
                 consistent = False
             elif idx != expected:
@@ -139,24 +137,24 @@ def item2(evs: Evs, p: Params) -> Judgement:
         "chunk checks inconsistent over the interruption",
     )
     at = v
-    for name in ("VERIFY_SIG", "PARSE_MANIFEST"):
+    for name in (Ev.VERIFY_SIG, Ev.PARSE_MANIFEST):
         k = _find(evs, at + 1, _named(name))
         if not j.check(
-            k >= 0 and _is(evs[k], name, result="ok"),
+            k >= 0 and is_event(evs[k], name, result="ok"),
             f"{name} ok",
             f"{name} did not pass after the resumed download",
             evs[k] if k >= 0 else None,
         ):
             return j
         at = k
-    build = evs[at].get("build")
+    build = evs[at].get(Field.BUILD)
     at = _install_steps(j, evs, at, slot)
     if at < 0:
         return j
-    nb = _find(evs, v, lambda e: _app_boot(e) and e.get("slot") == slot)
-    ok_build = nb >= 0 and evs[nb].get("build") == build
+    nb = _find(evs, v, lambda e: app_boot(e) and e.get(Field.SLOT) == slot)
+    ok_build = nb >= 0 and evs[nb].get(Field.BUILD) == build
     if ok_build and old is not None:
-        ok_build = evs[nb].int("build") > old.int("build")
+        ok_build = evs[nb].int(Field.BUILD) > old.int(Field.BUILD)
     j.check(
         ok_build,
         f"the new build {build} runs from slot {slot}",

@@ -20,15 +20,19 @@ from hil.device import Device
 from hil.engine.registry import create_engine
 from hil.errors import HilError
 from hil.firmware import FirmwareSet
+from hil.matrix.classify import EXPECTED_PARTS
 from hil.matrix.items import ITEMS, MatrixItem, item
 from hil.matrix.predicates import Judgement, Params, judge
-from hil.matrix.scenarios import Bench, ScenarioRun, run_scenario
 from hil.matrix.sweep_items import SWEEP_SCENARIOS, run_sweep_case
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
 from hil.report.compliance import CaseResult
 from hil.report.flashmap import AreaSnapshot, render_svg, snapshot_platform
 from hil.report.timeline import timeline_page, timeline_text
+from hil.scenarios import CLASSIFY_PARTS, Bench, ScenarioRun, run_scenario
+
+# item 15's scenario runs exactly the parts the classifier's table expects
+assert set(CLASSIFY_PARTS) == set(EXPECTED_PARTS)
 
 FORGED = ("forged-signature", "forged-signature-same-id", "signature-bitflip")
 TAMPERED = (

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hil.evidence import Event, EvidenceStream
+from hil.evidence import Event, EvidenceStream, Outcome
 from hil.firmware import FirmwareSet
 from hil.matrix.predicates import Judgement
 from hil.platform.model import Platform
 from hil.provision import factory_image
 from hil.report.timeline import timeline_page, timeline_text
-from hil.sweep import PointOutcome, PointResult, Sweep, SweepOptions, SweepResult
+from hil.sweep import PointResult, Sweep, SweepOptions, SweepResult
 from hil.sweep.report import summary_lines, write_sweep
 
 META_AREAS = ("meta_a", "meta_b")
@@ -131,7 +131,7 @@ def judge_item13(res: SweepResult) -> Verdict:
             problems.append("no REBOOT_REASON with the brownout flag")
         if v.write_gated == 0:
             problems.append("no WRITE_GATED: a new write started under low voltage")
-        if v.outcome in (PointOutcome.UNKNOWN, PointOutcome.RESCUE):
+        if v.outcome in (Outcome.UNKNOWN, Outcome.RESCUE):
             problems.append(f"no recovery to a confirmed image: {v.outcome.value}")
         if v.meta not in ("ok", "recovered"):
             problems.append(f"META {v.meta}")

@@ -54,8 +54,7 @@ from allure_commons.types import AttachmentType, LabelType
 from allure_commons.utils import md5 as _allure_md5
 from attr import asdict
 
-from hil.matrix.items import MatrixItem, item
-from hil.report.compliance import CaseResult
+from hil.report.compliance import CaseResult, ReportItem
 
 RESULTS_DIRNAME = "allure-results"
 INSTRUCTIONS_PER_MS = 1000
@@ -115,7 +114,7 @@ def result_uuid(case: CaseResult, seed: int | None = None) -> str:
     return str(uuid.UUID(hex=key, version=3))  # an md5-derived (name-based) uuid
 
 
-def feature(it: MatrixItem) -> str:
+def feature(it: ReportItem) -> str:
     """The feature label of a matrix item: ``item N: <title>``."""
     return f"item {it.number}: {it.title}"
 
@@ -198,10 +197,11 @@ def case_to_result(
     *,
     seed: int | None = None,
     base: Path | None = None,
-    items: Mapping[int, MatrixItem] | None = None,
+    items: Mapping[int, ReportItem],
 ) -> tuple[TestResult, list[_Pending]]:
-    """The Allure test result of one case and the attachments it refers to."""
-    it = items[case.item] if items is not None else item(case.item)
+    """The Allure test result of one case (its item's metadata from ``items``, by number) and
+    the attachments it refers to."""
+    it = items[case.item]
     rid = result_uuid(case, seed)
     hid = history_id(case)
     start = stop = START_MS
@@ -269,11 +269,11 @@ def write_allure_results(
     *,
     seed: int | None = None,
     base: Path | None = None,
-    items: Mapping[int, MatrixItem] | None = None,
+    items: Iterable[ReportItem],
     clean: bool = True,
 ) -> list[Path]:
     """Write one Allure result per case (and its attachments) into ``out_dir``; return the
-    result files in case order.
+    result files in case order. ``items`` is the item metadata (the matrix item table).
 
     Relative evidence paths are taken relative to ``base`` (default: the working directory).
     ``clean`` empties ``out_dir`` first, so it holds this run's results only.
@@ -288,8 +288,9 @@ def write_allure_results(
     writer = _Writer(str(out_dir), clean=clean)  # type: ignore[no-untyped-call]
     root = Path(out_dir)
     written: list[Path] = []
+    by_number = {it.number: it for it in items}
     for case in ordered:
-        result, pending = case_to_result(case, seed=seed, base=base, items=items)
+        result, pending = case_to_result(case, seed=seed, base=base, items=by_number)
         for a in pending:
             if a.source is not None:
                 writer.report_attached_file(str(a.source), a.file_name)  # type: ignore[no-untyped-call]

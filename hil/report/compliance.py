@@ -1,8 +1,10 @@
 """The compliance summary: matrix items x platforms, pass / fail / not-run, links to evidence.
 
-``ComplianceSummary`` is built from the test cases that ran (``CaseResult``) and the matrix item
-table. An item x platform cell passes only if it has at least one case and all of its cases
-pass; a cell without a case is *not run*, which is never a pass. The summary is written as
+``ComplianceSummary`` is built from the test cases that ran (``CaseResult``) and the item
+metadata it is given as data (``ReportItem``: the matrix item table, or the items of a parsed
+``compliance.json``; the report never imports the matrix). An item x platform cell passes only
+if it has at least one case and all of its cases pass; a cell without a case is *not run*,
+which is never a pass. The summary is written as
 ``compliance.json`` (schema: ``hil.report.compliance_schema``), Markdown, a self-contained HTML
 page and JUnit XML. Every output is deterministic: the same cases give byte-identical files.
 """
@@ -17,16 +19,49 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
-from hil.matrix.items import ITEMS, MatrixItem
 from hil.report.compliance_schema import SCHEMA_ID, SCHEMA_VERSION
 
 JSON_NAME = "compliance.json"
 MARKDOWN_NAME = "compliance.md"
 HTML_NAME = "compliance.html"
 JUNIT_NAME = "junit.xml"
+
+
+class ReportItem(Protocol):
+    """What the report needs to know about a matrix item (``hil.matrix.items.MatrixItem``)."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def expected(self) -> str: ...
+
+    @property
+    def evidence(self) -> str: ...
+
+    @property
+    def scenarios(self) -> tuple[str, ...]: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """Item metadata as a report document carries it (``ComplianceSummary.from_dict``)."""
+
+    number: int
+    title: str
+    expected: str
+    scenarios: tuple[str, ...]
+    ready: bool
+    evidence: str = ""
 
 
 class Status(StrEnum):
@@ -86,12 +121,12 @@ class ComplianceSummary:
     def __init__(
         self,
         cases: Iterable[CaseResult],
-        items: Sequence[MatrixItem] = ITEMS,
+        items: Sequence[ReportItem],
         platforms: Sequence[str] | None = None,
         generated: str | None = None,
     ) -> None:
         self.cases: tuple[CaseResult, ...] = tuple(sorted(cases, key=lambda c: c.sort_key))
-        self.items: tuple[MatrixItem, ...] = tuple(sorted(items, key=lambda i: i.number))
+        self.items: tuple[ReportItem, ...] = tuple(sorted(items, key=lambda i: i.number))
         known = {i.number for i in self.items}
         stray = sorted({c.item for c in self.cases} - known)
         if stray:
@@ -202,13 +237,8 @@ class ComplianceSummary:
     def from_dict(cls, doc: Mapping[str, Any]) -> ComplianceSummary:
         """Rebuild a summary from a parsed ``compliance.json`` (items from the document)."""
         items = [
-            MatrixItem(
-                i["number"],
-                i["title"],
-                tuple(i["scenarios"]),
-                i["expected"],
-                "",
-                needs=None if i["ready"] else "faults",
+            ItemInfo(
+                i["number"], i["title"], i["expected"], tuple(i["scenarios"]), bool(i["ready"])
             )
             for i in doc["items"]
         ]

@@ -9,6 +9,7 @@ import html
 from collections.abc import Sequence
 
 from hil.evidence import Event
+from hil.evidence.vocab import Ev
 
 COLUMNS = ("#", "seq", "src", "event", "fields")
 
@@ -48,7 +49,7 @@ def timeline_html(events: Sequence[Event], title: str | None = None) -> str:
     out += [f"<th>{e(c)}</th>" for c in COLUMNS]
     out.append("</tr></thead><tbody>")
     for i, ev in enumerate(events):
-        cls = ' class="boot"' if ev.name == "REBOOT_REASON" else ""
+        cls = ' class="boot"' if ev.name == Ev.REBOOT_REASON else ""
         fields = "".join(
             f'<span class="f"><b>{e(k)}</b>={e(v)}</span> ' for k, v in ev.fields
         ).rstrip()

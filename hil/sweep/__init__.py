@@ -1,22 +1,16 @@
 """Power-cut sweeps: cut at every flash operation and phase of an update, judge each recovery
 from the device's evidence (see ``hil.sweep.sweep``)."""
 
-from hil.sweep.judge import INVARIANTS, PointOutcome, PointVerdict, judge_point
+from hil.sweep.judge import INVARIANTS, PointVerdict, judge_point
 from hil.sweep.points import PointKind, SweepPoint
-from hil.sweep.sweep import (
-    OTA_PHASES,
-    PointResult,
-    Sweep,
-    SweepError,
-    SweepOptions,
-    SweepResult,
-)
+from hil.sweep.result import OTA_PHASES, PointResult, SweepResult
+from hil.sweep.select import SweepOptions, select_points
+from hil.sweep.sweep import Sweep, SweepError
 
 __all__ = [
     "INVARIANTS",
     "OTA_PHASES",
     "PointKind",
-    "PointOutcome",
     "PointResult",
     "PointVerdict",
     "Sweep",
@@ -25,4 +19,5 @@ __all__ = [
     "SweepPoint",
     "SweepResult",
     "judge_point",
+    "select_points",
 ]

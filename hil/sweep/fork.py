@@ -1,6 +1,8 @@
 """Snapshot and continue with ``fork()``: the whole emulated machine (CPU, RAM, flash cells,
 peripheral models, the harness's SMP client mid-request) is copied at the point, the child
-takes the fault and recovers, the parent carries on with the clean run.
+takes the fault and recovers, the parent carries on with the clean run. The SMP client runs
+without an event loop (``hil.link.smp_session.drive``), so the child continues plain Python
+frames and nothing process-bound has to be adopted after the fork.
 
 ``ForkPool.spawn(tag)`` returns True in the child (which must end with ``child_exit``) and
 False in the parent; at most ``workers`` children run at once (the parent waits for one to
@@ -17,10 +19,15 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from hil.errors import HilError
-from hil.link.smp_transport import adopt_running_loop
+
+
+class ChildResult(Protocol):
+    """What a child reports: a typed result with its dict form."""
+
+    def as_dict(self) -> dict[str, Any]: ...
 
 
 class ForkError(HilError):
@@ -58,19 +65,18 @@ class ForkPool:
         if pid == 0:
             self._active.clear()
             gc.disable()  # a short life: no collector pass touching every page
-            adopt_running_loop()
             return True
         self._active[pid] = tag
         self.spawned += 1
         return False
 
-    def child_exit(self, tag: str, result: dict[str, Any]) -> NoReturn:
+    def child_exit(self, tag: str, result: ChildResult) -> NoReturn:
         """Write the child's result and leave at once (no atexit, no pytest teardown)."""
         code = 0
         try:
             path = self.result_path(tag)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(result, sort_keys=True), encoding="utf-8")
+            tmp.write_text(json.dumps(result.as_dict(), sort_keys=True), encoding="utf-8")
             tmp.replace(path)
         except BaseException:  # noqa: BLE001 - the parent records the lost result
             code = 3
@@ -101,6 +107,7 @@ class ForkPool:
             gc.unfreeze()
 
     def load(self, tag: str) -> dict[str, Any] | None:
+        """A child's result file (its ``as_dict``), None when the child left none."""
         path = self.result_path(tag)
         if not path.exists():
             return None
@@ -114,4 +121,4 @@ def _status_text(status: int) -> str:
     return f"the child exited with status {os.WEXITSTATUS(status)} without a result"
 
 
-__all__ = ["ForkError", "ForkPool"]
+__all__ = ["ChildResult", "ForkError", "ForkPool"]

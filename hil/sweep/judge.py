@@ -33,30 +33,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from hil.evidence import Event
-
-
-class PointOutcome(StrEnum):
-    CONFIRMED = "CONFIRMED"
-    ROLLBACK = "ROLLBACK"
-    REJECT = "REJECT"
-    RESCUE = "RESCUE"
-    UNKNOWN = "UNKNOWN"
-
+from hil.evidence import Event, Outcome
+from hil.evidence.vocab import (
+    Ev,
+    Field,
+    Src,
+    Value,
+    app_boot,
+    app_confirmed,
+    brownout_reset,
+    norm,
+)
 
 INVARIANTS = ("outcome", "confirmed_slot", "metadata", "floor", "verified", "pending_valid")
 
 
-def _norm(v: str | None) -> str:
-    return (v or "").replace("-", "_").lower()
-
-
 @dataclass
 class PointVerdict:
-    outcome: PointOutcome
+    outcome: Outcome
     build: int | None = None  # the build running at the end (app BOOT), None if none
     slot: str | None = None
     meta: str | None = None  # the first META result after the cut
@@ -82,7 +78,7 @@ class PointVerdict:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PointVerdict:
         return cls(
-            PointOutcome(d["outcome"]),
+            Outcome(d["outcome"]),
             d.get("build"),
             d.get("slot"),
             d.get("meta"),
@@ -101,7 +97,7 @@ def _int(v: str | None) -> int | None:
 
 def _boot_start(events: Sequence[Event], i: int) -> int:
     """Index of the REBOOT_REASON that starts the boot containing event ``i``."""
-    while i > 0 and events[i].name != "REBOOT_REASON":
+    while i > 0 and events[i].name != Ev.REBOOT_REASON:
         i -= 1
     return i
 
@@ -109,94 +105,98 @@ def _boot_start(events: Sequence[Event], i: int) -> int:
 def _verified_in_boot(events: Sequence[Event], start: int, end: int, slot: str) -> bool:
     sig = manifest = in_slot = False
     for ev in events[start:end]:
-        if ev.src != "boot":
+        if ev.src != Src.BOOT:
             continue
-        if ev.name == "SLOT_CHECK":
-            in_slot = ev.get("slot") == slot
+        if ev.name == Ev.SLOT_CHECK:
+            in_slot = ev.get(Field.SLOT) == slot
             if in_slot:
                 sig = manifest = False
-        elif in_slot and ev.name == "VERIFY_SIG":
-            sig = ev.get("result") == "ok"
-        elif in_slot and ev.name == "PARSE_MANIFEST":
-            manifest = ev.get("result") == "ok"
+        elif in_slot and ev.name == Ev.VERIFY_SIG:
+            sig = ev.get(Field.RESULT) == Value.OK
+        elif in_slot and ev.name == Ev.PARSE_MANIFEST:
+            manifest = ev.get(Field.RESULT) == Value.OK
     return sig and manifest
 
 
 def _refusal(ev: Event) -> bool:
     """A bootloader refusing an image for a reason other than an old image under the floor."""
-    if ev.src != "boot" or ev.get("result") != "fail":
+    if ev.src != Src.BOOT or ev.get(Field.RESULT) != Value.FAIL:
         return False
-    if ev.name == "VERIFY_SIG":
+    if ev.name == Ev.VERIFY_SIG:
         return True
-    return ev.name == "PARSE_MANIFEST" and _norm(ev.get("error_code")) != "below_floor"
+    return ev.name == Ev.PARSE_MANIFEST and norm(ev.get(Field.ERROR_CODE)) != Value.BELOW_FLOOR
 
 
 def judge_point(events: Sequence[Event], mark: int) -> PointVerdict:
     """The outcome and the invariant violations of the recovery that starts at ``mark``."""
     before, after = events[:mark], events[mark:]
-    v = PointVerdict(PointOutcome.UNKNOWN)
+    v = PointVerdict(Outcome.UNKNOWN)
     running = False
     for ev in after:
-        if ev.src == "app" and ev.name == "BOOT":
-            v.build, v.slot = _int(ev.get("build")), ev.get("slot")
-            running = running or ev.get("state") == "running"
-        if ev.src == "app" and ev.name == "SLOT_TRANSITION" and ev.get("to") == "CONFIRMED":
+        if app_boot(ev):
+            v.build, v.slot = _int(ev.get(Field.BUILD)), ev.get(Field.SLOT)
+            running = running or ev.get(Field.STATE) == Value.RUNNING
+        if app_confirmed(ev):
             running = True
-        if ev.name == "REBOOT_REASON" and (
-            ev.get("brownout_flag") == "1" or _norm(ev.get("cause")) == "brownout"
-        ):
+        if brownout_reset(ev):
             v.brownout_flag = True
-        if ev.name == "META" and v.meta is None:
-            v.meta = _norm(ev.get("result"))
+        if ev.name == Ev.META and v.meta is None:
+            v.meta = norm(ev.get(Field.RESULT))
     # a write gated under low voltage is reported before the brownout reset it precedes
     v.write_gated = sum(
-        1 for e in events[_boot_start(events, max(0, mark - 1)) :] if e.name == "WRITE_GATED"
+        1 for e in events[_boot_start(events, max(0, mark - 1)) :] if e.name == Ev.WRITE_GATED
     )
-    boot_evs = [e for e in after if e.src == "boot"]
-    if any(e.name == "RESCUE" for e in after):
-        v.outcome = PointOutcome.RESCUE
+    boot_evs = [e for e in after if e.src == Src.BOOT]
+    if any(e.name == Ev.RESCUE for e in after):
+        v.outcome = Outcome.RESCUE
     elif not running:
-        v.outcome = PointOutcome.UNKNOWN
-    elif any(e.name == "ROLLBACK" for e in boot_evs):
-        v.outcome = PointOutcome.ROLLBACK
+        v.outcome = Outcome.UNKNOWN
+    elif any(e.name == Ev.ROLLBACK for e in boot_evs):
+        v.outcome = Outcome.ROLLBACK
     elif any(_refusal(e) for e in boot_evs):
-        v.outcome = PointOutcome.REJECT
+        v.outcome = Outcome.REJECT
     else:
-        v.outcome = PointOutcome.CONFIRMED
+        v.outcome = Outcome.CONFIRMED
 
     def fail(inv: str, why: str) -> None:
         v.violations.append((inv, why))
 
-    if v.outcome is PointOutcome.UNKNOWN:
+    if v.outcome is Outcome.UNKNOWN:
         tail = after[-1] if after else None
         fail("outcome", f"no confirmed boot and no RESCUE within the bound (last event: {tail})")
-    if v.outcome is PointOutcome.RESCUE:
-        ev = next(e for e in after if e.name == "RESCUE")
+    if v.outcome is Outcome.RESCUE:
+        ev = next(e for e in after if e.name == Ev.RESCUE)
         fail("confirmed_slot", f"no CONFIRMED bootable slot after the cut: {ev}")
-    had_meta = any(e.name == "META" and _norm(e.get("result")) != "both_invalid" for e in before)
+    had_meta = any(
+        e.name == Ev.META and norm(e.get(Field.RESULT)) != Value.BOTH_INVALID for e in before
+    )
     for ev in after:
-        if had_meta and ev.name == "META" and _norm(ev.get("result")) not in ("ok", "recovered"):
+        if (
+            had_meta
+            and ev.name == Ev.META
+            and norm(ev.get(Field.RESULT)) not in (Value.OK, Value.RECOVERED)
+        ):
             fail("metadata", f"metadata lost after the cut: {ev}")
     # floor: track the highest confirmed build through the whole history
     confirmed = 0
     trial_build: int | None = None
     for i, ev in enumerate(events):
-        if ev.src == "app" and ev.name == "BOOT":
-            build = _int(ev.get("build")) or 0
+        if app_boot(ev):
+            build = _int(ev.get(Field.BUILD)) or 0
             trial_build = build
             if i >= mark and build < confirmed:
                 fail("floor", f"build {build} runs below the confirmed build {confirmed}: {ev}")
             if i >= mark:
                 start = _boot_start(events, i)
-                slot = ev.get("slot") or ""
+                slot = ev.get(Field.SLOT) or ""
                 if not _verified_in_boot(events, start, i, slot):
                     fail("verified", f"slot {slot} runs without a passing verification: {ev}")
-        if ev.src == "app" and ev.name == "SLOT_TRANSITION" and ev.get("to") == "CONFIRMED":
+        if app_confirmed(ev):
             confirmed = max(confirmed, trial_build or 0)
     for ev in boot_evs:
-        if ev.name == "ROLLBACK" and _norm(ev.get("reason")) in ("verify", "inconsistent"):
+        if ev.name == Ev.ROLLBACK and norm(ev.get(Field.REASON)) in ("verify", "inconsistent"):
             fail("pending_valid", f"a PENDING slot did not hold a verifiable image: {ev}")
     return v
 
 
-__all__ = ["INVARIANTS", "PointOutcome", "PointVerdict", "judge_point"]
+__all__ = ["INVARIANTS", "PointVerdict", "judge_point"]

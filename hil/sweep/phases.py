@@ -8,62 +8,54 @@ not when the harness later decodes the line.
 
 from __future__ import annotations
 
-from hil.device import Device
+from hil.engine.base import Engine
 from hil.evidence import Event, EvidenceStream
-from hil.faults.plan import PHASE_EVENTS, Phase
+from hil.evidence.vocab import Ev, Field, State, Step
+from hil.faults.plan import Phase
 
 IDLE = "idle"  # outside an update: boots of a confirmed image, the final check
 
 # SLOT_TRANSITION to=<state> -> phase that starts
 _STATE_PHASE: dict[str, str] = {
-    "DOWNLOADING": Phase.DOWNLOAD.value,
-    "VERIFYING": Phase.VERIFY.value,
-    "STAGING": Phase.STAGING.value,
-    "PENDING": Phase.REBOOT.value,
-    "BOOT_TEST": Phase.BOOT_TEST.value,
-    "CONFIRMED": IDLE,
-    "REJECTED": IDLE,
-    "ROLLBACK": IDLE,
-    "RESCUE": IDLE,
-    "IDLE": IDLE,
+    State.DOWNLOADING: Phase.DOWNLOAD.value,
+    State.VERIFYING: Phase.VERIFY.value,
+    State.STAGING: Phase.STAGING.value,
+    State.PENDING: Phase.REBOOT.value,
+    State.BOOT_TEST: Phase.BOOT_TEST.value,
+    State.CONFIRMED: IDLE,
+    State.REJECTED: IDLE,
+    State.ROLLBACK: IDLE,
+    State.RESCUE: IDLE,
+    State.IDLE: IDLE,
 }
 # PHASE name=<step> -> phase
 _STEP_PHASE: dict[str, str] = {
-    "re_verify": Phase.RE_VERIFY.value,
-    "meta_commit": Phase.METADATA_COMMIT.value,
-    "confirm": Phase.CONFIRM.value,
-    "floor_bump": Phase.FLOOR_BUMP.value,
+    Step.RE_VERIFY: Phase.RE_VERIFY.value,
+    Step.META_COMMIT: Phase.METADATA_COMMIT.value,
+    Step.CONFIRM: Phase.CONFIRM.value,
+    Step.FLOOR_BUMP: Phase.FLOOR_BUMP.value,
 }
 SLOT_AREAS = ("slot_a", "slot_b")
 
 
 def phase_after(ev: Event, current: str) -> str:
     """The phase the device is in after emitting ``ev`` (``current`` when it changes none)."""
-    if ev.name == "SLOT_TRANSITION":
-        return _STATE_PHASE.get(ev.get("to") or "", current)
-    if ev.name == "PHASE":
-        return _STEP_PHASE.get(ev.get("name") or "", current)
-    if ev.name == "CHUNK":
+    if ev.name == Ev.SLOT_TRANSITION:
+        return _STATE_PHASE.get(ev.get(Field.TO) or "", current)
+    if ev.name == Ev.PHASE:
+        return _STEP_PHASE.get(ev.get(Field.NAME) or "", current)
+    if ev.name == Ev.CHUNK:
         return Phase.BETWEEN_CHUNKS.value
-    if ev.name == "REBOOT_REASON" and current != Phase.REBOOT.value:
+    if ev.name == Ev.REBOOT_REASON and current != Phase.REBOOT.value:
         return IDLE
     return current
-
-
-def phases_of(ev: Event) -> list[Phase]:
-    """The phases whose ``phase_cut`` trigger ``ev`` is (see hil.faults.plan.PHASE_EVENTS)."""
-    return [
-        p
-        for p, (name, fields) in PHASE_EVENTS.items()
-        if ev.name == name and all(ev.get(k) == v for k, v in fields)
-    ]
 
 
 class PhaseTracker:
     """Follows a device's console output; ``phase(area)`` is the phase right now."""
 
-    def __init__(self, device: Device) -> None:
-        self._port = device.engine.serial()
+    def __init__(self, engine: Engine) -> None:
+        self._port = engine.serial()
         self._stream = EvidenceStream()
         self._pos = len(self._port.transcript)
         self.current = IDLE
@@ -80,4 +72,4 @@ class PhaseTracker:
         return self.current
 
 
-__all__ = ["IDLE", "PhaseTracker", "phase_after", "phases_of"]
+__all__ = ["IDLE", "PhaseTracker", "phase_after"]

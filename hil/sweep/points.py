@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from hil.faults.plan import Phase, Tear
+from hil.faults.plan import (
+    Brownout,
+    Fault,
+    FaultPlan,
+    FlashOpCut,
+    OpKind,
+    Phase,
+    PhaseCut,
+    Tear,
+    plan_dict,
+)
 
 
 class PointKind(StrEnum):
@@ -55,31 +65,24 @@ class SweepPoint:
         head = f"{self.event_phase.value}-{self.occurrence}"
         return f"random-{head}+{self.offset}" if self.kind is PointKind.RANDOM else head
 
+    def fault(self) -> Fault:
+        """The fault that reproduces this point from the start of the case."""
+        if self.kind is PointKind.FLASH_OP:
+            assert self.op is not None
+            if self.tear is None:
+                return FlashOpCut(self.op, OpKind.ANY, None)
+            # a tear names the operation's kind, and the plan then counts that kind only
+            n = self.kind_op if self.kind_op is not None else self.op
+            return FlashOpCut(n, OpKind(self.op_kind), self.tear)
+        if self.kind is PointKind.BROWNOUT:
+            assert self.op is not None
+            return Brownout(FlashOpCut(self.op))
+        assert self.event_phase is not None
+        return PhaseCut(self.event_phase, self.offset, self.occurrence)
+
     def plan(self) -> dict[str, Any]:
         """The fault plan (dict form) that replays this point from the start of the case."""
-        fault: dict[str, Any]
-        if self.kind is PointKind.FLASH_OP:
-            # a tear names the operation's kind, and the plan then counts that kind only
-            fault = {"kind": "flash_op_cut", "op": self.op, "op_kind": "any"}
-            if self.tear is not None:
-                fault = {
-                    "kind": "flash_op_cut",
-                    "op": self.kind_op if self.kind_op is not None else self.op,
-                    "op_kind": self.op_kind,
-                    "tear": self.tear.value,
-                }
-        elif self.kind is PointKind.BROWNOUT:
-            fault = {"kind": "brownout", "at": {"flash_op": self.op}}
-        else:
-            assert self.event_phase is not None
-            fault = {
-                "kind": "phase_cut",
-                "phase": self.event_phase.value,
-                "occurrence": self.occurrence,
-            }
-            if self.offset:
-                fault["offset"] = self.offset
-        return {"name": f"sweep {self.id}", "faults": [fault]}
+        return plan_dict(FaultPlan(f"sweep {self.id}", (self.fault(),), f"sweep {self.id}"))
 
     def describe(self) -> str:
         if self.kind in (PointKind.FLASH_OP, PointKind.BROWNOUT):

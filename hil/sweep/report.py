@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hil.replay import ReplayRecord, write_record
-from hil.sweep.sweep import OTA_PHASES, SCENARIO, PointResult, SweepResult
+from hil.record import ReplayRecord, write_record
+from hil.sweep.child import SCENARIO
+from hil.sweep.result import OTA_PHASES, PointResult, SweepResult
 
 
 def point_record(
@@ -104,7 +105,7 @@ def write_sweep(
                 **r.verdict.as_dict(),
                 "ok": r.ok,
                 "digest": r.digest,
-                "fired": r.fired,
+                "fired": [f.as_dict() for f in r.fired],
                 "instructions": r.instructions,
                 "error": r.error,
             }

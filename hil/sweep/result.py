@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from hil.faults.plan import Phase
-from hil.sweep.judge import PointOutcome, PointVerdict
+from hil.evidence import Outcome
+from hil.faults.plan import FiredFault, Phase
+from hil.sweep.judge import PointVerdict
 from hil.sweep.phases import IDLE
 from hil.sweep.points import PointKind, SweepPoint
 
@@ -36,10 +37,14 @@ class PhaseMark:
 
 @dataclass
 class PointResult:
+    """What one point gave: the child's verdict from the evidence, the evidence digest, the
+    faults that fired, the cost. A child writes it with ``as_dict``; the parent reads it back
+    with ``from_dict`` (adding the twin's digest)."""
+
     point: SweepPoint
     verdict: PointVerdict
     digest: str
-    fired: list[dict[str, Any]]
+    fired: list[FiredFault]
     instructions: int  # emulated in the recovery
     wall_s: float  # the child's whole life (fork to result)
     emu_s: float  # of which inside the engine
@@ -47,6 +52,45 @@ class PointResult:
     twin_digest: str | None = None
     error: str | None = None
     flashmap_svg: str | None = None  # the layout areas as the cut left them -> after recovery
+
+    @classmethod
+    def lost(cls, point: SweepPoint, why: str) -> PointResult:
+        """A point whose child gave no result."""
+        return cls(point, PointVerdict(Outcome.UNKNOWN), "", [], 0, 0.0, 0.0, error=why)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The child's result file (the point itself and the twin's digest are the parent's)."""
+        text = self.transcript
+        return {
+            "verdict": self.verdict.as_dict(),
+            "digest": self.digest,
+            "fired": [f.as_dict() for f in self.fired],
+            "instructions": self.instructions,
+            "wall_s": self.wall_s,
+            "emu_s": self.emu_s,
+            "error": self.error,
+            "transcript": None if text is None else text.decode("latin-1"),
+            "flashmap_svg": self.flashmap_svg,
+        }
+
+    @classmethod
+    def from_dict(
+        cls, point: SweepPoint, d: dict[str, Any], twin_digest: str | None = None
+    ) -> PointResult:
+        text = d.get("transcript")
+        return cls(
+            point,
+            PointVerdict.from_dict(d["verdict"]),
+            str(d["digest"]),
+            [FiredFault.from_dict(f) for f in d["fired"]],
+            int(d["instructions"]),
+            float(d["wall_s"]),
+            float(d["emu_s"]),
+            text.encode("latin-1") if isinstance(text, str) else None,
+            twin_digest,
+            d.get("error"),
+            d.get("flashmap_svg"),
+        )
 
     @property
     def ok(self) -> bool:
@@ -91,18 +135,14 @@ class SweepResult:
 
     def outcomes(self) -> dict[str, int]:
         c = Counter(r.verdict.outcome.value for r in self.points)
-        return {o.value: c.get(o.value, 0) for o in PointOutcome}
+        return {o.value: c.get(o.value, 0) for o in Outcome}
 
     def failures(self) -> list[PointResult]:
         return [r for r in self.points if not r.ok]
 
     @property
     def bricks(self) -> int:
-        return sum(
-            1
-            for r in self.points
-            if r.verdict.outcome in (PointOutcome.UNKNOWN, PointOutcome.RESCUE)
-        )
+        return sum(1 for r in self.points if r.verdict.outcome in (Outcome.UNKNOWN, Outcome.RESCUE))
 
     @property
     def passed(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from hil.engine.base import ResetCause
 from hil.platform.model import Platform
 from hil.pytest_plugin.fixtures import DeviceFactory, FirmwareFactory
+from hil.update import update_client
 from tests.boot.helpers import BOOT_MS, hang_payload, names, signed
 from tests.boot.test_boot_select import _trial_device
 from tests.boot.test_rescue import UPDATE_MS
@@ -75,7 +76,7 @@ def test_mut_rescue_no_gates_installs_revoked(
     device.send_line("rescue")
     device.wait_for("RESCUE_READY", BOOT_MS, src="rescue")
     pkg = signed(platform, hang_payload(platform, "B"), 2, "B", key="revoked")
-    res = device.update(pkg, budget_ms=UPDATE_MS, reset=False)
+    res = update_client(device).update(pkg, budget_ms=UPDATE_MS, reset=False)
     sig = names(list(res.events), "VERIFY_SIG")
     assert sig and sig[-1]["error_code"] == "key_revoked"
     assert res.pending  # planted: refused by the gate, marked PENDING anyway

@@ -11,6 +11,7 @@ from hil.device import Device
 from hil.engine.base import ResetCause
 from hil.platform.model import Platform
 from hil.pytest_plugin.fixtures import DeviceFactory, FirmwareFactory
+from hil.update import update_client
 from tests.boot.helpers import BOOT_MS, factory, hang_payload, names, signed
 
 UPDATE_MS = 60_000
@@ -86,7 +87,9 @@ def test_rescue_refuses_revoked_key_then_installs_a_good_image(
     device.set_pin("rescue", 0)
     payload = hang_payload(platform, "B")
 
-    bad = device.update(signed(platform, payload, 2, "B", key="revoked"), budget_ms=UPDATE_MS)
+    bad = update_client(device).update(
+        signed(platform, payload, 2, "B", key="revoked"), budget_ms=UPDATE_MS
+    )
     assert not bad.pending and not bad.reset_sent
     sig = [e for e in bad.events if e.name == "VERIFY_SIG"]
     assert sig and (sig[-1]["result"], sig[-1]["error_code"]) == ("fail", "key_revoked")
@@ -94,7 +97,9 @@ def test_rescue_refuses_revoked_key_then_installs_a_good_image(
     assert any(e.name == "SLOT_TRANSITION" and e.get("to") == "REJECTED" for e in bad.events)
 
     # the same gates let a good image through: PENDING, reset, trial boot of slot B
-    good = device.update(signed(platform, payload, 2, "B", self_test=2), budget_ms=UPDATE_MS)
+    good = update_client(device).update(
+        signed(platform, payload, 2, "B", self_test=2), budget_ms=UPDATE_MS
+    )
     assert good.pending and good.reset_sent
     t = device.wait_for("SLOT_TRANSITION", BOOT_MS, lambda e: e.get("to") == "BOOT_TEST")
     assert (t["slot"], t["attempt"]) == ("B", "1")
@@ -111,7 +116,9 @@ def test_rescue_refuses_below_floor(
     device.reset(ResetCause.PIN)
     device.send_line("rescue")
     device.wait_for("RESCUE_READY", BOOT_MS, src="rescue")
-    res = device.update(signed(platform, hang_payload(platform, "B"), 4, "B"), budget_ms=UPDATE_MS)
+    res = update_client(device).update(
+        signed(platform, hang_payload(platform, "B"), 4, "B"), budget_ms=UPDATE_MS
+    )
     assert not res.pending
     assert [e for e in res.refusal if e.name in ("PARSE_MANIFEST", "SLOT_TRANSITION")]
 

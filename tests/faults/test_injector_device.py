@@ -9,9 +9,12 @@ import pytest
 from hil.device import Device, DeviceState
 from hil.engine.registry import create_engine
 from hil.errors import HilError
+from hil.evidence import Outcome
 from hil.faults import FaultInjector, FaultPlanError, parse_plan
 from hil.firmware import FirmwareSet
-from hil.matrix.scenarios import (
+from hil.platform.model import Platform
+from hil.provision import FactoryImage
+from hil.scenarios import (
     Bench,
     ScenarioRun,
     fresh,
@@ -21,9 +24,7 @@ from hil.matrix.scenarios import (
     settle_boot,
     target,
 )
-from hil.platform.model import Platform
-from hil.provision import FactoryImage
-from hil.update import Outcome
+from hil.update import update_client
 from tests.integration.helpers import boot_to_app, command, scratch_page
 
 
@@ -155,7 +156,7 @@ def test_writes_after_a_cut_inside_a_flash_operation_still_program(
     plan = {"faults": [{"kind": "flash_op_cut", "op": 8, "op_kind": "erase"}]}
     inj = FaultInjector(dev, parse_plan(plan))
     with pytest.raises(HilError):
-        dev.update(pkg, budget_ms=60_000, reset=False)
+        update_client(dev).update(pkg, budget_ms=60_000, reset=False)
     inj.check()
     dev.state = DeviceState.OFF
     dev.power_on()

@@ -12,7 +12,6 @@ import pytest
 
 from hil.device import Device
 from hil.engine.base import RunResult
-from hil.engine.unicorn.engine import UnicornEngine
 from hil.engine.unicorn.symbols import read_elf
 from hil.gdb import GdbServer
 from hil.platform.model import Platform
@@ -46,11 +45,9 @@ def test_gdb_multiarch_attaches_reads_breaks_and_steps(
     firmware = firmware_factory(platform)
     device: Device = device_factory(platform, firmware=firmware)
     engine = device.engine
-    if not isinstance(engine, UnicornEngine):
-        pytest.skip("the GDB server serves the unicorn engine only")
     device.power_on()
     boot_to_app(device)
-    stopped_pc = engine.core.pc
+    stopped_pc = engine.pc
     word = engine.debug_read32(0x20000000)
     # the app's copy (the bootloader links its own port_uart_getc)
     target = read_elf(str(firmware.app_elf)).symbols[BREAK_SYMBOL] & ~1
@@ -88,7 +85,7 @@ def test_gdb_multiarch_attaches_reads_breaks_and_steps(
     assert f"0x20000000:\t0x{word:08x}" in out, out
     assert "Cannot access memory at address 0xf0000000" in out, out  # E01 from the server
     assert pcs[1] == target, (out, server.last_result)  # the breakpoint was reached
-    assert pcs[2] == engine.core.pc and pcs[2] != target, out  # one instruction later
+    assert pcs[2] == engine.pc and pcs[2] != target, out  # one instruction later
     # gdb steps an ARM target itself: a temporary breakpoint after the instruction, then `c`
     assert len(runs) == 2 and runs[1][1] - runs[1][0] == 1, runs
 
@@ -96,4 +93,4 @@ def test_gdb_multiarch_attaches_reads_breaks_and_steps(
     before = engine.instructions
     server.step()
     assert engine.instructions == before + 1
-    assert engine.core.pc != pcs[2]
+    assert engine.pc != pcs[2]

@@ -49,7 +49,7 @@ def test_decoder_waits_for_a_split_packet_and_flags_bad_checksums() -> None:
 def test_target_description_is_m_profile_with_pc_and_xpsr() -> None:
     xml = target_xml()
     assert '<feature name="org.gnu.gdb.arm.m-profile">' in xml
-    names = [name for name, _, _ in REGISTERS]
+    names = [name for name, _ in REGISTERS]
     assert names[:17] == [f"r{i}" for i in range(13)] + ["sp", "lr", "pc", "xpsr"]
     for name in names:
         assert f'name="{name}"' in xml

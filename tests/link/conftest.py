@@ -7,14 +7,12 @@ from __future__ import annotations
 import ctypes
 import shutil
 import subprocess
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hil.engine.base import RunResult, StopReason
-from hil.evidence import EvidenceStream
+from hil.errors import DeviceTimeout
+from hil.evidence import EvidenceStream, Hit, Match, compile_match
 from tests.smp.smp_harness import Device as CServer
 from tests.smp.smp_harness import FakeFlash, bind
 
@@ -24,53 +22,52 @@ SOURCES = [CORE / "cbor.c", CORE / "smp_frame.c", CORE / "smp_server.c"]
 NS_PER_BYTE = 87_000  # 115200 baud: ~87 us per byte
 
 
-@dataclass
-class _Engine:
-    time_ns: int = 0
-
-
-@dataclass(frozen=True)
-class _Platform:
-    name: str = "host"
-
-
 class ServerDevice:
-    """Enough of ``hil.device.Device`` for the transport: write, poll, run_until, stream."""
+    """The link's ``Console`` protocol (``hil.link.console``) around the host SMP server:
+    write, mark, expect, time_ns."""
 
     def __init__(self, server: CServer, console_text: bytes = b"") -> None:
         self.server = server
         self.stream = EvidenceStream()
-        self.engine = _Engine()
-        self.platform = _Platform()
-        self.log_path: Path | None = None
+        self.time_ns = 0
         self.rx = bytearray()
         self.console_text = console_text  # emitted before every response (evidence/noise)
         self.silent = False  # swallow the server's answers (a device that stopped answering)
 
-    def poll(self) -> None:
-        return None
-
     def write(self, data: bytes) -> None:
         self.rx += data
 
-    def tail(self) -> str:
-        return "(host server)"
+    def mark(self) -> int:
+        return len(self.stream.records)
 
-    def run_until(self, cond: Callable[[], bool], budget_ms: int) -> RunResult:
-        end = self.engine.time_ns + budget_ms * 1_000_000
-        if cond():
-            return RunResult(StopReason.CONDITION, 0, self.engine.time_ns)
-        while self.rx and self.engine.time_ns < end:
+    def expect(
+        self, match: Match, budget_ms: int, *, since: int | None = None, what: str | None = None
+    ) -> Hit:
+        matches, pattern = compile_match(match, what=what)
+        cursor = [since or 0]
+
+        def scan() -> Hit | None:
+            recs = self.stream.records
+            while cursor[0] < len(recs):
+                cursor[0] += 1
+                if matches(recs[cursor[0] - 1]):
+                    return Hit(recs[cursor[0] - 1], cursor[0] - 1)
+            return None
+
+        end = self.time_ns + budget_ms * 1_000_000
+        hit = scan()
+        while hit is None and self.rx and self.time_ns < end:
             byte = self.rx.pop(0)
-            self.engine.time_ns += NS_PER_BYTE
+            self.time_ns += NS_PER_BYTE
             self.server.feed(bytes([byte]))
             out = self.server.take_output()
             if out and not self.silent:
                 self.stream.feed(self.console_text + out)
-                if cond():
-                    return RunResult(StopReason.CONDITION, 0, self.engine.time_ns)
-        self.engine.time_ns = max(self.engine.time_ns, end)
-        return RunResult(StopReason.BUDGET, 0, self.engine.time_ns)
+                hit = scan()
+        if hit is not None:
+            return hit
+        self.time_ns = max(self.time_ns, end)
+        raise DeviceTimeout(pattern, f"{budget_ms} ms of virtual time", "(host server)", None)
 
 
 @pytest.fixture(scope="session")

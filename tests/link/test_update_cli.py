@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hil.cli import build_parser
 from hil.commands.update import expected_outcome
-from hil.update import Outcome
+from hil.evidence import Outcome
 
 
 def test_builds_accumulate_from_build_and_then() -> None:
@@ -18,9 +18,9 @@ def test_builds_accumulate_from_build_and_then() -> None:
 def test_expected_outcomes() -> None:
     assert expected_outcome("signer", None, "pass") is Outcome.CONFIRMED
     assert expected_outcome("other", None, "pass") is Outcome.CONFIRMED
-    assert expected_outcome("revoked", None, "pass") is Outcome.REJECTED
-    assert expected_outcome("unknown", None, "pass") is Outcome.REJECTED
-    assert expected_outcome("signer", "tlv-overrun", "pass") is Outcome.REJECTED
+    assert expected_outcome("revoked", None, "pass") is Outcome.REJECT
+    assert expected_outcome("unknown", None, "pass") is Outcome.REJECT
+    assert expected_outcome("signer", "tlv-overrun", "pass") is Outcome.REJECT
     assert expected_outcome("signer", None, "fail") is Outcome.ROLLBACK
     assert expected_outcome("signer", None, "hang") is Outcome.ROLLBACK
 

@@ -11,10 +11,10 @@ from hil.engine.registry import create_engine
 from hil.matrix import judge
 from hil.matrix.classify import EXPECTED_PARTS, FailureClass, classify, find_failures
 from hil.matrix.predicates import Params
-from hil.matrix.scenarios import Bench, run_scenario
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
 from hil.pytest_plugin.fixtures import FirmwareFactory
+from hil.scenarios import Bench, run_scenario
 from tests.matrix.test_predicates import T
 
 C = FailureClass

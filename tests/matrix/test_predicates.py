@@ -4,11 +4,10 @@ its mutation would produce."""
 
 from __future__ import annotations
 
-from hil.evidence import Event
+from hil.evidence import Event, Outcome, summarize
 from hil.matrix import ITEMS, PREDICATES, judge
 from hil.matrix.predicates import Params
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
-from hil.update import Outcome, summarize
 
 
 class T:

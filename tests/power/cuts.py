@@ -1,7 +1,7 @@
 """A small power-cut driver for the mutation tests of tests/power.
 
 ``hil.replay``'s ``install-package`` scenario stops at the cut (it does not power the device
-on again), so the tests drive the device themselves with the ``hil.matrix.scenarios`` steps:
+on again), so the tests drive the device themselves with the ``hil.scenarios`` steps:
 
 * ``clean_run`` installs build 2 on a fresh device once, without faults, and records every flash
   operation announced since the device was created (index, kind, address): the op indices a
@@ -17,6 +17,7 @@ only used to choose where to cut.
 
 from __future__ import annotations
 
+import contextlib
 import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,18 +25,17 @@ from typing import Any
 
 from hil.device import Device, DeviceState
 from hil.engine.base import FlashOp, FlashOpAction
-from hil.engine.unicorn.power import PowerState
 from hil.engine.unicorn.symbols import read_elf
-from hil.errors import HilError
-from hil.evidence import Event
+from hil.errors import DeviceTimeout, HilError
+from hil.evidence import Event, Outcome
 from hil.faults import FaultInjector, parse_plan
 from hil.firmware import FirmwareSet
 from hil.image.constants import IMG_TLV_CHUNK_SIZE, IMG_TLV_PROT_MAGIC
 from hil.image.parse import parse_image
-from hil.matrix.scenarios import Bench, boot, package, settle_boot
 from hil.platform.model import Platform
 from hil.provision import FactoryImage
-from hil.update import Outcome
+from hil.scenarios import Bench, boot, package, settle_boot
+from hil.update import update_client
 
 BUILD = 2
 SLOT = "B"
@@ -183,9 +183,9 @@ def cut_before(clean: Run, op: Op) -> dict[str, Any]:
 def _upload(b: Bench, dev: Device, pkg: bytes, run: Run) -> None:
     """Upload (and reset into the trial when PENDING); a cut ends it with a harness error."""
     try:
-        res = dev.update(pkg, budget_ms=b.update_ms)
+        res = update_client(dev).update(pkg, budget_ms=b.update_ms)
         if res.reset_sent:
-            run.outcome = dev.wait_outcome(res.mark, b.outcome_ms)
+            run.outcome = update_client(dev).wait_outcome(res.mark, b.outcome_ms)
         elif res.upload.error is not None:
             run.error = f"upload refused: {res.upload.error}"
     except HilError as exc:  # the device went away under the client
@@ -242,8 +242,9 @@ def cut_run(
     inj = injectors[0]
     if not inj.fired and dev.state is not DeviceState.OFF:
         # the upload's wait ended first (e.g. at CONFIRMED): let the device run into the fault
-        dev.run_until(lambda: bool(inj.fired), FAULT_MS)
-    if dev.state is DeviceState.OFF or dev.engine.power.state is PowerState.OFF:
+        with contextlib.suppress(DeviceTimeout):  # a cut stops the run (powered off)
+            dev.expect(lambda _rec: bool(inj.fired), FAULT_MS, since=dev.mark(), what="the fault")
+    if dev.state is DeviceState.OFF or not dev.engine.powered:
         # the cut: power back on, show the recovery
         run.cut_mark = dev.mark()
         dev.power_on()

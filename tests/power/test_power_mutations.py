@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hil.device import Device
-from hil.evidence import Event
+from hil.evidence import Event, Outcome
 from hil.firmware import FirmwareSet
-from hil.matrix.scenarios import Bench, settle_boot
 from hil.platform.model import Platform
 from hil.pytest_plugin.fixtures import DeviceFactory, FirmwareFactory
-from hil.update import Outcome, package_for
+from hil.scenarios import Bench, settle_boot
+from hil.update import package_for
 from tests.power.cuts import (
     APP_B_PREFIX,
     BUILD,

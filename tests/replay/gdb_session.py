@@ -9,9 +9,11 @@ import subprocess
 import threading
 from pathlib import Path
 
-from hil.engine.unicorn.engine import UnicornEngine
+from hil.engine.base import Engine
+from hil.faults import Halt
 from hil.gdb import GdbServer
-from hil.replay import Halt, load_record, replay
+from hil.record import load_record
+from hil.replay import replay
 
 GDB = shutil.which("gdb-multiarch")
 
@@ -23,8 +25,7 @@ def gdb_pc_at_fault(record: Path, wait_s: float = 300) -> tuple[int, Halt]:
     ports: list[int] = []
     ready = threading.Event()
 
-    def serve(engine: object, halt: Halt) -> None:
-        assert isinstance(engine, UnicornEngine)
+    def serve(engine: Engine, halt: Halt) -> None:
         halts.append(halt)
         server = GdbServer(engine, 0)
         ports.append(server.port)

@@ -14,7 +14,8 @@ import pytest
 
 from hil.cli import main
 from hil.platform import load_platform
-from hil.replay import ReplayError, load_record, record_case, replay
+from hil.record import ReplayError, load_record
+from hil.replay import record_case, replay
 from tests.integration.helpers import scratch_page
 from tests.replay.gdb_session import gdb_pc_at_fault
 
@@ -53,9 +54,9 @@ def test_record_has_case_id_and_fired_cut(recorded: Path) -> None:
     data = json.loads(recorded.read_text())
     assert data["case_id"] == rec.case_id and len(rec.case_id) == 12
     assert {"boot.elf", "app.elf", "anchor", "slot_a"} <= set(rec.hashes)
-    assert [f["kind"] for f in rec.fired] == ["flash_op_cut"]
+    assert [f.kind for f in rec.fired] == ["flash_op_cut"]
     page = scratch_page(load_platform(PLATFORM))
-    assert f"erase 0x{page:08x}" in rec.fired[0]["where"]  # the console's erase, not the boot's
+    assert f"erase 0x{page:08x}" in rec.fired[0].where  # the console's erase, not the boot's
     assert rec.plan() is not None
 
 
@@ -99,7 +100,7 @@ def test_gdb_halts_at_the_cut(recorded: Path) -> None:
     pc, halt = gdb_pc_at_fault(recorded, wait_s=120)
     assert pc == halt.pc
     # the halt is the very instant the recorded cut happened
-    assert halt.instructions == load_record(recorded).fired[0]["instructions"]
+    assert halt.instructions == load_record(recorded).fired[0].instructions
     assert "erase" in halt.fault
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hil.matrix.items import item
+from hil.matrix.items import ITEMS, item
 from hil.report import CaseResult, ComplianceSummary, validate
 from hil.report.allure_results import (
     INSTRUCTIONS_PER_MS,
@@ -81,7 +81,7 @@ def labels(r: dict[str, Any]) -> dict[str, list[str]]:
 
 def test_labels_identity_and_parameters(tmp_path: Path) -> None:
     c = make_case(tmp_path / "ev")
-    files = write_allure_results([c], tmp_path / "allure-results", seed=7)
+    files = write_allure_results([c], tmp_path / "allure-results", seed=7, items=ITEMS)
     assert len(files) == 1 and files[0].name == f"{result_uuid(c, 7)}-result.json"
     (r,) = results(tmp_path / "allure-results")
     feature = f"item 1: {item(1).title}"
@@ -117,12 +117,12 @@ def test_history_id_is_the_case_identity_not_the_run(tmp_path: Path) -> None:
     assert result_uuid(a, 1) != result_uuid(a, 2)  # a different seed is a different result
     assert result_uuid(a, 1) == result_uuid(a2, 1)
     with pytest.raises(ValueError, match="same identity"):
-        write_allure_results([a, a2], tmp_path / "out")
+        write_allure_results([a, a2], tmp_path / "out", items=ITEMS)
 
 
 def test_failed_case_has_status_details_and_failed_steps(tmp_path: Path) -> None:
     c = make_case(tmp_path / "ev", passed=False)
-    write_allure_results([c], tmp_path / "out")
+    write_allure_results([c], tmp_path / "out", items=ITEMS)
     (r,) = results(tmp_path / "out")
     assert r["status"] == "failed"
     assert r["statusDetails"]["message"] == "FAIL: no CONFIRMED after BOOT_TEST"
@@ -141,7 +141,7 @@ def test_explicit_steps_come_first_then_the_judgement(tmp_path: Path) -> None:
         steps=("provision build 1", "upload build 2", "FAIL: reset hung"),
         reasons=["FAIL: scenario stopped"],
     )
-    write_allure_results([c], tmp_path / "out")
+    write_allure_results([c], tmp_path / "out", items=ITEMS)
     (r,) = results(tmp_path / "out")
     assert [(s["name"], s["status"]) for s in r["steps"]] == [
         ("provision build 1", "passed"),
@@ -155,7 +155,7 @@ def test_explicit_steps_come_first_then_the_judgement(tmp_path: Path) -> None:
 def test_every_attachment_is_copied_with_its_mime_type(tmp_path: Path) -> None:
     c = make_case(tmp_path / "ev")
     out = tmp_path / "out"
-    write_allure_results([c], out)
+    write_allure_results([c], out, items=ITEMS)
     (r,) = results(out)
     by_name = {a["name"]: a for a in r["attachments"]}
     want = {
@@ -189,7 +189,7 @@ def test_a_file_listed_twice_is_attached_once(tmp_path: Path) -> None:
     c = make_case(tmp_path / "ev")
     points = str(tmp_path / "ev" / "events.jsonl")
     c = make_case(tmp_path / "ev", attachments={**c.attachments, "sweep_points": points})
-    write_allure_results([c], tmp_path / "out")
+    write_allure_results([c], tmp_path / "out", items=ITEMS)
     (r,) = results(tmp_path / "out")
     names = [a["name"] for a in r["attachments"]]
     assert "evidence log (events.jsonl)" in names
@@ -215,7 +215,7 @@ def test_relative_paths_resolve_against_base_and_missing_files_say_so(tmp_path: 
     c = CaseResult(
         1, "lpc55s69", "unicorn", "normal-update", True, ["ok: x"], None, None, None, rel
     )
-    write_allure_results([c], tmp_path / "out", base=tmp_path / "report")
+    write_allure_results([c], tmp_path / "out", base=tmp_path / "report", items=ITEMS)
     (r,) = results(tmp_path / "out")
     by_name = {a["name"]: a for a in r["attachments"]}
     assert "console (console.log)" in by_name
@@ -235,14 +235,14 @@ def test_same_cases_give_byte_identical_results(
         make_case(tmp_path / "ev2", platform="lpc55s69", passed=False),
         make_case(tmp_path / "ev3", scenario="rescue-strap", item=5, steps=("hold strap",)),
     ]
-    write_allure_results(cases, tmp_path / "run1", seed=3)
+    write_allure_results(cases, tmp_path / "run1", seed=3, items=ITEMS)
 
     def no(*_: object) -> None:
         raise AssertionError("the writer must not use the clock or random uuids")
 
     monkeypatch.setattr(uuid, "uuid4", no)
     monkeypatch.setattr(time, "time", no)
-    write_allure_results(list(reversed(cases)), tmp_path / "run2", seed=3)
+    write_allure_results(list(reversed(cases)), tmp_path / "run2", seed=3, items=ITEMS)
 
     def tree(d: Path) -> dict[str, bytes]:
         return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
@@ -257,7 +257,7 @@ def test_clean_empties_the_folder_first(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale-result.json").write_text("{}", encoding="utf-8")
-    write_allure_results([make_case(tmp_path / "ev")], out)
+    write_allure_results([make_case(tmp_path / "ev")], out, items=ITEMS)
     assert not (out / "stale-result.json").exists()
     assert len(results(out)) == 1
 
@@ -268,7 +268,7 @@ def test_clean_empties_the_folder_first(tmp_path: Path) -> None:
 def test_steps_are_optional_in_compliance_json(tmp_path: Path) -> None:
     plain = make_case(tmp_path / "a")
     stepped = make_case(tmp_path / "b", platform="lpc55s69", steps=("boot", "update"))
-    doc = ComplianceSummary([plain, stepped], platforms=["stm32u585", "lpc55s69"]).to_dict()
+    doc = ComplianceSummary([plain, stepped], ITEMS, platforms=["stm32u585", "lpc55s69"]).to_dict()
     assert validate(doc) == []
     by_platform = {c["platform"]: c for c in doc["cases"]}
     assert "steps" not in by_platform["stm32u585"]  # unchanged output for cases without steps

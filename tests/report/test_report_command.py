@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hil.cli import main
+from hil.matrix.items import ITEMS
 from hil.report import CaseResult, allure_cli
 from hil.report.allure_cli import (
     ALLURE_BIN,
@@ -88,7 +89,7 @@ def test_empty_allure_results_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
 def test_foreign_allure_report_dir_is_not_overwritten(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_allure_results(cases(tmp_path / "ev"), tmp_path / "allure-results")
+    write_allure_results(cases(tmp_path / "ev"), tmp_path / "allure-results", items=ITEMS)
     (tmp_path / "allure-report").mkdir()
     (tmp_path / "allure-report" / "mine.txt").write_text("keep", encoding="utf-8")
     assert main(["report", str(tmp_path)]) == 2
@@ -104,7 +105,7 @@ def test_allure_not_installed_names_the_path_and_the_setup_command(
         find_allure(missing)
     assert str(missing) in str(exc.value) and SETUP_COMMAND in str(exc.value)
 
-    write_allure_results(cases(tmp_path / "ev"), tmp_path / "r" / "allure-results")
+    write_allure_results(cases(tmp_path / "ev"), tmp_path / "r" / "allure-results", items=ITEMS)
     monkeypatch.setattr(allure_cli, "ALLURE_BIN", missing)
     assert main(["report", str(tmp_path / "r")]) == 2
     msg = capsys.readouterr().err
@@ -124,7 +125,7 @@ def test_help_has_usage_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> No
 def test_renders_the_results_into_a_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_allure_results(cases(tmp_path / "ev"), tmp_path / "allure-results", seed=1)
+    write_allure_results(cases(tmp_path / "ev"), tmp_path / "allure-results", seed=1, items=ITEMS)
     for _ in range(2):  # a second rendering replaces the first
         assert main(["report", str(tmp_path)]) == 0
         out = capsys.readouterr().out
@@ -140,7 +141,7 @@ def test_renders_the_results_into_a_report(
 
 @needs_allure
 def test_open_serves_the_report_until_stopped(tmp_path: Path) -> None:
-    write_allure_results(cases(tmp_path / "ev"), tmp_path / "allure-results")
+    write_allure_results(cases(tmp_path / "ev"), tmp_path / "allure-results", items=ITEMS)
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

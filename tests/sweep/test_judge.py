@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hil.evidence import Event, format_line, parse_line
-from hil.sweep import PointOutcome, judge_point
+from hil.evidence import Event, Outcome, format_line, parse_line
+from hil.sweep import judge_point
 
 
 def ev(seq: int, src: str, name: str, **fields: str) -> Event:
@@ -24,12 +24,12 @@ def boot(slot: str, build: str, *, meta: str = "ok", state: str = "running") -> 
 def test_a_confirmed_boot_after_the_cut_passes() -> None:
     events = boot("A", "1") + boot("A", "1")
     v = judge_point(events, 6)
-    assert v.outcome is PointOutcome.CONFIRMED and v.ok and v.build == 1 and v.meta == "ok"
+    assert v.outcome is Outcome.CONFIRMED and v.ok and v.build == 1 and v.meta == "ok"
 
 
 def test_nothing_after_the_cut_is_a_brick() -> None:
     v = judge_point(boot("A", "1"), 6)
-    assert v.outcome is PointOutcome.UNKNOWN
+    assert v.outcome is Outcome.UNKNOWN
     assert [inv for inv, _ in v.violations] == ["outcome"]
 
 
@@ -39,7 +39,7 @@ def test_rescue_breaks_the_confirmed_slot_invariant() -> None:
         ev(1, "boot", "RESCUE", cause="no_bootable"),
     ]
     v = judge_point(events, 6)
-    assert v.outcome is PointOutcome.RESCUE
+    assert v.outcome is Outcome.RESCUE
     assert "confirmed_slot" in [inv for inv, _ in v.violations]
 
 
@@ -75,7 +75,7 @@ def test_a_pending_image_that_fails_verification_is_caught() -> None:
     events = boot("A", "1") + boot("A", "1")
     events.insert(9, ev(9, "boot", "ROLLBACK", reason="verify", floor="0", candidate_build="2"))
     v = judge_point(events, 6)
-    assert v.outcome is PointOutcome.ROLLBACK
+    assert v.outcome is Outcome.ROLLBACK
     assert "pending_valid" in [inv for inv, _ in v.violations]
 
 

@@ -14,8 +14,8 @@ from hil.faults import FaultPlanError, parse_plan
 from hil.firmware import FirmwareSet
 from hil.platform.model import Platform
 from hil.provision import factory_image
-from hil.replay import write_record
-from hil.sweep import PointKind, Sweep, SweepOptions
+from hil.record import write_record
+from hil.sweep import PointKind, Sweep, SweepOptions, select_points
 from hil.sweep.report import point_record, write_sweep
 
 FwFactory = Callable[[Platform], FirmwareSet]
@@ -63,7 +63,7 @@ def test_swept_points_replay_byte_identical(
         )
         assert done.returncode == 0, f"{r.point.id}: {done.stdout}{done.stderr}"
         assert "evidence: identical" in done.stdout
-        assert r.fired[0]["kind"] in done.stdout
+        assert r.fired[0].kind in done.stdout
     written = write_sweep(res, tmp_path, engine="unicorn", build=2, defines={}, hashes=hashes)
     assert len(written["points"].read_text().splitlines()) == 4
 
@@ -75,7 +75,7 @@ def test_a_plan_the_sweep_cannot_snapshot_is_refused(
     sweep = Sweep(platform, firmware_factory(platform), options=SweepOptions(plan=plan))
     ops, marks, _ = sweep.clean_pass()
     with pytest.raises(FaultPlanError, match=r"faults\[0\]\.kind.*flash_op_cut"):
-        sweep.from_plan(plan, ops, marks)
+        select_points(platform, SweepOptions(plan=plan), ops, marks)
     beyond = parse_plan({"faults": [{"kind": "flash_op_cut", "op": 10**6}]}, "p.yaml")
     with pytest.raises(FaultPlanError, match=r"below the clean run's \d+"):
-        sweep.from_plan(beyond, ops, marks)
+        select_points(platform, SweepOptions(plan=beyond), ops, marks)

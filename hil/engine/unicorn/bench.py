@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass
 
 from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, UC_PROT_ALL
-from unicorn.arm_const import UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M33
+from unicorn.arm_const import UC_ARM_REG_PRIMASK, UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M33
 
-from hil.engine.base import FlashOpAction
+from hil.engine.base import CpuBench, FlashOpAction, IdleBench
 from hil.engine.unicorn._uc import Uc
 from hil.engine.unicorn.core import PAGE
 from hil.engine.unicorn.engine import UnicornEngine
@@ -27,23 +26,6 @@ _CODE_OFFSET = 0x40
 _LOOP = struct.pack("<8H", 0x4803, 0xB402, 0xBC04, 0x1809, 0x3801, 0xD1FA, 0xE7FE, 0)
 _PER_ITERATION = 5
 _END = 0xC  # offset of "b ." from the code start
-
-
-@dataclass(frozen=True)
-class BenchResult:
-    instructions: int
-    bare_ips: float  # instructions per second, bare Unicorn, no hooks, emu_start(begin, end)
-    engine_ips: float  # instructions per second through UnicornEngine.run
-    ratio: float  # engine_ips / bare_ips (goal >= 0.5)
-    virtual_per_wall: float  # virtual seconds per wall second at the reset clock
-
-
-@dataclass(frozen=True)
-class IdleResult:
-    virtual_s: float  # virtual time run
-    tick_ms: float  # SysTick period (each tick wakes the core, runs its handler, sleeps again)
-    ticks: int  # SysTick exceptions taken
-    wall_ms_per_virtual_s: float  # wall time per virtual second
 
 
 # The idle program (offsets from the image start): SysTick every RVR+1 cycles, WFI between.
@@ -62,7 +44,27 @@ def _image(platform: Platform, iterations: int) -> bytes:
     return body
 
 
-def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> BenchResult:
+def _loop_engine(platform: Platform, image: bytes) -> UnicornEngine:
+    boot = platform.core.boot_address
+    engine = UnicornEngine(platform, seed=0)
+    engine.program_flash(boot, image)
+    engine.on_flash_op(lambda op: FlashOpAction.CONTINUE)
+    engine.define_symbol("bench_outside", boot + _CODE_OFFSET + _END)
+    engine.on_symbol("bench_outside", lambda name, address: False)
+    engine.power_on()
+    return engine
+
+
+def _timed_run(engine: UnicornEngine, instructions: int) -> tuple[int, float]:
+    budget_us = instructions * 1_000_000 // engine.platform.core.clock_hz
+    t0 = time.perf_counter()
+    result = engine.run(budget_us)
+    elapsed = time.perf_counter() - t0
+    engine.close()
+    return result.instructions, elapsed
+
+
+def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> CpuBench:
     image = _image(platform, iterations)
     boot = platform.core.boot_address
     loop_instructions = 1 + _PER_ITERATION * iterations
@@ -78,29 +80,31 @@ def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> Bench
     uc.emu_start(boot + _CODE_OFFSET + 1, boot + _CODE_OFFSET + _END)
     bare = time.perf_counter() - t0
 
-    engine = UnicornEngine(platform, seed=0)
-    engine.program_flash(boot, image)
-    engine.on_flash_op(lambda op: FlashOpAction.CONTINUE)
-    engine.define_symbol("bench_outside", boot + _CODE_OFFSET + _END)
-    engine.on_symbol("bench_outside", lambda name, address: False)
-    engine.power_on()
-    budget_us = loop_instructions * 1_000_000 // platform.core.clock_hz
-    t0 = time.perf_counter()
-    result = engine.run(budget_us)
-    elapsed = time.perf_counter() - t0
-    engine.close()
+    executed, elapsed = _timed_run(_loop_engine(platform, image), loop_instructions)
     bare_ips = loop_instructions / bare
-    engine_ips = result.instructions / elapsed
-    return BenchResult(
+    engine_ips = executed / elapsed
+
+    # the same loop inside a critical section: PRIMASK set, SysTick (1 ms) pending throughout
+    masked = _loop_engine(platform, image)
+    masked.core.uc.reg_write(UC_ARM_REG_PRIMASK, 1)
+    masked.debug_write32(0xE000E014, platform.core.clock_hz // 1000 - 1)  # SYST_RVR
+    masked.debug_write32(0xE000E018, 0)  # SYST_CVR
+    masked.debug_write32(0xE000E010, 7)  # SYST_CSR: processor clock, TICKINT, ENABLE
+    executed, elapsed = _timed_run(masked, loop_instructions)
+    if masked.exceptions.entered:
+        raise AssertionError("bench: SysTick was taken with PRIMASK set")
+    return CpuBench(
         loop_instructions,
         bare_ips,
         engine_ips,
         engine_ips / bare_ips,
         engine_ips / platform.core.clock_hz,
+        executed / elapsed,
+        tuple(idle_benchmark(platform, tick_ms=t) for t in (1.0, 100.0)),
     )
 
 
-def idle_benchmark(platform: Platform, virtual_s: float = 10.0, tick_ms: float = 1.0) -> IdleResult:
+def idle_benchmark(platform: Platform, virtual_s: float = 10.0, tick_ms: float = 1.0) -> IdleBench:
     """Wall time per virtual second of a core idling in WFI with a SysTick every ``tick_ms``."""
     boot = platform.core.boot_address
     ram = platform.ram
@@ -119,4 +123,4 @@ def idle_benchmark(platform: Platform, virtual_s: float = 10.0, tick_ms: float =
     elapsed = time.perf_counter() - t0
     ticks = engine.exceptions.entered
     engine.close()
-    return IdleResult(virtual_s, tick_ms, ticks, elapsed * 1000 / virtual_s)
+    return IdleBench(virtual_s, tick_ms, ticks, elapsed * 1000 / virtual_s)

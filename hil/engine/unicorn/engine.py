@@ -21,6 +21,7 @@ from unicorn import (
 )
 
 from hil.engine.base import (
+    CpuBench,
     Engine,
     FlashOp,
     FlashOpAction,
@@ -32,6 +33,7 @@ from hil.engine.base import (
     RunResult,
     StopReason,
     SymbolHook,
+    Timer,
 )
 from hil.engine.unicorn.bus import DebugBus
 from hil.engine.unicorn.core import WFE, WFI, Core
@@ -51,6 +53,7 @@ from hil.engine.unicorn.ppb import (
     SCR_SLEEPONEXIT,
     SystemControlSpace,
 )
+from hil.engine.unicorn.registers import REGISTERS
 from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
@@ -70,6 +73,8 @@ UNTIL_LATENCY_US = 1000
 
 class UnicornEngine(Engine):
     name = "unicorn"
+    fork_safe = True  # Unicorn, the models and the flash cells all live in this process
+    _harness_timers: list[tuple[int, Timer]] | None = None  # Engine.after, made on first use
 
     def __init__(
         self,
@@ -473,3 +478,87 @@ class UnicornEngine(Engine):
         self.unmodelled.flush()
         for port in self._ports.values():
             port.close()
+
+    # -- Engine: harness state, timers, halts, debugger --------------------------------------
+    @property
+    def powered(self) -> bool:
+        return self.power.state is not PowerState.OFF
+
+    @property
+    def pc(self) -> int:
+        return self.core.pc
+
+    def us_to_instructions(self, microseconds: float) -> int:
+        return self.power.us_to_instructions(microseconds)
+
+    def after(self, instructions: int, callback: Timer) -> None:
+        if instructions <= 0:
+            callback()
+            return
+        timers = self._harness_timers
+        if timers is None:
+            timers = self._harness_timers = []
+            self.on_reset(self._rearm_timers)  # after the hooks of whoever came first
+        entry = (self.ticks + instructions, callback)  # ticks: what us_to_instructions gives
+        timers.append(entry)
+        self._arm_timer(entry[0], callback)
+
+    def _rearm_timers(self, cause: ResetCause) -> None:
+        timers = self._harness_timers
+        assert timers is not None
+        if cause is ResetCause.POWER_ON:
+            timers.clear()
+            return
+        for at, callback in list(timers):
+            self._arm_timer(max(at, self.ticks), callback)
+
+    def _arm_timer(self, at: int, callback: Timer) -> None:
+        timers = self._harness_timers
+        assert timers is not None
+
+        def fire() -> None:
+            for i, (_, cb) in enumerate(timers):
+                if cb is callback:
+                    del timers[i]
+                    break
+            else:
+                return  # fired already (a re-armed copy of the same timer)
+            callback()
+
+        self.scheduler.schedule(at, fire)
+        self.core.stop_after(self.timebase.cycles_at(at))
+
+    def halt(self, reason: str) -> None:
+        self.hooks.halted = reason
+        self.core.stop_after_current()
+
+    @property
+    def register_names(self) -> tuple[str, ...]:
+        return tuple(REGISTERS)
+
+    def read_register(self, name: str) -> int:
+        return int(self.core.uc.reg_read(self._register(name))) & 0xFFFFFFFF
+
+    def write_register(self, name: str, value: int) -> None:
+        self.core.uc.reg_write(self._register(name), value & 0xFFFFFFFF)
+
+    def _register(self, name: str) -> int:
+        if name not in REGISTERS:
+            raise UnknownNameError("register", name, list(REGISTERS))
+        return REGISTERS[name]
+
+    def step(self) -> RunResult:
+        start = self.instructions
+        saved = self.slice_instructions
+        self.slice_instructions = 1
+        try:
+            return self.run(1_000, until=lambda: self.instructions != start)
+        finally:
+            self.slice_instructions = saved
+
+
+def cpu_benchmark(platform: Platform) -> CpuBench:
+    """``hil bench --what engine`` for this engine (see ``hil.engine.unicorn.bench``)."""
+    from hil.engine.unicorn.bench import cpu_loop_benchmark
+
+    return cpu_loop_benchmark(platform)

@@ -1,0 +1,68 @@
+"""What every ``hil`` sub-command shares: exit codes, the registry the sub-commands add
+themselves to (``command``, ``arguments``), common options and the CLI's output functions.
+``hil.cli`` builds the parser from the registry and turns errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Handler, str]] = {}
+_ARGS: dict[str, Callable[[argparse.ArgumentParser], None]] = {}
+
+
+def command(name: str, help_text: str) -> Callable[[Handler], Handler]:
+    """Register a sub-command: the decorated function runs it; ``arguments(name)`` adds its
+    options."""
+
+    def deco(fn: Handler) -> Handler:
+        COMMANDS[name] = (_ARGS.get(name, lambda p: None), fn, help_text)
+        return fn
+
+    return deco
+
+
+def arguments(name: str) -> Callable[[Callable[[argparse.ArgumentParser], None]], None]:
+    def deco(fn: Callable[[argparse.ArgumentParser], None]) -> None:
+        _ARGS[name] = fn
+
+    return deco
+
+
+def out(text: str = "") -> None:
+    """Print a line for the user (CLI only)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def add_platform_args(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+    if multiple:
+        p.add_argument(
+            "--platform",
+            action="append",
+            metavar="P",
+            help="platform name (repeatable; default: all known platforms)",
+        )
+    else:
+        p.add_argument(
+            "--platform", required=True, metavar="P", help="platform name, e.g. stm32u585"
+        )
+
+
+def add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
+    p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
+    p.add_argument("--log-dir", type=Path, default=None, help="write console.log/events.jsonl here")
