@@ -64,7 +64,9 @@ class Core:
         # nothing elsewhere (a bounded UC_HOOK_CODE would halve the speed of every instruction)
         self.uc.ctl_exits_enabled(True)
         self.uc.ctl_set_exits([])
-        self.exits: set[int] = set()
+        self.exits: set[int] = set()  # what Unicorn stops before: the two sets below
+        self._fixed: set[int] = set()  # symbol addresses (add_exit)
+        self._extra: set[int] = set()  # set_extra_exits (the mask watch)
         self.base = 0  # instructions executed before the current slice
         self.running = False
         self._adjust: int | None = None
@@ -188,8 +190,18 @@ class Core:
         return _SLEEP_T16.get(h[1]) or _SLEEP_T32.get((h[0], h[1]))
 
     def add_exit(self, address: int) -> None:
+        self._fixed.add(address)
         self.exits.add(address)
         self._apply_exit(address)
+
+    def set_extra_exits(self, addresses: set[int]) -> None:
+        """Replace the exits kept besides ``add_exit``'s (the mask watch's unmasking sites)."""
+        changed = self._extra ^ addresses
+        self._extra = set(addresses)
+        self.exits = self._fixed | self._extra
+        self.uc.ctl_set_exits(sorted(self.exits))
+        for address in changed:
+            self.uc.ctl_remove_cache(address, address + 4)  # exits are compiled in
 
     def _apply_exit(self, address: int) -> None:
         self.uc.ctl_set_exits(sorted(self.exits))

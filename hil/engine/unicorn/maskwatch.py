@@ -9,24 +9,24 @@ Zephyr ``arch_swap`` returns before its context switch).
 
 While that state lasts the engine runs one instruction per slice for up to ``STEP_LIMIT``
 instructions (the usual case: the unmask follows within a few instructions). A longer stretch
-installs code hooks bounded to the single addresses where an unmasking instruction is encoded in
-executable memory (flash, RAM, ROM and their aliases): ``CPSIE i/f`` (T1 0xB66x) and ``MSR``
-to PRIMASK, BASEPRI or FAULTMASK (T1 0xF38n 0x88ss; ``BASEPRI_MAX`` can only raise the mask).
-The hook runs before such an instruction and ends the slice right after it, so the boundary
-takes the exception; every other instruction runs at full speed with its translation untouched
-(only the blocks holding a site are retranslated). Encodings found in data are never executed
-and cost nothing; the scan runs once per stretch (a few ``memmem`` passes). Exception return and
+makes every address where an unmasking instruction is encoded in executable memory (flash, RAM,
+ROM and their aliases) a Unicorn exit: ``CPSIE i/f`` (T1 0xB66x) and ``MSR`` to PRIMASK, BASEPRI
+or FAULTMASK (T1 0xF38n 0x88ss; ``BASEPRI_MAX`` can only raise the mask). The CPU stops in front
+of such an instruction, the engine executes it alone (as it steps over a symbol exit), and the
+slice boundary after it takes the exception. Exits are compiled into the translated blocks that
+hold them (only those are retranslated) and cost nothing elsewhere; encodings found in data are
+never executed. The scan runs once per stretch (a few ``memmem`` passes). Exception return and
 NVIC writes, the other ways a held-back exception becomes takeable, already end the slice.
 
-A per-instruction hook (the earlier design) cost ~60x: 2 s of virtual time with interrupts
-masked and SysTick pending took minutes of wall time.
+Two slower designs were measured and dropped: a Python code hook before every instruction
+(~60x: 2 s of virtual time with interrupts masked and SysTick pending took minutes), and
+bounded code hooks at the sites (Unicorn then checks every hook for every instruction: with the
+few dozen false sites in seeded RAM, 5x).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from unicorn import UC_HOOK_CODE
+from typing import TYPE_CHECKING
 
 from hil.engine.unicorn.memory import HostBuffer
 
@@ -69,11 +69,9 @@ class MaskWatch:
     def __init__(self, engine: UnicornEngine) -> None:
         self._e = engine
         self.steps = 0
-        self._hooks: list[Any] = []
-        self._sites: list[int] = []
         self._installed = False
-        self.hooked_stretches = 0  # how often the site hooks had to be installed (for tests)
-        self.site_stops = 0  # slices ended at an unmasking site (for tests)
+        self.sites = 0  # unmasking sites of the last stretch
+        self.hooked_stretches = 0  # how often the sites had to be found (for tests)
 
     def held_back(self) -> bool:
         """An exception is pending that only PRIMASK/BASEPRI/FAULTMASK hold back."""
@@ -103,17 +101,12 @@ class MaskWatch:
         return areas
 
     def _install(self) -> None:
-        uc = self._e.core.uc
-        on_site = self._e.core.guard(self._on_site)
+        sites: set[int] = set()
         for buffer, bases in self._executable():
             for off in unmask_sites(buffer):
-                for base in bases:
-                    address = base + off
-                    self._sites.append(address)
-                    self._hooks.append(
-                        uc.hook_add(UC_HOOK_CODE, on_site, begin=address, end=address)
-                    )
-                    uc.ctl_remove_cache(address, address + 4)  # hooks are compiled in
+                sites.update(base + off for base in bases)
+        self._e.core.set_extra_exits(sites)
+        self.sites = len(sites)
         self._installed = True
         self.hooked_stretches += 1
 
@@ -121,14 +114,4 @@ class MaskWatch:
         self.steps = 0
         if self._installed:
             self._installed = False
-            uc = self._e.core.uc
-            for hook in self._hooks:
-                uc.hook_del(hook)
-            for address in self._sites:
-                uc.ctl_remove_cache(address, address + 4)
-            self._hooks, self._sites = [], []
-
-    def _on_site(self, _uc: Any, _address: int, _size: int, _ud: object) -> None:
-        # runs before the unmasking instruction (already counted): stop right after it
-        self.site_stops += 1
-        self._e.core.stop_after_current()
+            self._e.core.set_extra_exits(set())
