@@ -18,7 +18,8 @@ def _args(p: argparse.ArgumentParser) -> None:
         action="append",
         choices=BENCHES,
         help="which benchmark (repeatable; default: all). engine: CPU-bound loop with all "
-        "hooks vs bare Unicorn; verify: instructions the bootloader spends to hash and "
+        "hooks vs bare Unicorn, virtual-to-wall ratio, wall time of WFI idling; verify: "
+        "instructions the bootloader spends to hash and "
         "verify a 64 KiB image; sweep: power-cut sweep throughput (cut points per second "
         "including each recovery boot with full verification) and harness overhead per point "
         "as a ratio to the emulated recovery",
@@ -34,11 +35,26 @@ def _args(p: argparse.ArgumentParser) -> None:
 def _engine(name: str) -> None:
     from hil.engine.registry import cpu_benchmark
 
-    r = cpu_benchmark("unicorn", load_platform(name))
+    platform = load_platform(name)
+    r = cpu_benchmark("unicorn", platform)
+    mhz = platform.core.clock_hz / 1e6
     out(
         f"{name}: engine: bare unicorn {r.bare_ips / 1e6:.1f} M instr/s, engine with hooks "
-        f"{r.engine_ips / 1e6:.1f} M instr/s, ratio {r.ratio:.2f} (goal >= 0.5)"
+        f"{r.engine_ips / 1e6:.1f} M instr/s, ratio {r.ratio:.2f} (goal >= 0.5); "
+        f"virtual/wall {r.virtual_per_wall:.1f}x at the {mhz:g} MHz reset clock"
     )
+    if r.masked_ips:
+        out(
+            f"{name}: engine masked: the same loop with PRIMASK set and SysTick pending "
+            f"{r.masked_ips / 1e6:.1f} M instr/s, ratio {r.masked_ips / r.engine_ips:.2f} to "
+            "unmasked (goal >= 0.5)"
+        )
+    for idle in r.idle:
+        out(
+            f"{name}: engine idle: WFI with a SysTick every {idle.tick_ms:g} ms: "
+            f"{idle.wall_ms_per_virtual_s:.2f} ms wall per virtual second "
+            f"({idle.ticks} ticks in {idle.virtual_s:g} s virtual)"
+        )
 
 
 def _verify(name: str) -> None:

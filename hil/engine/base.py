@@ -11,8 +11,10 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import ClassVar
 
+from hil.errors import EngineError
 from hil.platform.model import Platform
 
 
@@ -25,6 +27,7 @@ class ResetCause(StrEnum):
     SOFTWARE = "software"  # SCB AIRCR.SYSRESETREQ (or LPC55S69 SYSCON SWR_RESET)
     PIN = "pin"  # external reset pin (NRST / RESETN)
     LOCKUP = "lockup"  # harness-visible only: core locked up (no chip flag of its own)
+    OPTION_BYTES = "option-bytes"  # STM32 FLASH_NSCR.OBL_LAUNCH: reset that loads option bytes
 
 
 class StopReason(StrEnum):
@@ -75,6 +78,16 @@ Timer = Callable[[], None]
 
 
 @dataclass(frozen=True)
+class IdleBench:
+    """A core idling in WFI, woken by a SysTick every ``tick_ms`` (handler, then WFI again)."""
+
+    virtual_s: float  # virtual time run
+    tick_ms: float
+    ticks: int  # SysTick exceptions taken
+    wall_ms_per_virtual_s: float
+
+
+@dataclass(frozen=True)
 class CpuBench:
     """``hil bench --what engine``: the engine's own speed against its bare CPU backend."""
 
@@ -82,6 +95,48 @@ class CpuBench:
     bare_ips: float  # instructions per second of the bare backend (no hooks, no models)
     engine_ips: float  # instructions per second through ``Engine.run`` with every hook installed
     ratio: float  # engine_ips / bare_ips (goal >= 0.5)
+    virtual_per_wall: float = 0.0  # virtual seconds per wall second at the reset clock
+    masked_ips: float = 0.0  # the same loop with PRIMASK set and SysTick pending (0: not run)
+    idle: tuple[IdleBench, ...] = ()  # WFI idling at several SysTick periods
+
+
+UNMODELLED_MMIO_LOG = "mmio_unmodelled.jsonl"  # the file name in a run's log directory
+
+
+@dataclass(frozen=True)
+class MmioAccess:
+    """Accesses by firmware to a peripheral block the engine does not model (it answered from
+    the block's reset values). Consecutive identical accesses are one record with a count."""
+
+    block: str  # block name from the chip's block map, e.g. "ICACHE"
+    register: str  # register name, or "+0x<offset>" where the block map names none
+    address: int  # bus address (the alias firmware used)
+    width: int  # bytes
+    write: bool
+    value: int  # value written, or value the read returned
+    pc: int  # address of the accessing instruction
+    instructions: int  # virtual time of the first of them
+    count: int = 1
+
+    def describe(self) -> str:
+        what = "write of" if self.write else "read"
+        value = f" 0x{self.value:x}" if self.write else ""
+        return (
+            f"{what}{value} {self.block}.{self.register} at 0x{self.address:08x} "
+            f"(PC 0x{self.pc:08x})"
+        )
+
+
+class StrictMmioStop(EngineError):
+    """Strict MMIO mode: firmware touched a block the engine does not model. The CPU stopped
+    before the access completed; ``access`` names it."""
+
+    def __init__(self, access: MmioAccess) -> None:
+        self.access = access
+        super().__init__(
+            f"strict MMIO: firmware {access.describe()}: block {access.block} is not modelled "
+            "(expected only accesses to modelled peripherals)"
+        )
 
 
 class SerialPort(abc.ABC):
@@ -203,6 +258,22 @@ class Engine(abc.ABC):
     def set_pin(self, name: str, level: int) -> None:
         """Drive a modelled input pin (e.g. the rescue strap), sampled by firmware as GPIO."""
 
+    # -- peripheral blocks no model covers (optional for an engine) -----------------------------
+    def set_strict_mmio(self, strict: bool) -> None:
+        """Strict: the first access to an unmodelled block makes ``run`` raise
+        :class:`StrictMmioStop`, with the CPU stopped before that access."""
+        if strict:
+            raise EngineError(f"engine {self.name}: expected strict MMIO support, found none")
+
+    def unmodelled_mmio(self) -> list[MmioAccess]:
+        """Every access firmware made to an unmodelled block, in order."""
+        return []
+
+    def log_unmodelled_mmio(self, path: Path) -> None:
+        """Append those accesses to ``path`` (JSON lines), created at the first one; nothing is
+        written while firmware touches only modelled blocks."""
+        del path
+
     # -- what the harness reads and schedules (faults, sweeps, replay, debuggers) --------------
     @property
     @abc.abstractmethod
@@ -225,7 +296,9 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def after(self, instructions: int, callback: Timer) -> None:
-        """Call ``callback`` once ``instructions`` more have run (at once when <= 0), between
+        """Call ``callback`` once ``instructions`` more ticks have passed (periods of the reset
+        clock, as ``us_to_instructions`` gives them; equal to instructions until the firmware
+        changes its core clock) (at once when <= 0), between
         instructions, from inside ``run``. A harness timer is outside the chip: unlike the
         chip's own timers it survives a warm or brownout reset (re-armed at the same instant)
         and a power-on drops it."""

@@ -5,7 +5,8 @@ dotted field (``layout.areas.slot_a.size``, ``peripherals[2].base``), what was e
 was found. Unknown keys are errors (the message lists the allowed ones), numbers may be YAML
 ints or ``"0x.."`` strings, and the cross-field rules of ``docs/contracts.md`` section 1 (layout
 alignment and overlap, roles, address windows, sources) are checked here, once, so that the
-engine, the code generators and the image builder can trust what they get.
+engine, the code generators and the image builder can trust what they get. Strict YAML and the
+typed field readers are in ``fields.py``; the ``core:`` section and ``irqs:`` in ``loader_core.py``.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-import yaml
-
 from hil.errors import PlatformError, UnknownNameError
+from hil.platform.blocks import BlockMap, load_block_map
+from hil.platform.fields import IDENT, FieldReader, read_yaml, show
 from hil.platform.loader_core import read_core, read_irqs
 from hil.platform.model import (
     LAYOUT_AREAS,
@@ -43,12 +44,8 @@ PLATFORM_FILE = "platform.yaml"
 ENV_PLATFORMS_DIR = "OTA_HIL_PLATFORMS"
 SCHEMA_VERSION = 1
 
-_IDENT = re.compile(r"[a-z][a-z0-9_]*\Z")
 _MODEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_PARAM_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*\Z")
 _ALIAS = re.compile(r"[A-Z][A-Z0-9]*\Z")
-_HEX = re.compile(r"0[xX][0-9a-fA-F]+(_[0-9a-fA-F]+)*\Z")
-_CITED_ALIAS = re.compile(r"\b([A-Z][A-Z0-9]*):\d")
 _ROLES = ("console_uart", "flash_controller", "reset_cause", "supply_monitor", "watchdog")
 
 
@@ -80,7 +77,7 @@ def load_platform(name_or_path: str | Path) -> Platform:
     Results are cached per file (and file version), so repeated loads are cheap.
     """
     text = str(name_or_path)
-    by_name = not isinstance(name_or_path, Path) and _IDENT.match(text) is not None
+    by_name = not isinstance(name_or_path, Path) and IDENT.match(text) is not None
     if by_name and not Path(text).exists():
         known = known_platforms()
         if text not in known:
@@ -108,214 +105,15 @@ def load_platform(name_or_path: str | Path) -> Platform:
 @functools.lru_cache(maxsize=64)
 def _load_cached(path: str, mtime_ns: int, size: int) -> Platform:
     del mtime_ns, size  # part of the cache key only: an edited file is loaded again
-    return _Reader(path).platform(_read_yaml(path))
-
-
-# --------------------------------------------------------------------------------------------
-# YAML
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[object, object]:
-    seen: set[object] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                "while constructing a mapping",
-                node.start_mark,
-                f"duplicate key {key!r}",
-                key_node.start_mark,
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _read_yaml(path: str) -> object:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlatformError(
-            path, "(file)", "a readable UTF-8 platform description", str(exc)
-        ) from None
-    try:
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no arbitrary tags
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlatformError(path, "(yaml)", "valid YAML", f"{problem}{where}") from None
-
-
-# --------------------------------------------------------------------------------------------
-# Reading typed fields
-
-
-_DECIMAL_FIELDS = ("_mv", "_us", "_hz", "banks", "attempts", "schema")
-
-
-def _show(value: object, field: str = "") -> str:
-    """How a found value is shown in an error message (addresses and sizes in hex)."""
-    if isinstance(value, bool) or value is None:
-        return f"{value!r} ({type(value).__name__})"
-    if isinstance(value, int):
-        if abs(value) < 0x100 or field.endswith(_DECIMAL_FIELDS):
-            return str(value)
-        return f"{'-' if value < 0 else ''}{abs(value):#x}"
-    if isinstance(value, str):
-        return f"{value!r} (str)"
-    if isinstance(value, dict):
-        return f"a mapping with keys {sorted(map(str, value))}"
-    if isinstance(value, list):
-        return f"a list of {len(value)} items"
-    return f"{value!r} ({type(value).__name__})"
+    return _Reader(path).platform(read_yaml(path))
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-class _Reader:
+class _Reader(FieldReader):
     """Turns the parsed document into model objects, failing with the dotted field path."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.aliases: frozenset[str] = frozenset()
-
-    def fail(self, field: str, expected: str, found: str) -> PlatformError:
-        return PlatformError(self.path, field, expected, found)
-
-    # ---- scalars ---------------------------------------------------------------------------
-
-    def mapping(
-        self, field: str, value: object, required: Iterable[str], optional: Iterable[str] = ()
-    ) -> dict[str, object]:
-        label = field or "(document)"
-        if not isinstance(value, dict):
-            raise self.fail(label, "a mapping", _show(value))
-        req, opt = tuple(required), tuple(optional)
-        allowed = (*req, *opt)
-        prefix = f"{field}." if field else ""
-        for key in value:
-            if key not in allowed:
-                raise self.fail(
-                    f"{prefix}{key}",
-                    f"one of the keys {', '.join(allowed)}",
-                    f"unknown key {key!r}",
-                )
-        for key in req:
-            if key not in value:
-                raise self.fail(f"{prefix}{key}", "a value (required key)", "the key is missing")
-        return {str(k): v for k, v in value.items()}
-
-    def seq(self, field: str, value: object, min_items: int = 0) -> list[object]:
-        if not isinstance(value, list):
-            raise self.fail(field, "a list", _show(value))
-        if len(value) < min_items:
-            raise self.fail(field, f"a list of at least {min_items} item(s)", _show(value))
-        return value
-
-    def integer(
-        self, field: str, value: object, minimum: int | None = 0, maximum: int | None = None
-    ) -> int:
-        if isinstance(value, str) and _HEX.match(value.strip()):
-            number = int(value.strip(), 16)
-        elif isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        else:
-            raise self.fail(field, 'an integer (YAML int or "0x.." hex string)', _show(value))
-        if minimum is not None and number < minimum:
-            what = (
-                "> 0"
-                if minimum == 1
-                else f">= {minimum:#x}"
-                if minimum >= 0x100
-                else f">= {minimum}"
-            )
-            raise self.fail(field, f"an integer {what}", _show(number, field))
-        if maximum is not None and number > maximum:
-            limit = maximum if field.endswith(_DECIMAL_FIELDS) else hex(maximum)
-            raise self.fail(field, f"an integer <= {limit}", _show(number, field))
-        return number
-
-    def address(self, field: str, value: object) -> int:
-        return self.integer(field, value, 0, 0xFFFFFFFF)
-
-    def size(self, field: str, value: object) -> int:
-        return self.integer(field, value, 1, 0x100000000)
-
-    def text(self, field: str, value: object) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(field, "a non-empty string", _show(value))
-        return value.strip()
-
-    def ident(self, field: str, value: object, pattern: re.Pattern[str] = _IDENT) -> str:
-        text = self.text(field, value)
-        if not pattern.match(text):
-            shape = pattern.pattern.removesuffix(r"\Z")
-            raise self.fail(field, f"an identifier matching {shape}", _show(value))
-        return text
-
-    def choice(self, field: str, value: object, allowed: Iterable[str]) -> str:
-        options = tuple(allowed)
-        if value not in options:
-            raise self.fail(field, f"one of {', '.join(options)}", _show(value))
-        return str(value)
-
-    def source(self, field: str, value: object) -> str:
-        """A ``source:`` text: cites a legend alias (``STC:1731``) or says ``assumed: <why>``."""
-        text = " ".join(self.text(field, value).split())
-        for alias in _CITED_ALIAS.findall(text):
-            if alias not in self.aliases:
-                raise self.fail(
-                    field,
-                    f"citations of aliases in 'sources' ({', '.join(sorted(self.aliases))})",
-                    f"unknown alias {alias!r} in {text!r}",
-                )
-        cites = any(re.search(rf"\b{re.escape(a)}\b", text) for a in self.aliases)
-        if not cites and "assumed:" not in text:
-            raise self.fail(
-                field,
-                "a source naming an alias of 'sources' (e.g. STC:1731) or 'assumed: <why>'",
-                _show(text),
-            )
-        return text
-
-    def addresses(self, field: str, value: object) -> tuple[int, ...]:
-        items = self.seq(field, value)
-        return tuple(self.address(f"{field}[{i}]", v) for i, v in enumerate(items))
-
-    def params(self, field: str, value: object) -> Mapping[str, object]:
-        """Model parameters: free-form, but hex strings become ints and the result is frozen."""
-        if not isinstance(value, dict):
-            raise self.fail(field, "a mapping of model parameters", _show(value))
-        result = self._freeze(field, value)
-        assert isinstance(result, Mapping)
-        return result
-
-    def _freeze(self, field: str, value: object) -> object:
-        if isinstance(value, dict):
-            out: dict[str, object] = {}
-            for k, v in value.items():
-                if not isinstance(k, str) or not _PARAM_KEY.match(k):
-                    raise self.fail(
-                        f"{field}.{k}", "a parameter name matching [A-Za-z][A-Za-z0-9_-]*", _show(k)
-                    )
-                out[k] = self._freeze(f"{field}.{k}", v)
-            return MappingProxyType(out)
-        if isinstance(value, list):
-            return tuple(self._freeze(f"{field}[{i}]", v) for i, v in enumerate(value))
-        if isinstance(value, str) and _HEX.match(value.strip()):
-            return int(value.strip(), 16)
-        if value is None or isinstance(value, str | int | float | bool):
-            return value
-        raise self.fail(field, "a scalar, list or mapping", _show(value))
 
     # ---- sections --------------------------------------------------------------------------
 
@@ -336,6 +134,7 @@ class _Reader:
                 "roles",
                 "layout",
             ),
+            ("blocks",),
         )
         schema = self.integer("schema", top["schema"])
         if schema != SCHEMA_VERSION:
@@ -359,6 +158,7 @@ class _Reader:
         layout = self.layout(top["layout"], flash, ram)
         self.check_windows(memory, peripherals)
         self.check_core(core, memory)
+        blocks = self.blocks(top["blocks"]) if "blocks" in top else None
         return Platform(
             name=name,
             title=title,
@@ -371,16 +171,24 @@ class _Reader:
             supply=supply,
             layout=layout,
             sources=sources,
+            blocks=blocks,
         )
+
+    def blocks(self, value: object) -> BlockMap:
+        m = self.mapping("blocks", value, ("file", "source"), ("alias_offset",))
+        file = Path(self.path).parent / self.text("blocks.file", m["file"])
+        offset = self.address("blocks.alias_offset", m.get("alias_offset", 0))
+        source = self.source("blocks.source", m["source"])
+        return load_block_map(file, source, offset, "blocks.file")
 
     def sources(self, value: object) -> Mapping[str, str]:
         if not isinstance(value, dict) or not value:
-            raise self.fail("sources", "a non-empty mapping alias -> reference", _show(value))
+            raise self.fail("sources", "a non-empty mapping alias -> reference", show(value))
         out: dict[str, str] = {}
         for alias, ref in value.items():
             field = f"sources.{alias}"
             if not isinstance(alias, str) or not _ALIAS.match(alias):
-                raise self.fail(field, "an alias matching [A-Z][A-Z0-9]*", _show(alias))
+                raise self.fail(field, "an alias matching [A-Z][A-Z0-9]*", show(alias))
             out[alias] = self.text(field, ref)
         self.aliases = frozenset(out)
         return MappingProxyType(out)
@@ -450,11 +258,11 @@ class _Reader:
             ("flash.ecc_unit", ecc),
         ):
             if v & (v - 1):
-                raise self.fail(field, "a power of two", _show(v))
+                raise self.fail(field, "a power of two", show(v))
         if unit > page:
-            raise self.fail("flash.program_unit", f"<= page_size ({page:#x})", _show(unit))
+            raise self.fail("flash.program_unit", f"<= page_size ({page:#x})", show(unit))
         if ecc > page:
-            raise self.fail("flash.ecc_unit", f"<= page_size ({page:#x})", _show(ecc))
+            raise self.fail("flash.ecc_unit", f"<= page_size ({page:#x})", show(ecc))
         if region.size % (banks * page):
             raise self.fail(
                 "flash.banks",
@@ -541,7 +349,7 @@ class _Reader:
             raise self.fail(
                 f"peripherals[{idx}].params.clock_hz",
                 "the watchdog clock in Hz (an integer > 0; it plays role watchdog)",
-                "nothing" if clock is None else _show(clock),
+                "nothing" if clock is None else show(clock),
             )
         return Roles(**chosen)
 
@@ -554,7 +362,7 @@ class _Reader:
             raise self.fail(
                 "layout.image_header_size",
                 "a multiple of 0x80 (the application's vector table follows it)",
-                _show(header),
+                show(header),
             )
         attempts = self.integer("layout.boot_attempts", m["boot_attempts"], 1, 255)
         handoff = self.size("layout.handoff_size", m["handoff_size"])
@@ -562,7 +370,7 @@ class _Reader:
             raise self.fail(
                 "layout.handoff_size",
                 f"a multiple of 4 smaller than the RAM region '{ram.name}' ({ram.size:#x})",
-                _show(handoff),
+                show(handoff),
             )
         raw = self.mapping("layout.areas", m["areas"], LAYOUT_AREAS)
         page = flash.page_size
@@ -574,10 +382,10 @@ class _Reader:
             size = self.size(f"{f}.size", entry["size"])
             if offset % page:
                 raise self.fail(
-                    f"{f}.offset", f"a multiple of the page size {page:#x}", _show(offset)
+                    f"{f}.offset", f"a multiple of the page size {page:#x}", show(offset)
                 )
             if size % page:
-                raise self.fail(f"{f}.size", f"a multiple of the page size {page:#x}", _show(size))
+                raise self.fail(f"{f}.size", f"a multiple of the page size {page:#x}", show(size))
             if offset + size > flash.size:
                 raise self.fail(
                     f"{f}.size",
@@ -608,14 +416,14 @@ class _Reader:
             raise self.fail(
                 "layout.areas.evidence.size",
                 f">= 2 pages ({2 * page:#x})",
-                _show(areas["evidence"].size),
+                show(areas["evidence"].size),
             )
         for slot in ("slot_a", "slot_b"):
             if areas[slot].size <= header:
                 raise self.fail(
                     f"layout.areas.{slot}.size",
                     f"more than image_header_size ({header:#x})",
-                    _show(areas[slot].size),
+                    show(areas[slot].size),
                 )
         return Layout(
             areas=MappingProxyType(areas),
@@ -657,5 +465,5 @@ class _Reader:
                 "an address inside a flash or rom region ("
                 + ", ".join(f"{r.name} [{r.base:#x}, {r.end:#x})" for r in bootable)
                 + ")",
-                _show(core.boot_address),
+                show(core.boot_address),
             )

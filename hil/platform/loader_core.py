@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 from hil.platform.model import CoreSpec, NvicSpec, SecurityState, SysTickSpec
 
 if TYPE_CHECKING:
-    from hil.platform.loader import _Reader
+    from hil.platform.fields import FieldReader
 
 CPUS = ("cortex-m33",)
 FPUS = ("none", "fpv5-sp")
 MAX_IRQ_LINES = 480  # Armv8-M: at most 480 external interrupts
 
 
-def read_core(r: _Reader, value: object) -> CoreSpec:
+def read_core(r: FieldReader, value: object) -> CoreSpec:
     m = r.mapping(
         "core",
         value,
@@ -68,7 +68,7 @@ def read_core(r: _Reader, value: object) -> CoreSpec:
     )
 
 
-def read_irqs(r: _Reader, field: str, value: object, core: CoreSpec) -> Mapping[str, int]:
+def read_irqs(r: FieldReader, field: str, value: object, core: CoreSpec) -> Mapping[str, int]:
     """A peripheral's ``irqs:``: output name -> NVIC IRQ number (below ``nvic.irq_lines``)."""
     if not isinstance(value, dict):
         raise r.fail(field, "a mapping of output name -> IRQ number", repr(value))

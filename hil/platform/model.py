@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hil.platform.blocks import BlockMap
+
 
 class RegionKind(StrEnum):
     """What a memory region is, and so what survives which reset."""
@@ -193,6 +195,7 @@ class Platform:
     supply: SupplySpec
     layout: Layout
     sources: Mapping[str, str] = field(default_factory=dict)  # source legend (alias -> reference)
+    blocks: BlockMap | None = None  # every peripheral block of the memory map (blocks.py)
 
     def region(self, name: str) -> MemoryRegion:
         for r in self.memory:

@@ -28,6 +28,10 @@ def _write(tmp_path: Path, doc: Doc | str, folder: str = "variant") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     text = doc if isinstance(doc, str) else yaml.safe_dump(doc, sort_keys=False)
     path.write_text(text)
+    if isinstance(doc, dict) and isinstance(doc.get("blocks"), dict):  # the block map beside it
+        src = platforms_dir() / str(doc.get("name")) / str(doc["blocks"].get("file"))
+        if src.is_file():
+            (path.parent / src.name).write_bytes(src.read_bytes())
     return path
 
 

@@ -10,9 +10,9 @@ import struct
 import time
 
 from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, UC_PROT_ALL
-from unicorn.arm_const import UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M33
+from unicorn.arm_const import UC_ARM_REG_PRIMASK, UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M33
 
-from hil.engine.base import CpuBench, FlashOpAction
+from hil.engine.base import CpuBench, FlashOpAction, IdleBench
 from hil.engine.unicorn._uc import Uc
 from hil.engine.unicorn.core import PAGE
 from hil.engine.unicorn.engine import UnicornEngine
@@ -28,7 +28,13 @@ _PER_ITERATION = 5
 _END = 0xC  # offset of "b ." from the code start
 
 
-BenchResult = CpuBench  # bare = Unicorn's emu_start(begin, end) without hooks
+# The idle program (offsets from the image start): SysTick every RVR+1 cycles, WFI between.
+# 0x40: ldr r0, =0xE000E010 ; 0x42: ldr r1, =RVR ; 0x44: str r1, [r0, #4] ; 0x46: movs r1, #0
+# 0x48: str r1, [r0, #8]    ; 0x4A: movs r1, #7  ; 0x4C: str r1, [r0]     ; 0x4E: wfi
+# 0x50: b 0x4E              ; 0x52: bx lr (SysTick handler) ; 0x54, 0x58: literals
+_IDLE = struct.pack("<10H", 0x4804, 0x4905, 0x6041, 0x2100, 0x6081, 0x2107, 0x6001, 0xBF30,
+                    0xE7FD, 0x4770)  # fmt: skip
+_SYSTICK_HANDLER = 0x52
 
 
 def _image(platform: Platform, iterations: int) -> bytes:
@@ -38,7 +44,27 @@ def _image(platform: Platform, iterations: int) -> bytes:
     return body
 
 
-def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> BenchResult:
+def _loop_engine(platform: Platform, image: bytes) -> UnicornEngine:
+    boot = platform.core.boot_address
+    engine = UnicornEngine(platform, seed=0)
+    engine.program_flash(boot, image)
+    engine.on_flash_op(lambda op: FlashOpAction.CONTINUE)
+    engine.define_symbol("bench_outside", boot + _CODE_OFFSET + _END)
+    engine.on_symbol("bench_outside", lambda name, address: False)
+    engine.power_on()
+    return engine
+
+
+def _timed_run(engine: UnicornEngine, instructions: int) -> tuple[int, float]:
+    budget_us = instructions * 1_000_000 // engine.platform.core.clock_hz
+    t0 = time.perf_counter()
+    result = engine.run(budget_us)
+    elapsed = time.perf_counter() - t0
+    engine.close()
+    return result.instructions, elapsed
+
+
+def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> CpuBench:
     image = _image(platform, iterations)
     boot = platform.core.boot_address
     loop_instructions = 1 + _PER_ITERATION * iterations
@@ -54,17 +80,47 @@ def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> Bench
     uc.emu_start(boot + _CODE_OFFSET + 1, boot + _CODE_OFFSET + _END)
     bare = time.perf_counter() - t0
 
+    executed, elapsed = _timed_run(_loop_engine(platform, image), loop_instructions)
+    bare_ips = loop_instructions / bare
+    engine_ips = executed / elapsed
+
+    # the same loop inside a critical section: PRIMASK set, SysTick (1 ms) pending throughout
+    masked = _loop_engine(platform, image)
+    masked.core.uc.reg_write(UC_ARM_REG_PRIMASK, 1)
+    masked.debug_write32(0xE000E014, platform.core.clock_hz // 1000 - 1)  # SYST_RVR
+    masked.debug_write32(0xE000E018, 0)  # SYST_CVR
+    masked.debug_write32(0xE000E010, 7)  # SYST_CSR: processor clock, TICKINT, ENABLE
+    executed, elapsed = _timed_run(masked, loop_instructions)
+    if masked.exceptions.entered:
+        raise AssertionError("bench: SysTick was taken with PRIMASK set")
+    return CpuBench(
+        loop_instructions,
+        bare_ips,
+        engine_ips,
+        engine_ips / bare_ips,
+        engine_ips / platform.core.clock_hz,
+        executed / elapsed,
+        tuple(idle_benchmark(platform, tick_ms=t) for t in (1.0, 100.0)),
+    )
+
+
+def idle_benchmark(platform: Platform, virtual_s: float = 10.0, tick_ms: float = 1.0) -> IdleBench:
+    """Wall time per virtual second of a core idling in WFI with a SysTick every ``tick_ms``."""
+    boot = platform.core.boot_address
+    ram = platform.ram
+    vectors = [0] * 16
+    vectors[0] = ram.base + ram.size
+    vectors[1] = boot + _CODE_OFFSET + 1
+    vectors[15] = boot + _SYSTICK_HANDLER + 1
+    rvr = max(1, round(platform.core.clock_hz * tick_ms / 1000)) - 1
+    code = _IDLE + struct.pack("<2I", 0xE000E010, rvr)
+    image = struct.pack("<16I", *vectors).ljust(_CODE_OFFSET, b"\0") + code
     engine = UnicornEngine(platform, seed=0)
     engine.program_flash(boot, image)
-    engine.on_flash_op(lambda op: FlashOpAction.CONTINUE)
-    engine.define_symbol("bench_outside", boot + _CODE_OFFSET + _END)
-    engine.on_symbol("bench_outside", lambda name, address: False)
     engine.power_on()
-    budget_us = loop_instructions * 1_000_000 // platform.core.clock_hz
     t0 = time.perf_counter()
-    result = engine.run(budget_us)
+    engine.run(int(virtual_s * 1_000_000))
     elapsed = time.perf_counter() - t0
+    ticks = engine.exceptions.entered
     engine.close()
-    bare_ips = loop_instructions / bare
-    engine_ips = result.instructions / elapsed
-    return BenchResult(loop_instructions, bare_ips, engine_ips, engine_ips / bare_ips)
+    return IdleBench(virtual_s, tick_ms, ticks, elapsed * 1000 / virtual_s)

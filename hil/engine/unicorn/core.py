@@ -27,7 +27,7 @@ from unicorn import (
 )
 from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_CPU_ARM_CORTEX_M33
 
-from hil.engine.unicorn._uc import Uc, UcError, errno_of
+from hil.engine.unicorn._uc import Regs, Uc, UcError, errno_of
 from hil.engine.unicorn.counter import InstructionCounter
 from hil.errors import EngineError
 
@@ -58,12 +58,15 @@ class Core:
         self.uc: Any = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
         self.uc.ctl_set_page_size(PAGE)
+        self.regs = Regs(self.uc)
         self.counter = InstructionCounter(self.uc)
         # symbol addresses are Unicorn "exits": the CPU stops before executing them, which costs
         # nothing elsewhere (a bounded UC_HOOK_CODE would halve the speed of every instruction)
         self.uc.ctl_exits_enabled(True)
         self.uc.ctl_set_exits([])
-        self.exits: set[int] = set()
+        self.exits: set[int] = set()  # what Unicorn stops before: the two sets below
+        self._fixed: set[int] = set()  # symbol addresses (add_exit)
+        self._extra: set[int] = set()  # set_extra_exits (the mask watch)
         self.base = 0  # instructions executed before the current slice
         self.running = False
         self._adjust: int | None = None
@@ -123,7 +126,7 @@ class Core:
     # -- execution ----------------------------------------------------------------------------
     @property
     def pc(self) -> int:
-        return int(self.uc.reg_read(UC_ARM_REG_PC))
+        return self.regs.read(UC_ARM_REG_PC)
 
     def run_slice(self, count: int) -> SliceResult:
         """Execute at most ``count`` instructions from the current PC."""
@@ -170,6 +173,14 @@ class Core:
             raise EngineError(f"error inside an emulator callback: {exc!r}") from exc
         return SliceResult(executed, error, pc, at_exit, sleep)
 
+    def sev_before_wfe(self, pc: int) -> bool:
+        """Whether a SEV (0xBF40) directly precedes the 16-bit WFE that ends just before ``pc``
+        (QEMU executes SEV as a NOP; the ``sev; wfe`` idiom must not sleep)."""
+        try:
+            return bytes(self.uc.mem_read((pc - 4) & 0xFFFFFFFF, 2)) == b"\x40\xbf"
+        except UcError:
+            return False
+
     def _sleep_before(self, pc: int) -> str | None:
         """WFI / WFE if the instruction ending just before ``pc`` is one."""
         try:
@@ -179,8 +190,18 @@ class Core:
         return _SLEEP_T16.get(h[1]) or _SLEEP_T32.get((h[0], h[1]))
 
     def add_exit(self, address: int) -> None:
+        self._fixed.add(address)
         self.exits.add(address)
         self._apply_exit(address)
+
+    def set_extra_exits(self, addresses: set[int]) -> None:
+        """Replace the exits kept besides ``add_exit``'s (the mask watch's unmasking sites)."""
+        changed = self._extra ^ addresses
+        self._extra = set(addresses)
+        self.exits = self._fixed | self._extra
+        self.uc.ctl_set_exits(sorted(self.exits))
+        for address in changed:
+            self.uc.ctl_remove_cache(address, address + 4)  # exits are compiled in
 
     def _apply_exit(self, address: int) -> None:
         self.uc.ctl_set_exits(sorted(self.exits))

@@ -123,6 +123,8 @@ class CpuHooks:
     def on_unmapped(
         self, _uc: Any, access: int, address: int, size: int, value: int, _ud: object
     ) -> bool:
+        if access != UC_MEM_FETCH_UNMAPPED and self._e.unmodelled.claim(self._e.core.uc, address):
+            return True  # a block of the chip no model covers: mapped now, the access retries
         if access == UC_MEM_FETCH_UNMAPPED:
             self._e.exceptions.pend(BUSFAULT, cfsr=IBUSERR)
         else:

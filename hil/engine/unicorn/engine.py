@@ -8,6 +8,7 @@ and evaluates the caller's condition. No per-instruction Python hook exists on t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from unicorn import (
     UC_HOOK_INTR,
@@ -26,6 +27,7 @@ from hil.engine.base import (
     FlashOpAction,
     FlashOpHook,
     FlashOpKind,
+    MmioAccess,
     ResetCause,
     ResetHook,
     RunResult,
@@ -56,11 +58,13 @@ from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
 from hil.engine.unicorn.symbols import read_elf
-from hil.engine.unicorn.systick import SysTick
+from hil.engine.unicorn.systick import TICKINT, SysTick
 from hil.engine.unicorn.timebase import TimeBase
+from hil.engine.unicorn.unmodelled import UnmodelledBlocks
 from hil.errors import EngineError, UnknownNameError
 from hil.platform.model import Platform, RegionKind, SecurityState
 
+SYSTICK_BIT = 1 << SYSTICK
 DEFAULT_SLICE = 200_000
 # the harness sees serial output this long (virtual time) after the byte left the UART: the
 # caller's condition is evaluated then, like a host reacting to a line, not mid-instruction
@@ -140,6 +144,8 @@ class UnicornEngine(Engine):
         self.mask_watch = MaskWatch(self)
         self.power.core_reset_hooks.append(self._core_reset)
         self.hooks = CpuHooks(self)
+        self.unmodelled = UnmodelledBlocks(platform, self.core)
+        self.power.reset_hooks.append(lambda _cause: self.unmodelled.reset())
         self.bus.peripherals.map(uc, self.core, self.hooks.bus_fault)
         raw_mmio_map(uc, PPB_BASE, PPB_SIZE, self.core, self.scs.read, self.scs.write)
         g = self.core.guard
@@ -292,6 +298,9 @@ class UnicornEngine(Engine):
         nvic = self.nvic
         if self.core.running and nvic.effective_pending & nvic.enabled:
             self.core.stop_after_current()
+        wrap = self.systick.next_event
+        if wrap is not None:  # SysTick may no longer be pending: its next wrap counts again
+            self.core.stop_after(wrap)
 
     def _settle(self) -> RunResult | None:
         """Apply everything the last slice (or the harness) left pending."""
@@ -327,9 +336,12 @@ class UnicornEngine(Engine):
     def _went_to_sleep(self) -> None:
         """The slice ended on a completed WFI / WFE: sleep unless an event is already there."""
         kind, self.hooks.sleep = self.hooks.sleep, None
-        if kind == WFE and self.exceptions.event:
-            self.exceptions.event = False  # WFE consumes the event register and continues
-            return
+        if kind == WFE:
+            sev = self.scs.scr & SCR_SEVONPEND and self.nvic.sevonpend_event
+            if self.exceptions.event or sev or self.core.sev_before_wfe(self.core.pc):
+                # WFE consumes the event register and continues
+                self.exceptions.event = self.nvic.sevonpend_event = False
+                return
         self.nvic.sevonpend_event = False
         self.sleeping = kind
 
@@ -350,7 +362,16 @@ class UnicornEngine(Engine):
             if ticks is not None:
                 deadline = min(deadline, tb.cycles_at(ticks))
         wrap = self.systick.next_event
-        if wrap is not None and self.power.state is PowerState.ON:
+        if (
+            wrap is not None
+            and self.power.state is PowerState.ON
+            and not self.exceptions.locked
+            and self.systick.csr & TICKINT
+            and not self.nvic.pending & SYSTICK_BIT
+        ):
+            # a wrap only pends SysTick (COUNTFLAG is computed lazily): while SysTick is still
+            # pending (held back by a mask or a busy handler) the wrap changes nothing, and a
+            # critical section must not be cut into one slice per SysTick period
             deadline = min(deadline, wrap)
         return deadline
 
@@ -386,6 +407,7 @@ class UnicornEngine(Engine):
                     else:
                         count = self.mask_watch.plan(min(self.slice_instructions, gap))
                         self.hooks.run_slice(count)
+                        self.unmodelled.raise_if_stopped()
                         if self.hooks.sleep is not None:
                             self._went_to_sleep()
                 elif self.exceptions.locked and self.timebase.cycles_at(end) <= now + gap:
@@ -400,6 +422,7 @@ class UnicornEngine(Engine):
         finally:
             self.until_active = False
             self.mask_watch.release()
+            self.unmodelled.flush()
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:
@@ -451,7 +474,17 @@ class UnicornEngine(Engine):
     def set_pin(self, name: str, level: int) -> None:
         self.pins[name] = 1 if level else 0
 
+    def set_strict_mmio(self, strict: bool) -> None:
+        self.unmodelled.strict = strict
+
+    def unmodelled_mmio(self) -> list[MmioAccess]:
+        return list(self.unmodelled.records)
+
+    def log_unmodelled_mmio(self, path: Path) -> None:
+        self.unmodelled.set_log(path)
+
     def close(self) -> None:
+        self.unmodelled.flush()
         for port in self._ports.values():
             port.close()
 
@@ -475,7 +508,7 @@ class UnicornEngine(Engine):
         if timers is None:
             timers = self._harness_timers = []
             self.on_reset(self._rearm_timers)  # after the hooks of whoever came first
-        entry = (self.instructions + instructions, callback)
+        entry = (self.ticks + instructions, callback)  # ticks: what us_to_instructions gives
         timers.append(entry)
         self._arm_timer(entry[0], callback)
 
@@ -486,7 +519,7 @@ class UnicornEngine(Engine):
             timers.clear()
             return
         for at, callback in list(timers):
-            self._arm_timer(max(at, self.instructions), callback)
+            self._arm_timer(max(at, self.ticks), callback)
 
     def _arm_timer(self, at: int, callback: Timer) -> None:
         timers = self._harness_timers
@@ -502,7 +535,7 @@ class UnicornEngine(Engine):
             callback()
 
         self.scheduler.schedule(at, fire)
-        self.core.stop_after(at)
+        self.core.stop_after(self.timebase.cycles_at(at))
 
     def halt(self, reason: str) -> None:
         self.hooks.halted = reason

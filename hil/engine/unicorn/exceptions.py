@@ -13,8 +13,8 @@ with S (b6) and ES (b0) set when the platform's core runs in the Secure state.
 Return is a branch to 0xFFFFFFxx, which QEMU reports as an exception-exit trap: the active
 exception is deactivated, the frame is popped from the stack EXC_RETURN names (PSP for Thread
 mode with SPSEL, else MSP), CONTROL.SPSEL and FPCA follow EXC_RETURN, IPSR and the flags come
-from the stacked xPSR. An exception pending at that point is taken at once (tail-chaining, not
-cycle-exact).
+from the stacked xPSR, FAULTMASK clears (except on a return from NMI). An exception pending at
+that point is taken at once (tail-chaining, not cycle-exact).
 
 Synchronous faults (``pend``/``fault``) escalate to HardFault when disabled in SHCSR or when
 their priority does not beat the execution priority (also SVCall); a HardFault that cannot
@@ -140,11 +140,11 @@ class ExceptionUnit:
         return list(self.nvic.order)
 
     def masks(self) -> tuple[int, int, int]:
-        uc = self._core.uc
+        regs = self._core.regs
         return (
-            int(uc.reg_read(UC_ARM_REG_PRIMASK)),
-            int(uc.reg_read(UC_ARM_REG_BASEPRI)),
-            int(uc.reg_read(UC_ARM_REG_FAULTMASK)),
+            regs.read(UC_ARM_REG_PRIMASK),
+            regs.read(UC_ARM_REG_BASEPRI),
+            regs.read(UC_ARM_REG_FAULTMASK),
         )
 
     # -- synchronous faults ---------------------------------------------------------------------
@@ -186,20 +186,25 @@ class ExceptionUnit:
     # -- interrupts -----------------------------------------------------------------------------
     def take_interrupt(self) -> bool:
         """Enter the pending exception that preempts now, if any."""
-        if not self.nvic.effective_pending:
+        nvic = self.nvic
+        if not nvic.effective_pending & nvic.enabled:
             return False
-        number = self.nvic.preempting(*self.masks())
+        number = nvic.candidate()
         if number is None:
             return False
+        group = nvic.group(nvic.priority_of(number))
+        if group >= nvic.active_priority() or group >= nvic.boost(*self.masks()):
+            return False  # (the masks are read only when they decide)
         self._enter(number)
         return True
 
     # -- entry ----------------------------------------------------------------------------------
     def _enter(self, number: int) -> None:
         uc = self._core.uc
-        values = [int(uc.reg_read(r)) for r in _FRAME_REGS]
-        control = int(uc.reg_read(UC_ARM_REG_CONTROL))
-        sp = int(uc.reg_read(UC_ARM_REG_SP))
+        regs = self._core.regs
+        values = [regs.read(r) for r in _FRAME_REGS]
+        control = regs.read(UC_ARM_REG_CONTROL)
+        sp = regs.read(UC_ARM_REG_SP)
         thread = self.nvic.current == 0
         fp = bool(control & CONTROL_FPCA)
         size = EXTENDED_FRAME if fp else BASIC_FRAME
@@ -220,8 +225,8 @@ class ExceptionUnit:
             return
         data = struct.pack("<8I", *(v & 0xFFFFFFFF for v in values))
         if fp:
-            regs = [int(uc.reg_read(UC_ARM_REG_S0 + i)) for i in range(16)]
-            data += struct.pack("<18I", *regs, int(uc.reg_read(UC_ARM_REG_FPSCR)), 0)
+            fpregs = [regs.read(UC_ARM_REG_S0 + i) for i in range(16)]
+            data += struct.pack("<18I", *fpregs, regs.read(UC_ARM_REG_FPSCR), 0)
             self._scs.storage[FPCAR] = (frame + BASIC_FRAME) & 0xFFFFFFF8
         try:
             uc.mem_write(frame, data)
@@ -235,12 +240,12 @@ class ExceptionUnit:
             exc_return |= EXC_MODE
             if control & CONTROL_SPSEL:
                 exc_return |= EXC_SPSEL
-        uc.reg_write(UC_ARM_REG_SP, frame)
+        regs.write(UC_ARM_REG_SP, frame)
         # Handler mode first (privileged, MSP), then CONTROL
-        uc.reg_write(UC_ARM_REG_XPSR_NZCVQG, (values[7] & XPSR_FLAGS) | THUMB_BIT | number)
-        uc.reg_write(UC_ARM_REG_CONTROL, control & ~(CONTROL_SPSEL | CONTROL_FPCA | CONTROL_SFPA))
-        uc.reg_write(UC_ARM_REG_LR, exc_return)
-        uc.reg_write(UC_ARM_REG_PC, vector & ~1)
+        regs.write(UC_ARM_REG_XPSR_NZCVQG, (values[7] & XPSR_FLAGS) | THUMB_BIT | number)
+        regs.write(UC_ARM_REG_CONTROL, control & ~(CONTROL_SPSEL | CONTROL_FPCA | CONTROL_SFPA))
+        regs.write(UC_ARM_REG_LR, exc_return)
+        regs.write(UC_ARM_REG_PC, vector & ~1)
         self.nvic.activate(number)
         self.event = True
         self.entered += 1
@@ -250,6 +255,7 @@ class ExceptionUnit:
         """The CPU branched to an EXC_RETURN value: pop the frame of the active exception.
         Returns True when the core returned to Thread mode."""
         uc = self._core.uc
+        regs = self._core.regs
         exc_return = self._core.pc | 1
         nvic = self.nvic
         number = nvic.current
@@ -260,7 +266,7 @@ class ExceptionUnit:
         use_psp = to_thread and bool(exc_return & EXC_SPSEL)
         fp = not exc_return & EXC_FTYPE
         size = EXTENDED_FRAME if fp else BASIC_FRAME
-        sp = int(uc.reg_read(UC_ARM_REG_PSP if use_psp else UC_ARM_REG_MSP))
+        sp = regs.read(UC_ARM_REG_PSP if use_psp else UC_ARM_REG_MSP)
         if not self._stack_ok(sp, size):
             self.lockup(f"unstacking from sp=0x{sp:08x} failed")
             return False
@@ -271,7 +277,7 @@ class ExceptionUnit:
         if not to_thread and not ipsr:
             ipsr = nvic.order[-2] if len(nvic.order) > 1 else 0
         nvic.deactivate(number)
-        control = int(uc.reg_read(UC_ARM_REG_CONTROL))
+        control = regs.read(UC_ARM_REG_CONTROL)
         control &= ~(CONTROL_SPSEL | CONTROL_FPCA | CONTROL_SFPA)
         if use_psp:
             control |= CONTROL_SPSEL
@@ -281,15 +287,17 @@ class ExceptionUnit:
             control |= CONTROL_FPCA | CONTROL_SFPA
             fpregs = struct.unpack_from("<17I", raw, BASIC_FRAME)
             for i in range(16):
-                uc.reg_write(UC_ARM_REG_S0 + i, fpregs[i])
-            uc.reg_write(UC_ARM_REG_FPSCR, fpregs[16])
+                regs.write(UC_ARM_REG_S0 + i, fpregs[i])
+            regs.write(UC_ARM_REG_FPSCR, fpregs[16])
         new_sp = sp + size + (4 if xpsr & STACK_ALIGN_BIT else 0)
-        uc.reg_write(UC_ARM_REG_CONTROL, control)  # still in Handler mode: no stack switch
-        uc.reg_write(UC_ARM_REG_PSP if use_psp else UC_ARM_REG_MSP, new_sp)
+        if number != NMI:
+            regs.write(UC_ARM_REG_FAULTMASK, 0)  # cleared by a return from all but NMI
+        regs.write(UC_ARM_REG_CONTROL, control)  # still in Handler mode: no stack switch
+        regs.write(UC_ARM_REG_PSP if use_psp else UC_ARM_REG_MSP, new_sp)
         for reg, value in zip(_FRAME_REGS[:6], values[:6], strict=True):
-            uc.reg_write(reg, value)
+            regs.write(reg, value)
         # IPSR from the frame: leaving Handler mode switches to PSP when SPSEL says so
-        uc.reg_write(UC_ARM_REG_XPSR_NZCVQG, (xpsr & ~(STACK_ALIGN_BIT | 0x1FF)) | ipsr)
-        uc.reg_write(UC_ARM_REG_PC, values[6] & ~1)
+        regs.write(UC_ARM_REG_XPSR_NZCVQG, (xpsr & ~(STACK_ALIGN_BIT | 0x1FF)) | ipsr)
+        regs.write(UC_ARM_REG_PC, values[6] & ~1)
         self.event = True
         return to_thread

@@ -5,6 +5,13 @@ that holds a torn unit, or an erased flash page on parts whose erased pages faul
 EXEC-only, so that CPU data reads there trap (``UC_HOOK_MEM_READ_PROT``) and the engine can
 decide per access; a page without any readable cell loses EXEC too. Every other page is
 READ|EXEC and costs nothing.
+
+Dual-bank parts can swap their banks (STM32U585 OPTR.SWAP_BANK, applied when the option bytes
+load): every address this class takes is a *logical* one, as the CPU sees it, and the cells,
+torn units and erased pages are kept by *physical* position; with the banks swapped, logical
+bank 1 shows physical bank 2 and the CPU mapping is remapped to match. The option bytes a chip
+stores in flash (``options``, by register offset) live here too, so they persist like flash and
+appear in snapshots (only when set: an untouched chip's snapshot is unchanged).
 """
 
 from __future__ import annotations
@@ -41,14 +48,62 @@ class UcFlashArray:
         self.torn: set[int] = set()  # ECC unit indices
         self.erased: set[int] = set(range(geometry.page_count)) if self._bus_fault_erased else set()
         self._protected: list[tuple[int, int]] = []
-        self._perms = [UC_PROT_READ | UC_PROT_EXEC] * (self._size // PAGE)
-        for base in self._bases:
-            self.buffer.map(uc, base, UC_PROT_READ | UC_PROT_EXEC)
-            # mem_map_ptr alone leaves the pages writable: apply the permissions explicitly
-            uc.mem_protect(base, self._size, UC_PROT_READ | UC_PROT_EXEC)
+        self._perms = [UC_PROT_READ | UC_PROT_EXEC] * (self._size // PAGE)  # by logical page
+        self._swap = 0  # physical = (logical + _swap) % size: bank_size when the banks swap
+        self.options: dict[int, int] = {}  # option bytes stored in flash (register offset)
+        self._map(UC_PROT_READ | UC_PROT_EXEC)
         self._sync(0, self._size)
 
+    def _map(self, perms: int) -> None:
+        for base in self._bases:
+            if self._swap:
+                half = self._size - self._swap
+                self._uc.mem_map_ptr(base, half, perms, self.buffer.pointer + self._swap)
+                self._uc.mem_map_ptr(base + half, self._swap, perms, self.buffer.pointer)
+            else:
+                self.buffer.map(self._uc, base, perms)
+            # mem_map_ptr alone leaves the pages writable: apply the permissions explicitly
+            self._uc.mem_protect(base, self._size, perms)
+
+    @property
+    def banks_swapped(self) -> bool:
+        return self._swap != 0
+
+    def set_banks_swapped(self, swapped: bool) -> None:
+        """Show physical bank 2 at the first bank's addresses and bank 1 at the second's (or
+        undo it). Only between slices (the engine applies it at reset)."""
+        swap = self.geometry.bank_size if swapped and self.geometry.banks == 2 else 0
+        if swap == self._swap:
+            return
+        for base in self._bases:
+            self._uc.mem_unmap(base, self._size)
+        self._swap = swap
+        self._map(UC_PROT_READ | UC_PROT_EXEC)
+        self._perms = [UC_PROT_READ | UC_PROT_EXEC] * (self._size // PAGE)
+        self._changed(0, self._size)
+
+    def _phys(self, off: int) -> int:
+        return (off + self._swap) % self._size if self._swap else off
+
+    def _pieces(self, off: int, size: int) -> list[tuple[int, int, int]]:
+        """(logical offset, physical offset, length) runs of [off, off+size): split where the
+        logical range crosses the bank boundary of a swapped array."""
+        if not self._swap:
+            return [(off, off, size)]
+        out: list[tuple[int, int, int]] = []
+        edge = self._size - self._swap
+        while size > 0:
+            n = min(size, edge - off) if off < edge else size
+            out.append((off, self._phys(off), n))
+            off, size = off + n, size - n
+        return out
+
     # -- addressing ---------------------------------------------------------------------------
+    @property
+    def bases(self) -> tuple[int, ...]:
+        """The base address of the array and of every alias."""
+        return self._bases
+
     def to_ns(self, address: int) -> int | None:
         """The non-secure address of a CPU address in any alias, or None."""
         for base in self._bases:
@@ -67,17 +122,19 @@ class UcFlashArray:
 
     # -- FlashArray protocol ------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:
-        return self.buffer.read(self._offset(address, size), size)
+        off = self._offset(address, size)
+        return b"".join(self.buffer.read(p, n) for _, p, n in self._pieces(off, size))
 
     def write_raw(self, address: int, data: bytes) -> None:
-        off = self._offset(address, len(data))
+        start = self._offset(address, len(data))
         if not data:
             return
-        self.buffer.write(off, data)
         unit, page = self.geometry.ecc_unit, self.geometry.page_size
-        self.torn.difference_update(range(off // unit, (off + len(data) - 1) // unit + 1))
-        self.erased.difference_update(range(off // page, (off + len(data) - 1) // page + 1))
-        self._changed(off, len(data))
+        for lo, off, n in self._pieces(start, len(data)):
+            self.buffer.write(off, data[lo - start : lo - start + n])
+            self.torn.difference_update(range(off // unit, (off + n - 1) // unit + 1))
+            self.erased.difference_update(range(off // page, (off + n - 1) // page + 1))
+            self._changed(off, n)
 
     def erase_page(self, page_index: int) -> None:
         if not 0 <= page_index < self.geometry.page_count:
@@ -86,7 +143,8 @@ class UcFlashArray:
                 f"found {page_index}"
             )
         page = self.geometry.page_size
-        off = page_index * page
+        off = self._phys(page_index * page)
+        page_index = off // page
         self.buffer.write(off, bytes([self.geometry.erased_value]) * page)
         unit = self.geometry.ecc_unit
         self.torn.difference_update(range(off // unit, (off + page) // unit))
@@ -95,18 +153,23 @@ class UcFlashArray:
         self._changed(off, page)
 
     def mark_torn(self, address: int, size: int) -> None:
-        off = self._offset(address, size)
         unit = self.geometry.ecc_unit
-        self.torn.update(range(off // unit, (off + max(size, 1) - 1) // unit + 1))
-        self._changed(off, max(size, 1))
+        for _, off, n in self._pieces(self._offset(address, size), max(size, 1)):
+            self.torn.update(range(off // unit, (off + n - 1) // unit + 1))
+            self._changed(off, n)
 
     def is_torn(self, address: int, size: int) -> bool:
-        off = self._offset(address, size)
         unit = self.geometry.ecc_unit
-        return any(u in self.torn for u in range(off // unit, (off + max(size, 1) - 1) // unit + 1))
+        return any(
+            u in self.torn
+            for _, off, n in self._pieces(self._offset(address, size), max(size, 1))
+            for u in range(off // unit, (off + n - 1) // unit + 1)
+        )
 
     def is_erased_page(self, page_index: int) -> bool:
-        return page_index in self.erased
+        return self._phys(page_index * self.geometry.page_size) // self.geometry.page_size in (
+            self.erased
+        )
 
     def is_write_protected(self, address: int) -> bool:
         return any(lo <= address < hi for lo, hi in self._protected)
@@ -123,9 +186,12 @@ class UcFlashArray:
             return True
         if not self._bus_fault_erased:
             return False
-        off = address - self.geometry.base
         page = self.geometry.page_size
-        return any(p in self.erased for p in range(off // page, (off + size - 1) // page + 1))
+        return any(
+            p in self.erased
+            for _, off, n in self._pieces(self._offset(address, size), size)
+            for p in range(off // page, (off + n - 1) // page + 1)
+        )
 
     def _readable_cells(self, off: int, size: int) -> tuple[bool, bool]:
         """(all readable, any readable) for [off, off+size)."""
@@ -141,15 +207,16 @@ class UcFlashArray:
         return bad == 0, bad < total
 
     def _sync(self, off: int, size: int) -> None:
-        """Bring the CPU mapping's permissions in step for [off, off+size). When any page's
-        permissions change, every page's are applied again, one ``mem_protect`` per run of
-        pages alike: Unicorn splits a region at a partial ``mem_protect``, and the pieces of a
-        ``mem_map_ptr`` region do not reliably keep their permissions (after a torn STM32U585
-        erase the rest of the array became writable, so CPU stores landed in the cells)."""
-        first, last = off // PAGE, (off + size - 1) // PAGE
+        """Bring the CPU mapping's permissions in step for the physical cells [off, off+size).
+        When any page's permissions change, every page's are applied again, one
+        ``mem_protect`` per run of pages alike: Unicorn splits a region at a partial
+        ``mem_protect``, and the pieces of a ``mem_map_ptr`` region do not reliably keep their
+        permissions (after a torn STM32U585 erase the rest of the array became writable, so CPU
+        stores landed in the cells)."""
         changed = False
-        for p in range(first, last + 1):
-            all_ok, any_ok = self._readable_cells(p * PAGE, PAGE)
+        for pp in range(off // PAGE, (off + size - 1) // PAGE + 1):
+            p = (pp * PAGE - self._swap) % self._size // PAGE  # the logical page showing it
+            all_ok, any_ok = self._readable_cells(pp * PAGE, PAGE)
             if all_ok:
                 perms = UC_PROT_READ | UC_PROT_EXEC
             elif any_ok:
@@ -180,8 +247,11 @@ class UcFlashArray:
         self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
 
     def _changed(self, off: int, size: int) -> None:
+        """The physical cells [off, off+size) changed."""
         self._sync(off, size)
         self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)  # pages QEMU cached as readable
+        if self._swap:  # the logical range showing them (within one bank: no wrap)
+            off = (off - self._swap) % self._size if size < self._size else 0
         lo = off // PAGE * PAGE
         hi = (off + size + PAGE - 1) // PAGE * PAGE
         for base in self._bases:
@@ -200,11 +270,21 @@ class UcFlashArray:
                 "torn": sorted(self.torn),
                 "erased": sorted(self.erased),
                 "crc": zlib.crc32(data),
+                **self._extra_state(),
             },
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
         return _MAGIC + struct.pack("<I", len(header)) + header + data
+
+    def _extra_state(self) -> dict[str, object]:
+        """Option bytes and bank swap, only when a chip has them set (unchanged snapshots)."""
+        extra: dict[str, object] = {}
+        if self.options:
+            extra["options"] = {str(k): v for k, v in sorted(self.options.items())}
+        if self._swap:
+            extra["banks_swapped"] = True
+        return extra
 
     def restore(self, snapshot: bytes) -> None:
         what = f"a flash snapshot of platform '{self._platform}' ({self._size} bytes of cells)"
@@ -233,4 +313,6 @@ class UcFlashArray:
         self.buffer.write(0, data)
         self.torn = set(header["torn"])
         self.erased = set(header["erased"])
+        self.options = {int(k): int(v) for k, v in header.get("options", {}).items()}
+        self.set_banks_swapped(bool(header.get("banks_swapped", False)))
         self._changed(0, self._size)

@@ -45,6 +45,10 @@ class HostBuffer:
     def write(self, offset: int, data: bytes) -> None:
         self._mm[offset : offset + len(data)] = data
 
+    def find(self, pattern: bytes, start: int = 0) -> int:
+        """Offset of the next occurrence of ``pattern`` at or after ``start``, or -1."""
+        return self._mm.find(pattern, start, self.size)
+
     def map(self, uc: Any, address: int, perms: int) -> None:
         uc.mem_map_ptr(address, round_up(self.size), perms, self.pointer)
 

@@ -75,6 +75,15 @@ class FlashArray(Protocol):
     def is_write_protected(self, address: int) -> bool:
         """True where the engine refuses writes (e.g. a provisioned trust anchor)."""
 
+    @property
+    def options(self) -> dict[int, int]:
+        """Option bytes the chip stores in flash, by register offset (persistent, in snapshots;
+        empty = factory values). Models change the dict in place."""
+
+    def set_banks_swapped(self, swapped: bool) -> None:
+        """Dual-bank parts: show physical bank 2 at bank 1's addresses and vice versa (applied
+        at option byte loading). Addresses given to this array are always the CPU's view."""
+
 
 class Soc(Protocol):
     """Services the core offers to peripheral models."""
@@ -91,9 +100,10 @@ class Soc(Protocol):
 
     @property
     def instructions(self) -> int:
-        """Instructions executed so far (virtual time)."""
+        """Virtual time in ticks (periods of the reset clock; see the module docstring)."""
 
-    def us_to_instructions(self, microseconds: float) -> int: ...
+    def us_to_instructions(self, microseconds: float) -> int:
+        """A duration in ticks (rounded up)."""
 
     @property
     def supply_mv(self) -> int: ...
@@ -147,6 +157,16 @@ class Soc(Protocol):
 
     def pin(self, name: str) -> int:
         """Level of a modelled input pin (0/1), e.g. the rescue strap."""
+
+    def core_reg(self, index: int) -> int:
+        """Core register r<index> (13 = SP, 14 = LR, 15 = PC) as the current access sees it:
+        for models that stand in for code, such as a boot ROM's API."""
+
+    def mem_read(self, address: int, size: int) -> bytes:
+        """Bytes of RAM, ROM or flash as the CPU sees them (no fault semantics)."""
+
+    def mem_write(self, address: int, data: bytes) -> None:
+        """Store into RAM, or lay down ROM contents (a boot ROM model); never flash."""
 
 
 class Peripheral(abc.ABC):

@@ -6,14 +6,18 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP
+
 from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.exceptions import BUSFAULT
 from hil.engine.unicorn.flash_array import UcFlashArray
 from hil.engine.unicorn.nvic import IRQ0
 from hil.engine.unicorn.peripheral import Peripheral
 from hil.engine.unicorn.ppb import BFARVALID, PRECISERR
-from hil.errors import UnknownNameError
+from hil.errors import EngineError, UnknownNameError
 from hil.platform.model import Platform
+
+_SPECIAL = {13: UC_ARM_REG_SP, 14: UC_ARM_REG_LR, 15: UC_ARM_REG_PC}
 
 if TYPE_CHECKING:
     from hil.engine.unicorn.engine import UnicornEngine
@@ -120,3 +124,17 @@ class SocServices:
 
     def pin(self, name: str) -> int:
         return self._engine.pins.get(name, 0)
+
+    def core_reg(self, index: int) -> int:
+        if not 0 <= index <= 15:
+            raise UnknownNameError("core register", f"r{index}", [f"r{i}" for i in range(16)])
+        return int(self._engine.core.uc.reg_read(UC_ARM_REG_R0 + index if index < 13 else
+                                                 _SPECIAL[index]))  # fmt: skip
+
+    def mem_read(self, address: int, size: int) -> bytes:
+        return bytes(self._engine.core.uc.mem_read(address, size))
+
+    def mem_write(self, address: int, data: bytes) -> None:
+        if self._engine.flash.to_ns(address) is not None:
+            raise EngineError(f"mem_write: expected RAM or ROM, found flash 0x{address:08x}")
+        self._engine.core.uc.mem_write(address, data)

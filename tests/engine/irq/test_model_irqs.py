@@ -173,3 +173,81 @@ def test_supply_monitor_interrupt(chip: Platform, tmp_path: Path) -> None:
     e.set_supply_mv(1900)  # below the 2.0 V monitor level, above the 1.7 V reset level
     prog.run(1000)
     assert prog.log == [0x5, 1, 1]
+
+
+def test_wfe_wakes_on_a_new_pending_interrupt_with_sevonpend(
+    chip: Platform, tmp_path: Path
+) -> None:
+    # the UART's line is not enabled in the NVIC: only SEVONPEND makes its pending a wake-up
+    source = UART.replace(
+        """    irq_enable(UART_IRQ);
+    mark(0xAA);
+    while (got < 3u) { wfi(); }""",
+        """    REG32(SCB_SCR) = 1u << 4;
+    __asm volatile("sev");
+    wfe();                                      /* clear the event register */
+    mark(0xAA);
+    wfe();                                      /* sleeps until the byte pends the line */
+    mark(REG32(NVIC_ISPR(UART_IRQ / 32u)) >> (UART_IRQ % 32u) & 1u);""",
+    )
+    assert source != UART
+    prog = Program(chip, build(chip, source, tmp_path))
+    e = prog.engine
+    e.run(10_000)
+    assert prog.log == [0xAA] and e.sleeping == "wfe"
+    e.run(50_000)
+    assert e.sleeping == "wfe" and e.idle_cycles > 0  # still asleep: time skipped
+    e.serial().write(b"x")
+    prog.run(1000)
+    assert prog.log == [0xAA, 1]
+
+
+TX = r"""
+#include "t.h"
+static const char msg[] = "irq-tx";
+static volatile uint32_t pos;
+#if CHIP_STM32U585
+#define U 0x40013800u
+#define UART_IRQ 61u
+void IRQ61_Handler(void) {
+    uint32_t isr = REG32(U + 0x1Cu);
+    if ((REG32(U) & (1u << 7)) && (isr & (1u << 7))) {         /* TXEIE and TXE */
+        REG32(U + 0x28u) = (uint8_t)msg[pos++];
+        if (msg[pos] == 0) { REG32(U) = (REG32(U) & ~(1u << 7)) | (1u << 6); } /* -> TCIE */
+    } else if ((REG32(U) & (1u << 6)) && (isr & (1u << 6))) {  /* TCIE and TC: done */
+        REG32(U) &= ~(1u << 6);
+        mark(0xDC);
+    }
+}
+static void start(void) { REG32(U) = 1u | (1u << 3) | (1u << 7); }  /* UE TE TXEIE */
+#else
+#define U 0x40086000u
+#define UART_IRQ 14u
+void IRQ14_Handler(void) {
+    if (REG32(U + 0xE18u) & (1u << 2)) {                        /* TXLVL */
+        REG32(U + 0xE20u) = (uint8_t)msg[pos++];
+        if (msg[pos] == 0) { REG32(U + 0xE14u) = 1u << 2; mark(0xDC); }  /* FIFOINTENCLR */
+    }
+}
+static void start(void) {
+    REG32(U + 0xFF8u) = 1u;
+    REG32(U + 0xE00u) = 1u;                     /* ENABLETX */
+    REG32(U) = 1u | (1u << 2);
+    REG32(U + 0xE08u) = 1u;                     /* TXLVLENA, level 0 */
+    REG32(U + 0xE10u) = 1u << 2;                /* FIFOINTENSET TXLVL */
+}
+#endif
+int main(void) {
+    irq_enable(UART_IRQ);
+    start();
+    while (t_n < 1u) { wfi(); }
+    return 0;
+}
+"""
+
+
+def test_uart_tx_interrupts_drive_a_transmission(chip: Platform, tmp_path: Path) -> None:
+    prog = Program(chip, build(chip, TX, tmp_path))
+    prog.run(1000)
+    assert prog.log == [0xDC]
+    assert prog.engine.serial().read() == b"irq-tx"

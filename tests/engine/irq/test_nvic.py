@@ -23,7 +23,7 @@ def test_priorities_nesting_and_tail_chaining(chip: Platform, tmp_path: Path) ->
         r"""
 #include "t.h"
 void IRQ3_Handler(void) { mark(ipsr()); irq_pend(4); mark(0x33); irq_pend(6); mark(0x3F); }
-void IRQ4_Handler(void) { mark(ipsr()); irq_pend(5); mark(0x44); }
+void IRQ4_Handler(void) { mark(ipsr()); irq_pend(5); mark(0x44); mark(REG32(NVIC_IABR(0))); }
 void IRQ5_Handler(void) { mark(ipsr()); }
 void IRQ6_Handler(void) { mark(ipsr()); }
 int main(void) {
@@ -37,7 +37,8 @@ int main(void) {
     )
     # IRQ4 preempts IRQ3 at once; IRQ5 (same priority as 4) waits and tail-chains; IRQ6 beats
     # IRQ3's priority and preempts it; Thread mode resumes last with IPSR 0
-    assert prog.log == [19, 20, 0x44, 21, 0x33, 22, 0x3F, 0]
+    # IABR inside IRQ4: IRQ3 and IRQ4 active
+    assert prog.log == [19, 20, 0x44, 0x18, 21, 0x33, 22, 0x3F, 0]
     assert prog.engine.nvic.order == []
 
 
@@ -146,3 +147,32 @@ int main(void) { cpsid(); __asm volatile("svc #1"); mark(0xBAD); return 0; }
 """,
     )
     assert prog.log == [3, 1]  # HardFault, HFSR.FORCED
+
+
+def test_faultmask_holds_back_hardfault_priority_and_clears_on_return(
+    chip: Platform, tmp_path: Path
+) -> None:
+    prog = _run(
+        chip,
+        tmp_path,
+        r"""
+#include "t.h"
+void IRQ3_Handler(void) {
+    mark(3);
+    __asm volatile("cpsid f" ::: "memory");     /* FAULTMASK: even priority 0 waits */
+    irq_pend(4);
+    mark(0x33);
+}
+void IRQ4_Handler(void) { mark(4); }
+int main(void) {
+    irq_prio(3, 0x80); irq_prio(4, 0x00);
+    irq_enable(3); irq_enable(4);
+    irq_pend(3);                                /* IRQ4 runs only after IRQ3's return clears */
+    uint32_t fm;                                /* FAULTMASK */
+    __asm volatile("mrs %0, faultmask" : "=r"(fm));
+    mark(fm);
+    return 0;
+}
+""",
+    )
+    assert prog.log == [3, 0x33, 4, 0]

@@ -106,10 +106,10 @@ int main(void) {
     mark(ticks == t);                           /* ... but does not take the interrupt */
     cpsie();
     mark(ticks == t + 1u);
-    REG32(SCB_SCR) = 1u << 4;                   /* SEVONPEND: WFE wakes on a new pending */
+    REG32(SYST_CSR) = 0u;
+    REG32(SCB_SCR) = 1u << 4;                   /* SEVONPEND: a new pending is an event */
     irq_pend(1);                                /* disabled line: pends, is not taken */
-    wfe();                                      /* the entry/return event from before */
-    wfe();
+    wfe();                                      /* the event register is set: continues */
     mark(0xE);
     return 0;
 }

@@ -40,6 +40,11 @@ class FakeFlashArray:
         self.torn: set[int] = set()  # ecc unit indices
         self.erased: set[int] = set(range(geometry.page_count))
         self.protected: list[tuple[int, int]] = []
+        self.options: dict[int, int] = {}  # stored option bytes
+        self.banks_swapped = False
+
+    def set_banks_swapped(self, swapped: bool) -> None:
+        self.banks_swapped = swapped
 
     def _off(self, address: int) -> int:
         off = address - self.geometry.base

@@ -7,7 +7,8 @@ AFRH 0x24, BRR 0x28, HSLVR 0x2C, SECCFGR 0x30.
 
 Parameters: ``pins: {<pin name>: {bit: N}}`` maps a named board input (``soc.pin(name)``, set
 by ``engine.set_pin``) to bit N of the port; ``moder_reset`` (default 0xFFFFFFFF: every pin
-analog, the reset value of ports C..I).
+analog, the reset value of ports C..I), ``ospeedr_reset`` and ``pupdr_reset`` (default 0; ports
+A and B differ: their debug pins reset as alternate function with pull-ups/downs).
 
 Behaviour:
 - IDR bit N reads the level of the pin mapped to N, sampled at the read, but only while
@@ -34,7 +35,7 @@ from hil.engine.unicorn.peripherals._common import (
 )
 from hil.platform.model import PeripheralSpec
 
-MODER, IDR, ODR, BSRR, BRR = 0x00, 0x10, 0x14, 0x18, 0x28
+MODER, OSPEEDR, PUPDR, IDR, ODR, BSRR, BRR = 0x00, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x28
 MODE_ANALOG = 0b11
 
 
@@ -45,12 +46,16 @@ class Stm32Gpio(RegisterPeripheral):
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
         super().__init__(spec, soc)
         self._pins = param_pin_bits(spec, 16)
-        self._moder_reset = param_int(spec, "moder_reset", MASK32) & MASK32
+        self._reset = {
+            MODER: param_int(spec, "moder_reset", MASK32) & MASK32,
+            OSPEEDR: param_int(spec, "ospeedr_reset", 0) & MASK32,
+            PUPDR: param_int(spec, "pupdr_reset", 0) & MASK32,
+        }
         self._regs: dict[int, int] = {}
         self.power_on()
 
     def power_on(self) -> None:
-        self._regs = {MODER: self._moder_reset}
+        self._regs = dict(self._reset)
 
     def reset(self, cause: ResetCause) -> None:
         self.power_on()

@@ -53,10 +53,12 @@ Modelling choices (for the README):
   was (the SVD enum for CODE_OP = 0 reads "No Flash operation interrupted by previous reset").
   So a record made by a power cut survives the following power-on, and a later reset that
   interrupts nothing clears it. A warm reset during an op tears it like a power cut.
-- Option bytes are fixed: OPTR reads the factory value assembled from the documented fields
-  (RDP=0xAA, BOR_LEV=0, nRST_*=1, SRAM_RST=1, IWDG_SW/STOP/STDBY=1, WWDG_SW=1, SWAP_BANK=0,
-  DUALBANK=1, ECC/SRAM2_RST/nSWBOOT0/nBOOT0/PA15_PUPEN=1, TZEN=0) = 0x1FEFF0AA (uncertain 11;
-  ``params.optr`` overrides). OPTR writes, OPTSTRT and OBL_LAUNCH have no effect.
+- Option bytes (``stm32u5_options``): OPTR's factory value is assembled from the documented
+  fields (RDP=0xAA, BOR_LEV=0, nRST_*=1, SRAM_RST=1, IWDG_SW/STOP/STDBY=1, WWDG_SW=1,
+  SWAP_BANK=0, DUALBANK=1, ECC/SRAM2_RST/nSWBOOT0/nBOOT0/PA15_PUPEN=1, TZEN=0) = 0x1FEFF0AA
+  (uncertain 11; ``params.optr`` overrides). OPTR and the other option registers are writable
+  while OPTLOCK is clear, OPTSTRT programs them (BSY), OBL_LAUNCH loads them with a reset; the
+  loaded SWAP_BANK swaps the banks in the memory map and in BKER/ECCR/OPSR bank addressing.
 - ACR (LATENCY[3:0] STC:8601, PRFTEN, LPM, PDREQx, SLEEP_PD) is storage and reads back what
   was written, as the HAL's wait-state check needs; wait states do not slow the core (assumed:
   one instruction per cycle at any clock).
@@ -75,6 +77,8 @@ from dataclasses import dataclass
 from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.peripheral import Exc, Soc, register
 from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripherals.stm32u5_options import REGISTERS as OPTION_REGISTERS
+from hil.engine.unicorn.peripherals.stm32u5_options import OptionBytes
 from hil.platform.model import PeripheralSpec
 
 ACR, NSKEYR, SECKEYR, OPTKEYR = 0x00, 0x08, 0x0C, 0x10
@@ -153,7 +157,7 @@ class Stm32u5Flash(RegisterPeripheral):
             _Domain(LOCK | OPTLOCK, common | OPTSTRT | OBL_LAUNCH | OPTLOCK),
             _Domain(LOCK, common | RDERRIE | INV),
         )
-        self._optr = param_int(spec, "optr", OPTR_FACTORY)
+        self._options = OptionBytes(soc, {OPTR: param_int(spec, "optr", OPTR_FACTORY)}, spec.base)
         self._storage: dict[int, int] = {}
         self._acr = 0
         self._eccr = 0
@@ -187,6 +191,7 @@ class Stm32u5Flash(RegisterPeripheral):
 
     def power_on(self) -> None:
         self._reset_registers()
+        self._options.load()
         self._opsr = self._cut_record if self._cut_record is not None else 0
         self._cut_record = None
 
@@ -194,6 +199,9 @@ class Stm32u5Flash(RegisterPeripheral):
         record = 0
         if self._inflight is not None:
             record = self._tear(self._inflight)
+        option_record = self._options.reset(cause)
+        if option_record is not None:
+            record = option_record
         self._cut_record = None
         self._reset_registers()
         self._opsr = record
@@ -203,6 +211,10 @@ class Stm32u5Flash(RegisterPeripheral):
             self._cut_record = self._tear(self._inflight)
             self._inflight = None
             self._gen += 1
+        option_record = self._options.tear()
+        if option_record is not None:
+            self._cut_record = option_record
+            self._busy = False
 
     # ------------------------------------------------------------------ addressing
 
@@ -221,7 +233,7 @@ class Stm32u5Flash(RegisterPeripheral):
         """(bank index 0/1, bank-relative byte offset) of an NS flash address."""
         off = ns_address - self._geo.base
         bank = off // self._geo.bank_size
-        if self._optr & (1 << 20):  # SWAP_BANK: logical bank 1 is physical bank 2
+        if self._options.swapped:  # SWAP_BANK: logical bank 1 is physical bank 2
             bank ^= 1
         return bank, off % self._geo.bank_size
 
@@ -250,8 +262,8 @@ class Stm32u5Flash(RegisterPeripheral):
             return self._eccr
         if offset == OPSR:
             return self._opsr
-        if offset == OPTR:
-            return self._optr
+        if offset in OPTION_REGISTERS:
+            return self._options.read(offset)
         return self._storage.get(offset, 0)
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
@@ -261,8 +273,10 @@ class Stm32u5Flash(RegisterPeripheral):
             self._key(self._dom[NS if offset == NSKEYR else SEC], value, mask)
         elif offset == OPTKEYR:
             self._optkey(value, mask)
-        elif offset in (0x18, 0x1C, OPSR, OPTR):
-            pass  # power-down keys, read-only OPSR, fixed option bytes
+        elif offset in (0x18, 0x1C, OPSR):
+            pass  # power-down keys, read-only OPSR
+        elif offset in OPTION_REGISTERS:
+            self._options.write(offset, value, mask, not self._dom[NS].cr & OPTLOCK)
         elif offset in (NSSR, SECSR):
             self._dom[NS if offset == NSSR else SEC].sr &= ~(value & mask & SR_W1C)
             self._update_irqs()
@@ -309,7 +323,7 @@ class Stm32u5Flash(RegisterPeripheral):
         old = d.cr
         new = merge(old, value, mask) & d.cr_writable
         new |= old & (LOCK | OPTLOCK)  # set-only bits
-        new &= ~(OPTSTRT | OBL_LAUNCH)  # option changes are not modelled: self-clear at once
+        new = self._option_bits(which, old, new)
         start = bool(new & STRT) and not old & STRT
         if old & STRT:
             new |= STRT  # STRT is cleared by hardware only
@@ -324,6 +338,37 @@ class Stm32u5Flash(RegisterPeripheral):
             self._drop_buffer()
         if start:
             self._start_erase(which)
+
+    def _option_bits(self, which: int, old: int, new: int) -> int:
+        """OPTSTRT and OBL_LAUNCH (NS domain only; neither can be written while OPTLOCK is
+        set). OPTSTRT stays set until its BSY ends; OBL_LAUNCH until the reset it requests."""
+        if which != NS or old & OPTLOCK:
+            return new & ~(OPTSTRT | OBL_LAUNCH)
+        if new & OPTSTRT and not old & OPTSTRT:
+            if self._busy or self._buf_addr is not None:
+                self._dom[NS].sr |= PGSERR
+                new &= ~OPTSTRT
+            else:
+                self._busy = True
+                geo = self._geo
+                if not self._options.start(
+                    self._options_done, geo.erase_time_us + geo.program_time_us
+                ):
+                    return new
+        new |= old & OPTSTRT  # cleared by hardware only
+        if new & OBL_LAUNCH and not old & OBL_LAUNCH:
+            if self._busy:
+                new &= ~OBL_LAUNCH  # assumed: ignored while an operation is in flight
+            else:
+                self.soc.request_reset(ResetCause.OPTION_BYTES)
+        return new
+
+    def _options_done(self) -> None:
+        d = self._dom[NS]
+        self._busy = False
+        d.cr &= ~OPTSTRT
+        if d.cr & EOPIE:
+            d.sr |= EOP
 
     # ------------------------------------------------------------------ erase
 
@@ -346,7 +391,7 @@ class Stm32u5Flash(RegisterPeripheral):
             if cr & MER2 and self._geo.banks > 1:
                 pages += range(ppb, 2 * ppb)
             code = CODE_MASS_ERASE if cr & MER1 and cr & MER2 else CODE_BANK_ERASE
-        if self._optr & (1 << 20) and self._geo.banks > 1:  # physical -> logical with SWAP_BANK
+        if self._options.swapped and self._geo.banks > 1:  # physical -> logical with SWAP_BANK
             pages = [(p + ppb) % (2 * ppb) for p in pages]
         self._busy = True
         self._erase_step(which, pages, 0, code)

@@ -62,6 +62,7 @@ DEFAULT_CAUSE_FLAGS = {
     "software": ["SFTRSTF", "PINRSTF"],
     "watchdog": ["IWDGRSTF", "PINRSTF"],
     "pin": ["PINRSTF"],
+    "option-bytes": ["OBLRSTF", "PINRSTF"],
 }
 CSR_STORAGE_MASK = 0x0000_FF00  # MSIKSRANGE[11:8], MSISSRANGE[15:12]
 CSR_STORAGE_RESET = 0x0000_4400
