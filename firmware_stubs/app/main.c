@@ -18,11 +18,9 @@
  * reporting table (WRITE_GATED on a write refused for low supply).
  *
  * Build options: APP_BUILD=<n> (reported build when the image carries none, default 1),
- * APP_NO_WDT_FEED=1 (never feed the watchdog). Mutation flags (contracts §8, never in normal
- * builds): MUT_NEVER_CONFIRM, MUT_FLOOR_BEFORE_CONFIRM here; MUT_SAME_SLOT,
- * MUT_NO_REPLAY_CHECK in core/updater*.c; MUT_SKIP_SIG, MUT_SKIP_MANIFEST, MUT_ACCEPT_REVOKED
- * in core/image.c; MUT_PENDING_BEFORE_HASH, MUT_RESUME_BEFORE_VERIFY in core/updater_upload.c;
- * MUT_META_IN_PLACE in core/meta.c.
+ * APP_NO_WDT_FEED=1 (never feed the watchdog). Planted bugs (mutation flags, never in normal
+ * builds): the catalogue is core/mut_hooks.h; here MUT_NEVER_CONFIRM (SKIP_CONFIRM) and
+ * MUT_FLOOR_BEFORE_CONFIRM (RAISE_FLOOR_BEFORE_TEST).
  */
 #include "../boot/bev.h"
 #include "../boot/bflash.h"
@@ -31,6 +29,7 @@
 #include "fmt.h"
 #include "handoff.h"
 #include "keyring.h"
+#include "mut_hooks.h"
 #include "platform_gen.h"
 #include "port.h"
 #include "smp_server.h"
@@ -381,9 +380,8 @@ static void app_boot_test(void)
     e.attempt = info.attempt;
     upd_emit_events(&e, 1u);
 
-#if defined(MUT_FLOOR_BEFORE_CONFIRM) && MUT_FLOOR_BEFORE_CONFIRM
-    {
-        /* MUTATION (contracts §8): the floor is raised to the new build before its boot test
+    if (MUT_HOOK_RAISE_FLOOR_BEFORE_TEST()) {
+        /* planted (item 4): the floor is raised to the new build before its boot test
          * passed (staged floor bump skipped) */
         meta_record_t rec;
         if (upd_record(&upd, &rec) && rec.build[info.slot] > rec.floor) {
@@ -391,7 +389,6 @@ static void app_boot_test(void)
             (void)upd_commit_record(&upd, &rec);
         }
     }
-#endif
 
     if (upd_read_manifest(&upd, info.slot, &own) == IMG_OK && own.self_test <= 2u) {
         st = own.self_test;
@@ -410,15 +407,14 @@ static void app_boot_test(void)
         (void)upd_reject(&upd, info.slot);
         app_reset();
     }
-#if !(defined(MUT_NEVER_CONFIRM) && MUT_NEVER_CONFIRM)
     /* PHASE name=confirm + the CONFIRMED commit, then PHASE name=floor_bump + the floor
      * commit: two commits, so the floor never rises before CONFIRMED is on flash (a cut in
-     * between leaves the bump staged; the bootloader completes it, boot/bfloor.h) */
-    if (upd_confirm(&upd, info.slot) == UPD_OK) {
+     * between leaves the bump staged; the bootloader completes it, boot/bfloor.h). Planted
+     * (item 1): never confirmed. */
+    if (!MUT_HOOK_SKIP_CONFIRM() && upd_confirm(&upd, info.slot) == UPD_OK) {
         info.trial = 0u;
         (void)upd_floor_bump(&upd, info.slot);
     }
-#endif
     (void)bev_flush();
 }
 

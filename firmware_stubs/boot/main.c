@@ -37,17 +37,10 @@
  * RESCUE causes follow contracts §8: strap | uart | no_bootable. ROLLBACK reasons are
  * bootsel's (contract-meta §5): attempts | verify | inconsistent | below-floor.
  *
- * Mutation flags (contracts §8; never in normal builds):
- *   MUT_NO_ROLLBACK   (item 4)  a pending/failed image in the other slot that still verifies
- *                               is booted instead of rolling back to the confirmed slot (this
- *                               build verifies both slots: the planted bug reads the other
- *                               slot in states the decision table ignores it)
- *   MUT_NO_ATTEMPTS   (item 14) trial boots never commit attempt + 1 (pending forever)
- *   MUT_FLOOR_LE      (item 9)  the floor check is off by one (build + 1 < floor refused, so
- *                               build = floor - 1 boots): img_check_policy (core/image.c)
- *                               plants it in the image check; here the floors given to
- *                               bootsel_decide are lowered by one (never written back)
- *   MUT_RESCUE_NO_GATES (item 5) see rescue.c
+ * Planted bugs (core/mut_hooks.h; never in normal builds): MUT_NO_ROLLBACK (item 4:
+ * VERIFY_BOTH_SLOTS, BOOT_FAILED_OTHER_SLOT), MUT_NO_ATTEMPTS (item 14: SKIP_ATTEMPT_COUNT),
+ * MUT_FLOOR_LE (item 9: LOWER_DECISION_FLOORS here, FLOOR_SLACK in core/image.c),
+ * MUT_RESCUE_NO_GATES (item 5: rescue.c).
  *
  * Evidence seq starts at 0 on every reset (contracts §3) and the next value is passed to
  * the application in the handoff block (core/handoff.h, version 2), with the evidence ring's
@@ -62,21 +55,12 @@
 #include "fmt.h"
 #include "handoff.h"
 #include "meta.h"
+#include "mut_hooks.h"
 #include "platform_gen.h"
 #include "port.h"
 #include "rescue.h"
 #include "strap.h"
 #include "verify.h"
-
-#ifndef MUT_NO_ROLLBACK
-#define MUT_NO_ROLLBACK 0
-#endif
-#ifndef MUT_NO_ATTEMPTS
-#define MUT_NO_ATTEMPTS 0
-#endif
-#ifndef MUT_FLOOR_LE
-#define MUT_FLOOR_LE 0
-#endif
 
 #define BOOT_WDT_TIMEOUT_MS 2000u
 #define BOOT_RESCUE_WINDOW_MS 20u
@@ -357,12 +341,10 @@ static void boot_verify_needed(int active)
     for (;;) {
         uint8_t s = active ? bootplan_active_next(&bs_in, boot_known)
                            : bootplan_next(&bs_in, boot_known);
-#if MUT_NO_ROLLBACK
-        if (s == BOOTPLAN_DONE && !active && boot_known != 3u) {
-            /* planted bug below reads the other slot in states the table ignores it */
+        if (MUT_HOOK_VERIFY_BOTH_SLOTS() && s == BOOTPLAN_DONE && !active && boot_known != 3u) {
+            /* planted (item 4): boot_decide's bug reads the slot the table ignores here */
             s = (boot_known & BOOTPLAN_BIT(META_SLOT_A)) == 0u ? META_SLOT_A : META_SLOT_B;
         }
-#endif
         if (s == BOOTPLAN_DONE) {
             return;
         }
@@ -385,22 +367,18 @@ static void boot_decide(int mv)
         bs_out.rescue_cause = BS_RC_NO_BOOTABLE;
         bs_out.fb_action = BS_ACT_RESCUE;
     }
-#if MUT_FLOOR_LE
-    if (mv && bs_out.rec.floor == bs_in.rec.floor) {
+    if (MUT_HOOK_LOWER_DECISION_FLOORS() && mv && bs_out.rec.floor == bs_in.rec.floor) {
         bs_out.rec.floor = meta_ld.rec.floor; /* never write the lowered floor back */
     }
-#endif
-#if MUT_NO_ATTEMPTS
-    if (bs_out.row == BS_ROW_TRIAL) {
-        bs_out.commits = 0u; /* planted: the attempt is never counted */
+    if (MUT_HOOK_SKIP_ATTEMPT_COUNT() && bs_out.row == BS_ROW_TRIAL) {
+        bs_out.commits = 0u; /* planted (item 14): the attempt is never counted */
     }
-#endif
-#if MUT_NO_ROLLBACK
-    if (mv && bs_out.action == BS_ACT_BOOT && bs_out.slot == meta_ld.rec.active) {
+    if (MUT_HOOK_BOOT_FAILED_OTHER_SLOT() && mv && bs_out.action == BS_ACT_BOOT &&
+        bs_out.slot == meta_ld.rec.active) {
         uint8_t o = (uint8_t)(1u - meta_ld.rec.active);
         if (bs_in.image[o].valid && (meta_ld.rec.state[o] == META_ST_PENDING ||
                                      meta_ld.rec.state[o] == META_ST_FAILED)) {
-            /* planted: keep running the failed/exhausted image instead of rolling back */
+            /* planted (item 4): keep running the failed/exhausted image, no rollback */
             bs_out.slot = o;
             bs_out.build = bs_in.image[o].build;
             bs_out.trial = 1u;
@@ -410,7 +388,18 @@ static void boot_decide(int mv)
             bs_out.fb_slot = o;
         }
     }
-#endif
+}
+
+/* Planted bug (mut_hooks.h LOWER_DECISION_FLOORS, item 9; only used in that mutation build):
+ * the floors bootsel_decide sees are one lower, so build = floor - 1 passes. */
+static void boot_lower_floors(int mv)
+{
+    if (bs_in.anchor_floor > 0u) {
+        bs_in.anchor_floor--;
+    }
+    if (mv && bs_in.rec.floor > 0u) {
+        bs_in.rec.floor--;
+    }
 }
 
 /* ---- main ------------------------------------------------------------------------------ */
@@ -480,14 +469,9 @@ int main(void)
         bs_in.image[i].build = 0u;
         bs_in.image[i].image_id = 0u;
     }
-#if MUT_FLOOR_LE
-    if (bs_in.anchor_floor > 0u) {
-        bs_in.anchor_floor--; /* planted: build = floor - 1 passes */
+    if (MUT_HOOK_LOWER_DECISION_FLOORS()) {
+        boot_lower_floors(mv);
     }
-    if (mv && bs_in.rec.floor > 0u) {
-        bs_in.rec.floor--;
-    }
-#endif
     boot_verify_needed(0);
     boot_decide(mv);
 

@@ -9,6 +9,7 @@
 #include "console.h"
 #include "evidence.h"
 #include "fmt.h"
+#include "mut_hooks.h"
 #include "platform_gen.h"
 #include "port.h"
 #include "smp_server.h"
@@ -18,9 +19,6 @@
 
 #ifndef BOOT_HAVE_UPDATER
 #define BOOT_HAVE_UPDATER 0
-#endif
-#ifndef MUT_RESCUE_NO_GATES
-#define MUT_RESCUE_NO_GATES 0
 #endif
 
 #define RESCUE_WDT_MS 8000u /* p256_verify (~1 s at 4 MHz) cannot feed; keep a margin */
@@ -75,10 +73,9 @@ static void rescue_smp_out(void *ctx, const uint8_t *line, size_t len)
     (void)ctx;
     (void)port_uart_write((const char *)line, len);
 }
-#endif
 
-#if BOOT_HAVE_UPDATER && MUT_RESCUE_NO_GATES
-/* Planted bug (item 5): install whatever was uploaded, gates or not. */
+/* Planted bug (mut_hooks.h RESCUE_INSTALL_REFUSED, item 5; only used in that mutation build):
+ * install whatever was uploaded, gates or not. */
 static smp_image_ops_t mut_ops;
 
 static int mut_upload_end(void *ctx)
@@ -172,11 +169,11 @@ void rescue_run(const rescue_env_t *env)
     cfg.ctx = NULL;
     (void)upd_init(&upd, &cfg);
     ops = upd_smp_ops();
-#if MUT_RESCUE_NO_GATES
-    mut_ops = *ops;
-    mut_ops.upload_end = mut_upload_end;
-    ops = &mut_ops;
-#endif
+    if (MUT_HOOK_RESCUE_INSTALL_REFUSED()) {
+        mut_ops = *ops;
+        mut_ops.upload_end = mut_upload_end;
+        ops = &mut_ops;
+    }
     (void)smp_server_init(&server, ops, &upd, rescue_smp_out, NULL);
     if (upd_target_slot(&upd) != META_SLOT_NONE) {
         target = upd_target_slot(&upd);

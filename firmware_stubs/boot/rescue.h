@@ -16,8 +16,8 @@
  * ("evr <ring seq> <kind> <src> <v0> ..", bev.h) then EVRING records=N guaranteed=N.
  * The watchdog runs (RESCUE_WDT_MS) and is fed by the loop and between flash/hash steps.
  *
- * MUT_RESCUE_NO_GATES (item 5, never in normal builds): an upload the updater refused in
- * rescue is installed anyway (marked PENDING in the metadata).
+ * Planted bug MUT_RESCUE_NO_GATES (core/mut_hooks.h RESCUE_INSTALL_REFUSED, item 5; never in
+ * normal builds): an upload the updater refused in rescue is installed anyway (PENDING).
  */
 #ifndef OTA_BOOT_RESCUE_H
 #define OTA_BOOT_RESCUE_H

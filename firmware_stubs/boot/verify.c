@@ -186,7 +186,7 @@ img_result_t bverify_slot(uint8_t slot, uint32_t floor, bs_image_t *out)
     pol.hw_compat = keyring.hw_compat;
     pol.slot = slot;
     pol.image_type = IMG_TYPE_APP;
-    pol.floor = floor; /* MUT_FLOOR_LE: image.c compares build + 1 < floor */
+    pol.floor = floor; /* MUT_FLOOR_LE: image.c adds MUT_HOOK_FLOOR_SLACK() (1) */
     pol.running_build = 0u;
     pol.erased_value = PLAT_FLASH_ERASED_VALUE;
     r = img_check_policy(&src, &m, &pol);

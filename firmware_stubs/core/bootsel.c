@@ -1,9 +1,15 @@
 /*
  * bootsel.c - boot decision table and metadata paths (see bootsel.h, docs/contract-meta.md).
+ *
+ * One translation unit in two files: the vocabulary's names and the events' evidence fields
+ * are in bootsel_events.h, internal to this file and included at its end (a separate object
+ * would reorder the bootloader's constant data: the firmware layout stays as it is).
  */
 #include "bootsel.h"
 
 #include <stddef.h>
+
+#include "mut_hooks.h"
 
 #define X 2u /* don't care in a rule */
 
@@ -356,12 +362,9 @@ static int path_check(const meta_record_t *cur, uint8_t slot, const bs_path_t *o
 
 static int fresh(const meta_record_t *cur, uint32_t build)
 {
-#if defined(MUT_NO_REPLAY_CHECK) && MUT_NO_REPLAY_CHECK
-    /* MUTATION (contracts §8 item 8): no comparison with the running build */
-    return build >= cur->floor;
-#else
-    return build > cur->build[cur->active] && build >= cur->floor;
-#endif
+    /* planted (item 8): no comparison with the running build */
+    return (MUT_HOOK_SKIP_REPLAY_CHECK() || build > cur->build[cur->active]) &&
+           build >= cur->floor;
 }
 
 /* See bootsel.h. */
@@ -555,83 +558,7 @@ int bootsel_reject(const meta_record_t *cur, uint8_t running, bs_path_t *out)
     return BS_OK;
 }
 
-/* ---- names / evidence ----------------------------------------------------------------- */
+/* ---- names / evidence: the internal part, last (definitions keep their source order) --- */
 
-/* See bootsel.h. Returns a static string. */
-const char *bootsel_phase_name(uint8_t phase)
-{
-    static const char *const names[BS_PH_COUNT] = {
-        "IDLE", "DOWNLOADING", "VERIFYING", "STAGING", "PENDING",
-        "BOOT_TEST", "CONFIRMED", "REJECTED", "ROLLBACK", "RESCUE",
-    };
-
-    return (phase < BS_PH_COUNT) ? names[phase] : "UNKNOWN";
-}
-
-/* See bootsel.h. Returns a static string. */
-const char *bootsel_reason_name(uint8_t reason)
-{
-    static const char *const names[BS_RB_COUNT] = {
-        "attempts", "self-test", "verify", "inconsistent", "below-floor",
-    };
-
-    return (reason < BS_RB_COUNT) ? names[reason] : "unknown";
-}
-
-/* See bootsel.h. Returns a static string. */
-const char *bootsel_cause_name(uint8_t cause)
-{
-    static const char *const names[BS_RC_COUNT] = {"pin", "uart", "no-bootable"};
-
-    return (cause < BS_RC_COUNT) ? names[cause] : "unknown";
-}
-
-/* See bootsel.h. Returns a static string. */
-const char *bootsel_step_name(uint8_t step)
-{
-    static const char *const names[BS_STEP_COUNT] = {
-        "re_verify", "meta_commit", "confirm", "floor_bump",
-    };
-
-    return (step < BS_STEP_COUNT) ? names[step] : "unknown";
-}
-
-/* See bootsel.h. Returns a static string. */
-const char *bootsel_slot_name(uint8_t slot)
-{
-    return (slot == META_SLOT_A) ? "A" : (slot == META_SLOT_B) ? "B" : "none";
-}
-
-/* See bootsel.h. Returns the event NAME or NULL. */
-const char *bootsel_event_fields(const bs_event_t *ev, ev_fields_t *f)
-{
-    if (ev == NULL || f == NULL) {
-        return NULL;
-    }
-    switch (ev->kind) {
-    case BS_EV_META:
-        (void)ev_add_str(f, "result", meta_result_name((meta_result_t)ev->result));
-        (void)ev_add_u32(f, "generation", ev->generation);
-        (void)ev_add_str(f, "copy", bootsel_slot_name(ev->copy));
-        return "META";
-    case BS_EV_SLOT_TRANSITION:
-        (void)ev_add_str(f, "from", bootsel_phase_name(ev->from));
-        (void)ev_add_str(f, "to", bootsel_phase_name(ev->to));
-        (void)ev_add_str(f, "slot", bootsel_slot_name(ev->slot));
-        (void)ev_add_u32(f, "attempt", ev->attempt);
-        return "SLOT_TRANSITION";
-    case BS_EV_ROLLBACK:
-        (void)ev_add_str(f, "reason", bootsel_reason_name(ev->reason));
-        (void)ev_add_u32(f, "floor", ev->floor);
-        (void)ev_add_u32(f, "candidate_build", ev->candidate_build);
-        return "ROLLBACK";
-    case BS_EV_RESCUE:
-        (void)ev_add_str(f, "cause", bootsel_cause_name(ev->cause));
-        return "RESCUE";
-    case BS_EV_PHASE:
-        (void)ev_add_str(f, "name", bootsel_step_name(ev->step));
-        return "PHASE";
-    default:
-        return NULL;
-    }
-}
+#define OTA_CORE_BOOTSEL_UNIT 1 /* bootsel_events.h checks it */
+#include "bootsel_events.h"

@@ -284,7 +284,8 @@ int bootsel_reject(const meta_record_t *cur, uint8_t running, bs_path_t *out);
 const char *bootsel_event_fields(const bs_event_t *ev, ev_fields_t *f);
 
 /* Names: phase "BOOT_TEST", reason "attempts", cause "no-bootable", slot "A"/"B"/"none",
- * step "re_verify" | "meta_commit" | "confirm" | "floor_bump". */
+ * step "re_verify" | "meta_commit" | "confirm" | "floor_bump".
+ * Returns: a static string; "UNKNOWN" (phase) or "unknown" (the others) out of range. */
 const char *bootsel_phase_name(uint8_t phase);
 const char *bootsel_step_name(uint8_t step);
 const char *bootsel_reason_name(uint8_t reason);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "crc32.h"
+#include "mut_hooks.h"
 
 #define META_CHUNK 64u /* read-back granularity (bytes) */
 
@@ -141,16 +142,12 @@ int meta_record_check(const meta_record_t *rec)
         rec->state[o] == (uint8_t)META_ST_CONFIRMED) {
         return 0;
     }
-#if defined(MUT_FLOOR_BEFORE_CONFIRM) && MUT_FLOOR_BEFORE_CONFIRM
-    /* MUTATION (contracts §8): the floor may be raised before the new image is confirmed */
-    if (rec->attempts[a] != 0u) {
+    /* planted (item 4): a floor above the active build passes, so the floor can be raised
+     * before the new image is confirmed */
+    if (rec->attempts[a] != 0u ||
+        (!MUT_HOOK_ALLOW_FLOOR_ABOVE_ACTIVE() && rec->floor > rec->build[a])) {
         return 0;
     }
-#else
-    if (rec->attempts[a] != 0u || rec->floor > rec->build[a]) {
-        return 0;
-    }
-#endif
     if (rec->up_slot != META_SLOT_NONE && rec->up_slot != o) {
         return 0;
     }
@@ -279,14 +276,14 @@ int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out)
     len = padded_size(fl);
     r = *rec;
     r.generation = (ctx->cur == META_SLOT_NONE) ? 1u : ctx->gen + 1u;
-#if defined(MUT_META_IN_PLACE) && MUT_META_IN_PLACE
-    /* MUTATION (contracts §8, matrix item 12): the record is rewritten in place in ONE copy
-     * (the winner; copy A when none), the other copy is never written: a cut between the
-     * erase and the program below leaves no valid copy at all */
-    target = (ctx->cur == META_SLOT_NONE) ? META_SLOT_A : ctx->cur;
-#else
-    target = (ctx->cur == META_SLOT_A) ? META_SLOT_B : META_SLOT_A;
-#endif
+    if (MUT_HOOK_META_WRITE_IN_PLACE()) {
+        /* planted (item 12): the record is rewritten in place in ONE copy (the winner; copy A
+         * when none), the other copy is never written: a cut between the erase and the
+         * program below leaves no valid copy at all */
+        target = (ctx->cur == META_SLOT_NONE) ? META_SLOT_A : ctx->cur;
+    } else {
+        target = (ctx->cur == META_SLOT_A) ? META_SLOT_B : META_SLOT_A;
+    }
 
     for (i = META_RECORD_SIZE; i < len; i++) {
         unit[i] = (uint8_t)fl->erased_value;

@@ -193,7 +193,8 @@ int meta_parse(const uint8_t in[META_RECORD_SIZE], meta_record_t *rec);
  * apart, far from the ambiguous distance 2^31). */
 int meta_gen_newer(uint32_t a, uint32_t b);
 
-/* meta_result_name - "ok", "recovered", "both-invalid". meta_state_name - "EMPTY", ... */
+/* meta_result_name - "ok", "recovered", "both-invalid". meta_state_name - "EMPTY", ...
+ * Returns: a static string; "unknown" / "UNKNOWN" out of range. */
 const char *meta_result_name(meta_result_t r);
 const char *meta_state_name(uint8_t state);
 

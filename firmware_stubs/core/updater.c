@@ -20,6 +20,7 @@
 #include "updater_int.h"
 
 #include "evidence.h"
+#include "mut_hooks.h"
 #include "sha256.h"
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -206,12 +207,9 @@ uint8_t upd_target_slot(upd_t *u)
     if (!u->meta_ok) {
         return META_SLOT_NONE;
     }
-#if defined(MUT_SAME_SLOT) && MUT_SAME_SLOT
-    /* MUTATION (matrix item 3): update the running slot instead of the inactive one. */
-    if (u->cfg.running_slot <= META_SLOT_B) {
-        return u->cfg.running_slot;
+    if (MUT_HOOK_TARGET_RUNNING_SLOT() && u->cfg.running_slot <= META_SLOT_B) {
+        return u->cfg.running_slot; /* planted (item 3): update the running slot */
     }
-#endif
     return (uint8_t)(u->rec.active ^ 1u);
 }
 
@@ -389,11 +387,9 @@ static int op_begin(void *ctx, uint32_t image, uint32_t total_len, const uint8_t
     if (slot == META_SLOT_NONE) {
         return SMP_OPS_ERR_STATE;
     }
-#if !(defined(MUT_SAME_SLOT) && MUT_SAME_SLOT)
-    if (slot == u->cfg.running_slot) {
+    if (!MUT_HOOK_TARGET_RUNNING_SLOT() && slot == u->cfg.running_slot) {
         return SMP_OPS_ERR_STATE; /* a trial boot: confirm (or roll back) first */
     }
-#endif
     u->slot = slot;
     if (total_len > u->cfg.slot_size[slot]) { /* ATTACKER: len */
         upd_ev_parse_fail(IMG_TOO_LARGE);

@@ -9,10 +9,7 @@
 
 #include "evidence.h"
 #include "fmt.h"
-
-#ifndef MUT_PENDING_BEFORE_HASH
-#define MUT_PENDING_BEFORE_HASH 0
-#endif
+#include "mut_hooks.h"
 
 /* VERIFY_SIG result=.. key_id=.. error_code=... No return value. */
 static void ev_verify_sig(img_result_t r, uint32_t key_id)
@@ -108,9 +105,9 @@ int upd_op_end(void *ctx)
     if (pol.running_build == 0u && u->meta_ok) {
         pol.running_build = u->rec.build[u->rec.active]; /* rescue: the confirmed build */
     }
-#if defined(MUT_NO_REPLAY_CHECK) && MUT_NO_REPLAY_CHECK
-    pol.running_build = 0u; /* MUTATION (item 8): install without comparing the build */
-#endif
+    if (MUT_HOOK_SKIP_REPLAY_CHECK()) {
+        pol.running_build = 0u; /* planted (item 8): install without comparing the build */
+    }
     pol.erased_value = u->cfg.fl->erased_value;
     r = img_check_policy(&src, &m, &pol);
     ev_fields_init(&f);
@@ -130,13 +127,11 @@ int upd_op_end(void *ctx)
         ev_verify_sig(r, m.key_id);
         return upd_refuse(u, BS_PH_STAGING, SMP_OPS_ERR_VERIFY);
     }
-#if MUT_PENDING_BEFORE_HASH
-    if (u->meta_ok && u->rec.state[u->slot] == (uint8_t)META_ST_PENDING &&
-        u->rec.next == u->slot) {
-        upd_session_drop(u); /* MUTATION (item 11): already committed PENDING, see upload */
+    if (MUT_HOOK_PENDING_ON_LAST_BYTES() && u->meta_ok &&
+        u->rec.state[u->slot] == (uint8_t)META_ST_PENDING && u->rec.next == u->slot) {
+        upd_session_drop(u); /* planted (item 11): already committed PENDING, see upload */
         return SMP_OPS_OK;
     }
-#endif
     if (!u->meta_ok ||
         bootsel_install(&u->rec, u->slot, upd_rd_be32(m.computed_hash), m.sec_cnt, &p) !=
             BS_OK) {

@@ -45,6 +45,7 @@ typedef struct {
 } upd_slot_src_t;
 
 void upd_tick(upd_t *u);
+/* Returns "A", "B", or "?" for any other value (static strings). */
 const char *upd_slot_name(uint32_t slot);
 /* SLOT_TRANSITION from -> to (attempt 0), PHASE name=<step>, PARSE_MANIFEST result=fail. */
 void upd_ev_transition(uint8_t from, uint8_t to, uint8_t slot);
@@ -86,6 +87,9 @@ int upd_payload(upd_t *u, uint32_t off, const uint8_t *data, uint32_t n);
 
 /* ---- updater_install.c --------------------------------------------------------------- */
 
+/* The smp_image_ops_t entries upload_end, image_erase, state_read, state_write (smp_server.h).
+ * Return SMP_OPS_OK or an SMP_OPS_ERR_* code; state_read the number of entries written
+ * (0..max) or an SMP_OPS_ERR_* code. */
 int upd_op_end(void *ctx);
 int upd_op_erase(void *ctx, uint32_t slot);
 int upd_op_state_read(void *ctx, smp_image_state_t *out, size_t max);

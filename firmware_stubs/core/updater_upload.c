@@ -4,24 +4,14 @@
  * upload's, program the TLV units) and the payload stream with the per-chunk check (CHUNK,
  * metadata progress). Shared internals: updater_int.h.
  *
- * Mutation flags (contracts §8, never in normal builds):
- *   MUT_RESUME_BEFORE_VERIFY (item 2)  the resume point (metadata up_offset) is advanced when
- *                                      a chunk's bytes are received, before the chunk is
- *                                      programmed and its hash checked
- *   MUT_PENDING_BEFORE_HASH  (item 11) the slot is committed PENDING when the last payload
- *                                      bytes arrive, before the last chunk is programmed and
- *                                      read back and before the final re-verify
+ * Planted bugs (core/mut_hooks.h, never in normal builds): MUT_RESUME_BEFORE_VERIFY (item 2,
+ * ADVANCE_RESUME_ON_RECEIPT), MUT_PENDING_BEFORE_HASH (item 11, PENDING_ON_LAST_BYTES),
+ * MUT_SAME_SLOT (item 3, REPORT_RUNNING_SLOT_DOWNLOAD).
  */
 #include "updater_int.h"
 
 #include "evidence.h"
-
-#ifndef MUT_RESUME_BEFORE_VERIFY
-#define MUT_RESUME_BEFORE_VERIFY 0
-#endif
-#ifndef MUT_PENDING_BEFORE_HASH
-#define MUT_PENDING_BEFORE_HASH 0
-#endif
+#include "mut_hooks.h"
 
 /* CHUNK index=i result=ok|bad. No return value. */
 static void ev_chunk(uint32_t index, int ok)
@@ -315,12 +305,11 @@ static int verify_chunk(upd_t *u, uint32_t i)
     if (!ok) {
         return SMP_OPS_ERR_VERIFY;
     }
-#if MUT_RESUME_BEFORE_VERIFY || MUT_PENDING_BEFORE_HASH
-    if (u->rec.state[u->slot] == (uint8_t)META_ST_PENDING || u->rec.up_offset >= end) {
-        u->verified = end; /* the mutation recorded it already (or the upload is PENDING) */
+    if ((MUT_HOOK_ADVANCE_RESUME_ON_RECEIPT() || MUT_HOOK_PENDING_ON_LAST_BYTES()) &&
+        (u->rec.state[u->slot] == (uint8_t)META_ST_PENDING || u->rec.up_offset >= end)) {
+        u->verified = end; /* the planted bug recorded it already (or the upload is PENDING) */
         return SMP_OPS_OK;
     }
-#endif
     if (bootsel_upload_advance(&u->rec, u->slot, u->image_id, end, &p) != BS_OK ||
         upd_commit_path(u, &p) != UPD_OK) {
         return SMP_OPS_ERR_FLASH;
@@ -406,9 +395,9 @@ static int stream(upd_t *u, const uint8_t *data, uint32_t n)
 }
 
 
-#if MUT_RESUME_BEFORE_VERIFY
-/* MUTATION (item 2): record the resume point at the end of the last chunk whose bytes are in
- * [.., end), as soon as they are received (nothing programmed or checked yet). */
+/* Planted bug (mut_hooks.h ADVANCE_RESUME_ON_RECEIPT, item 2; only used in that mutation
+ * build): record the resume point at the end of the last chunk whose bytes are in [.., end),
+ * as soon as they are received (nothing programmed or checked yet). */
 static void mut_advance_early(upd_t *u, uint32_t end)
 {
     uint32_t cs = u->man.chunk_size;
@@ -427,11 +416,10 @@ static void mut_advance_early(upd_t *u, uint32_t end)
         (void)upd_commit_path(u, &p);
     }
 }
-#endif
 
-#if MUT_PENDING_BEFORE_HASH
-/* MUTATION (item 11): the last payload bytes arrived: PENDING right now, before they are
- * programmed, read back and the whole slot re-verified. */
+/* Planted bug (mut_hooks.h PENDING_ON_LAST_BYTES, item 11; only used in that mutation build):
+ * the last payload bytes arrived: PENDING right now, before they are programmed, read back
+ * and the whole slot re-verified. */
 static void mut_pending_early(upd_t *u)
 {
     bs_path_t p;
@@ -441,19 +429,16 @@ static void mut_pending_early(upd_t *u)
         (void)upd_commit_path(u, &p);
     }
 }
-#endif
 
 /* See updater_int.h: a payload write request at off == pos (< T), n <= T - off bytes. */
 int upd_payload(upd_t *u, uint32_t off, const uint8_t *data, uint32_t n)
 {
-#if MUT_RESUME_BEFORE_VERIFY
-    mut_advance_early(u, off + n);
-#endif
-#if MUT_PENDING_BEFORE_HASH
-    if (off + n >= u->tlv_off) {
+    if (MUT_HOOK_ADVANCE_RESUME_ON_RECEIPT()) {
+        mut_advance_early(u, off + n);
+    }
+    if (MUT_HOOK_PENDING_ON_LAST_BYTES() && off + n >= u->tlv_off) {
         mut_pending_early(u);
     }
-#endif
     (void)off;
     return stream(u, data, n);
 }
@@ -569,11 +554,11 @@ int upd_tlv_complete(upd_t *u)
             p.events[0].attempt = 0u;
         }
         if (upd_commit_path(u, &p) != UPD_OK) {
-#if defined(MUT_SAME_SLOT) && MUT_SAME_SLOT
-            /* MUTATION: the download into the running slot is reported; the metadata rules
-             * (up_slot never the active slot) refuse the record itself */
-            upd_emit_events(p.events, p.n_events);
-#endif
+            if (MUT_HOOK_REPORT_RUNNING_SLOT_DOWNLOAD()) {
+                /* planted (item 3): the download into the running slot is reported; the
+                 * metadata rules (up_slot never the active slot) refuse the record itself */
+                upd_emit_events(p.events, p.n_events);
+            }
             upd_session_drop(u);
             return upd_flash_fail(u, 0) == SMP_OPS_ERR_BUSY ? SMP_OPS_ERR_BUSY
                                                             : SMP_OPS_ERR_STATE;

@@ -12,11 +12,14 @@
  * last page found readable is remembered until the next erase/program (its words take the
  * guarded load alone); block reads take one BLANK_CHECK per page and a guarded copy.
  */
+#include "mut_hooks.h"
 #include "port.h"
 #include "regs.h"
-#if defined(MUT_NO_BROWNOUT_GATING) && MUT_NO_BROWNOUT_GATING
-#define port_supply_low() 0 /* MUTATION (contracts §8, item 13): writes start at low supply */
-#endif
+
+/* The supply gate of every erase/program (PORT_ERR_GATED when low). Returns 1 when the supply
+ * monitor reports low; planted bug (item 13, core/mut_hooks.h): never evaluated, writes start
+ * at low supply. */
+#define FLASH_SUPPLY_LOW() (!MUT_HOOK_SKIP_BROWNOUT_GATE() && port_supply_low())
 
 /* Word number of a flash byte address for STARTA/STOPA. */
 #define FLASH_WORDNO(addr) ((((addr) - PLAT_FLASH_BASE) / FLASH_WORD_BYTES) & FLASH_WORD_MASK)
@@ -103,7 +106,7 @@ int port_flash_erase_page(uint32_t addr)
         ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE) != 0u) {
         return PORT_ERR_BADARG;
     }
-    if (port_supply_low()) {
+    if (FLASH_SUPPLY_LOW()) {
         return PORT_ERR_GATED; /* brownout write gating: nothing started */
     }
     lpc_readable_page = LPC_NO_PAGE;
@@ -162,7 +165,7 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
     }
     lpc_readable_page = LPC_NO_PAGE;
     for (done = 0; done < (uint32_t)len; done += PLAT_FLASH_PAGE_SIZE) {
-        if (port_supply_low()) {
+        if (FLASH_SUPPLY_LOW()) {
             return PORT_ERR_GATED; /* gate before every page, none is started while low */
         }
         rc = lpc_flash_program_page(addr + done, &data[done / 4u]);

@@ -7,11 +7,14 @@
  * clear stale flags -> operate -> wait BSY/WDW clear -> collect NSSR errors (write-1 clear)
  * -> clear PG/PER -> lock. Every wait is bounded (STM32_POLL_LIMIT).
  */
+#include "mut_hooks.h"
 #include "port.h"
 #include "regs.h"
-#if defined(MUT_NO_BROWNOUT_GATING) && MUT_NO_BROWNOUT_GATING
-#define port_supply_low() 0 /* MUTATION (contracts §8, item 13): writes start at low supply */
-#endif
+
+/* The supply gate of every erase/program (PORT_ERR_GATED when low). Returns 1 when the supply
+ * monitor reports low; planted bug (item 13, core/mut_hooks.h): never evaluated, writes start
+ * at low supply. */
+#define FLASH_SUPPLY_LOW() (!MUT_HOOK_SKIP_BROWNOUT_GATE() && port_supply_low())
 
 #define BANK_SIZE (PLAT_FLASH_SIZE / PLAT_FLASH_BANKS)
 
@@ -121,7 +124,7 @@ int port_flash_erase_page(uint32_t addr)
         ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE) != 0u) {
         return PORT_ERR_BADARG;
     }
-    if (port_supply_low()) {
+    if (FLASH_SUPPLY_LOW()) {
         return PORT_ERR_GATED; /* brownout write gating: nothing started */
     }
     rc = flash_begin();
@@ -182,7 +185,7 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
         ((uintptr_t)data & 3u) != 0u) {
         return PORT_ERR_BADARG;
     }
-    if (port_supply_low()) {
+    if (FLASH_SUPPLY_LOW()) {
         return PORT_ERR_GATED;
     }
     rc = flash_begin();
@@ -195,7 +198,7 @@ int port_flash_program(uint32_t addr, const uint32_t *data, size_t len)
                                                FLASH_CR_BWR | FLASH_CR_STRT)) |
                         FLASH_CR_PG;
     for (done = 0; done < (uint32_t)len; done += PLAT_FLASH_PROGRAM_UNIT) {
-        if (done != 0u && port_supply_low()) {
+        if (done != 0u && FLASH_SUPPLY_LOW()) {
             rc = PORT_ERR_GATED; /* the unit in flight finished; no new one starts */
             break;
         }

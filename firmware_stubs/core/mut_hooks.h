@@ -1,0 +1,217 @@
+/*
+ * mut_hooks.h - the planted-bug catalogue: every mutation site of the firmware goes through a
+ * named hook defined here (the role MCUboot's boot_hooks.h plays for its hook calls).
+ *
+ * A mutation build plants ONE bug a must-pass matrix item exists to catch, so the item can be
+ * shown to fail when the bug is there (contracts §8 "Mutation build flags", hil.matrix.items,
+ * suites/test_mutations.py, tests/power). The build selects it with `-D MUT_<NAME>=1`
+ * (EXTRA_CFLAGS; `hil build -D`, `hil sweep --define`); normal builds set none. Production code
+ * never tests a MUT_* flag itself: it calls the hooks below, which are integer constant
+ * expressions. Without the flag every hook is the neutral value (0), so the compiler folds the
+ * planted branch away and the normal build is the same machine code as without the hook; the
+ * planted code is still compiled (and type-checked) in every build.
+ *
+ * Hook forms:
+ *   MUT_HOOK_<ACTION>()   1 when the planted action happens at the site, else 0: sites read
+ *                         `if (MUT_HOOK_SKIP_SIGNATURE_CHECK()) ...` or `!MUT_HOOK_..() && ...`
+ *   MUT_HOOK_<AMOUNT>()   a number the site adds (0 in normal builds), e.g. the floor slack
+ *
+ * Adding a planted bug: one entry here (the documented flag default + its hooks: what bug, at
+ * which site, which matrix item catches it), the hook call at the site, and the flag in the
+ * Python catalogue (hil/matrix/items.py: an item's `mutation` or EXTRA_MUTATIONS).
+ *
+ * | flag                       | item | hooks                                    | sites
+ * |----------------------------|------|------------------------------------------|---------------------
+ * | MUT_NEVER_CONFIRM          | 1    | SKIP_CONFIRM                             | app/main.c
+ * | MUT_RESUME_BEFORE_VERIFY   | 2    | ADVANCE_RESUME_ON_RECEIPT                | core/updater_upload.c
+ * | MUT_SAME_SLOT              | 3    | TARGET_RUNNING_SLOT,                     | core/updater.c
+ * |                            |      | REPORT_RUNNING_SLOT_DOWNLOAD             | core/updater_upload.c
+ * | MUT_NO_ROLLBACK            | 4    | VERIFY_BOTH_SLOTS, BOOT_FAILED_OTHER_SLOT| boot/main.c
+ * | MUT_FLOOR_BEFORE_CONFIRM   | 4    | RAISE_FLOOR_BEFORE_TEST,                 | app/main.c
+ * |                            |      | ALLOW_FLOOR_ABOVE_ACTIVE                 | core/meta.c
+ * | MUT_RESCUE_NO_GATES        | 5    | RESCUE_INSTALL_REFUSED                   | boot/rescue.c
+ * | MUT_SKIP_SIG               | 6    | SKIP_SIGNATURE_CHECK                     | core/image.c
+ * | MUT_SKIP_MANIFEST          | 7    | SKIP_CHUNK_MAP_CHECK,                    | core/image.c
+ * |                            |      | IGNORE_EXTRA_CHUNK_HASHES                | core/image.c
+ * | MUT_NO_REPLAY_CHECK        | 8    | SKIP_REPLAY_CHECK                        | core/updater_install.c,
+ * |                            |      |                                          | core/bootsel.c
+ * | MUT_FLOOR_LE               | 9    | FLOOR_SLACK, LOWER_DECISION_FLOORS       | core/image.c, boot/main.c
+ * | MUT_ACCEPT_REVOKED         | 10   | USE_REVOKED_KEY                          | core/image.c
+ * | MUT_PENDING_BEFORE_HASH    | 11   | PENDING_ON_LAST_BYTES                    | core/updater_upload.c,
+ * |                            |      |                                          | core/updater_install.c
+ * | MUT_META_IN_PLACE          | 12   | META_WRITE_IN_PLACE                      | core/meta.c
+ * | MUT_NO_BROWNOUT_GATING     | 13   | SKIP_BROWNOUT_GATE                       | ports/<chip>/flash.c
+ * | MUT_NO_ATTEMPTS            | 14   | SKIP_ATTEMPT_COUNT                       | boot/main.c
+ *
+ * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
+ * host build (tests/updater builds the core with these flags too).
+ */
+#ifndef OTA_CORE_MUT_HOOKS_H
+#define OTA_CORE_MUT_HOOKS_H
+
+/* ---- item 1: a normal update -------------------------------------------------------------
+ * MUT_NEVER_CONFIRM: the application never confirms its image after a passing self-test.
+ * SKIP_CONFIRM (app/main.c, boot test): the CONFIRMED commit and the floor bump are skipped,
+ * so the image stays PENDING; item 1 sees no CONFIRMED. */
+#ifndef MUT_NEVER_CONFIRM
+#define MUT_NEVER_CONFIRM 0
+#endif
+#define MUT_HOOK_SKIP_CONFIRM() ((MUT_NEVER_CONFIRM) != 0)
+
+/* ---- item 2: forced reboot during download, then resume ----------------------------------
+ * MUT_RESUME_BEFORE_VERIFY: the resume point (metadata up_offset) is advanced when a chunk's
+ * bytes are received, before the chunk is programmed and its hash checked, so after a cut
+ * mid-chunk the resumed upload skips a chunk never verified (RESUME beyond the last CHUNK ok
+ * + 1, then VERIFY_SIG error_code=hash_mismatch).
+ * ADVANCE_RESUME_ON_RECEIPT (core/updater_upload.c): upd_payload records the end of the last
+ * chunk whose bytes arrived; verify_chunk then finds the progress recorded already. */
+#ifndef MUT_RESUME_BEFORE_VERIFY
+#define MUT_RESUME_BEFORE_VERIFY 0
+#endif
+#define MUT_HOOK_ADVANCE_RESUME_ON_RECEIPT() ((MUT_RESUME_BEFORE_VERIFY) != 0)
+
+/* ---- item 3: two consecutive releases ----------------------------------------------------
+ * MUT_SAME_SLOT: the updater targets the running slot instead of the inactive one.
+ * TARGET_RUNNING_SLOT (core/updater.c): upd_target_slot returns the running slot and the
+ *   upload is not refused for targeting it.
+ * REPORT_RUNNING_SLOT_DOWNLOAD (core/updater_upload.c): the metadata rules refuse the record
+ *   (up_slot never the active slot); its SLOT_TRANSITION to DOWNLOADING is reported anyway,
+ *   so item 3 sees a download into the running slot. */
+#ifndef MUT_SAME_SLOT
+#define MUT_SAME_SLOT 0
+#endif
+#define MUT_HOOK_TARGET_RUNNING_SLOT() ((MUT_SAME_SLOT) != 0)
+#define MUT_HOOK_REPORT_RUNNING_SLOT_DOWNLOAD() ((MUT_SAME_SLOT) != 0)
+
+/* ---- item 4: new image fails its self-test -----------------------------------------------
+ * MUT_NO_ROLLBACK: a pending/failed image in the other slot that still verifies is booted
+ * instead of rolling back to the confirmed slot.
+ * VERIFY_BOTH_SLOTS (boot/main.c boot_verify_needed): the bootloader also verifies the slot
+ *   the decision table ignores in this state (the planted decision reads its result).
+ * BOOT_FAILED_OTHER_SLOT (boot/main.c boot_decide): a decision to boot the active slot is
+ *   turned into a trial boot of the other slot's PENDING/FAILED image, without ROLLBACK.
+ *
+ * MUT_FLOOR_BEFORE_CONFIRM: the floor is raised to the new build before its boot test passed
+ * (the staged floor bump skipped), so after a failed self-test the last confirmed (older)
+ * build is below the floor and cannot boot; item 4's self-test-fail scenario shows it
+ * (hil/matrix/items.py EXTRA_MUTATIONS).
+ * RAISE_FLOOR_BEFORE_TEST (app/main.c, boot test): commit floor = the trial build first.
+ * ALLOW_FLOOR_ABOVE_ACTIVE (core/meta.c meta_record_check): a record whose floor is above
+ *   the active build is accepted (else RAISE_FLOOR_BEFORE_TEST's commit would be refused). */
+#ifndef MUT_NO_ROLLBACK
+#define MUT_NO_ROLLBACK 0
+#endif
+#define MUT_HOOK_VERIFY_BOTH_SLOTS() ((MUT_NO_ROLLBACK) != 0)
+#define MUT_HOOK_BOOT_FAILED_OTHER_SLOT() ((MUT_NO_ROLLBACK) != 0)
+
+#ifndef MUT_FLOOR_BEFORE_CONFIRM
+#define MUT_FLOOR_BEFORE_CONFIRM 0
+#endif
+#define MUT_HOOK_RAISE_FLOOR_BEFORE_TEST() ((MUT_FLOOR_BEFORE_CONFIRM) != 0)
+#define MUT_HOOK_ALLOW_FLOOR_ABOVE_ACTIVE() ((MUT_FLOOR_BEFORE_CONFIRM) != 0)
+
+/* ---- item 5: rescue ----------------------------------------------------------------------
+ * MUT_RESCUE_NO_GATES: an upload the updater refused in rescue is installed anyway.
+ * RESCUE_INSTALL_REFUSED (boot/rescue.c): the rescue SMP ops' upload_end marks the slot
+ *   PENDING in the metadata after the updater refused the package (forged, below floor). */
+#ifndef MUT_RESCUE_NO_GATES
+#define MUT_RESCUE_NO_GATES 0
+#endif
+#define MUT_HOOK_RESCUE_INSTALL_REFUSED() ((MUT_RESCUE_NO_GATES) != 0)
+
+/* ---- item 6: forged signature ------------------------------------------------------------
+ * MUT_SKIP_SIG: the ECDSA signature is not checked.
+ * SKIP_SIGNATURE_CHECK (core/image.c img_verify step 5): p256_verify is not called; a
+ *   well-formed DER signature of any value passes. */
+#ifndef MUT_SKIP_SIG
+#define MUT_SKIP_SIG 0
+#endif
+#define MUT_HOOK_SKIP_SIGNATURE_CHECK() ((MUT_SKIP_SIG) != 0)
+
+/* ---- item 7: tampered manifest -----------------------------------------------------------
+ * MUT_SKIP_MANIFEST: the manifest's chunk map is acted on as declared, without the
+ * consistency check (reads stay bounded by the source size).
+ * SKIP_CHUNK_MAP_CHECK (core/image.c img_parse): chunk_count is not compared with
+ *   ceil(img_size / chunk_size) (no CHUNK_MAP result).
+ * IGNORE_EXTRA_CHUNK_HASHES (core/image.c img_check_policy): the chunk loop stops at the
+ *   payload end, so declared hashes beyond it are silently never checked. */
+#ifndef MUT_SKIP_MANIFEST
+#define MUT_SKIP_MANIFEST 0
+#endif
+#define MUT_HOOK_SKIP_CHUNK_MAP_CHECK() ((MUT_SKIP_MANIFEST) != 0)
+#define MUT_HOOK_IGNORE_EXTRA_CHUNK_HASHES() ((MUT_SKIP_MANIFEST) != 0)
+
+/* ---- item 8: replay of an older package --------------------------------------------------
+ * MUT_NO_REPLAY_CHECK: an image is installed without comparing its build with the running
+ * one (the floor still holds).
+ * SKIP_REPLAY_CHECK (core/updater_install.c: the policy gets running_build 0, so no REPLAY;
+ *   core/bootsel.c fresh(): an install only needs build >= floor). */
+#ifndef MUT_NO_REPLAY_CHECK
+#define MUT_NO_REPLAY_CHECK 0
+#endif
+#define MUT_HOOK_SKIP_REPLAY_CHECK() ((MUT_NO_REPLAY_CHECK) != 0)
+
+/* ---- item 9: image below the rollback floor ----------------------------------------------
+ * MUT_FLOOR_LE: the floor check is off by one (build + 1 < floor refused), so
+ * build = floor - 1 is installed and boots.
+ * FLOOR_SLACK (core/image.c img_check_policy step 7): builds below the floor that still
+ *   pass: 0, or 1 with the flag (the check reads `sec_cnt + FLOOR_SLACK < floor`).
+ * LOWER_DECISION_FLOORS (boot/main.c): the anchor and metadata floors given to
+ *   bootsel_decide are lowered by one; the lowered floor is never written back. */
+#ifndef MUT_FLOOR_LE
+#define MUT_FLOOR_LE 0
+#endif
+#define MUT_HOOK_FLOOR_SLACK() ((MUT_FLOOR_LE) != 0 ? 1u : 0u)
+#define MUT_HOOK_LOWER_DECISION_FLOORS() ((MUT_FLOOR_LE) != 0)
+
+/* ---- item 10: revoked key ----------------------------------------------------------------
+ * MUT_ACCEPT_REVOKED: a revoked key is used like an allowed one.
+ * USE_REVOKED_KEY (core/image.c img_verify step 4): KR_KEY_REVOKED looks the key up and
+ *   goes on to the signature check instead of returning KEY_REVOKED. */
+#ifndef MUT_ACCEPT_REVOKED
+#define MUT_ACCEPT_REVOKED 0
+#endif
+#define MUT_HOOK_USE_REVOKED_KEY() ((MUT_ACCEPT_REVOKED) != 0)
+
+/* ---- item 11: power cut at every phase ---------------------------------------------------
+ * MUT_PENDING_BEFORE_HASH: the slot is committed PENDING when the last payload bytes arrive,
+ * before the last chunk is programmed and read back and before the final re-verify, so a cut
+ * in that window leaves a PENDING slot with an incomplete image (ROLLBACK reason=verify).
+ * PENDING_ON_LAST_BYTES (core/updater_upload.c upd_payload: the early PENDING commit;
+ *   verify_chunk: the progress is recorded already; core/updater_install.c: an upload found
+ *   PENDING already ends there, without the install commit). */
+#ifndef MUT_PENDING_BEFORE_HASH
+#define MUT_PENDING_BEFORE_HASH 0
+#endif
+#define MUT_HOOK_PENDING_ON_LAST_BYTES() ((MUT_PENDING_BEFORE_HASH) != 0)
+
+/* ---- item 12: interruption during metadata update ----------------------------------------
+ * MUT_META_IN_PLACE: every metadata commit erases and programs the same copy (the winner;
+ * copy A when none), the other copy is never written, so a cut between the erase and the
+ * program leaves no valid copy (META result=both-invalid at the next boot).
+ * META_WRITE_IN_PLACE (core/meta.c meta_commit): the target copy is the current one. */
+#ifndef MUT_META_IN_PLACE
+#define MUT_META_IN_PLACE 0
+#endif
+#define MUT_HOOK_META_WRITE_IN_PLACE() ((MUT_META_IN_PLACE) != 0)
+
+/* ---- item 13: brownout near a write ------------------------------------------------------
+ * MUT_NO_BROWNOUT_GATING: flash erase/program start even when the supply monitor reports low
+ * (no WRITE_GATED during a brownout).
+ * SKIP_BROWNOUT_GATE (ports/<chip>/flash.c): the port_supply_low() gate before and during a
+ *   flash operation is not evaluated. */
+#ifndef MUT_NO_BROWNOUT_GATING
+#define MUT_NO_BROWNOUT_GATING 0
+#endif
+#define MUT_HOOK_SKIP_BROWNOUT_GATE() ((MUT_NO_BROWNOUT_GATING) != 0)
+
+/* ---- item 14: pending image never confirms -----------------------------------------------
+ * MUT_NO_ATTEMPTS: trial boots never commit attempt + 1, so a PENDING image that never
+ * confirms is tried forever (no ROLLBACK reason=attempts).
+ * SKIP_ATTEMPT_COUNT (boot/main.c boot_decide): the trial row's commits are dropped. */
+#ifndef MUT_NO_ATTEMPTS
+#define MUT_NO_ATTEMPTS 0
+#endif
+#define MUT_HOOK_SKIP_ATTEMPT_COUNT() ((MUT_NO_ATTEMPTS) != 0)
+
+#endif /* OTA_CORE_MUT_HOOKS_H */
