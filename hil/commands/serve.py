@@ -10,11 +10,17 @@ lines are decoded and printed as they arrive; SMP traffic goes to the pty only.
 from __future__ import annotations
 
 import argparse
-import signal
 import time
-from types import FrameType
 
-from hil.commands.base import EXIT_OK, add_engine_args, add_platform_args, arguments, command, out
+from hil.commands.base import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_engine_args,
+    add_platform_args,
+    arguments,
+    command,
+    out,
+)
 from hil.commands.boot import printer
 from hil.device import Device, DeviceState
 from hil.engine.registry import create_engine
@@ -23,10 +29,6 @@ from hil.platform import load_platform
 from hil.provision import factory_image
 
 SLICE_MS = 10
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the server like Ctrl-C
 
 
 @arguments("serve")
@@ -58,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
         device.power_on()
         out(f"{platform.name}: console UART on {path}")
         out(f"  e.g. smpmgr --port {path} upgrade <package.bin>   (Ctrl-C stops)")
-        signal.signal(signal.SIGTERM, _stop)
         start_wall = time.monotonic()
         start_virtual = engine.time_ns
         try:
@@ -72,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
                     ahead = (engine.time_ns - start_virtual) / 1e9 - (time.monotonic() - start_wall)
                     if ahead > 0:
                         time.sleep(ahead)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.cli): the engine stopped between slices
             out("-- stopped")
+            return EXIT_INTERRUPTED
     return EXIT_OK

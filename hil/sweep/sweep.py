@@ -229,6 +229,9 @@ class Sweep:
                 self._advance()
             pool.drain()
             results = [self._collect(p, pool) for p in points]
+        except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.errors.Interrupted): no child outlives it
+            pool.abort()
+            raise
         finally:
             pool.close()
             if own:

@@ -255,36 +255,42 @@ class UnicornEngine(Engine):
         self.until_active = until is not None
         ran = False
         try:
-            while True:
-                stopped = self._settle()
-                if stopped is not None:
-                    return stopped
-                if self.hooks.halted is not None:
-                    name, self.hooks.halted = self.hooks.halted, None
-                    return self._result(StopReason.HALTED, name)
-                if ran and until is not None and until():
-                    return self._result(StopReason.CONDITION)
-                now = self.instructions
-                if now >= end:
-                    return self._result(StopReason.BUDGET)
-                deadline = min(
-                    d
-                    for d in (end, self.scheduler.next_deadline, self.power.brownout_at)
-                    if d is not None
-                )
-                if self.power.state is PowerState.ON and not self.exceptions.locked:
-                    self.hooks.run_slice(min(self.slice_instructions, max(1, deadline - now)))
-                elif self.exceptions.locked and deadline >= end:
-                    # nothing scheduled can reset the core within the budget; time still passes
-                    self.core.advance(end - now)
-                    return self._result(StopReason.LOCKUP, self.exceptions.lockup_detail)
-                else:  # locked up or held in reset: time passes, nothing executes
-                    self.core.advance(deadline - now)
-                for port in self._ports.values():
-                    port.pump()
-                ran = True
+            with self.running_guard:
+                return self._run_loop(end, until, ran)
         finally:
             self.until_active = False
+
+    def _run_loop(self, end: int, until: Callable[[], bool] | None, ran: bool) -> RunResult:
+        """The slices of ``run`` until a stop reason (checks the stop flag first in each)."""
+        while True:
+            self.check_stop()
+            stopped = self._settle()
+            if stopped is not None:
+                return stopped
+            if self.hooks.halted is not None:
+                name, self.hooks.halted = self.hooks.halted, None
+                return self._result(StopReason.HALTED, name)
+            if ran and until is not None and until():
+                return self._result(StopReason.CONDITION)
+            now = self.instructions
+            if now >= end:
+                return self._result(StopReason.BUDGET)
+            deadline = min(
+                d
+                for d in (end, self.scheduler.next_deadline, self.power.brownout_at)
+                if d is not None
+            )
+            if self.power.state is PowerState.ON and not self.exceptions.locked:
+                self.hooks.run_slice(min(self.slice_instructions, max(1, deadline - now)))
+            elif self.exceptions.locked and deadline >= end:
+                # nothing scheduled can reset the core within the budget; time still passes
+                self.core.advance(end - now)
+                return self._result(StopReason.LOCKUP, self.exceptions.lockup_detail)
+            else:  # locked up or held in reset: time passes, nothing executes
+                self.core.advance(deadline - now)
+            for port in self._ports.values():
+                port.pump()
+            ran = True
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:
