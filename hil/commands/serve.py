@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             device.set_pin("rescue", 1)
         device.power_on()
         out(f"{platform.name}: console UART on {path}")
-        out(f"  e.g. smpmgr --port {path} upgrade <package.bin>   (Ctrl-C stops)")
+        out(f"  e.g. smpmgr --port {path} upgrade --slot 1 <package.bin>   (Ctrl-C stops)")
         start_wall = time.monotonic()
         start_virtual = engine.time_ns
         try:
