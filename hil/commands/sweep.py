@@ -7,7 +7,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.commands.base import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    add_platform_args,
+    arguments,
+    command,
+    err,
+    out,
+)
 from hil.faults.plan import load_plan
 from hil.firmware import build_firmware
 from hil.platform import load_platform
@@ -108,6 +117,14 @@ def run(args: argparse.Namespace) -> int:
     uncovered = result.uncovered()
     if uncovered:
         out(f"FAIL: no fault fired in phase(s): {', '.join(uncovered)}")
+    if result.lost:  # a harness failure, not a device verdict
+        for pid, why in sorted(result.lost.items()):
+            err(f"hil sweep: internal error: point {pid}: {why}")
+        err(
+            f"hil sweep: {len(result.lost)} point(s) without a result (their child died twice); "
+            "no verdict"
+        )
+        return EXIT_INTERNAL
     verdict = "PASS" if result.passed else "FAIL"
     out(f"verdict: {verdict}")
     return EXIT_OK if result.passed else EXIT_FAILED
