@@ -84,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan) if args.plan is not None else None
     defines = _defines(args.define)
     fw = build_firmware(platform, defines=defines)
+    if plan is not None:  # checked now, before the clean run
+        from hil.firmware import elf_symbols
+        from hil.sweep.select import check_plan_for_sweep
+
+        names = elf_symbols(fw.boot_elf) | elf_symbols(fw.app_elf)
+        check_plan_for_sweep(plan, names, f"{fw.boot_elf.name}, {fw.app_elf.name}")
     opt = SweepOptions(
         stride=args.stride,
         random=args.random,
