@@ -1,6 +1,6 @@
 """``hil image``: signing keys, signed images, their verification and the bad-package variants.
 
-hil image keygen --out KEY.pem [--seed LABEL]
+hil image keygen --out KEY.pem [--seed LABEL | --harness signer|other|revoked|unknown]
 hil image sign --platform P --key KEY.pem --build N --in app.bin --out app.img [...]
 hil image verify IMG --platform P (--keyring FILE | --key PUB.pem) [...]
 hil image show IMG [--json]
@@ -29,7 +29,7 @@ from hil.image.keys import (
     save_public_key,
 )
 from hil.image.parse import ParsedImage, describe_tlv, parse_image
-from hil.image.variants import VARIANTS, build_variant, make_context
+from hil.image.variants import VARIANTS, VariantKeys, build_variant, make_context
 from hil.image.verify import policy_for_platform, verify_image
 from hil.platform import load_platform
 
@@ -73,11 +73,20 @@ def _args(p: argparse.ArgumentParser) -> None:
         metavar="KEY.pem",
         help="private key file to write (unencrypted PKCS#8 PEM)",
     )
-    k.add_argument(
+    how = k.add_mutually_exclusive_group()
+    how.add_argument(
         "--seed",
         metavar="LABEL",
         help="derive the key deterministically from LABEL (tests only: anyone "
         "knowing LABEL has the key)",
+    )
+    how.add_argument(
+        "--harness",
+        choices=HARNESS_KEYS,
+        metavar="NAME",
+        help="write one of the keys the emulated device is provisioned with: signer, other "
+        "(allowed), revoked (on the revoke list), unknown (in no list); "
+        "e.g. to sign with imgtool for the emulated device",
     )
     k.add_argument(
         "--public-out",
@@ -197,15 +206,25 @@ def _read(path: Path) -> bytes:
         raise HilError(f"{path}: expected a readable file, found {exc.strerror}") from None
 
 
+HARNESS_KEYS = ("signer", "other", "revoked", "unknown")  # the fields of VariantKeys
+
+
 def _keygen(args: argparse.Namespace) -> int:
     for target in (args.out, args.public_out):
         if target is not None and target.exists() and not args.force:
             raise HilError(f"{target}: expected a new file, found an existing one (use --force)")
-    key = derive_key(args.seed) if args.seed is not None else generate_key()
+    if args.harness is not None:
+        key = getattr(VariantKeys.standard(), args.harness)
+        how = f"the harness's {args.harness!r} key, as the emulated device's anchor lists it"
+    elif args.seed is not None:
+        key = derive_key(args.seed)
+        how = f"derived from seed {args.seed!r}"
+    else:
+        key = generate_key()
+        how = "random"
     save_private_key(key, args.out)
     if args.public_out is not None:
         save_public_key(key, args.public_out)
-    how = f"derived from seed {args.seed!r}" if args.seed is not None else "random"
     out(f"wrote {args.out}: ECDSA P-256 key ID 0x{key_id(key):08x} ({how})")
     return EXIT_OK
 
