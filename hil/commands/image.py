@@ -2,6 +2,7 @@
 
 hil image keygen --out KEY.pem [--seed LABEL | --harness signer|other|revoked|unknown]
 hil image sign --platform P --key KEY.pem --build N --in app.bin --out app.img [...]
+hil image tlvs --platform P --key KEY.pem --build N --in app.bin --out-dir DIR [...]
 hil image verify IMG --platform P (--keyring FILE | --key PUB.pem) [...]
 hil image show IMG [--json]
 hil image variants
@@ -16,8 +17,14 @@ from pathlib import Path
 
 from hil.commands.base import EXIT_FAILED, EXIT_OK, arguments, command, out
 from hil.errors import HilError
-from hil.image.builder import SLOT_NAMES, image_for_spec, slot_size, spec_for_platform
-from hil.image.constants import IMG_TLV_INFO_MAGIC, IMG_TLV_KEYHASH
+from hil.image.builder import (
+    SLOT_NAMES,
+    image_for_spec,
+    protected_tlvs,
+    slot_size,
+    spec_for_platform,
+)
+from hil.image.constants import IMG_TLV_INFO_MAGIC, IMG_TLV_KEYHASH, IMG_TLV_SEC_CNT
 from hil.image.keyring import Keyring, dump_keyring, load_keyring
 from hil.image.keys import (
     derive_key,
@@ -95,6 +102,21 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="also write the public key here (SubjectPublicKeyInfo PEM)",
     )
     k.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    t = add(
+        "tlvs",
+        _tlvs,
+        "write this project's manifest TLVs as files for imgtool sign --custom-tlv-file",
+    )
+    t.add_argument("--platform", required=True, metavar="P", help="platform name, e.g. stm32u585")
+    t.add_argument("--key", type=Path, required=True, metavar="KEY.pem", help="signing key")
+    t.add_argument("--build", type=_int, required=True, metavar="N", help="build number (SEC_CNT)")
+    t.add_argument(
+        "--in", dest="input", type=Path, required=True, metavar="app.bin", help="application"
+    )
+    t.add_argument("--slot", type=_slot, default="A", help="target slot A or B (default A)")
+    t.add_argument("--version", metavar="S", help="display version (VERSION TLV)")
+    t.add_argument("--out-dir", type=Path, required=True, metavar="DIR", help="TLV files here")
 
     s = add("sign", _sign, "sign an application binary into an image for a platform's slot")
     s.add_argument("--platform", required=True, metavar="P", help="platform name, e.g. stm32u585")
@@ -226,6 +248,33 @@ def _keygen(args: argparse.Namespace) -> int:
     if args.public_out is not None:
         save_public_key(key, args.public_out)
     out(f"wrote {args.out}: ECDSA P-256 key ID 0x{key_id(key):08x} ({how})")
+    return EXIT_OK
+
+
+def _tlvs(args: argparse.Namespace) -> int:
+    """The protected manifest TLVs (all but SEC_CNT, which imgtool writes from ``-s``), one
+    file each, and the imgtool command that signs the same image as ``hil image sign``."""
+    platform = load_platform(args.platform)
+    key = load_private_key(args.key)
+    spec = spec_for_platform(
+        platform, _read(args.input), args.build, key, args.slot, version=args.version
+    )
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    custom: list[str] = []
+    for tag, value in protected_tlvs(spec):
+        if tag == IMG_TLV_SEC_CNT:
+            continue
+        path = args.out_dir / f"tlv-0x{tag:02x}.bin"
+        path.write_bytes(value)
+        custom.append(f"--custom-tlv-file 0x{tag:02x} {path}")
+    version = f"{args.version or '0.0.0'}+{args.build}"
+    out(
+        f"imgtool sign -k {args.key} --public-key-format hash "
+        f"--header-size 0x{platform.layout.image_header_size:x} --pad-header --align 16 "
+        f"--slot-size 0x{slot_size(platform, args.slot):x} -v {version} -s {args.build} "
+        + " ".join(custom)
+        + f" {args.input} IMAGE.bin"
+    )
     return EXIT_OK
 
 
