@@ -1,5 +1,5 @@
 """``python -m hil``: the ``hil`` command."""
 
-from hil.cli import main
+from hil.launch import run
 
-raise SystemExit(main())
+run()

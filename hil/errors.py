@@ -11,6 +11,12 @@ class HilError(Exception):
     """Base of every error ota-hil raises on purpose."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """A stop was requested (SIGINT/SIGTERM through ``Engine.request_stop``): raised by
+    ``Engine.run`` at its next slice boundary, never inside an emulator callback. A
+    KeyboardInterrupt, so that no ``except Exception``/``except HilError`` swallows it."""
+
+
 class FieldError(HilError):
     """A file (or other named source) holds a bad value: the base of every input error that
     names the source, the dotted field (``faults[1].op``), what was expected and what was found.

@@ -125,3 +125,23 @@ def _build_locked(
         if not elf.is_file():
             raise FirmwareError(f"make succeeded but {elf} was not produced")
     return fw
+
+
+def elf_symbols(path: Path) -> frozenset[str]:
+    """The names of the function and object symbols of an ELF file."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    try:
+        with open(path, "rb") as f:
+            elf = ELFFile(f)
+            return frozenset(
+                sym.name
+                for sec in elf.iter_sections()
+                if isinstance(sec, SymbolTableSection)
+                for sym in sec.iter_symbols()
+                if sym.name and sym["st_info"]["type"] in ("STT_FUNC", "STT_OBJECT")
+            )
+    except (OSError, ELFError) as exc:
+        raise FirmwareError(f"{path}: expected a readable ELF file, found {exc}") from exc

@@ -37,8 +37,7 @@
  * |                            |      |                                          | core/bootsel.c
  * | MUT_FLOOR_LE               | 9    | FLOOR_SLACK, LOWER_DECISION_FLOORS       | core/image.c, boot/main.c
  * | MUT_ACCEPT_REVOKED         | 10   | USE_REVOKED_KEY                          | core/image.c
- * | MUT_PENDING_BEFORE_HASH    | 11   | PENDING_ON_LAST_BYTES                    | core/updater_upload.c,
- * |                            |      |                                          | core/updater_install.c
+ * | MUT_PENDING_BEFORE_HASH    | 11   | PENDING_ON_LAST_BYTES                    | core/updater_upload.c
  * | MUT_META_IN_PLACE          | 12   | META_WRITE_IN_PLACE                      | core/meta.c
  * | MUT_NO_BROWNOUT_GATING     | 13   | SKIP_BROWNOUT_GATE                       | ports/<chip>/flash.c
  * | MUT_NO_ATTEMPTS            | 14   | SKIP_ATTEMPT_COUNT                       | boot/main.c
@@ -189,8 +188,8 @@
  * before the last chunk is programmed and read back and before the final re-verify, so a cut
  * in that window leaves a PENDING slot with an incomplete image (ROLLBACK reason=verify).
  * PENDING_ON_LAST_BYTES (core/updater_upload.c upd_payload: the early PENDING commit;
- *   verify_chunk: the progress is recorded already; core/updater_install.c: an upload found
- *   PENDING already ends there, without the install commit). */
+ *   verify_chunk: the progress is recorded already; the state write that marks the image
+ *   for test then finds it PENDING already and commits nothing). */
 #ifndef MUT_PENDING_BEFORE_HASH
 #define MUT_PENDING_BEFORE_HASH 0
 #endif

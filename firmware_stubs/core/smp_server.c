@@ -30,6 +30,9 @@ static int dispatch(req_t *q, const uint8_t *p, size_t n)
         if (q->hdr.id == SMP_OS_PARAMS && op == SMP_OP_READ) {
             return os_params(q, p, n);
         }
+        if (q->hdr.id == SMP_OS_BOOTLOADER && op == SMP_OP_READ) {
+            return os_bootloader(q, p, n);
+        }
     } else if (q->hdr.group == SMP_GROUP_IMAGE) {
         if (q->hdr.id == SMP_IMG_STATE) {
             if (op == SMP_OP_READ) {

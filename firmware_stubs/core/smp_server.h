@@ -4,10 +4,12 @@
  * Supported commands (group, id, op), request fields and response fields: see
  * docs/contract-smp.md. In short:
  *   OS (0):    echo (0, read/write) d -> r; reset (5, write) force, boot_mode (0 only) -> {};
- *              MCUmgr params (6, read) -> buf_size = SMP_FRAME_BUF_SIZE, buf_count = 1.
+ *              MCUmgr params (6, read) -> buf_size = SMP_FRAME_BUF_SIZE, buf_count = 1;
+ *              bootloader info (8, read) query? -> bootloader "MCUboot" | mode, no-downgrade.
  *   Image (1): state (0, read) -> images[], splitStatus; state (0, write) hash, confirm ->
- *              images[]; upload (1, write) off, data, len, sha, image, upgrade -> off;
- *              erase (5, write) slot -> {}.
+ *              images[] (confirm false: mark the image for test, as MCUboot's img_mgmt);
+ *              upload (1, write) off, data, len, sha, image, upgrade -> off (+ match in the
+ *              final answer when the upload had a sha); erase (5, write) slot -> {}.
  * Anything else is answered with MGMT_ERR_ENOTSUP.
  *
  * The SMP header (8 bytes, big-endian fields): byte 0 = op (bits 0-2) | version << 3 (bits 3-4),
@@ -49,6 +51,7 @@
 #define SMP_OS_ECHO        0u
 #define SMP_OS_RESET       5u
 #define SMP_OS_PARAMS      6u
+#define SMP_OS_BOOTLOADER  8u
 #define SMP_IMG_STATE      0u
 #define SMP_IMG_UPLOAD     1u
 #define SMP_IMG_ERASE      5u
@@ -68,6 +71,14 @@
 #define SMP_MGMT_EACCESSDENIED 11
 #define SMP_MGMT_TOO_NEW       13 /* UNSUPPORTED_TOO_NEW: SMP version > 2 */
 
+/* OS-group error codes (OS_MGMT_ERR, v2 `err.rc` with group 0) that the server uses. */
+#define SMP_OS_ERR_QUERY_NO_ANSWER 3 /* OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER */
+
+/* Bootloader info answers (MCUboot's, as Zephyr's os_mgmt reports them): A/B slots executed
+ * in place with a test boot and revert = MCUboot mode 5 (DirectXIP with revert); builds not
+ * above the running one are refused (no-downgrade). */
+#define SMP_BOOTLOADER_NAME "MCUboot"
+#define SMP_BOOTLOADER_MODE 5u /* MCUBOOT_MODE_DIRECT_XIP_WITH_REVERT */
 /* Image-group error codes (IMG_MGMT_ERR, v2 `err.rc` with group 1) that the server uses. */
 #define SMP_IMG_ERR_UNKNOWN        1
 #define SMP_IMG_ERR_NO_IMAGE       3
@@ -168,6 +179,16 @@ typedef struct {
        the app abandoned the upload and the server drops the session. A next > total_len is
        treated as an abandon too. */
     int (*upload_next)(void *ctx, uint32_t *next);
+    /* Optional (NULL: the generic reason of each code, e.g. "verify"). The short reason of the
+       last SMP_OPS_ERR_* a callback returned (a static string of at most 20 characters, e.g.
+       the image check's result name "bad_signature"), sent as the error's `rsn`; NULL: the
+       generic one. */
+    const char *(*reason)(void *ctx);
+    /* Optional (NULL: no `match` field). After upload_end succeeded for an upload that carried
+       a `sha` (sha_len 1..SMP_SHA_MAX): does the SHA-256 of the whole uploaded file equal
+       `sha`? Returns 1 (match: true), 0 (match: false) or a negative value (not checked: the
+       field is left out). */
+    int (*upload_match)(void *ctx, const uint8_t *sha, size_t sha_len);
 } smp_image_ops_t;
 
 typedef struct {

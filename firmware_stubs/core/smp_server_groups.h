@@ -1,5 +1,6 @@
 /*
- * smp_server_groups.h - the SMP server's command handlers: OS group (echo, reset, params) and
+ * smp_server_groups.h - the SMP server's command handlers: OS group (echo, reset, params,
+ * bootloader info) and
  * image group (state read/write, upload with resume and steering, erase).
  *
  * Internal to smp_server.c (one translation unit, see there): static definitions included
@@ -65,6 +66,34 @@ static int os_params(req_t *q, const uint8_t *p, size_t n)
     (void)cbor_put_uint(&q->w, SMP_FRAME_BUF_SIZE);
     (void)cbor_put_text(&q->w, "buf_count", 9);
     (void)cbor_put_uint(&q->w, 1);
+    return 0;
+}
+
+/* Bootloader info: {query?} -> {"bootloader": "MCUboot"}; query "mode" -> {"mode": 5,
+ * "no-downgrade": true}; any other query: v2 err {group 0, rc QUERY_YIELDS_NO_ANSWER}, v1
+ * rc EINVAL. Returns 0 or -1. */
+static int os_bootloader(req_t *q, const uint8_t *p, size_t n)
+{
+    static const field_def_t defs[] = {{"query", F_TEXT}};
+    field_val_t v[1];
+
+    if (parse_map(q, p, n, defs, v, 1) != 0) {
+        return -1;
+    }
+    if (!v[0].present) {
+        (void)cbor_put_map(&q->w, 1);
+        (void)cbor_put_text(&q->w, "bootloader", 10);
+        (void)cbor_put_text(&q->w, SMP_BOOTLOADER_NAME, sizeof SMP_BOOTLOADER_NAME - 1u);
+        return 0;
+    }
+    if (!cbor_text_eq(v[0].ptr, v[0].len, "mode")) { /* ATTACKER: query text, compared only */
+        return fail(q, SMP_MGMT_EINVAL, SMP_OS_ERR_QUERY_NO_ANSWER, "query");
+    }
+    (void)cbor_put_map(&q->w, 2);
+    (void)cbor_put_text(&q->w, "mode", 4);
+    (void)cbor_put_uint(&q->w, SMP_BOOTLOADER_MODE);
+    (void)cbor_put_text(&q->w, "no-downgrade", 12);
+    (void)cbor_put_bool(&q->w, 1);
     return 0;
 }
 
@@ -208,6 +237,26 @@ static int upload_rsp(req_t *q, uint32_t off)
     return 0;
 }
 
+/* The final answer of a completed upload: {"off": total} plus, when the session had a sha
+ * and the app checks it (ops.upload_match), "match" as MCUboot's img_mgmt. Returns 0. */
+static int upload_final_rsp(req_t *q)
+{
+    smp_server_t *s = q->s;
+    int match = -1;
+
+    if (s->up.sha_len > 0u && s->ops->upload_match != NULL) {
+        match = s->ops->upload_match(s->ops_ctx, s->up.sha, s->up.sha_len);
+    }
+    (void)cbor_put_map(&q->w, match < 0 ? 1u : 2u);
+    (void)cbor_put_text(&q->w, "off", 3);
+    (void)cbor_put_uint(&q->w, s->up.total_len);
+    if (match >= 0) {
+        (void)cbor_put_text(&q->w, "match", 5);
+        (void)cbor_put_bool(&q->w, match != 0);
+    }
+    return 0;
+}
+
 /*
  * Ask the app where the upload continues (ops.upload_next, optional). Without the callback the
  * offset just advances by `advanced`. On an app error (or an offset past the end) the session
@@ -322,7 +371,7 @@ static int img_upload(req_t *q, const uint8_t *p, size_t n)
             if (rc != SMP_OPS_OK) {
                 return fail_ops(q, rc);
             }
-            return upload_rsp(q, s->up.total_len);
+            return upload_final_rsp(q);
         }
     }
     return upload_rsp(q, s->up.off);

@@ -37,7 +37,8 @@ typedef struct {
 /* An error to answer with. */
 typedef struct {
     int mgmt;       /* MGMT_ERR for `rc` */
-    int img;        /* IMG_MGMT_ERR for a v2 `err` map (0: none, use `rc`) */
+    int img;        /* the group's own code (IMG_MGMT_ERR, OS_MGMT_ERR) for a v2 `err` map
+                       (0: none, use `rc`) */
     const char *rsn;
 } smp_err_t;
 
@@ -72,8 +73,8 @@ static int fail(req_t *q, int mgmt, int img, const char *rsn)
     return -1;
 }
 
-/* Map an ops return code (see smp_server.h). Returns -1. */
-static int fail_ops(req_t *q, int rc)
+/* Map an ops return code (see smp_server.h) with its generic reason. Returns -1. */
+static int fail_ops_code(req_t *q, int rc)
 {
     switch (rc) {
     case SMP_OPS_ERR_INVALID:
@@ -99,6 +100,23 @@ static int fail_ops(req_t *q, int rc)
     default:
         return fail(q, SMP_MGMT_EUNKNOWN, 0, "error");
     }
+}
+
+/* Map an ops return code; the app's own reason (ops.reason) replaces the generic one.
+ * Returns -1. */
+static int fail_ops(req_t *q, int rc)
+{
+    const smp_server_t *s = q->s;
+    const char *why = NULL;
+
+    (void)fail_ops_code(q, rc);
+    if (s->ops->reason != NULL) {
+        why = s->ops->reason(s->ops_ctx);
+    }
+    if (why != NULL && why[0] != '\0') {
+        q->err.rsn = why;
+    }
+    return -1;
 }
 
 /*
@@ -246,7 +264,7 @@ static size_t rsp_error(req_t *q)
     const char *rsn = (q->err.rsn != NULL) ? q->err.rsn : "error";
 
     rsp_begin(q);
-    if (q->hdr.ver == SMP_VER_2 && q->err.img != 0 && q->hdr.group == SMP_GROUP_IMAGE) {
+    if (q->hdr.ver == SMP_VER_2 && q->err.img != 0) { /* a group error code of hdr.group */
         (void)cbor_put_map(&q->w, 1);
         (void)cbor_put_text(&q->w, "err", 3);
         (void)cbor_put_map(&q->w, 2);

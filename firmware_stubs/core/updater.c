@@ -357,6 +357,7 @@ img_result_t upd_read_manifest(upd_t *u, uint8_t slot, img_manifest_t *m)
 void upd_session_drop(upd_t *u)
 {
     u->phase = UPD_IDLE;
+    u->staged = 0u;
 }
 
 /* Refuse the upload (events) and drop the session. Returns `code`. */
@@ -378,17 +379,25 @@ static int op_begin(void *ctx, uint32_t image, uint32_t total_len, const uint8_t
     (void)sha;
     (void)sha_len;
     (void)upgrade;
+    u->why = NULL;
     upd_session_drop(u);
-    if (image != 0u) {
+    /* image 0 (the default) or 1 (the secondary slot, as Zephyr's direct upload names it):
+     * both go to the inactive slot */
+    if (image > 1u) { /* ATTACKER: image */
+        u->why = "image";
         return SMP_OPS_ERR_INVALID;
     }
     upd_meta_refresh(u);
     slot = upd_target_slot(u);
     if (slot == META_SLOT_NONE) {
+        /* no usable metadata: a device that never booted (rescue before the bootloader
+           adopted the factory image); the way on: one normal boot, then update */
+        u->why = "boot normally first";
         return SMP_OPS_ERR_STATE;
     }
     if (!MUT_HOOK_TARGET_RUNNING_SLOT() && !MUT_HOOK_NO_TRIAL_GUARD() &&
         slot == u->cfg.running_slot) {
+        u->why = "boot test running";
         return SMP_OPS_ERR_STATE; /* a trial boot: confirm (or roll back) first */
     }
     u->slot = slot;
@@ -414,6 +423,7 @@ static int op_write(void *ctx, uint32_t off, const uint8_t *data, size_t len)
     uint32_t n = (uint32_t)len; /* <= SMP_MSG_MAX (server) */
     img_result_t r;
 
+    u->why = NULL;
     switch (u->phase) {
     case UPD_HEADER: {
         uint32_t keep;
@@ -431,6 +441,7 @@ static int op_write(void *ctx, uint32_t off, const uint8_t *data, size_t len)
         }
         r = upd_header_check(u);
         if (r != IMG_OK) {
+            u->why = img_result_name(r);
             upd_ev_parse_fail(r);
             return upd_refuse(u, BS_PH_IDLE, r == IMG_TOO_LARGE ? SMP_OPS_ERR_TOO_LARGE
                                                                  : SMP_OPS_ERR_VERIFY);
@@ -487,6 +498,12 @@ static int op_next(void *ctx, uint32_t *next)
     }
 }
 
+/* ops.reason: the short reason of the last refusal. Returns it, or NULL. */
+static const char *op_reason(void *ctx)
+{
+    return ((const upd_t *)ctx)->why;
+}
+
 static void op_reset(void *ctx)
 {
     upd_t *u = (upd_t *)ctx;
@@ -506,6 +523,8 @@ static const smp_image_ops_t upd_ops = {
     .state_write = upd_op_state_write,
     .reset = op_reset,
     .upload_next = op_next,
+    .reason = op_reason,
+    .upload_match = upd_op_match,
 };
 
 /* See updater.h. */
@@ -537,6 +556,8 @@ int upd_init(upd_t *u, const upd_config_t *cfg)
     u->shim.ctx = u;
     u->last_flash_err = 0;
     u->phase = UPD_IDLE;
+    u->staged = 0u;
+    u->why = NULL;
     u->dirty = UPD_SCAN_NONE;
     if (meta_init(&u->meta, &u->shim, cfg->meta_addr[0], cfg->meta_addr[1]) != 0) {
         return UPD_ERR_ARG;

@@ -28,11 +28,16 @@
  *   4. Every byte in: SLOT_TRANSITION DOWNLOADING->VERIFYING, the slot is re-read and fully
  *      verified (img_parse, img_verify -> VERIFY_SIG, img_check_policy with the target slot,
  *      the anchor's hw_compat, floor = max(anchor floor, metadata floor) and the running build
- *      for REPLAY -> PARSE_MANIFEST); ok: VERIFYING->STAGING, PHASE name=re_verify (the slot
- *      is read back once more: signed-region hash == the verified one, unprotected TLVs ==
- *      the bytes received; a difference is VERIFY_SIG result=fail error_code=hash_mismatch
- *      and STAGING->REJECTED), PHASE name=meta_commit, bootsel_install commit,
- *      STAGING->PENDING; refused: VERIFYING->REJECTED and nothing is marked PENDING.
+ *      for REPLAY -> PARSE_MANIFEST); ok: VERIFYING->STAGING (the image is staged, not
+ *      marked: the final upload answer carries `match`, the SHA-256 of the slot's bytes
+ *      [0, len) against the upload's `sha`); refused: VERIFYING->REJECTED, and the SMP
+ *      error's `rsn` is the check's result name (wrong_slot, bad_signature, replay, ...).
+ *   5. SMP image state write with confirm=false and the image's hash (MCUboot's "test"): PHASE
+ *      name=re_verify (the slot is read back once more: signed-region hash == the verified
+ *      one, unprotected TLVs == the bytes received; a difference is VERIFY_SIG result=fail
+ *      error_code=hash_mismatch and STAGING->REJECTED), PHASE name=meta_commit,
+ *      bootsel_install commit, STAGING->PENDING. Only the image staged by this session can be
+ *      marked (after a reset: upload it again; the device resumes with every byte in).
  *
  * A flash op refused for low supply (UPD_FLASH_GATED = PORT_ERR_GATED) fails the operation
  * (SMP BUSY) and, when cfg.gated_events is set, is reported as WRITE_GATED
@@ -96,6 +101,9 @@ typedef struct {
     /* session */
     uint8_t phase;
     uint8_t slot;             /* target slot */
+    uint8_t staged;           /* 1: the session's image in `slot` passed step 4 (upload_end);
+                                 it waits for the SMP state write that marks it for test */
+    const char *why;          /* short reason of the last refusal (SMP `rsn`), or NULL */
     uint8_t need_prepare;     /* the slot must be (re)prepared before the next payload byte */
     uint32_t dirty;           /* a unit found not clean while streaming (prepare erases it) */
     uint32_t total;           /* `len` of the upload (ATTACKER) */

@@ -1,9 +1,11 @@
 /*
- * updater_install.c - step 4 of an upload (contracts §8, updater.h): every byte is in ->
- * VERIFYING (the slot re-read: img_parse, VERIFY_SIG, PARSE_MANIFEST with the policy) ->
- * STAGING -> PHASE name=re_verify (final re-read and hash of the written slot) -> PHASE
+ * updater_install.c - steps 4 and 5 of an upload (contracts §8, updater.h). Step 4, every
+ * byte is in: VERIFYING (the slot re-read: img_parse, VERIFY_SIG, PARSE_MANIFEST with the
+ * policy) -> STAGING; the image stays unmarked (MCUboot's img_mgmt: an upload never marks
+ * an image) and the final answer carries `match`. Step 5, the SMP state write that marks it
+ * for test: PHASE name=re_verify (final re-read and hash of the written slot) -> PHASE
  * name=meta_commit (the PENDING metadata commit) -> PENDING. Also the SMP image erase and
- * image state read/write. Shared internals: updater_int.h.
+ * image state read. Shared internals: updater_int.h.
  */
 #include "updater_int.h"
 
@@ -62,19 +64,23 @@ static img_result_t re_verify(upd_t *u, const img_manifest_t *m)
     return diff == 0u ? IMG_OK : IMG_HASH_MISMATCH;
 }
 
-/* Step 4: re-read and verify the whole slot, re-verify it, then install (PENDING). */
+/* The manifest step 4 verified for the staged image (valid while u->staged; large, and one
+ * updater per device). */
+static img_manifest_t staged_m;
+
+/* Step 4: re-read and verify the whole slot; the image is then STAGING, not marked. */
 int upd_op_end(void *ctx)
 {
     upd_t *u = (upd_t *)ctx;
-    static img_manifest_t m; /* large; one updater per device */
+    img_manifest_t *m = &staged_m;
     upd_slot_src_t ss;
     img_source_t src;
     img_policy_t pol;
     img_result_t r;
     ev_fields_t f;
-    bs_path_t p;
     uint32_t floor;
 
+    u->why = NULL;
     if (u->phase != UPD_PAYLOAD || u->pos != u->tlv_off || u->need_prepare) {
         upd_session_drop(u);
         return SMP_OPS_ERR_STATE;
@@ -82,14 +88,16 @@ int upd_op_end(void *ctx)
     u->phase = UPD_DONE;
     upd_ev_transition(BS_PH_DOWNLOADING, BS_PH_VERIFYING, u->slot);
     upd_slot_source(u, u->slot, &ss, &src);
-    r = img_parse(&src, u->cfg.hdr_size, &m);
+    r = img_parse(&src, u->cfg.hdr_size, m);
     if (r != IMG_OK) {
+        u->why = img_result_name(r);
         upd_ev_parse_fail(r);
         return upd_refuse(u, BS_PH_VERIFYING, SMP_OPS_ERR_VERIFY);
     }
-    r = img_verify(&src, &m, u->cfg.kr);
-    ev_verify_sig(r, m.key_id);
+    r = img_verify(&src, m, u->cfg.kr);
+    ev_verify_sig(r, m->key_id);
     if (r != IMG_OK) {
+        u->why = img_result_name(r);
         return upd_refuse(u, BS_PH_VERIFYING, SMP_OPS_ERR_VERIFY);
     }
     upd_meta_refresh(u);
@@ -109,32 +117,64 @@ int upd_op_end(void *ctx)
         pol.running_build = 0u; /* planted (item 8): install without comparing the build */
     }
     pol.erased_value = u->cfg.fl->erased_value;
-    r = img_check_policy(&src, &m, &pol);
+    r = img_check_policy(&src, m, &pol);
     ev_fields_init(&f);
     (void)ev_add_str(&f, "result", r == IMG_OK ? "ok" : "fail");
-    (void)ev_add_u32(&f, "build", m.sec_cnt);
-    (void)ev_add_str(&f, "slot", upd_slot_name(m.target_slot));
-    (void)ev_add_hex(&f, "compat", m.hw_compat, 0u);
+    (void)ev_add_u32(&f, "build", m->sec_cnt);
+    (void)ev_add_str(&f, "slot", upd_slot_name(m->target_slot));
+    (void)ev_add_hex(&f, "compat", m->hw_compat, 0u);
     (void)ev_add_str(&f, "error_code", img_result_name(r));
     (void)ev_emit("PARSE_MANIFEST", &f);
     if (r != IMG_OK) {
+        u->why = img_result_name(r);
         return upd_refuse(u, BS_PH_VERIFYING, SMP_OPS_ERR_VERIFY);
     }
     upd_ev_transition(BS_PH_VERIFYING, BS_PH_STAGING, u->slot);
+    upd_session_drop(u);
+    u->staged = 1u; /* the state write (test) marks it PENDING */
+    return SMP_OPS_OK;
+}
+
+/* See updater_int.h. Returns 1, 0 or -1. */
+int upd_op_match(void *ctx, const uint8_t *sha, size_t sha_len)
+{
+    upd_t *u = (upd_t *)ctx;
+    uint8_t got[32];
+    uint8_t diff = 0;
+    uint32_t k;
+
+    if (!u->staged || sha_len != 32u || upd_hash_slot(u, 0u, u->total, got) != 0) {
+        return -1;
+    }
+    for (k = 0; k < 32u; k++) {
+        diff |= (uint8_t)(got[k] ^ sha[k]); /* ATTACKER: sha, compared only */
+    }
+    return diff == 0u ? 1 : 0;
+}
+
+/*
+ * Step 5: mark the staged image for test: PHASE name=re_verify, the final re-read, PHASE
+ * name=meta_commit, the PENDING commit (STAGING->PENDING).
+ * Returns SMP_OPS_OK, SMP_OPS_ERR_VERIFY (the slot changed since step 4), SMP_OPS_ERR_STATE
+ * (the metadata does not record this upload) or a commit failure.
+ */
+static int mark_for_test(upd_t *u)
+{
+    const img_manifest_t *m = &staged_m;
+    img_result_t r;
+    bs_path_t p;
+
     upd_ev_phase(BS_STEP_RE_VERIFY);
-    r = re_verify(u, &m);
+    r = re_verify(u, m);
     if (r != IMG_OK) {
-        ev_verify_sig(r, m.key_id);
+        ev_verify_sig(r, m->key_id);
+        u->why = img_result_name(r);
         return upd_refuse(u, BS_PH_STAGING, SMP_OPS_ERR_VERIFY);
     }
-    if (MUT_HOOK_PENDING_ON_LAST_BYTES() && u->meta_ok &&
-        u->rec.state[u->slot] == (uint8_t)META_ST_PENDING && u->rec.next == u->slot) {
-        upd_session_drop(u); /* planted (item 11): already committed PENDING, see upload */
-        return SMP_OPS_OK;
-    }
     if (!u->meta_ok ||
-        bootsel_install(&u->rec, u->slot, upd_rd_be32(m.computed_hash), m.sec_cnt, &p) !=
+        bootsel_install(&u->rec, u->slot, upd_rd_be32(m->computed_hash), m->sec_cnt, &p) !=
             BS_OK) {
+        u->why = "upload again";
         return upd_refuse(u, BS_PH_STAGING, SMP_OPS_ERR_STATE);
     }
     upd_ev_phase(BS_STEP_META_COMMIT);
@@ -149,8 +189,10 @@ int upd_op_erase(void *ctx, uint32_t slot)
 {
     upd_t *u = (upd_t *)ctx;
 
+    u->why = NULL;
     upd_meta_refresh(u);
     if (slot > 1u || (u->meta_ok && slot == u->rec.active)) {
+        u->why = slot > 1u ? "slot" : "active slot";
         return SMP_OPS_ERR_SLOT;
     }
     upd_session_drop(u); /* the slot itself is erased by the next upload */
@@ -217,31 +259,54 @@ int upd_op_state_read(void *ctx, smp_image_state_t *out, size_t max)
     return (int)n;
 }
 
+/*
+ * SMP image state write (MCUboot's img_mgmt semantics for our A/B slots):
+ *   confirm = 0, hash of an image: the staged image is marked for test (mark_for_test); an
+ *     image already PENDING, or the confirmed one, needs nothing.
+ *   confirm = 1: the running (or named) image must be the confirmed one: it is (OK); a boot
+ *     test decides for a trial image itself, and a new image is always tested first (no
+ *     permanent install): refused (DENIED).
+ */
 int upd_op_state_write(void *ctx, const uint8_t *hash, size_t hash_len, int confirm)
 {
     upd_t *u = (upd_t *)ctx;
     static img_manifest_t m;
     uint8_t s;
+    uint8_t found = META_SLOT_NONE;
 
+    u->why = NULL;
     upd_meta_refresh(u);
     if (!u->meta_ok) {
+        u->why = "no metadata";
         return SMP_OPS_ERR_STATE;
     }
-    for (s = 0; s <= META_SLOT_B; s++) {
+    for (s = 0; s <= META_SLOT_B && found == META_SLOT_NONE; s++) {
         size_t i;
         int same = (hash_len == 32u && upd_read_manifest(u, s, &m) == IMG_OK);
         for (i = 0; same && i < 32u; i++) {
-            same = (m.sha256[i] == hash[i]);
+            same = (m.sha256[i] == hash[i]); /* ATTACKER: hash, compared only */
         }
-        if (confirm && ((hash_len == 0u && s == u->cfg.running_slot) || same)) {
-            /* only an image that is already confirmed; a boot test confirms by itself */
-            return s == u->rec.active ? SMP_OPS_OK : SMP_OPS_ERR_DENIED;
-        }
-        if (!confirm && same) {
-            return (u->rec.state[s] == (uint8_t)META_ST_PENDING && u->rec.next == s)
-                       ? SMP_OPS_OK
-                       : SMP_OPS_ERR_DENIED;
+        if (same || (confirm && hash_len == 0u && s == u->cfg.running_slot)) {
+            found = s;
         }
     }
-    return SMP_OPS_ERR_NO_IMAGE;
+    if (found == META_SLOT_NONE) {
+        u->why = "no such image";
+        return SMP_OPS_ERR_NO_IMAGE;
+    }
+    if (found == u->rec.active) {
+        return SMP_OPS_OK; /* confirmed already (test of the confirmed image: nothing to do) */
+    }
+    if (confirm) {
+        u->why = found == u->cfg.running_slot ? "self-test decides" : "test first";
+        return SMP_OPS_ERR_DENIED;
+    }
+    if (u->rec.state[found] == (uint8_t)META_ST_PENDING && u->rec.next == found) {
+        return SMP_OPS_OK; /* marked already */
+    }
+    if (!u->staged || u->slot != found) {
+        u->why = "upload again";
+        return SMP_OPS_ERR_STATE;
+    }
+    return mark_for_test(u);
 }

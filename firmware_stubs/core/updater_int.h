@@ -6,8 +6,9 @@
  *                      table and the upload session ops (begin, write, next)
  *   updater_upload.c   steps 1-3: header and TLV stage, new/resume decision (RESUME), slot
  *                      preparation, payload streaming, per-chunk verification (CHUNK)
- *   updater_install.c  step 4: verification, final re-verify and the PENDING commit; image
- *                      erase, image state read/write
+ *   updater_install.c  step 4: verification (the image is staged) and `match`; step 5: the
+ *                      state write marking it for test (final re-verify, PENDING commit);
+ *                      image erase, image state read
  *
  * Offsets are relative to the target slot start (= image offset). T = tlv_off = hdr_size +
  * img_size is where the TLV areas start; `total` is the upload's len (T + TLV areas).
@@ -94,5 +95,8 @@ int upd_op_end(void *ctx);
 int upd_op_erase(void *ctx, uint32_t slot);
 int upd_op_state_read(void *ctx, smp_image_state_t *out, size_t max);
 int upd_op_state_write(void *ctx, const uint8_t *hash, size_t hash_len, int confirm);
+/* ops.upload_match: SHA-256 of the staged slot's bytes [0, total) against `sha`. Returns 1
+ * (equal), 0 (different) or -1 (nothing staged, or not a 32-byte sha). */
+int upd_op_match(void *ctx, const uint8_t *sha, size_t sha_len);
 
 #endif /* OTA_CORE_UPDATER_INT_H */

@@ -308,6 +308,7 @@ static int verify_chunk(upd_t *u, uint32_t i)
     }
     ev_chunk(i, ok);
     if (!ok) {
+        u->why = img_result_name(IMG_CHUNK_HASH);
         return SMP_OPS_ERR_VERIFY;
     }
     if ((MUT_HOOK_ADVANCE_RESUME_ON_RECEIPT() || MUT_HOOK_PENDING_ON_LAST_BYTES()) &&
@@ -515,10 +516,12 @@ int upd_tlv_complete(upd_t *u)
     src.io_off = 0;
     r = img_parse(&src, u->cfg.hdr_size, &u->man);
     if (r != IMG_OK) {
+        u->why = img_result_name(r);
         upd_ev_parse_fail(r);
         return upd_refuse(u, BS_PH_IDLE, SMP_OPS_ERR_VERIFY);
     }
     if (!upd_meta_refresh(u) || upd_target_slot(u) != u->slot) {
+        u->why = "metadata changed";
         upd_session_drop(u);
         return SMP_OPS_ERR_STATE;
     }

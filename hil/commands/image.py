@@ -1,7 +1,8 @@
 """``hil image``: signing keys, signed images, their verification and the bad-package variants.
 
-hil image keygen --out KEY.pem [--seed LABEL]
+hil image keygen --out KEY.pem [--seed LABEL | --harness signer|other|revoked|unknown]
 hil image sign --platform P --key KEY.pem --build N --in app.bin --out app.img [...]
+hil image tlvs --platform P --key KEY.pem --build N --in app.bin --out-dir DIR [...]
 hil image verify IMG --platform P (--keyring FILE | --key PUB.pem) [...]
 hil image show IMG [--json]
 hil image variants
@@ -16,8 +17,14 @@ from pathlib import Path
 
 from hil.commands.base import EXIT_FAILED, EXIT_OK, arguments, command, out
 from hil.errors import HilError
-from hil.image.builder import SLOT_NAMES, image_for_spec, slot_size, spec_for_platform
-from hil.image.constants import IMG_TLV_INFO_MAGIC, IMG_TLV_KEYHASH
+from hil.image.builder import (
+    SLOT_NAMES,
+    image_for_spec,
+    protected_tlvs,
+    slot_size,
+    spec_for_platform,
+)
+from hil.image.constants import IMG_TLV_INFO_MAGIC, IMG_TLV_KEYHASH, IMG_TLV_SEC_CNT
 from hil.image.keyring import Keyring, dump_keyring, load_keyring
 from hil.image.keys import (
     derive_key,
@@ -29,7 +36,7 @@ from hil.image.keys import (
     save_public_key,
 )
 from hil.image.parse import ParsedImage, describe_tlv, parse_image
-from hil.image.variants import VARIANTS, build_variant, make_context
+from hil.image.variants import VARIANTS, VariantKeys, build_variant, make_context
 from hil.image.verify import policy_for_platform, verify_image
 from hil.platform import load_platform
 
@@ -73,11 +80,20 @@ def _args(p: argparse.ArgumentParser) -> None:
         metavar="KEY.pem",
         help="private key file to write (unencrypted PKCS#8 PEM)",
     )
-    k.add_argument(
+    how = k.add_mutually_exclusive_group()
+    how.add_argument(
         "--seed",
         metavar="LABEL",
         help="derive the key deterministically from LABEL (tests only: anyone "
         "knowing LABEL has the key)",
+    )
+    how.add_argument(
+        "--harness",
+        choices=HARNESS_KEYS,
+        metavar="NAME",
+        help="write one of the keys the emulated device is provisioned with: signer, other "
+        "(allowed), revoked (on the revoke list), unknown (in no list); "
+        "e.g. to sign with imgtool for the emulated device",
     )
     k.add_argument(
         "--public-out",
@@ -86,6 +102,21 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="also write the public key here (SubjectPublicKeyInfo PEM)",
     )
     k.add_argument("--force", action="store_true", help="overwrite existing files")
+
+    t = add(
+        "tlvs",
+        _tlvs,
+        "write this project's manifest TLVs as files for imgtool sign --custom-tlv-file",
+    )
+    t.add_argument("--platform", required=True, metavar="P", help="platform name, e.g. stm32u585")
+    t.add_argument("--key", type=Path, required=True, metavar="KEY.pem", help="signing key")
+    t.add_argument("--build", type=_int, required=True, metavar="N", help="build number (SEC_CNT)")
+    t.add_argument(
+        "--in", dest="input", type=Path, required=True, metavar="app.bin", help="application"
+    )
+    t.add_argument("--slot", type=_slot, default="A", help="target slot A or B (default A)")
+    t.add_argument("--version", metavar="S", help="display version (VERSION TLV)")
+    t.add_argument("--out-dir", type=Path, required=True, metavar="DIR", help="TLV files here")
 
     s = add("sign", _sign, "sign an application binary into an image for a platform's slot")
     s.add_argument("--platform", required=True, metavar="P", help="platform name, e.g. stm32u585")
@@ -197,16 +228,53 @@ def _read(path: Path) -> bytes:
         raise HilError(f"{path}: expected a readable file, found {exc.strerror}") from None
 
 
+HARNESS_KEYS = ("signer", "other", "revoked", "unknown")  # the fields of VariantKeys
+
+
 def _keygen(args: argparse.Namespace) -> int:
     for target in (args.out, args.public_out):
         if target is not None and target.exists() and not args.force:
             raise HilError(f"{target}: expected a new file, found an existing one (use --force)")
-    key = derive_key(args.seed) if args.seed is not None else generate_key()
+    if args.harness is not None:
+        key = getattr(VariantKeys.standard(), args.harness)
+        how = f"the harness's {args.harness!r} key, as the emulated device's anchor lists it"
+    elif args.seed is not None:
+        key = derive_key(args.seed)
+        how = f"derived from seed {args.seed!r}"
+    else:
+        key = generate_key()
+        how = "random"
     save_private_key(key, args.out)
     if args.public_out is not None:
         save_public_key(key, args.public_out)
-    how = f"derived from seed {args.seed!r}" if args.seed is not None else "random"
     out(f"wrote {args.out}: ECDSA P-256 key ID 0x{key_id(key):08x} ({how})")
+    return EXIT_OK
+
+
+def _tlvs(args: argparse.Namespace) -> int:
+    """The protected manifest TLVs (all but SEC_CNT, which imgtool writes from ``-s``), one
+    file each, and the imgtool command that signs the same image as ``hil image sign``."""
+    platform = load_platform(args.platform)
+    key = load_private_key(args.key)
+    spec = spec_for_platform(
+        platform, _read(args.input), args.build, key, args.slot, version=args.version
+    )
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    custom: list[str] = []
+    for tag, value in protected_tlvs(spec):
+        if tag == IMG_TLV_SEC_CNT:
+            continue
+        path = args.out_dir / f"tlv-0x{tag:02x}.bin"
+        path.write_bytes(value)
+        custom.append(f"--custom-tlv-file 0x{tag:02x} {path}")
+    version = f"{args.version or '0.0.0'}+{args.build}"
+    out(
+        f"imgtool sign -k {args.key} --public-key-format hash "
+        f"--header-size 0x{platform.layout.image_header_size:x} --pad-header --align 16 "
+        f"--slot-size 0x{slot_size(platform, args.slot):x} -v {version} -s {args.build} "
+        + " ".join(custom)
+        + f" {args.input} IMAGE.bin"
+    )
     return EXIT_OK
 
 

@@ -10,12 +10,28 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from hil.commands.base import EXIT_FAILED, EXIT_OK, add_platform_args, arguments, command, err, out
+from hil.commands.base import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_platform_args,
+    arguments,
+    command,
+    err,
+    out,
+)
 from hil.errors import HilError
 from hil.firmware import FirmwareSet, build_firmware, repo_root
 from hil.matrix.items import ITEMS, MatrixItem
 from hil.matrix.mutants import PlantedBug, planted_for, run_mutants
-from hil.matrix.runner import CaseRun, MatrixCase, cases_for, parse_items, run_matrix
+from hil.matrix.runner import (
+    CaseRun,
+    MatrixCase,
+    MatrixInterrupted,
+    cases_for,
+    parse_items,
+    run_matrix,
+)
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform import known_platforms, load_platform
 from hil.platform.model import Platform
@@ -43,8 +59,11 @@ DIR/evidence/<platform>/item<N>-<scenario>/. DIR then holds:
 
 {waiting}
 
+Interrupted (Ctrl-C, SIGTERM): the report is completed from the cases that finished and marked
+incomplete (compliance "Generated: incomplete: ..."), exit code 130.
+
 Exit codes: 0 every selected ready item passes on every selected platform; 1 some case failed;
-2 bad input (unknown platform, bad --items); 3 engine error."""
+2 bad input (unknown platform, bad --items); 3 engine error; 130 interrupted."""
 
 _WAITING = [str(it.number) for it in ITEMS if not it.ready]
 EPILOG = EPILOG.format(
@@ -162,6 +181,36 @@ def _table(summary: ComplianceSummary, items: list[MatrixItem]) -> list[str]:
     return ["  ".join(c.ljust(w) for c, w in zip(head, widths, strict=True)).rstrip(), *fmt]
 
 
+def _interrupted(
+    stop: MatrixInterrupted,
+    report: Path,
+    items: list[MatrixItem],
+    platforms: list[Platform],
+    n_cases: int,
+    seed: int,
+) -> int:
+    """Complete the report from the cases that finished, marked incomplete; one line says what
+    was kept and where. Returns the exit code of an interrupt."""
+    done = stop.done
+    label = (
+        f"incomplete: {stop.why} during {stop.during}; {len(done)} of {n_cases} case(s) "
+        "finished and are reported, the others were not run"
+    )
+    results = [r.result for r in done]
+    summary = ComplianceSummary(results, items, [p.name for p in platforms], generated=label)
+    summary.write_all(report)
+    write_allure_results(
+        results, report / RESULTS_DIRNAME, seed=seed, items=ITEMS, unfinished=[stop.stopped]
+    )
+    err(
+        f"hil matrix: {stop.why} during {stop.during}: kept the {len(done)} finished case(s) "
+        f"of {n_cases} in {report} (compliance.json/.md/.html and junit.xml marked incomplete, "
+        f"{RESULTS_DIRNAME}/ with the unfinished case as skipped, evidence/); "
+        f"render: hil report {report}"
+    )
+    return EXIT_INTERRUPTED
+
+
 @command("matrix", HELP)
 def run(args: argparse.Namespace) -> int:
     items = parse_items(args.items)
@@ -202,18 +251,21 @@ def run(args: argparse.Namespace) -> int:
         f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
         f"{', '.join(p.name for p in platforms)}; report in {report}"
     )
-    runs = run_matrix(
-        platforms,
-        ready,
-        report / "evidence",
-        firmware,
-        engine=args.engine,
-        seed=args.seed,
-        progress=_progress,
-        replay=replay,
-        sweep_progress=_points,
-        exhaustive=args.exhaustive,
-    )
+    try:
+        runs = run_matrix(
+            platforms,
+            ready,
+            report / "evidence",
+            firmware,
+            engine=args.engine,
+            seed=args.seed,
+            progress=_progress,
+            replay=replay,
+            sweep_progress=_points,
+            exhaustive=args.exhaustive,
+        )
+    except MatrixInterrupted as stop:
+        return _interrupted(stop, report, items, platforms, n_cases, args.seed)
     mutants: list[MutantResult] = []
     if args.mutants:
         bugs = planted_for(ready)

@@ -10,13 +10,11 @@ lines are decoded and printed as they arrive; SMP traffic goes to the pty only.
 from __future__ import annotations
 
 import argparse
-import signal
 import tempfile
 import time
 from pathlib import Path
-from types import FrameType
 
-from hil.commands.base import EXIT_OK, add_engine_args, arguments, command, out
+from hil.commands.base import EXIT_INTERRUPTED, EXIT_OK, add_engine_args, arguments, command, out
 from hil.commands.boot import printer
 from hil.device import Device, DeviceState
 from hil.engine.registry import create_engine
@@ -28,10 +26,6 @@ from hil.provision import factory_image
 from hil.target.device import ProfileTarget, sign
 
 SLICE_MS = 10
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # SIGTERM stops the server like Ctrl-C
 
 
 @arguments("serve")
@@ -75,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
             device.set_pin("rescue", 1)
         device.power_on()
         out(f"{platform.name}: console UART on {path}")
-        out(f"  e.g. smpmgr --port {path} upgrade <package.bin>   (Ctrl-C stops)")
-        signal.signal(signal.SIGTERM, _stop)
+        out(f"  e.g. smpmgr --port {path} upgrade --slot 1 <package.bin>   (Ctrl-C stops)")
         start_wall = time.monotonic()
         start_virtual = engine.time_ns
         try:
@@ -90,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
                     ahead = (engine.time_ns - start_virtual) / 1e9 - (time.monotonic() - start_wall)
                     if ahead > 0:
                         time.sleep(ahead)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.cli): the engine stopped between slices
             out("-- stopped")
+            return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -110,7 +104,6 @@ def _serve_profile(args: argparse.Namespace, profile: Profile) -> int:
     role = profile.mgmt.role if profile.mgmt is not None else profile.console.role
     out(f"{profile.name}: SMP on {role} at {path} (console printed here)")
     out(f"  e.g. smpmgr --port {path} upgrade <signed image>   (Ctrl-C stops)")
-    signal.signal(signal.SIGTERM, _stop)
     start_wall, start_virtual = time.monotonic(), t.engine.time_ns
     pending = ""
     try:
@@ -128,6 +121,7 @@ def _serve_profile(args: argparse.Namespace, profile: Profile) -> int:
                 ahead = (t.engine.time_ns - start_virtual) / 1e9 - (time.monotonic() - start_wall)
                 if ahead > 0:
                     time.sleep(ahead)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.cli): the engine stopped between slices
         out("-- stopped")
+        return EXIT_INTERRUPTED
     return EXIT_OK

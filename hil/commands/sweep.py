@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hil.commands.base import (
     EXIT_FAILED,
+    EXIT_INTERNAL,
     EXIT_OK,
     add_platform_args,
     arguments,
@@ -84,6 +85,12 @@ def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan) if args.plan is not None else None
     defines = _defines(args.define)
     fw = build_firmware(platform, defines=defines)
+    if plan is not None:  # checked now, before the clean run
+        from hil.firmware import elf_symbols
+        from hil.sweep.select import check_plan_for_sweep
+
+        names = elf_symbols(fw.boot_elf) | elf_symbols(fw.app_elf)
+        check_plan_for_sweep(plan, names, f"{fw.boot_elf.name}, {fw.app_elf.name}")
     opt = SweepOptions(
         stride=args.stride,
         random=args.random,
@@ -123,6 +130,14 @@ def run(args: argparse.Namespace) -> int:
     uncovered = result.uncovered()
     if uncovered:
         out(f"FAIL: no fault fired in phase(s): {', '.join(uncovered)}")
+    if result.lost:  # a harness failure, not a device verdict
+        for pid, why in sorted(result.lost.items()):
+            err(f"hil sweep: internal error: point {pid}: {why}")
+        err(
+            f"hil sweep: {len(result.lost)} point(s) without a result (their child died twice); "
+            "no verdict"
+        )
+        return EXIT_INTERNAL
     verdict = "PASS" if result.passed else "FAIL"
     out(f"verdict: {verdict}")
     return EXIT_OK if result.passed else EXIT_FAILED

@@ -114,6 +114,11 @@ def run(args: argparse.Namespace) -> int:
                 f"-- upload: {len(offs)} answers, last offset {offs[-1] if offs else '-'}"
                 + (f", {res.upload.error}" if res.upload.error else "")
             )
+            if res.marked:
+                out(
+                    "-- marked for test (state write, confirm=false): "
+                    + (str(res.mark_error) if res.mark_error else "ok")
+                )
             if res.reset_sent:
                 outcome = client.wait_outcome(res.mark, args.budget_ms)
             else:

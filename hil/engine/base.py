@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
 
-from hil.errors import EngineError
+from hil.errors import EngineError, Interrupted
 from hil.platform.model import Platform
 
 
@@ -165,6 +165,17 @@ class SerialPort(abc.ABC):
         """Expose the port as a pseudo-terminal; returns the path other programs open."""
 
 
+class _StopFlag:
+    """The process's stop request (a signal handler sets it) and how many ``run`` calls are
+    inside the emulator right now."""
+
+    requested: str | None = None
+    running: int = 0
+
+
+_STOP = _StopFlag()
+
+
 class Engine(abc.ABC):
     """One emulated target. One engine instance per process is the supported scale unit."""
 
@@ -173,6 +184,43 @@ class Engine(abc.ABC):
     def __init__(self, platform: Platform, seed: int) -> None:
         self.platform = platform
         self.seed = seed
+
+    # -- stopping (signals) --------------------------------------------------------------------
+    @staticmethod
+    def request_stop(why: str = "interrupted") -> bool:
+        """Ask every engine of this process to stop (safe from a signal handler: only sets a
+        flag). A ``run`` in progress raises ``hil.errors.Interrupted`` at its next slice
+        boundary (within one slice of virtual work; nothing is raised inside an emulator
+        callback), and so does every later ``run``. Returns True when a ``run`` is in progress
+        (it stops by itself), False when none is (the caller may stop at once)."""
+        _STOP.requested = why
+        return _STOP.running > 0
+
+    @staticmethod
+    def stop_requested() -> str | None:
+        """The pending stop request's reason, or None."""
+        return _STOP.requested
+
+    @staticmethod
+    def clear_stop() -> None:
+        """Forget a stop request (a new command in the same process)."""
+        _STOP.requested = None
+
+    def check_stop(self) -> None:
+        """Raise ``Interrupted`` if a stop was requested (engines call it between slices)."""
+        if _STOP.requested is not None:
+            raise Interrupted(_STOP.requested)
+
+    class _Running:
+        def __enter__(self) -> None:
+            _STOP.running += 1
+
+        def __exit__(self, *exc: object) -> None:
+            _STOP.running -= 1
+
+    running_guard: ClassVar[_Running] = _Running()
+    """``with self.running_guard:`` around the emulator loop of ``run`` (``request_stop``
+    then knows a run will observe the flag)."""
 
     @abc.abstractmethod
     def load_elf(self, path: str) -> None:

@@ -28,7 +28,7 @@ from smpclient.exceptions import (
     SMPValidationException,
 )
 from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error, success
-from smpclient.requests.image_management import ImageStatesRead
+from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrite
 from smpclient.requests.os_management import EchoWrite, ResetWrite
 
 from hil.errors import HilError
@@ -211,6 +211,16 @@ class SmpSession:
         if not success(rsp):
             raise SmpProtocolError(f"image state: expected the state, found {SmpError.of(rsp)}")
         return list(rsp.images)
+
+    def mark_for_test(
+        self, image_hash: bytes, budget_ms: int | None = None
+    ) -> tuple[list[ImageState], SmpError | None]:
+        """Image state write with ``confirm=false`` and the image's hash (its SHA256 TLV):
+        MCUboot's "test" request. Returns the device's new image state, or its error."""
+        rsp = self.request(ImageStatesWrite(hash=image_hash, confirm=False), budget_ms)
+        if not success(rsp):
+            return [], SmpError.of(rsp)
+        return list(rsp.images), None
 
     def reset(self, budget_ms: int | None = None) -> None:
         """OS reset request; returns once the device answered (it resets right after)."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from hil.device import Device
 from hil.engine.registry import create_engine
-from hil.errors import HilError
+from hil.errors import HilError, Interrupted
 from hil.firmware import FirmwareSet
 from hil.matrix.classify import EXPECTED_PARTS
 from hil.matrix.items import ITEMS, MatrixItem, item
@@ -388,25 +388,55 @@ def run_matrix(
     out: list[CaseRun] = []
     i = 0
     for plat in platforms if cases else ():
-        fw = firmware(plat)
         for case in cases:
             i += 1
-            if progress is not None:
-                progress(i, total, plat.name, case, None)
-            cr = run_case(
-                case,
-                plat,
-                fw,
-                evidence_root / plat.name / case.dirname,
-                engine=engine,
-                seed=seed,
-                replay=replay(plat.name, case) if replay is not None else None,
-                sweep_progress=sweep_progress,
-            )
+            try:
+                if progress is not None:
+                    progress(i, total, plat.name, case, None)
+                cr = run_case(
+                    case,
+                    plat,
+                    firmware(plat),
+                    evidence_root / plat.name / case.dirname,
+                    engine=engine,
+                    seed=seed,
+                    replay=replay(plat.name, case) if replay is not None else None,
+                    sweep_progress=sweep_progress,
+                )
+            except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: keep what finished
+                why = str(exc) or "interrupted"
+                stopped = CaseResult(
+                    item=case.item,
+                    platform=plat.name,
+                    engine=engine,
+                    scenario=case.key,
+                    passed=False,
+                    reasons=[f"not finished: {why}"],
+                    evidence_path=None,
+                    replay=replay(plat.name, case) if replay is not None else None,
+                    duration_instructions=None,
+                )
+                raise MatrixInterrupted(why, out, stopped) from exc
             out.append(cr)
             if progress is not None:
                 progress(i, total, plat.name, case, cr)
     return out
+
+
+class MatrixInterrupted(Interrupted):
+    """``run_matrix`` was interrupted (SIGINT/SIGTERM): ``done`` holds the cases that finished,
+    ``stopped`` the case that was running (not finished: neither pass nor fail)."""
+
+    def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult) -> None:
+        super().__init__(why)
+        self.why = why
+        self.done = done
+        self.stopped = stopped
+
+    @property
+    def during(self) -> str:
+        s = self.stopped
+        return f"{s.platform} item {s.item} {s.scenario}"
 
 
 def _write(path: Path, text: str) -> None:

@@ -271,14 +271,18 @@ def write_allure_results(
     base: Path | None = None,
     items: Iterable[ReportItem],
     clean: bool = True,
+    unfinished: Iterable[CaseResult] = (),
 ) -> list[Path]:
     """Write one Allure result per case (and its attachments) into ``out_dir``; return the
     result files in case order. ``items`` is the item metadata (the matrix item table).
 
     Relative evidence paths are taken relative to ``base`` (default: the working directory).
-    ``clean`` empties ``out_dir`` first, so it holds this run's results only.
+    ``clean`` empties ``out_dir`` first, so it holds this run's results only. ``unfinished``
+    cases (an interrupted run's running case) are written as ``skipped``, their first reason
+    as the message.
     """
-    ordered = sorted(cases, key=lambda c: c.sort_key)
+    unfinished = list(unfinished)
+    ordered = sorted([*cases, *unfinished], key=lambda c: c.sort_key)
     seen: dict[str, CaseResult] = {}
     for case in ordered:
         other = seen.setdefault(history_id(case), case)
@@ -289,8 +293,12 @@ def write_allure_results(
     root = Path(out_dir)
     written: list[Path] = []
     by_number = {it.number: it for it in items}
+    stopped = {id(c) for c in unfinished}
     for case in ordered:
         result, pending = case_to_result(case, seed=seed, base=base, items=by_number)
+        if id(case) in stopped:
+            result.status = AllureStatus.SKIPPED
+            result.statusDetails = StatusDetails(message="\n".join(case.reasons) or "not finished")
         for a in pending:
             if a.source is not None:
                 writer.report_attached_file(str(a.source), a.file_name)  # type: ignore[no-untyped-call]

@@ -44,7 +44,8 @@ def package(b: Bench, build: int, slot: str, **kw: Any) -> bytes:
 
 
 def install(b: Bench, run: ScenarioRun, dev: Device, pkg: bytes) -> UpdateResult:
-    """Upload; if the device marked it PENDING, reset and wait for the outcome."""
+    """Upload, mark for test; if the device marked it PENDING, reset and wait for the
+    outcome."""
     client = update_client(dev)
     res = client.update(pkg, budget_ms=b.update_ms)
     if res.reset_sent:
@@ -53,6 +54,8 @@ def install(b: Bench, run: ScenarioRun, dev: Device, pkg: bytes) -> UpdateResult
         run.outcomes.append(Outcome.REJECT)
         if res.upload.error is not None:
             run.notes.append(f"upload refused: {res.upload.error}")
+        elif res.mark_error is not None:
+            run.notes.append(f"marking for test refused: {res.mark_error}")
     return res
 
 

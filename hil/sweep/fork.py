@@ -12,9 +12,11 @@ that dies still leaves its exit status, and nothing blocks on a pipe.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
+import signal
 import sys
 import time
 import warnings
@@ -65,6 +67,8 @@ class ForkPool:
         if pid == 0:
             self._active.clear()
             gc.disable()  # a short life: no collector pass touching every page
+            for sig in (signal.SIGINT, signal.SIGTERM):  # a signal ends a child at once; the
+                signal.signal(sig, signal.SIG_DFL)  # parent stops the sweep (``abort``)
             return True
         self._active[pid] = tag
         self.spawned += 1
@@ -99,6 +103,17 @@ class ForkPool:
         """Wait for every child."""
         while self._active:
             self._reap(block=True)
+
+    def abort(self) -> None:
+        """Stop at once (the sweep was interrupted): kill this pool's running children (by
+        their pid) and reap them."""
+        for pid in list(self._active):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in list(self._active):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            self._active.pop(pid, None)
 
     def close(self) -> None:
         """Wait for every child and give the frozen objects back to the collector."""

@@ -120,6 +120,7 @@ class SweepResult:
     wall_s: float
     workers: int
     lost: dict[str, str] = field(default_factory=dict)
+    planned: bool = False  # the points came from a fault plan (not a full sweep)
 
     def ops_per_phase(self) -> dict[str, int]:
         c = Counter(op.phase for op in self.clean_ops)
@@ -130,6 +131,10 @@ class SweepResult:
         return {p: c.get(p, 0) for p in (*OTA_PHASES, IDLE)}
 
     def uncovered(self) -> list[str]:
+        """OTA phases in which no fault fired: a full sweep must cover every phase; a plan's
+        sweep covers what the plan names (its points passing is what counts)."""
+        if self.planned:
+            return []
         fired = self.fired_per_phase()
         return [p for p in OTA_PHASES if fired[p] == 0]
 
@@ -138,11 +143,17 @@ class SweepResult:
         return {o.value: c.get(o.value, 0) for o in Outcome}
 
     def failures(self) -> list[PointResult]:
-        return [r for r in self.points if not r.ok]
+        """Device verdicts that fail (a lost point, whose child died twice, is not one)."""
+        return [r for r in self.points if not r.ok and r.point.id not in self.lost]
 
     @property
     def bricks(self) -> int:
-        return sum(1 for r in self.points if r.verdict.outcome in (Outcome.UNKNOWN, Outcome.RESCUE))
+        return sum(
+            1
+            for r in self.points
+            if r.verdict.outcome in (Outcome.UNKNOWN, Outcome.RESCUE)
+            and r.point.id not in self.lost
+        )
 
     @property
     def passed(self) -> bool:

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 
 from hil.engine.base import FlashOpKind
 from hil.faults.errors import FaultPlanError
-from hil.faults.plan import Brownout, FaultPlan, FlashOpCut, OpKind, PhaseCut, RandomCuts, Tear
+from hil.faults.plan import (
+    Brownout,
+    Fault,
+    FaultPlan,
+    FlashOpCut,
+    OpKind,
+    PhaseCut,
+    RandomCuts,
+    SymbolCut,
+    Tear,
+    fault_dict,
+)
 from hil.platform.model import Platform, TornRead
 from hil.sweep.phases import IDLE
 from hil.sweep.points import PointKind, SweepPoint
@@ -127,6 +138,42 @@ def select_points(
     return points
 
 
+SWEEPABLE = (
+    "a fault the sweep can snapshot: flash_op_cut, phase_cut, random_cuts, brownout at a flash_op"
+)
+
+
+def _kind_text(fault: Fault) -> str:
+    d = fault_dict(fault)
+    at = d.get("at")
+    return str(d["kind"]) + (f" at {next(iter(at))}" if isinstance(at, dict) else "")
+
+
+def check_plan_for_sweep(plan: FaultPlan, symbols: frozenset[str], elves: str) -> None:
+    """Check a plan when it is read, before any run: every symbol it names exists in the
+    firmware (``symbols``, from ``elves``), and every fault is one the sweep can snapshot
+    (a symbol cut is not: the sweep forks at flash operations and phase events; replay runs it,
+    `hil replay`). Raises FaultPlanError (one line) otherwise."""
+    for i, f in enumerate(plan.faults):
+        field = f"faults[{i}]"
+        cut = f.at if isinstance(f, Brownout) else f
+        if isinstance(cut, SymbolCut):
+            where = f"{field}.at.symbol" if isinstance(f, Brownout) else f"{field}.symbol"
+            if cut.symbol not in symbols:
+                raise FaultPlanError(
+                    plan.source, where, f"a symbol of the firmware ({elves})", repr(cut.symbol)
+                )
+        if isinstance(f, SymbolCut) or (
+            isinstance(f, Brownout) and not isinstance(f.at, FlashOpCut)
+        ):
+            raise FaultPlanError(
+                plan.source,
+                f"{field}.kind",
+                SWEEPABLE + " (run a symbol cut with `hil replay` or pytest's fault plans)",
+                _kind_text(f),
+            )
+
+
 def points_from_plan(
     platform: Platform,
     plan: FaultPlan,
@@ -187,11 +234,17 @@ def points_from_plan(
             raise FaultPlanError(
                 plan.source,
                 f"{field}.kind",
-                "a fault the sweep can snapshot: flash_op_cut, phase_cut, random_cuts, "
-                "brownout at a flash_op",
-                type(f).__name__,
+                SWEEPABLE,
+                _kind_text(f),
             )
     return points
 
 
-__all__ = ["SweepOptions", "area_of", "model_tear", "points_from_plan", "select_points"]
+__all__ = [
+    "SweepOptions",
+    "area_of",
+    "check_plan_for_sweep",
+    "model_tear",
+    "points_from_plan",
+    "select_points",
+]

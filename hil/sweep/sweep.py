@@ -228,7 +228,11 @@ class Sweep:
                     pool.child_exit(p.id, self._replay(p))
                 self._advance()
             pool.drain()
+            self._retry_lost(points, pool)
             results = [self._collect(p, pool) for p in points]
+        except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.errors.Interrupted): no child outlives it
+            pool.abort()
+            raise
         finally:
             pool.close()
             if own:
@@ -242,7 +246,24 @@ class Sweep:
             time.perf_counter() - started,
             workers,
             dict(pool.lost),
+            planned=self.opt.plan is not None,
         )
+
+    def _retry_lost(self, points: list[SweepPoint], pool: ForkPool) -> None:
+        """A child that died without its result (killed, crashed) is an internal error, not a
+        device verdict: run its point once more, from the start with the point's plan (as a
+        replay does). A point lost twice stays in ``pool.lost`` with both reasons."""
+        first: dict[str, str] = {}
+        for p in points:
+            if pool.load(p.id) is None:
+                first[p.id] = pool.lost.pop(p.id, "no result")
+                if pool.spawn(p.id):
+                    pool.child_exit(p.id, self._replay(p))
+        pool.drain()
+        for pid, why in first.items():
+            if pid in pool.lost or pool.load(pid) is None:
+                again = pool.lost.get(pid, "no result")
+                pool.lost[pid] = f"{why}; retried once: {again}"
 
     def _replay(self, point: SweepPoint) -> PointResult:
         return replay_point(

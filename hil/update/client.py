@@ -1,10 +1,12 @@
 """The update client: OTA over SMP on a device, judged from the device's own evidence.
 
 ``update_client(device)`` is the device's one client (one SMP session for the device's life,
-so its requests are numbered in order). ``update`` uploads a package with smpclient over the
-console UART (the device chooses the inactive slot and steers the offsets), then sends the SMP
-reset request if the device marked the image PENDING. ``wait_outcome`` runs the device until
-its evidence shows how the update ended (CONFIRMED, ROLLBACK, RESCUE).
+so its requests are numbered in order). ``update`` makes the requests a stock MCUmgr client
+makes of MCUboot's img_mgmt: it uploads a package with smpclient over the console UART (the
+device chooses the inactive slot and steers the offsets; an upload never marks an image),
+marks the image for test (image state write, ``confirm=false``, the image's hash), then sends
+the SMP reset request if the device marked the image PENDING. ``wait_outcome`` runs the device
+until its evidence shows how the update ended (CONFIRMED, ROLLBACK, RESCUE).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from hil.device import Device
 from hil.errors import DeviceTimeout
 from hil.evidence import Event, Outcome, Record
 from hil.evidence.vocab import Ev, Field, State, app_boot, failed, transition
-from hil.link.smp_session import SmpSession, UploadOutcome
+from hil.image.constants import IMG_TLV_INFO_MAGIC, IMG_TLV_SHA256
+from hil.image.parse import parse_image
+from hil.link.smp_session import SmpError, SmpSession, UploadOutcome
 
 if TYPE_CHECKING:
     from smp.image_management import ImageState
@@ -27,8 +31,10 @@ if TYPE_CHECKING:
 class UpdateResult:
     upload: UploadOutcome
     mark: int  # record index at which the update began (for ``Device.events_since``)
-    events: tuple[Event, ...]  # the device's events during the upload
+    events: tuple[Event, ...]  # the device's events during the upload and the test marking
     reset_sent: bool
+    marked: bool = False  # the test request (state write) was sent
+    mark_error: SmpError | None = None  # the device refused to mark the image for test
 
     @property
     def pending(self) -> bool:
@@ -62,18 +68,26 @@ class UpdateClient:
         self.smp = SmpSession(device, device.platform.name)
 
     def update(
-        self, package: bytes, *, budget_ms: int = 60_000, reset: bool = True
+        self, package: bytes, *, budget_ms: int = 60_000, reset: bool = True, test: bool = True
     ) -> UpdateResult:
-        """Upload ``package`` with smpclient (the device picks the slot and steers the offsets),
-        then, if the device accepted it and marked it PENDING, send the SMP reset request."""
+        """Upload ``package`` with smpclient (the device picks the slot and steers the offsets);
+        if the upload completed, mark the image for test (``test``: image state write with
+        ``confirm=false`` and the package's SHA256 TLV); then, if the device marked it PENDING,
+        send the SMP reset request (``reset``)."""
         mark = self.device.mark()
         outcome = self.smp.upload(package, budget_ms=budget_ms)
+        marked = False
+        mark_error: SmpError | None = None
+        image_hash = package_hash(package)
+        if test and outcome.complete and image_hash is not None:
+            _, mark_error = self.smp.mark_for_test(image_hash, budget_ms=budget_ms)
+            marked = True
         events = self.device.events_since(mark)
         reset_sent = False
         if reset and outcome.complete and any(transition(e, State.PENDING) for e in events):
             self.smp.reset()
             reset_sent = True
-        return UpdateResult(outcome, mark, tuple(events), reset_sent)
+        return UpdateResult(outcome, mark, tuple(events), reset_sent, marked, mark_error)
 
     def wait_outcome(self, since: int, budget_ms: int = 60_000) -> Outcome:
         """Run the device until its events after ``since`` (a ``mark()``) show how the update
@@ -115,6 +129,12 @@ class UpdateClient:
         self.smp.reset()
 
 
+def package_hash(package: bytes) -> bytes | None:
+    """The image hash a state write names (the package's SHA256 TLV), None without one."""
+    tlv = parse_image(package).find(IMG_TLV_INFO_MAGIC, IMG_TLV_SHA256)
+    return None if tlv is None else tlv.value
+
+
 _CLIENTS: WeakKeyDictionary[Device, UpdateClient] = WeakKeyDictionary()
 
 
@@ -126,4 +146,4 @@ def update_client(device: Device) -> UpdateClient:
     return client
 
 
-__all__ = ["UpdateClient", "UpdateResult", "update_client"]
+__all__ = ["UpdateClient", "UpdateResult", "package_hash", "update_client"]

@@ -75,6 +75,27 @@ def test_uart_line_after_window_is_ignored(
     device.wait_for("BOOT", BOOT_MS, src="app")
 
 
+def test_rescue_on_a_never_booted_device_says_how_to_proceed(
+    platform: Platform, device_factory: DeviceFactory, firmware_factory: FirmwareFactory
+) -> None:
+    """Issue 13 point 4: the strap held at the very first power-on (no metadata yet): an upload
+    is refused with a reason that says what to do (boot normally once, which adopts the factory
+    image); after that, rescue installs as usual."""
+    device = device_factory(platform, factory=factory(platform, firmware_factory(platform)))
+    device.set_pin("rescue", 1)
+    device.power_on()
+    device.wait_for("RESCUE_READY", BOOT_MS, src="rescue")
+    device.set_pin("rescue", 0)
+    res = update_client(device).update(
+        signed(platform, hang_payload(platform, "B"), 2, "B"), budget_ms=UPDATE_MS
+    )
+    err = res.upload.error
+    assert err is not None and err.reason == "boot normally first", err
+    assert not res.pending and not res.reset_sent
+    device.send_line("reset")  # strap released: a normal boot adopts the factory image
+    assert device.wait_for("BOOT", BOOT_MS, src="app")["slot"] == "A"
+
+
 def test_rescue_refuses_revoked_key_then_installs_a_good_image(
     platform: Platform,
     device_factory: DeviceFactory,

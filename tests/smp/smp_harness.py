@@ -62,6 +62,8 @@ STATE_WRITE = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(c_uint8), c_size_t, c_in
 RESET = ctypes.CFUNCTYPE(None, c_void_p)
 EMIT = ctypes.CFUNCTYPE(None, c_void_p, POINTER(c_uint8), c_size_t)
 NEXT = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(c_uint32))
+REASON = ctypes.CFUNCTYPE(ctypes.c_char_p, c_void_p)
+MATCH = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(c_uint8), c_size_t)
 
 
 class Ops(Structure):
@@ -75,6 +77,8 @@ class Ops(Structure):
         ("state_write", STATE_WRITE),
         ("reset", RESET),
         ("upload_next", NEXT),  # optional (NULL here: a strictly sequential upload)
+        ("reason", REASON),  # optional (NULL here: the generic reasons)
+        ("upload_match", MATCH),  # optional (NULL here: no `match` field)
     ]
 
 

@@ -37,7 +37,12 @@ from smpclient.requests.image_management import (
     ImageStatesWrite,
     ImageUploadWrite,
 )
-from smpclient.requests.os_management import EchoWrite, MCUMgrParametersRead, ResetWrite
+from smpclient.requests.os_management import (
+    BootloaderInformationRead,
+    EchoWrite,
+    MCUMgrParametersRead,
+    ResetWrite,
+)
 
 IMAGE = random.Random(4).randbytes(20 * 1024 + 123)
 SHA = hashlib.sha256(IMAGE).digest()
@@ -100,6 +105,21 @@ def test_echo_params_state_reset(dev: Device, flash: FakeFlash) -> None:
     rsp = transact(dev, ResetWrite())
     assert success(rsp)
     assert flash.resets == 1  # called after the response was emitted
+
+
+def test_bootloader_info_answers_as_mcuboot(dev: Device) -> None:
+    """os_mgmt bootloader info as Zephyr answers it for MCUboot (what MCUmgr clients use to
+    auto-detect the bootloader): name, then mode (5 = DirectXIP with revert) on query."""
+    rsp = transact(dev, BootloaderInformationRead())
+    assert success(rsp) and rsp.bootloader == "MCUboot"
+    # Zephyr answers the mode query without the "bootloader" key, which the smp package's
+    # response model requires: read the raw answer
+    dev.feed(frame(BootloaderInformationRead(query="mode").BYTES))
+    (raw,) = decode_frames(dev.take_output())
+    assert raw[0] & 7 == smphdr.OP.READ_RSP
+    assert cbor2.loads(raw[8:]) == {"mode": 5, "no-downgrade": True}
+    rsp = transact(dev, BootloaderInformationRead(query="colour"))
+    assert error_v2(rsp) and (int(rsp.err.group), int(rsp.err.rc)) == (0, 3), rsp
 
 
 def test_smp_v1_request_gets_v1_answers(dev: Device) -> None:

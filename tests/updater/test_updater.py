@@ -7,8 +7,11 @@ import ctypes
 import struct
 
 import pytest
+from smpclient.exceptions import SMPUploadError
+from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrite
 from upd_harness import Device, image_id, upload
 
+from hil.update.client import package_hash
 from tests.meta.cmeta import SLOT_A, SLOT_B, SLOT_NONE, ST_CONFIRMED, ST_PENDING, ST_STAGING
 
 PLATFORMS = ["stm32u585", "lpc55s69"]
@@ -194,6 +197,11 @@ def test_chunk_check_bad_then_retry(dev: Device) -> None:
         rsp = smp_request(dev, write_req(off, good[off : off + 512]))
         assert isinstance(rsp, smpimg.ImageUploadWriteResponse), rsp
         off = rsp.off
+    # the session's sha was that of the bad file: the slot holds the good one, match is false
+    assert rsp.match is False  # type: ignore[attr-defined]
+    assert dev.transitions()[-1] == ("VERIFYING", "STAGING", "B")  # staged, not marked
+    rsp = smp_request(dev, ImageStatesWrite(hash=package_hash(good), confirm=False))
+    assert isinstance(rsp, smpimg.ImageStatesWriteResponse), rsp
     assert dev.transitions()[-1] == ("STAGING", "PENDING", "B")
     assert t > 0
 
@@ -234,6 +242,9 @@ def test_bad_variants_refused(dev: Device, variant: str, event: str, code: str |
     assert fails, (variant, dev.names())
     if code is not None:
         assert fails[-1].get("error_code") == code, (variant, dev.names())
+    # the device's reason travels in the SMP answer (rsn), not only on the console
+    assert isinstance(err, SMPUploadError), err
+    assert err.args[0].rsn == (code or "chunk_hash"), err
     if event == "VERIFY_SIG":
         assert fails[-1].get("key_id", "").startswith("0x")
     assert dev.find("SLOT_TRANSITION", to="REJECTED") or event == "CHUNK"
@@ -255,6 +266,7 @@ def test_freshness_refused_after_signature(
     assert dev.events[vs].get("result") == "ok"
     pm = dev.events[names.index("PARSE_MANIFEST", vs)]
     assert (pm.get("result"), pm.get("error_code"), pm.get("build")) == ("fail", code, str(build))
+    assert isinstance(err, SMPUploadError) and err.args[0].rsn == code, err
     nothing_pending(dev)
 
 
@@ -351,6 +363,77 @@ def test_image_state_and_reset(dev: Device) -> None:
     rsp = smp_request(dev, ResetWrite())
     assert isinstance(rsp, smpos.ResetWriteResponse)
     assert dev.lib.h_resets() == before + 1  # after the response was sent
+
+
+def test_upload_leaves_image_unmarked_until_test(dev: Device) -> None:
+    """MCUboot's img_mgmt: the upload stages the image (final answer with `match`); the state
+    write with confirm=false and the image hash marks it for test (STAGING->PENDING then)."""
+    import hashlib
+
+    from smp import image_management as smpimg
+
+    img = dev.image(2, "B")
+    offsets, err = upload(dev, img, test=False)
+    assert err is None and offsets[-1] == len(img), (err, dev.names())
+    assert dev.transitions()[-1] == ("VERIFYING", "STAGING", "B")
+    assert all(e.get("name") not in ("re_verify", "meta_commit") for e in dev.find("PHASE"))
+    rec = dev.record()
+    assert rec.state[SLOT_B] != ST_PENDING and rec.next == SLOT_A
+    states = {s.slot: s for s in smp_request(dev, ImageStatesRead()).images}  # type: ignore[attr-defined]
+    assert not states[1].pending and not states[1].confirmed
+    # confirm=true of an image never tested: refused with the reason
+    rsp = smp_request(dev, ImageStatesWrite(hash=package_hash(img), confirm=True))
+    assert getattr(rsp, "rsn", None) == "test first", rsp
+    # an unknown hash: no such image
+    rsp = smp_request(dev, ImageStatesWrite(hash=bytes(32), confirm=False))
+    assert not isinstance(rsp, smpimg.ImageStatesWriteResponse), rsp
+    assert dev.transitions()[-1] == ("VERIFYING", "STAGING", "B")
+    # test: re-verify, commit, PENDING; the answer shows it pending
+    rsp = smp_request(dev, ImageStatesWrite(hash=package_hash(img), confirm=False))
+    assert isinstance(rsp, smpimg.ImageStatesWriteResponse), rsp
+    assert {s.slot: s for s in rsp.images}[1].pending
+    tail = [str(e) for e in dev.events if e.name in ("SLOT_TRANSITION", "PHASE")][-3:]
+    assert tail == [
+        "PHASE name=re_verify",
+        "PHASE name=meta_commit",
+        "SLOT_TRANSITION from=STAGING to=PENDING slot=B attempt=0",
+    ]
+    rec = dev.record()
+    assert rec.state[SLOT_B] == ST_PENDING and rec.next == SLOT_B
+    n = len(dev.events)  # a second test request changes nothing
+    rsp = smp_request(dev, ImageStatesWrite(hash=package_hash(img), confirm=False))
+    assert isinstance(rsp, smpimg.ImageStatesWriteResponse) and len(dev.events) == n
+    assert hashlib.sha256(img).digest() != package_hash(img)  # the TLV hash, not the file's
+
+
+def test_final_upload_answer_carries_match(dev: Device) -> None:
+    import hashlib
+
+    from smp import image_management as smpimg
+
+    img = dev.image(2, "B", size=3000)
+    off = 0
+    rsp: object = None
+    while off != len(img):
+        kw: dict[str, object] = (
+            {"len": len(img), "sha": hashlib.sha256(img).digest()} if off == 0 else {}
+        )
+        rsp = smp_request(dev, write_req(off, img[off : off + 512], **kw))
+        assert isinstance(rsp, smpimg.ImageUploadWriteResponse), rsp
+        assert off == 0 or rsp.off == len(img) or rsp.match is None  # only in the final answer
+        off = rsp.off
+    assert rsp.match is True  # type: ignore[attr-defined]
+
+
+def test_mark_after_reset_needs_upload_again(dev: Device) -> None:
+    img = dev.image(2, "B")
+    assert upload(dev, img, test=False)[1] is None
+    dev.boot(SLOT_A, 1)  # a reset between upload and test: the staging is RAM state
+    rsp = smp_request(dev, ImageStatesWrite(hash=package_hash(img), confirm=False))
+    assert getattr(rsp, "rsn", None) == "upload again", rsp
+    offsets, err = upload(dev, img)  # the device resumes with every byte in, then marks
+    assert err is None, (err, dev.names())
+    assert dev.record().state[SLOT_B] == ST_PENDING
 
 
 @pytest.mark.parametrize("passed", [True, False])
@@ -471,8 +554,10 @@ def test_power_mutations_plant_their_bug(
         if flag == "MUT_PENDING_BEFORE_HASH":
             names = [e.name + (e.get("to") or e.get("name") or "") for e in dev.events]
             pending = names.index("SLOT_TRANSITIONPENDING")
-            assert pending < names.index("PHASEre_verify"), names  # before the re-verify ...
-            assert pending < max(i for i, n in enumerate(names) if n == "CHUNK")  # ... last chunk
+            # before the last chunk; the state write (test) then finds it PENDING already and
+            # runs no re-verify at all
+            assert pending < max(i for i, n in enumerate(names) if n == "CHUNK"), names
+            assert "PHASEre_verify" not in names, names
             assert "PHASEmeta_commit" not in names
         else:  # one copy rewritten in place, the other never written
             meta_b = ctypes.create_string_buffer(64)

@@ -14,11 +14,14 @@ from typing import Any
 
 from smp import packet as smppacket
 from smpclient import SMPClient
+from smpclient.generics import success
+from smpclient.requests.image_management import ImageStatesWrite
 
 from hil.image.builder import default_hw_compat, image_for_platform
 from hil.image.keyring import render_anchor
 from hil.platform import load_platform
 from hil.provision import harness_keys
+from hil.update.client import package_hash
 from tests.meta.cmeta import (  # the one ctypes mirror of core/meta.h
     SLOT_A,
     SLOT_NONE,
@@ -191,10 +194,21 @@ def run_client(dev: Device, body: Callable[[SMPClient], Any]) -> Any:
     return pipe_client(PipeSerial(dev.feed, dev.take_smp), body, "host")
 
 
+class MarkRefused(Exception):
+    """The device refused the state write that marks an uploaded image for test."""
+
+    def __init__(self, rsp: object) -> None:
+        super().__init__(repr(rsp))
+        self.rsp = rsp
+
+
 def upload(
-    dev: Device, image: bytes, stop_after: int | None = None
+    dev: Device, image: bytes, stop_after: int | None = None, test: bool = True
 ) -> tuple[list[int], Exception | None]:
-    """smpclient's upload loop; returns the offsets it yielded and the error it raised."""
+    """smpclient's upload loop, then (``test``, upload complete) the state write with
+    ``confirm=false`` and the image's hash that marks it for test, as a stock MCUmgr client
+    does for MCUboot; returns the offsets the upload yielded and the error raised (or a
+    MarkRefused with the state write's error response)."""
     offsets: list[int] = []
 
     async def body(client: SMPClient) -> Exception | None:
@@ -205,6 +219,11 @@ def upload(
                     break
         except Exception as exc:  # noqa: BLE001 - the SMP error is the result
             return exc
+        h = package_hash(image)
+        if test and offsets and offsets[-1] == len(image) and h is not None:
+            rsp = await client.request(ImageStatesWrite(hash=h, confirm=False))
+            if not success(rsp):
+                return MarkRefused(rsp)
         return None
 
     err = run_client(dev, body)

@@ -382,47 +382,53 @@ class UnicornEngine(Engine):
         self._cut_detail = ""
         self.until_active = until is not None
         ran = False
-        core = self.core
         try:
-            while True:
-                stopped = self._settle()
-                if stopped is not None:
-                    return stopped
-                if self.hooks.halted is not None:
-                    name, self.hooks.halted = self.hooks.halted, None
-                    return self._result(StopReason.HALTED, name)
-                if ran and until is not None and until():
-                    return self._result(StopReason.CONDITION)
-                if self.ticks >= end:
-                    return self._result(StopReason.BUDGET)
-                now = core.instructions
-                gap = max(1, self._deadline(end) - now)
-                if self.power.state is PowerState.ON and not self.exceptions.locked:
-                    if self.sleeping is not None:
-                        if self._awake():
-                            self.sleeping = None
-                        else:
-                            core.advance(gap)  # asleep: time passes up to the next event
-                            self.idle_cycles += gap
-                    else:
-                        count = self.mask_watch.plan(min(self.slice_instructions, gap))
-                        self.hooks.run_slice(count)
-                        self.unmodelled.raise_if_stopped()
-                        if self.hooks.sleep is not None:
-                            self._went_to_sleep()
-                elif self.exceptions.locked and self.timebase.cycles_at(end) <= now + gap:
-                    # nothing scheduled can reset the core within the budget; time still passes
-                    core.advance(self.timebase.cycles_at(end) - now)
-                    return self._result(StopReason.LOCKUP, self.exceptions.lockup_detail)
-                else:  # locked up or held in reset: time passes, nothing executes
-                    core.advance(gap)
-                for port in self._ports.values():
-                    port.pump()
-                ran = True
+            with self.running_guard:
+                return self._run_loop(end, until, ran)
         finally:
             self.until_active = False
             self.mask_watch.release()
             self.unmodelled.flush()
+
+    def _run_loop(self, end: int, until: Callable[[], bool] | None, ran: bool) -> RunResult:
+        """The slices of ``run`` until a stop reason (checks the stop flag first in each)."""
+        core = self.core
+        while True:
+            self.check_stop()
+            stopped = self._settle()
+            if stopped is not None:
+                return stopped
+            if self.hooks.halted is not None:
+                name, self.hooks.halted = self.hooks.halted, None
+                return self._result(StopReason.HALTED, name)
+            if ran and until is not None and until():
+                return self._result(StopReason.CONDITION)
+            if self.ticks >= end:
+                return self._result(StopReason.BUDGET)
+            now = core.instructions
+            gap = max(1, self._deadline(end) - now)
+            if self.power.state is PowerState.ON and not self.exceptions.locked:
+                if self.sleeping is not None:
+                    if self._awake():
+                        self.sleeping = None
+                    else:
+                        core.advance(gap)  # asleep: time passes up to the next event
+                        self.idle_cycles += gap
+                else:
+                    count = self.mask_watch.plan(min(self.slice_instructions, gap))
+                    self.hooks.run_slice(count)
+                    self.unmodelled.raise_if_stopped()
+                    if self.hooks.sleep is not None:
+                        self._went_to_sleep()
+            elif self.exceptions.locked and self.timebase.cycles_at(end) <= now + gap:
+                # nothing scheduled can reset the core within the budget; time still passes
+                core.advance(self.timebase.cycles_at(end) - now)
+                return self._result(StopReason.LOCKUP, self.exceptions.lockup_detail)
+            else:  # locked up or held in reset: time passes, nothing executes
+                core.advance(gap)
+            for port in self._ports.values():
+                port.pump()
+            ran = True
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:

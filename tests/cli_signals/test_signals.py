@@ -1,0 +1,141 @@
+"""Issue 13: SIGINT/SIGTERM stop every command promptly (the engine's stop flag, checked between
+slices; nothing raised inside an emulator callback), exit code 130, an interrupted matrix keeps
+its report (marked incomplete) and `hil report` renders it; no traceback reaches the user."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hil.report import validate
+
+HIL = str(Path(sys.executable).parent / "hil")
+STOP_S = 2.0  # every interrupt ends the command within this much wall time
+
+
+def _start(args: list[str], ready: str) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start ``hil args`` and read its output until a line containing ``ready``."""
+    p = subprocess.Popen(
+        [HIL, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert p.stdout is not None
+    seen: list[str] = []
+    for line in p.stdout:
+        seen.append(line)
+        if ready in line:
+            return p, seen
+    p.wait()
+    raise AssertionError(f"`hil {' '.join(args)}` ended before {ready!r}: {''.join(seen)}")
+
+
+def _interrupt(p: subprocess.Popen[str], sig: int) -> tuple[int, float, str]:
+    t0 = time.monotonic()
+    p.send_signal(sig)
+    assert p.stdout is not None
+    rest = p.stdout.read()
+    rc = p.wait()
+    return rc, time.monotonic() - t0, rest
+
+
+def _serve_once(platform: str, delay_s: float, sig: int) -> None:
+    p, _ = _start(["serve", "--platform", platform, "--fast"], "console UART on")
+    time.sleep(delay_s)  # the device boots and idles meanwhile (virtual time runs)
+    rc, took, rest = _interrupt(p, sig)
+    assert rc == 130, rest
+    assert took < STOP_S, f"stopped after {took:.2f} s"
+    assert "-- stopped" in rest or "hil serve: interrupted" in rest, rest  # (while booting)
+    assert "Traceback" not in rest and "Exception ignored" not in rest
+
+
+def _matrix_once(report: Path, delay_s: float, sig: int) -> None:
+    args = ["matrix", "--items", "1", "--platform", "stm32u585", "--report", str(report)]
+    p, _ = _start(args, "report in")
+    time.sleep(delay_s)
+    rc, took, rest = _interrupt(p, sig)
+    assert rc == 130, rest
+    assert took < STOP_S, f"stopped after {took:.2f} s"
+    assert "Traceback" not in rest and "Exception ignored" not in rest
+    assert f"in {report}" in rest and "marked incomplete" in rest, rest
+    doc = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
+    assert validate(doc) == []
+    assert doc["generated"].startswith("incomplete: interrupted")
+    assert doc["verdict"] == "incomplete"  # nothing failed, something was not run
+    results = [
+        json.loads(f.read_text(encoding="utf-8"))
+        for f in (report / "allure-results").glob("*-result.json")
+    ]
+    assert [r["status"] for r in results] == ["skipped"]
+    assert "not finished: interrupted" in results[0]["statusDetails"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("delay_s", "sig"), [(0.0, signal.SIGINT), (0.4, signal.SIGINT), (1.0, signal.SIGTERM)]
+)
+def test_serve_stops_on_signal(delay_s: float, sig: int) -> None:
+    _serve_once("stm32u585", delay_s, sig)
+
+
+def test_matrix_interrupted_keeps_a_report_that_renders(tmp_path: Path) -> None:
+    _matrix_once(tmp_path / "r1", 1.5, signal.SIGINT)
+    _matrix_once(tmp_path / "r2", 0.2, signal.SIGTERM)
+    done = subprocess.run(
+        [HIL, "report", str(tmp_path / "r1")], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 skipped" in done.stdout
+
+
+@pytest.mark.slow
+def test_twenty_interrupts_each() -> None:
+    """The issue's acceptance: 20 interrupts of `hil serve` and 20 of `hil matrix`, at
+    different moments, each stops within 2 s and leaves a report that renders."""
+    import tempfile
+
+    for k in range(20):
+        _serve_once(("stm32u585", "lpc55s69")[k % 2], 0.15 * k, signal.SIGINT)
+    with tempfile.TemporaryDirectory() as d:
+        for k in range(20):
+            rep = Path(d) / f"r{k}"
+            _matrix_once(rep, 0.25 * k, signal.SIGINT)
+            done = subprocess.run([HIL, "report", str(rep)], capture_output=True, check=False)
+            assert done.returncode == 0
+
+
+def test_broken_pipe_ends_quietly() -> None:
+    done = subprocess.run(
+        f"{HIL} platforms | head -c 10", shell=True, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_unexpected_error_is_exit_3_with_a_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from hil.cli import build_parser, main
+    from hil.commands.base import COMMANDS
+
+    build_parser()  # registers the commands
+    add, _, text = COMMANDS["platforms"]
+
+    def boom(args: object) -> int:
+        raise RuntimeError("something nobody expected\nsecond line")
+
+    monkeypatch.setitem(COMMANDS, "platforms", (add, boom, text))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    assert main(["platforms"]) == 3
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert "internal error: RuntimeError: something nobody expected" in lines[0]
+    log = Path(lines[0].rsplit("traceback in ", 1)[1].rstrip(")"))
+    assert log.is_file() and "Traceback" in log.read_text(encoding="utf-8")
