@@ -25,7 +25,8 @@ from hil.matrix.proofs import provable
 from hil.oracle.image import slot_image
 from hil.profile.model import Profile, Route
 from hil.report.compliance import CaseResult
-from hil.target.device import ProfileTarget, sign, smp_update
+from hil.target.device import ProfileTarget, sign
+from hil.target.route import deliver
 
 CUT_POINTS = 8  # power-cut points of item 11 (item 12: half of them, in trailer writes)
 SELF_TEST_TLV = 0xA8  # contract-swap.md §6: 1 fail, 2 hang, 3 never confirms
@@ -100,9 +101,9 @@ def scenario_update(profile: Profile, images: Images, seed: int, image: str) -> 
     start = len(t.log)
     steps = ["factory image v1 in the primary slot, power on"]
     try:
-        steps.append(smp_update(t, getattr(images, image)))
+        steps.append(deliver(t, getattr(images, image)))
     except Exception as e:  # the device may refuse an upload: that is evidence, not a crash
-        steps.append(f"SMP update refused: {type(e).__name__}: {e}")
+        steps.append(f"update refused: {type(e).__name__}: {e}")
     _settle(t, profile.update.duration_ms + profile.oracle_stable_ms())
     if image == "never":  # the watchdog bound, then the revert and a stable run
         _settle(t, profile.oracle_stable_ms())
@@ -117,9 +118,9 @@ def scenario_update(profile: Profile, images: Images, seed: int, image: str) -> 
 def scenario_two_releases(profile: Profile, images: Images, seed: int) -> Run:
     t = _factory(profile, images, seed)
     start = len(t.log)
-    steps = ["factory image v1, power on", smp_update(t, images.v2)]
+    steps = ["factory image v1, power on", deliver(t, images.v2)]
     _settle(t, profile.update.duration_ms + 500)
-    steps.append(smp_update(t, images.v3))
+    steps.append(deliver(t, images.v3))
     _settle(t, profile.update.duration_ms + profile.oracle_stable_ms())
     return Run(t, t.evidence(start), steps)
 
@@ -127,7 +128,7 @@ def scenario_two_releases(profile: Profile, images: Images, seed: int) -> Run:
 def scenario_brownout(profile: Profile, images: Images, seed: int) -> Run:
     t = _factory(profile, images, seed)
     start = len(t.log)
-    steps = ["factory image v1, power on", smp_update(t, images.v2)]
+    steps = ["factory image v1, power on", deliver(t, images.v2)]
     t.run_until("I: Starting swap using move algorithm.", 2000, start)
     t.run(100)
     low = t.platform.supply.reset_mv + 200
@@ -174,7 +175,7 @@ def scenario_rescue(profile: Profile, images: Images, seed: int) -> Run:
 def scenario_cuts(trailer_only: bool, n: int) -> Callable[[Profile, Images, int], Run]:
     def scenario(profile: Profile, images: Images, seed: int) -> Run:
         t, evs, steps = profile_cuts.sweep(
-            profile, images, seed, smp_update, trailer_only=trailer_only, n=n, twice=trailer_only
+            profile, images, seed, deliver, trailer_only=trailer_only, n=n, twice=trailer_only
         )
         return Run(t, evs, steps)
 

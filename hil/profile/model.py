@@ -143,11 +143,40 @@ class OracleConfig:
 
 
 @dataclass(frozen=True)
+class KeysArea:
+    """``overrides.keys_area``: a key store the harness provisions before the first power-on
+    (``file`` programmed at the start of flash area ``area``, which is then write-protected as
+    the chip protects a provisioned key region)."""
+
+    area: str
+    file: Path
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """``overrides``: board facts that differ from the platform description. The loader checks
+    each against the platform model and refuses what the model cannot honour."""
+
+    clock_hz: int | None = None  # the core clock from reset (the clock-tree model's only)
+    straps: tuple[tuple[str, int], ...] = ()  # (pin, level) held from power-on
+    keys_area: KeysArea | None = None
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.clock_hz is not None:
+            out.append(f"core clock {self.clock_hz} Hz from reset")
+        out += [f"strap {pin}={level} from power-on" for pin, level in self.straps]
+        if self.keys_area is not None:
+            out.append(f"keys area {self.keys_area.area} <- {self.keys_area.file.name}, protected")
+        return out
+
+
+@dataclass(frozen=True)
 class Profile:
     path: Path
     name: str
     chip: str
-    overrides: dict[str, object]
+    overrides: Overrides
     firmware: tuple[FirmwareFile, ...]
     areas: tuple[FlashArea, ...]
     console: Uart

@@ -95,6 +95,13 @@ class ProfileTarget:
         for f in profile.firmware:
             if f.kind is FileKind.ELF:
                 self.engine.load_elf(str(f.path))
+        keys = profile.overrides.keys_area
+        if keys is not None:  # a provisioned key store: programmed, then protected
+            self.engine.program_flash(self.area_address(keys.area), keys.file.read_bytes())
+            area = profile.area(keys.area)
+            self.engine.write_protect(self.area_address(keys.area), area.size)
+        for pin, level in profile.overrides.straps:
+            self.engine.set_pin(pin, level)
         self.console = self.engine.serial(profile.console.role)
         self.mgmt = self.engine.serial(profile.mgmt.role) if profile.mgmt else None
         self.patterns = PatternSet((p.event, p.regex) for p in profile.patterns)

@@ -61,7 +61,7 @@ def _bad(tmp_path: Path, edit: dict[str, object]) -> str:
         ({"flash_areas.secondary.offset": 0x30000}, "field 'flash_areas.secondary.offset'"),
         ({"evidence.oracle.checks": ["psychic"]}, "field 'evidence.oracle.checks[0]'"),
         ({"bogus": 1}, "field 'bogus': expected one of the keys"),
-        ({"profile": 2}, "field 'profile': expected the schema version 1, found integer 2"),
+        ({"profile": 2}, "field 'profile': expected the schema version 1, found 2"),
     ],
 )
 def test_loader_errors_name_file_field_expected_found(
