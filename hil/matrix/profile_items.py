@@ -10,7 +10,6 @@ profile has for the item (``hil.matrix.proofs``): both must agree, either failin
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from hil.matrix.profile_cuts import Images
 from hil.matrix.proofs import provable
 from hil.oracle.image import slot_image
 from hil.profile.model import Profile, Route
+from hil.record import write_record
 from hil.report.compliance import CaseResult
 from hil.target.device import ProfileTarget, sign
 from hil.target.route import deliver
@@ -383,7 +383,10 @@ def run_profile_matrix(
 ) -> tuple[list[CaseResult], dict[tuple[int, str], str]]:
     """Every selected item on the profile's chip: provable items run their case (evidence kept
     under ``evidence_dir/<chip>/item<N>-<name>/``); the others come back as not provable with
-    the reason. A provable item without a case here is left out (the report says "not run")."""
+    the reason. A provable item without a case here is left out (the report says "not run").
+    Each case writes a replay record (``replay.json``: ``hil replay`` re-runs it)."""
+    from hil.matrix.profile_replay import events_jsonl, profile_record
+
     results: list[CaseResult] = []
     not_provable: dict[tuple[int, str], str] = {}
     for number in items:
@@ -399,10 +402,8 @@ def run_profile_matrix(
             d.mkdir(parents=True, exist_ok=True)
             log = d / "console.log"
             log.write_text(run.target.log if run.target is not None else "", encoding="utf-8")
-            (d / "events.jsonl").write_text(
-                "".join(json.dumps(e.as_dict(), sort_keys=True) + "\n" for e in run.evidence),
-                encoding="utf-8",
-            )
+            (d / "events.jsonl").write_text(events_jsonl(run.evidence), encoding="utf-8")
+            record = write_record(profile_record(profile, case, seed, run), d / "replay.json")
             results.append(
                 CaseResult(
                     item=number,
@@ -412,11 +413,11 @@ def run_profile_matrix(
                     passed=ok,
                     reasons=reasons,
                     evidence_path=str(d / "events.jsonl"),
-                    replay=f"hil matrix --profile {profile.path} --items {number} --seed {seed}",
+                    replay=f"hil replay {record}",
                     duration_instructions=None
                     if run.target is None
                     else run.target.engine.instructions,
-                    attachments={"console": str(log)},
+                    attachments={"console": str(log), "replay record": str(record)},
                     steps=tuple(run.steps),
                 )
             )

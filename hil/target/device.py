@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
+import struct
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Generator
@@ -81,7 +82,45 @@ def sign(
     r = subprocess.run([*cmd, str(payload.path), str(out)], capture_output=True, text=True)
     if r.returncode != 0:
         raise HilError(f"imgtool sign failed: {r.stderr.strip().splitlines()[-1:]}")
-    return out.read_bytes()
+    image = deterministic_signature(out.read_bytes(), key)
+    out.write_bytes(image)
+    return image
+
+
+TLV_INFO_MAGIC = 0x6907  # MCUboot IMAGE_TLV_INFO_MAGIC (unprotected TLV area)
+TLV_PROT_INFO_MAGIC = 0x6908  # IMAGE_TLV_PROT_INFO_MAGIC
+TLV_ECDSA_SIG = 0x22  # IMAGE_TLV_ECDSA_SIG
+
+
+def deterministic_signature(image: bytes, key_file: Path) -> bytes:
+    """Replace imgtool's ECDSA signature (random nonce: the DER length, and so the image,
+    changes from run to run) by the RFC 6979 deterministic one over the same signed bytes, so
+    the same inputs give the same image and byte-identical evidence. Other key types are left
+    as imgtool signed them."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return image
+    hdr, prot = struct.unpack_from("<HH", image, 8)
+    size = struct.unpack_from("<I", image, 12)[0]
+    signed = image[: hdr + size + prot]
+    pos = hdr + size + prot
+    magic, total = struct.unpack_from("<HH", image, pos)
+    if magic != TLV_INFO_MAGIC:
+        return image
+    tlvs = bytearray()
+    at = pos + 4
+    while at < pos + total:
+        tag, length = struct.unpack_from("<HH", image, at)
+        value = image[at + 4 : at + 4 + length]
+        if tag == TLV_ECDSA_SIG:
+            value = key.sign(signed, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        tlvs += struct.pack("<HH", tag, len(value)) + value
+        at += 4 + length
+    tail = image[pos + total :]
+    return signed + struct.pack("<HH", TLV_INFO_MAGIC, 4 + len(tlvs)) + bytes(tlvs) + tail
 
 
 class ProfileTarget:
