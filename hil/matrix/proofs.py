@@ -43,7 +43,11 @@ WHY: Mapping[str, str] = {
     "(and the oracle cannot see one)",
     "keys:revoked": "the profile lists no revoked key (keys.revoked)",
     "pattern:MANIFEST_REJECTED": "the image format has no manifest of its own to tamper with",
-    "scenario:pattern-classifier": "the failure classifier reads evidence-library events only",
+    "scenario:pattern-classifier": "item 15 needs each failure put into state / crypto / "
+    "power / storage from the device's evidence (spec section 4); hil.matrix.classify reads the "
+    "evidence library's fields (SLOT_TRANSITION to=, VERIFY_SIG result=, REBOOT_REASON cause=, "
+    "META result=); console patterns name events but a profile cannot yet say which class each "
+    "pattern's event shows, so no classifier runs on them",
 }
 
 # scenarios the profile runner has (hil.matrix.profile_items)
