@@ -4,6 +4,7 @@ Each row lists alternative proofs; a proof is a tuple of requirements, all of wh
 profile must meet: ``library`` (the firmware emits this project's evidence lines),
 ``pattern:EVENT`` (the profile has a console pattern for EVENT), ``oracle:CHECK`` (the profile
 enables that oracle check), ``keys:revoked`` (the profile names a revoked key),
+``classes:failures`` (some console pattern declares the failure class its event shows),
 ``scenario:NAME`` (a scenario that can drive this firmware's route
 exists: the reason text says what is missing). When the profile meets no proof, the item is
 NOT PROVABLE with this profile, with the reason; it is never PASS.
@@ -34,7 +35,7 @@ PROOFS: Mapping[int, Sequence[Proof]] = {
     12: (("library",), ("oracle:trailer", "oracle:image")),
     13: (("library",), ("oracle:write-gating", "oracle:image", "pattern:WRITE_GATED")),
     14: (("library",), ("pattern:ROLLBACK", "oracle:image", "oracle:reset-cause")),
-    15: (("library",), ("scenario:pattern-classifier",)),
+    15: (("library",), ("classes:failures",)),
 }
 
 # why a requirement can be missing, shown in the report
@@ -43,11 +44,9 @@ WHY: Mapping[str, str] = {
     "(and the oracle cannot see one)",
     "keys:revoked": "the profile lists no revoked key (keys.revoked)",
     "pattern:MANIFEST_REJECTED": "the image format has no manifest of its own to tamper with",
-    "scenario:pattern-classifier": "item 15 needs each failure put into state / crypto / "
-    "power / storage from the device's evidence (spec section 4); hil.matrix.classify reads the "
-    "evidence library's fields (SLOT_TRANSITION to=, VERIFY_SIG result=, REBOOT_REASON cause=, "
-    "META result=); console patterns name events but a profile cannot yet say which class each "
-    "pattern's event shows, so no classifier runs on them",
+    "classes:failures": "no console pattern says which failure class its event shows "
+    "(evidence.patterns[].class: state, crypto/package, storage/atomicity, power/brownout; spec "
+    "section 4), so no failure can be classified from this profile's evidence",
 }
 
 # scenarios the profile runner has (hil.matrix.profile_items)
@@ -64,6 +63,8 @@ def _met(req: str, profile: Profile) -> bool:
         return Route.ORACLE in profile.routes and name in {c.value for c in profile.oracle_checks()}
     if kind == "keys":  # keys:revoked: the profile names a key the firmware must refuse
         return bool(profile.keys.revoked)
+    if kind == "classes":  # classes:failures: some pattern declares the failure class it shows
+        return Route.PATTERNS in profile.routes and bool(profile.failure_classes())
     if kind == "scenario":
         return name in SCENARIOS
     raise ValueError(f"unknown requirement {req!r}")

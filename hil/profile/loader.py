@@ -14,6 +14,7 @@ from hil.platform import known_platforms, load_platform
 from hil.platform.fields import show
 from hil.platform.model import Platform
 from hil.profile.model import (
+    FAILURE_CLASSES,
     FileKind,
     FirmwareFile,
     FlashArea,
@@ -369,7 +370,7 @@ def _evidence(
         raise r.fail("evidence.routes", "'patterns' among the routes (patterns given)", "none")
     for i, v in enumerate(r.seq("evidence.patterns", m.get("patterns", []))):
         f = f"evidence.patterns[{i}]"
-        e = r.mapping(f, v, ("event", "regex"), ("src",))
+        e = r.mapping(f, v, ("event", "regex"), ("src", "class"))
         event = r.text(f"{f}.event", e["event"])
         if not EVENT_NAME.match(event):
             raise r.fail(f"{f}.event", "an event name in capitals (e.g. SWAP_TYPE)", repr(event))
@@ -379,7 +380,12 @@ def _evidence(
         except re.error as err:
             raise r.fail(f"{f}.regex", "a Python regular expression", f"{err}") from None
         src = r.choice(f"{f}.src", e.get("src", "console"), ("console", "boot", "app"))
-        patterns.append(Pattern(event, regex, src))
+        raw = e.get("class", [])
+        classes = tuple(
+            r.choice(f"{f}.class[{k}]", c, FAILURE_CLASSES)
+            for k, c in enumerate(r.seq(f"{f}.class", [raw] if isinstance(raw, str) else raw))
+        )
+        patterns.append(Pattern(event, regex, src, classes))
     oracle: OracleConfig | None = None
     if "oracle" in m:
         if Route.ORACLE not in routes:

@@ -126,13 +126,21 @@ class Keys:
     trust_anchor: str | None = None  # flash area holding the public keys, if any
 
 
+# the failure classes of ota-requirements section 4, as ``hil.matrix.classify.FailureClass``
+# spells them (tests/profile/test_profile.py checks they agree): a pattern may say which its
+# event shows (``evidence.patterns[].class``), so item 15 can be proved from console patterns
+FAILURE_CLASSES = ("state", "crypto/package", "storage/atomicity", "power/brownout")
+
+
 @dataclass(frozen=True)
 class Pattern:
-    """A console pattern: ``regex`` (named groups become event fields) -> event ``event``."""
+    """A console pattern: ``regex`` (named groups become event fields) -> event ``event``;
+    ``classes``: the failure classes an event of this pattern shows (none: not a failure)."""
 
     event: str
     regex: str
     src: str = "console"
+    classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -196,6 +204,14 @@ class Profile:
 
     def pattern_events(self) -> frozenset[str]:
         return frozenset(p.event for p in self.patterns)
+
+    def failure_classes(self) -> dict[str, tuple[str, ...]]:
+        """``{event: the failure classes its patterns declare}`` (events with none left out)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for p in self.patterns:
+            if p.classes:
+                out[p.event] = tuple(dict.fromkeys((*out.get(p.event, ()), *p.classes)))
+        return out
 
     def oracle_checks(self) -> frozenset[OracleCheck]:
         return frozenset(self.oracle.checks) if self.oracle else frozenset()

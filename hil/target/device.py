@@ -21,7 +21,7 @@ from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrit
 from smpclient.requests.os_management import ResetWrite
 from smpclient.transport import SMPTransport
 
-from hil.engine.base import Engine, RunResult
+from hil.engine.base import Engine, RunResult, SerialPort
 from hil.engine.registry import create_engine
 from hil.errors import FirmwareError, HilError
 from hil.evidence.event import Event
@@ -205,7 +205,10 @@ class ProfileTarget:
         """Run ``body(client)`` with smpclient connected to the management UART."""
 
         async def main() -> T:
-            client = SMPClient(UartTransport(self), "target", timeout_s=1e9)
+            if self.mgmt is None:
+                raise HilError(f"{self.profile.path}: SMP needs a management UART (mgmt)")
+            transport = UartTransport(self.engine, self.mgmt, poll=self.poll)
+            client = SMPClient(transport, "target", timeout_s=1e9)
             await client.connect()
             try:
                 return await body(client)
@@ -234,13 +237,23 @@ def smp_update(t: ProfileTarget, image: bytes) -> str:
 
 
 class UartTransport(SMPTransport):
-    """smpclient's serial framing over the emulated management UART, in virtual time."""
+    """smpclient's serial framing over an emulated UART, in virtual time: the engine runs until
+    a whole response frame has arrived (``poll`` is called while it waits, e.g. to collect the
+    console; ``tail`` adds the console's end to the error when no response comes)."""
 
-    def __init__(self, target: ProfileTarget, budget_ms: int = 5000) -> None:
-        if target.mgmt is None:
-            raise HilError(f"{target.profile.path}: SMP needs a management UART (mgmt)")
-        self.t = target
-        self.port = target.mgmt
+    def __init__(
+        self,
+        engine: Engine,
+        port: SerialPort,
+        *,
+        poll: Callable[[], object] | None = None,
+        tail: Callable[[], str] | None = None,
+        budget_ms: int = 5000,
+    ) -> None:
+        self.engine = engine
+        self.port = port
+        self.poll = poll
+        self.tail = tail
         self.budget_ms = budget_ms
         self._buf_size: int | None = None
         self._rx = b""
@@ -259,7 +272,8 @@ class UartTransport(SMPTransport):
         decoder: list[Generator[None, bytes, bytes]] = []
 
         def scan() -> bool:
-            self.t.poll()
+            if self.poll is not None:
+                self.poll()
             self._rx += self.port.read()
             while b"\n" in self._rx:
                 line, self._rx = self._rx.split(b"\n", 1)
@@ -279,9 +293,12 @@ class UartTransport(SMPTransport):
             return False
 
         if not scan():
-            result = self.t.engine.run(self.budget_ms * 1000, scan)
+            result = self.engine.run(self.budget_ms * 1000, scan)
             if not frames:
-                raise HilError(f"no SMP response within {self.budget_ms} ms ({result.reason})")
+                tail = f"; console: {self.tail()[-400:]!r}" if self.tail is not None else ""
+                raise HilError(
+                    f"no SMP response within {self.budget_ms} ms ({result.reason}){tail}"
+                )
         return frames[0]
 
     async def send_and_receive(self, data: bytes) -> bytes:
