@@ -111,7 +111,7 @@ def scenario_update(profile: Profile, images: Images, seed: int, image: str) -> 
         t.engine.power_off()
         t.engine.power_on()
         steps.append("power cycle")
-        _settle(t, 1000)
+        _settle(t, max(1000, profile.oracle_stable_ms()))
     return Run(t, t.evidence(start), steps)
 
 

@@ -4,7 +4,7 @@ Each row lists alternative proofs; a proof is a tuple of requirements, all of wh
 profile must meet: ``library`` (the firmware emits this project's evidence lines),
 ``pattern:EVENT`` (the profile has a console pattern for EVENT), ``oracle:CHECK`` (the profile
 enables that oracle check), ``keys:revoked`` (the profile names a revoked key),
-``classes:failures`` (some console pattern declares the failure class its event shows),
+``classes:failures`` (console patterns declare the failure classes item 15 checks),
 ``scenario:NAME`` (a scenario that can drive this firmware's route
 exists: the reason text says what is missing). When the profile meets no proof, the item is
 NOT PROVABLE with this profile, with the reason; it is never PASS.
@@ -44,10 +44,14 @@ WHY: Mapping[str, str] = {
     "(and the oracle cannot see one)",
     "keys:revoked": "the profile lists no revoked key (keys.revoked)",
     "pattern:MANIFEST_REJECTED": "the image format has no manifest of its own to tamper with",
-    "classes:failures": "no console pattern says which failure class its event shows "
-    "(evidence.patterns[].class: state, crypto/package, storage/atomicity, power/brownout; spec "
-    "section 4), so no failure can be classified from this profile's evidence",
+    "classes:failures": "the console patterns do not declare the failure classes item 15's "
+    "episodes show (evidence.patterns[].class covering state, crypto/package and "
+    "power/brownout; spec section 4), so those failures cannot be classified from this "
+    "profile's evidence",
 }
+
+# the failure classes item 15's case checks (hil.matrix.profile_items.CLASSIFY_EPISODES)
+CLASSIFIED = frozenset({"state", "crypto/package", "power/brownout"})
 
 # scenarios the profile runner has (hil.matrix.profile_items)
 SCENARIOS: frozenset[str] = frozenset()  # none yet: see WHY
@@ -63,8 +67,9 @@ def _met(req: str, profile: Profile) -> bool:
         return Route.ORACLE in profile.routes and name in {c.value for c in profile.oracle_checks()}
     if kind == "keys":  # keys:revoked: the profile names a key the firmware must refuse
         return bool(profile.keys.revoked)
-    if kind == "classes":  # classes:failures: some pattern declares the failure class it shows
-        return Route.PATTERNS in profile.routes and bool(profile.failure_classes())
+    if kind == "classes":  # classes:failures: patterns declare the classes item 15 checks
+        declared = {c for cs in profile.failure_classes().values() for c in cs}
+        return Route.PATTERNS in profile.routes and declared >= CLASSIFIED
     if kind == "scenario":
         return name in SCENARIOS
     raise ValueError(f"unknown requirement {req!r}")

@@ -49,7 +49,9 @@ def staged_update(t: ProfileTarget, image: bytes) -> str:
             f"{t.profile.path}: a {len(image)}-byte image does not fit update slot "
             f"{route.slot} ({area.size} bytes)"
         )
-    erased = bytes([t.platform.flash.erased_value]) * (area.size - len(image))
+    fmt = t.profile.image.mcuboot  # the bootloader's idea of erased, else the chip's
+    fill = fmt.erased if fmt is not None else t.platform.flash.erased_value
+    erased = bytes([fill]) * (area.size - len(image))
     t.engine.program_flash(t.area_address(route.slot), image + erased)
     step = f"staged {len(image)} bytes into {route.slot}"
     trig = route.trigger
@@ -64,7 +66,6 @@ def staged_update(t: ProfileTarget, image: bytes) -> str:
         t.run(STRAP_HOLD_MS)
         t.engine.set_pin(trig.pin, 0)
         return f"{step}; strap {trig.pin} held through a pin reset for {STRAP_HOLD_MS} ms"
-    fmt = t.profile.image.mcuboot
     if fmt is None:
         raise HilError(f"{t.profile.path}: a trailer trigger needs image format mcuboot")
     lay = TrailerLayout.of(fmt, area.size)

@@ -13,8 +13,14 @@ import yaml
 from hil.evidence.event import Event
 from hil.evidence.patterns import PatternSet
 from hil.matrix.classify import FailureClass
-from hil.matrix.profile_items import case, classify_events, every_failure_classified, run_case
-from hil.matrix.proofs import PROOFS, provable
+from hil.matrix.profile_items import (
+    CLASSIFY_EPISODES,
+    case,
+    classify_events,
+    every_failure_classified,
+    run_case,
+)
+from hil.matrix.proofs import CLASSIFIED, PROOFS, provable
 from hil.oracle.trailer import Flag, Magic, decode
 from hil.profile import ProfileError, Route, load_profile
 from hil.profile.model import FAILURE_CLASSES
@@ -99,7 +105,8 @@ def test_every_item_declares_its_proofs_and_the_swap_profile_lists_reasons() -> 
     # item 15 rests on the failure classes its patterns declare: without them, not provable
     bare = replace(swap, patterns=tuple(replace(p, classes=()) for p in swap.patterns))
     proof, why = provable(15, bare)
-    assert proof is None and "says which failure class its event shows" in why
+    assert proof is None and "do not declare the failure classes" in why
+    assert {e for _, e in CLASSIFY_EPISODES} == CLASSIFIED
 
 
 def test_profile_failure_classes_are_the_classifiers() -> None:
