@@ -19,6 +19,7 @@ from hil.matrix.profile_items import (
     classify_events,
     every_failure_classified,
     run_case,
+    seen,
 )
 from hil.matrix.proofs import CLASSIFIED, PROOFS, provable
 from hil.oracle.trailer import Flag, Magic, decode
@@ -189,3 +190,11 @@ def test_item_15_is_proved_from_the_swap_targets_patterns() -> None:
     )
     assert ok, reasons
     assert [e["episode"] for e in run.evidence] == ["forged", "fail", "brownout"]
+
+
+def test_a_field_the_pattern_does_not_capture_is_optional_only_when_asked() -> None:
+    stock = Event(0, "console", "REJECTED", (("slot", "secondary"),), "stock MCUboot line")
+    other = Event(0, "console", "REJECTED", (("reason", "revoked key"),), "swap line")
+    assert seen("REJECTED", reason="bad signature")([stock])  # required: fails
+    assert seen("REJECTED", if_captured=True, reason="bad signature")([stock]) == []
+    assert seen("REJECTED", if_captured=True, reason="bad signature")([other])  # wrong: fails
