@@ -300,10 +300,28 @@ def update_trigger(partition_size: int) -> tuple[int, bytes]:
     )
 
 
-def partition_state(partition: bytes) -> int | None:
-    """The partition state byte, or None when the trail magic is absent (state unset)."""
-    if len(partition) < TRAILER_SIZE:
+def partition_state(partition: bytes, sector_size: int = 0) -> int | None:
+    """The partition state byte, or None when no trail magic is present (state unset).
+    ``sector_size`` > 0: an ``NVM_FLASH_WRITEONCE`` build, whose flags alternate between the
+    last two sectors; the fresh one is chosen as ``nvm_select_fresh_sector`` does (the one
+    holding the magic; both: the first differing flag byte with more bits cleared)."""
+    end = len(partition)
+    if end < TRAILER_SIZE:
         return None
-    if struct.unpack_from("<I", partition, len(partition) - 4)[0] != WOLFBOOT_MAGIC_TRAIL:
-        return None
-    return partition[-TRAILER_SIZE]
+
+    def magic(at: int) -> bool:
+        return at >= 4 and struct.unpack_from("<I", partition, at - 4)[0] == WOLFBOOT_MAGIC_TRAIL
+
+    sel = 0
+    if sector_size > 0 and end >= 2 * sector_size:
+        w0, w1 = magic(end), magic(end - sector_size)
+        if w1 and not w0:
+            sel = 1
+        elif w0 and w1:
+            for off in range(4, sector_size):
+                b0, b1 = partition[end - off], partition[end - sector_size - off]
+                if b0 != b1:
+                    sel = 0 if b0 < b1 else 1
+                    break
+    top = end - sel * sector_size
+    return partition[top - TRAILER_SIZE] if magic(top) else None

@@ -162,7 +162,7 @@ class Oracle:
         states: dict[str, str] = {}
         if OracleCheck.TRAILER in checks:
             for name in (fmt.boot, fmt.update):
-                st = wolfboot.partition_state(self._slot(name))
+                st = wolfboot.partition_state(self._slot(name), self.platform.flash.page_size)
                 states[name] = "unset" if st is None else STATE_NAMES.get(st, f"0x{st:02x}")
         if OracleCheck.IMAGE in checks:
             base = self.platform.flash.base + self.profile.area(fmt.boot).offset

@@ -103,6 +103,14 @@ def test_update_trigger_and_partition_state() -> None:
     assert wb.partition_state(bytes(part)) is None
     part[at:] = flag
     assert wb.partition_state(bytes(part)) == wb.IMG_STATE_UPDATING
+    # NVM_FLASH_WRITEONCE: the flags alternate between the last two sectors
+    sector = 0x2000
+    assert wb.partition_state(bytes(part), sector) == wb.IMG_STATE_UPDATING
+    part[at - sector : at - sector + 5] = bytes([wb.IMG_STATE_TESTING]) + flag[1:]
+    assert wb.partition_state(bytes(part), sector) == wb.IMG_STATE_TESTING  # more flags set
+    part[at:] = b"\xff" * 5
+    assert wb.partition_state(bytes(part), sector) == wb.IMG_STATE_TESTING  # only magic there
+    assert wb.partition_state(bytes(part)) is None
 
 
 def test_slot_image_reads_version_and_matches_the_approved_hash() -> None:
