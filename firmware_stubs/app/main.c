@@ -44,6 +44,9 @@
 
 /* Feed every this many main-loop iterations (the loop polls the UART each time). */
 #define APP_FEED_EVERY 256u
+/* Longest idle sleep between two UART polls (and watchdog feeds): far below every watchdog
+ * timeout the firmware sets (BOOT_WDT_TIMEOUT_MS 2000). */
+#define APP_IDLE_MS 20u
 
 #define RAM_MARK_MAGIC 0x52414D4Bu /* "RAMK" */
 
@@ -428,6 +431,7 @@ int main(void)
     int handoff = 0;
 
     (void)port_init();
+    (void)port_clock_init(); /* kept as the bootloader left it, or raised (ports/<chip>/clock.c) */
     seq = app_boot_info(&ring, &handoff, &ring_state);
     (void)ev_init("app", seq, bev_sink);
     /* the bootloader's ring state (nothing written the area since its last flush): no scan */
@@ -475,6 +479,13 @@ int main(void)
         }
         ch = port_uart_getc();
         if (ch < 0) {
+            /* idle: sleep until a byte arrives (at most APP_IDLE_MS, well inside the
+             * watchdog period), then feed; no instruction is spent while waiting */
+            port_uart_wait_rx(APP_IDLE_MS);
+            if (feeding) {
+                spins = 0;
+                port_wdt_feed();
+            }
             continue;
         }
         rc = smp_server_feed(&smp, ch);

@@ -21,7 +21,8 @@
 #define BOOT_HAVE_UPDATER 0
 #endif
 
-#define RESCUE_WDT_MS 8000u /* p256_verify (~1 s at 4 MHz) cannot feed; keep a margin */
+#define RESCUE_WDT_MS 8000u /* p256_verify cannot feed (~1 s at the 4 MHz reset clock, ~30 ms at
+                              * the run clock port_clock_init sets): a wide margin */
 
 #if BOOT_HAVE_UPDATER
 static smp_server_t server;

@@ -180,7 +180,7 @@ class Triggers:
             return
         for phase in phases_of(rec):
             self._phase_counts[phase] += 1
-            hit = PhaseHit(phase, self._phase_counts[phase], rec, self.engine.instructions)
+            hit = PhaseHit(phase, self._phase_counts[phase], rec, self.engine.ticks)
             for observer in tuple(self._phase_observers):
                 observer(hit)
             for action in self._phase_points.pop((phase, hit.occurrence), []):

@@ -199,7 +199,7 @@ def mid_check_offset(b: Bench, pkg: bytes, chunk: int) -> int:
             and rec.name == Ev.CHUNK
             and rec.get(Field.INDEX) == str(chunk - 1)
         ):
-            seen.append(engine.instructions)
+            seen.append(engine.ticks)  # virtual time, as op.instructions and engine.after
 
     Triggers(engine).each_flash_op(lambda hit: ops.append(hit.op))
     dev.subscribe(listen)

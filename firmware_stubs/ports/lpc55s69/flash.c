@@ -49,6 +49,23 @@ static int flash_writable(uint32_t addr, uint32_t len)
     return flash_range_ok(addr, len) && addr - PLAT_FLASH_BASE + len <= LPC_FLASH_WRITABLE_END;
 }
 
+/* Sleep until the command in flight ends (INT_ENABLE.DONE -> the flash line of WDT_BOD_IRQn,
+ * shared with the WWDT and the BOD, wakes the core) or FLASH_SLEEP_MAX_MS passed. Interrupts
+ * stay masked. No return value. */
+#define FLASH_SLEEP_MAX_MS 1u
+static void lpc_flash_sleep(void)
+{
+    uint32_t pm = cm33_irq_save();
+
+    REG32(FLASH_INT_SET_ENABLE) = FLASH_INT_DONE;
+    if ((REG32(FLASH_INT_STATUS) & FLASH_INT_DONE) == 0u) {
+        cm33_sleep_irq(PLAT_PERIPH_FLASH_CTRL_IRQ_FLASH, port_core_clock_hz() / 1000u * FLASH_SLEEP_MAX_MS);
+    }
+    REG32(FLASH_INT_CLR_ENABLE) = FLASH_INT_DONE;
+    cm33_irq_line_clear(PLAT_PERIPH_FLASH_CTRL_IRQ_FLASH);
+    cm33_irq_restore(pm);
+}
+
 /*
  * Run one controller command. STARTA/STOPA/DATAW must already be set by the caller
  * (after lpc_flash_prepare()).
@@ -66,6 +83,9 @@ static int lpc_flash_run(uint32_t cmd, uint32_t *status)
         st = REG32(FLASH_INT_STATUS);
         if ((st & FLASH_INT_DONE) != 0u) {
             break;
+        }
+        if (n >= CM33_POLL_FAST) {
+            lpc_flash_sleep();
         }
     }
     if (status != NULL) {

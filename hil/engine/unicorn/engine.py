@@ -184,7 +184,7 @@ class UnicornEngine(Engine):
             self.core.stop_after_current()
 
     def announce_flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
-        op = FlashOp(self._op_index, kind, address, size, self.core.instructions)
+        op = FlashOp(self._op_index, kind, address, size, self.ticks)
         self._op_index += 1
         self.flash_ops.append((op, self.power.supply_mv))
         for hook in self._flash_hooks:

@@ -13,6 +13,7 @@ import abc
 from collections.abc import Callable, Mapping
 
 from hil.engine.unicorn.peripheral import Peripheral, Soc
+from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
 MASK32 = 0xFFFF_FFFF
@@ -159,3 +160,16 @@ def param_pin_bits(spec: PeripheralSpec, width: int) -> dict[int, str]:
             )
         out[bit] = str(name)
     return out
+
+
+def notify_clock_tree(soc: Soc, name: str) -> None:
+    """Tell the chip's clock-tree model ``name`` that a register it checks against the core
+    clock changed (flash wait states, voltage scaling): it calls its ``check_clock()``.
+    Nothing happens when the platform has no such model."""
+    try:
+        model = soc.peripheral(name)
+    except UnknownNameError:
+        return
+    check = getattr(model, "check_clock", None)
+    if check is not None:
+        check()
