@@ -43,13 +43,20 @@ class PointChild:
         device: Device,
         forked_at: float,
         keep: bool,
+        twin: int = 0,
     ) -> None:
         self.platform = platform
         self.point = point
         self.device = device
         self.forked_at = forked_at
         self.keep = keep
+        self.twin = twin
         self.fired: list[FiredFault] = []
+        self.powered_on = False  # the power-on after this point's cut was reached
+        self.state: str | None = None  # the state the recovery starts from (dedup on)
+        self.same_as: str | None = None
+        self.sampled = False
+        self.children: list[SweepPoint] = []  # the cuts of this recovery (--depth)
         device.engine.after_fork()
         self.meter = device.meter = RunMeter()  # runs from here on: the recovery's cost
 
@@ -77,6 +84,21 @@ class PointChild:
         self._fired("phase_cut", self.point.describe())
         power_cut(self.device.engine)
 
+    def skipped(self) -> PointResult:
+        """A point stopped at the power-on: its state was met first by ``same_as``."""
+        return PointResult(
+            self.point,
+            PointVerdict(Outcome.UNKNOWN),
+            "",
+            list(self.fired),
+            0,
+            time.perf_counter() - self.forked_at,
+            0.0,
+            state=self.state,
+            same_as=self.same_as,
+            ran=False,
+        )
+
     def finish(self, run: ScenarioRun, error: str | None) -> PointResult:
         dev = self.device
         with contextlib.suppress(HilError):
@@ -103,6 +125,10 @@ class PointChild:
             transcript if keep else None,
             error=error,
             flashmap_svg=svg,
+            state=self.state,
+            same_as=self.same_as,
+            sampled=self.sampled,
+            children=list(self.children),
         )
 
 
