@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 
 from hil.device import Device, RunMeter
-from hil.engine.base import FlashOpAction
+from hil.engine.base import FlashOpAction, ResetCause
 from hil.errors import HilError
 from hil.evidence import Outcome
 from hil.faults.actions import cut_in_flash_op, power_cut, start_brownout
@@ -26,6 +26,7 @@ from hil.replay import run_case
 from hil.report.flashmap import render_svg, snapshot_platform
 from hil.scenarios import ScenarioRun
 from hil.sweep.judge import PointVerdict, judge_point
+from hil.sweep.outside import disagreement, observe
 from hil.sweep.points import PointKind, SweepPoint
 from hil.sweep.result import PointResult
 
@@ -44,6 +45,7 @@ class PointChild:
         forked_at: float,
         keep: bool,
         twin: int = 0,
+        approved: Mapping[str, str] | None = None,
     ) -> None:
         self.platform = platform
         self.point = point
@@ -57,6 +59,9 @@ class PointChild:
         self.same_as: str | None = None
         self.sampled = False
         self.children: list[SweepPoint] = []  # the cuts of this recovery (--depth)
+        self.approved = approved  # the outside oracle's approved images (None: no oracle)
+        self.resets: list[ResetCause] = []
+        device.engine.on_reset(self.resets.append)
         device.engine.after_fork()
         self.meter = device.meter = RunMeter()  # runs from here on: the recovery's cost
 
@@ -108,6 +113,18 @@ class PointChild:
         # it); nothing to judge (len(events)) when neither came
         mark = len(events) if run.recovery_mark is None else run.recovery_mark
         verdict = judge_point(events, mark)
+        if self.approved is not None and error is None:
+            view = observe(
+                self.platform,
+                dev.engine,
+                self.approved,
+                self.resets,
+                verdict.outcome is not Outcome.UNKNOWN,
+            )
+            verdict.oracle = view.text()
+            both = disagreement(verdict, view)
+            if both is not None:
+                verdict.violations.append(("oracle", both))
         transcript = dev.transcript
         keep = self.keep or not verdict.ok or error is not None
         svg = None

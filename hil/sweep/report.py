@@ -64,6 +64,7 @@ def summary_dict(result: SweepResult) -> dict[str, Any]:
         "dedup": result.dedup,
         "distinct_states": result.distinct_states,
         "points_run": result.points_run,
+        "oracle_judged": sum(1 for r in result.points if r.verdict.oracle is not None),
         "points_by_kind": _count(r.point.kind.value for r in result.points),
         "outcomes": result.outcomes(),
         "bricks": result.bricks,
@@ -170,7 +171,9 @@ def summary_lines(result: SweepResult, *, timing: bool = True) -> list[str]:
         f"{result.platform}{shard}: {len(result.points)} cuts "
         f"({', '.join(f'{v} {k}' for k, v in kinds.items())}), depth {result.depth}",
         f"  distinct states: {result.distinct_states}, points run: {result.points_run}"
-        + ("" if result.dedup else " (dedup off)"),
+        + ("" if result.dedup else " (dedup off)")
+        + f", judged by the outside oracle too: "
+        f"{sum(1 for r in result.points if r.verdict.oracle is not None)}",
         "  outcomes: " + ", ".join(f"{k} {v}" for k, v in result.outcomes().items()),
         f"  bricks: {result.bricks}, invariant failures: {len(result.failures())}",
         "  phase            flash ops (clean run)  faults fired",

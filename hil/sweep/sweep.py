@@ -46,6 +46,7 @@ from hil.sweep.points import PointKind, SweepPoint, sub_point
 from hil.sweep.recorder import CleanPassRecorder
 from hil.sweep.result import OTA_PHASES, OpInfo, PhaseMark, PointResult, SweepResult
 from hil.sweep.select import SweepOptions, area_of, model_tear, select_points
+from hil.sweep.outside import approved_images
 from hil.sweep.states import POWER_ON, StateClaims, resolve, sampled, state_key
 
 
@@ -79,6 +80,7 @@ class Sweep:
         self._triggers: Triggers | None = None  # in a child: its device's trigger layer
         self._spawn: Callable[[SweepPoint, int], PointChild | None] | None = None
         self._claims: StateClaims | None = None
+        self._approved: dict[str, str] | None = None  # the outside oracle's approved images
         self._done = 0
         self._total = 0
 
@@ -129,6 +131,7 @@ class Sweep:
                 f"{self.platform.name}: the clean update did not end with build "
                 f"{self.opt.build} confirmed: {v.as_dict()}\n{run.device.tail()}"
             )
+        self._approved = approved_images(self.platform, run.device.engine)
         return list(recorders[0].ops), list(recorders[0].marks), run
 
     # -- 3. the sweep pass -----------------------------------------------------------------------
@@ -196,7 +199,7 @@ class Sweep:
                 return None
             triggers.disarm()  # the child takes this point's fault, no other
             keep = self.opt.keep_transcripts or point.id in showcase
-            child = PointChild(self.platform, point, dev, pool.fork_t0, keep, twin)
+            child = PointChild(self.platform, point, dev, pool.fork_t0, keep, twin, self._approved)
             self._child = (child, tag)
             self._triggers = triggers
             self.progress = None  # the parent shows the progress

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from hil.cli import main
+from hil.evidence import Outcome
 from hil.faults import parse_plan
 from hil.firmware import build_firmware
 from hil.platform import load_platform
@@ -18,6 +19,8 @@ from hil.provision import factory_image
 from hil.replay import replay
 from hil.sweep import Sweep, SweepOptions
 from hil.sweep.report import point_record
+from hil.sweep.judge import PointVerdict
+from hil.sweep.outside import OracleView, disagreement
 from hil.sweep.result import SweepResult
 
 
@@ -46,6 +49,10 @@ def test_depth_2_cuts_every_recovery_op_and_replays_the_path() -> None:
         assert r.point.id.startswith(top.point.id + "--"), r.point.id  # the whole cut path
         assert len(r.fired) == 1 and r.ran, r.point.id
         assert r.ok, (r.point.id, r.problems())
+    for r in res.points:  # the outside oracle judged every point too, and agrees
+        assert r.verdict.oracle is not None and r.verdict.oracle.startswith(
+            f"build {r.verdict.build} from slot {r.verdict.slot} "
+        ), (r.point.id, r.verdict.oracle)
     assert res.bricks == 0 and res.passed
     # a depth-2 point replays exactly from the start with its two cuts, and --gdb stops at
     # its last cut
@@ -121,6 +128,25 @@ def test_shards_merged_equal_the_unsplit_sweep(
     assert main(["report", str(tmp_path / "bad"), "--merge", shards[0], shards[0]]) == 2
     err = capsys.readouterr().err
     assert "expected shard K/3 once each" in err and "Traceback" not in err
+
+
+def test_oracle_disagreement_names_both_views() -> None:
+    ok = PointVerdict(Outcome.CONFIRMED, build=2, slot="B")
+    same = OracleView("build 2", "B", 0x08060321, 0, False)
+    assert disagreement(ok, same) is None
+    for view in (
+        OracleView("build 1", "A", 0x08020321, 0, False),  # another image runs
+        OracleView("fault", None, 0x08001234, 1, False),  # a fault handler
+        OracleView("unknown:0123456789ab", "B", 0x08060321, 0, False),  # not approved
+    ):
+        both = disagreement(ok, view)
+        assert both is not None
+        assert "evidence: build 2 runs from slot B (CONFIRMED)" in both
+        assert f"oracle: {view.text()}" in both
+    brick = PointVerdict(Outcome.UNKNOWN)
+    assert disagreement(brick, OracleView("bootloader", None, 0x08000100, 4, True)) is None
+    both = disagreement(brick, same)  # the evidence saw nothing run, yet build 2 runs
+    assert both is not None and "no application runs (UNKNOWN)" in both
 
 
 @pytest.mark.slow
