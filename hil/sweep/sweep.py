@@ -42,11 +42,11 @@ from hil.scenarios import Bench, MakeDevice, ScenarioRun, power_cut_update
 from hil.sweep.child import SCENARIO, PointChild, replay_point
 from hil.sweep.fork import ForkPool
 from hil.sweep.judge import judge_point
+from hil.sweep.outside import approved_images
 from hil.sweep.points import PointKind, SweepPoint, sub_point
 from hil.sweep.recorder import CleanPassRecorder
 from hil.sweep.result import OTA_PHASES, OpInfo, PhaseMark, PointResult, SweepResult
 from hil.sweep.select import SweepOptions, area_of, model_tear, select_points
-from hil.sweep.outside import approved_images
 from hil.sweep.states import POWER_ON, StateClaims, resolve, sampled, state_key
 
 

@@ -18,9 +18,9 @@ from hil.platform import load_platform
 from hil.provision import factory_image
 from hil.replay import replay
 from hil.sweep import Sweep, SweepOptions
-from hil.sweep.report import point_record
 from hil.sweep.judge import PointVerdict
 from hil.sweep.outside import OracleView, disagreement
+from hil.sweep.report import point_record
 from hil.sweep.result import SweepResult
 
 
