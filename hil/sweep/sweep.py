@@ -212,7 +212,9 @@ class Sweep:
         assert self._child is not None and self._pool is not None
         child, tag = self._child
         self._pool.drain()  # the cuts of this recovery (--depth) end first
-        self._pool.child_exit(tag, child.finish(run, error))
+        result = child.finish(run, error)
+        result.wall_s -= self._pool.waited_s  # its own life, without its children's
+        self._pool.child_exit(tag, result)
 
     # -- depth and distinct states (in a child) -------------------------------------------------
     def _before_power_on(self, dev: Device) -> None:
