@@ -83,14 +83,18 @@ def recover(
     for _ in range(8):  # the bound; a reset the device does itself keeps it running
         try:
             dev.expect(recovery_done, budget_ms, since=since, what="the end of the recovery")
-            break
+            if not powered_off(dev):
+                break
+            # a cut in the same run as the record that ended the recovery (a later cut of a
+            # fault plan in the flash write right after it): the recovery starts again
         except DeviceTimeout:
-            if recovered(dev.events, first) or not powered_off(dev):
+            if not powered_off(dev):
                 break
         if b.before_power_on is not None:
             b.before_power_on(dev)
         first = run.recovery_mark = len(dev.events)
         dev.power_on()
+        since = dev.mark()
 
 
 class _ChipReset:
