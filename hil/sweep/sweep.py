@@ -213,7 +213,9 @@ class Sweep:
         child, tag = self._child
         self._pool.drain()  # the cuts of this recovery (--depth) end first
         result = child.finish(run, error)
-        result.wall_s -= self._pool.waited_s  # its own life, without its children's
+        # its own life, without its children's (a wait in ``spawn`` is inside an engine run)
+        result.wall_s -= self._pool.waited_s
+        result.emu_s -= self._pool.spawn_waited_s
         self._pool.child_exit(tag, result)
 
     # -- depth and distinct states (in a child) -------------------------------------------------
