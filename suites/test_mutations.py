@@ -35,6 +35,7 @@ MUTANTS: list[Any] = [
 ]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("flag", "number", "scenario"), MUTANTS)
 def test_item_catches_its_mutation(
     flag: str, number: int, scenario: str, bench_factory: BenchFactory, params: Params
@@ -50,6 +51,7 @@ def test_item_catches_its_mutation(
     )
 
 
+@pytest.mark.heavy
 def test_caught_resume_mutation_replays_byte_identical(platform: Platform, tmp_path: Path) -> None:
     """Item 2's caught failure (the resume point saved before the chunk was verified) replays
     byte for byte from its record (the scenario arms its own cut after the factory boot)."""
