@@ -229,7 +229,8 @@ class Sweep:
         child.powered_on = True
         point = child.point
         remaining = self.opt.depth - point.depth
-        dedup = self._claims is not None and not child.twin
+        # a point run twice (its evidence must be equal) runs both times
+        dedup = self._claims is not None and not self._twin(point)
         if dedup and point.kind is not PointKind.BROWNOUT:
             assert self._claims is not None and self._pool is not None
             child.state = state_key(dev.engine, POWER_ON, b"", remaining)
