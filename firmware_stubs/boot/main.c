@@ -448,6 +448,11 @@ int main(void)
         ev.generation = meta_ld.generation;
         boot_emit_bs_event(&ev);
     }
+    if (MUT_HOOK_ROLLBACK_META_IN_PLACE() && meta_ld.result == META_RECOVERED) {
+        /* planted (issue 15): the rollback to the surviving record is rewritten in place */
+        (void)meta_commit_in_place(&meta_ctx, &meta_ld.rec);
+        (void)meta_load(&meta_ctx, &meta_ld);
+    }
     mv = meta_ld.result != META_BOTH_INVALID && meta_record_check(&meta_ld.rec);
 
     if (rq != BS_RQ_NONE) {

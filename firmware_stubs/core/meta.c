@@ -254,8 +254,39 @@ int meta_load(meta_ctx_t *ctx, meta_load_t *out)
     return 0;
 }
 
+static inline __attribute__((always_inline)) int commit_to(meta_ctx_t *ctx,
+                                                        const meta_record_t *rec,
+                                                        uint32_t *gen_out, int in_place);
+
 /* See meta.h. Returns 0 or a META_ERR_* code; ctx unchanged on failure. */
 int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out)
+{
+    return commit_to(ctx, rec, gen_out, MUT_HOOK_META_WRITE_IN_PLACE());
+}
+
+/* See meta.h (planted bugs only). */
+int meta_commit_in_place(meta_ctx_t *ctx, const meta_record_t *rec)
+{
+    return commit_to(ctx, rec, NULL, 1);
+}
+
+/* See meta.h (planted bugs only). */
+int meta_erase_other(meta_ctx_t *ctx)
+{
+    if (ctx == NULL || ctx->fl == NULL) {
+        return META_ERR_ARG;
+    }
+    if (ctx->fl->erase(ctx->fl->ctx, ctx->addr[ctx->cur == META_SLOT_A ? 1 : 0]) !=
+        META_FLASH_OK) {
+        return META_ERR_ERASE;
+    }
+    return 0;
+}
+
+/* `in_place`: write over the current winner (planted bugs), else the other copy. */
+static inline __attribute__((always_inline)) int commit_to(meta_ctx_t *ctx,
+                                                        const meta_record_t *rec,
+                                                        uint32_t *gen_out, int in_place)
 {
     uint8_t unit[META_UNIT_MAX];
     uint8_t back[META_CHUNK];
@@ -276,10 +307,11 @@ int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out)
     len = padded_size(fl);
     r = *rec;
     r.generation = (ctx->cur == META_SLOT_NONE) ? 1u : ctx->gen + 1u;
-    if (MUT_HOOK_META_WRITE_IN_PLACE()) {
-        /* planted (item 12): the record is rewritten in place in ONE copy (the winner; copy A
-         * when none), the other copy is never written: a cut between the erase and the
-         * program below leaves no valid copy at all */
+    if (in_place) {
+        /* planted (item 12, MUT_META_IN_PLACE; issue 15's in-place rollback and floor bump):
+         * the record is rewritten in place in ONE copy (the winner; copy A when none): a cut
+         * between the erase and the program below leaves no valid copy when the other one is
+         * not valid */
         target = (ctx->cur == META_SLOT_NONE) ? META_SLOT_A : ctx->cur;
     } else {
         target = (ctx->cur == META_SLOT_A) ? META_SLOT_B : META_SLOT_A;

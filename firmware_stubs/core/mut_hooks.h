@@ -41,6 +41,13 @@
  * | MUT_META_IN_PLACE          | 12   | META_WRITE_IN_PLACE                      | core/meta.c
  * | MUT_NO_BROWNOUT_GATING     | 13   | SKIP_BROWNOUT_GATE                       | ports/<chip>/flash.c
  * | MUT_NO_ATTEMPTS            | 14   | SKIP_ATTEMPT_COUNT                       | boot/main.c
+ * | MUT_ROLLBACK_META_IN_PLACE | 11*  | ROLLBACK_META_IN_PLACE                   | boot/main.c
+ * | MUT_UNJOURNALED_FLOOR_BUMP | 11*  | UNJOURNALED_FLOOR_BUMP                   | boot/bfloor.c
+ *
+ * (*) caught only by a power-cut sweep that cuts during the recovery too (`hil sweep --depth
+ * 2`, issue 15): the planted code runs only in a recovery, so a depth-1 sweep (one cut, then
+ * an untouched recovery) misses it. Their Python catalogue is hil/sweep/mutations.py
+ * (RECOVERY_MUTATIONS), not the matrix's (no matrix item runs a depth-2 sweep).
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -212,5 +219,28 @@
 #define MUT_NO_ATTEMPTS 0
 #endif
 #define MUT_HOOK_SKIP_ATTEMPT_COUNT() ((MUT_NO_ATTEMPTS) != 0)
+
+/* ---- issue 15: bugs only a second cut (during the recovery) finds -----------------------
+ * MUT_ROLLBACK_META_IN_PLACE: a boot that finds one metadata copy torn (META result=recovered:
+ * a cut tore a commit) rolls back to the surviving record and makes that durable by
+ * rewriting the surviving copy IN PLACE (erase + program of the only valid copy). Without a
+ * second cut it completes and nothing shows; a cut between its erase and its program leaves
+ * no valid copy (META result=both-invalid: the sweep's `metadata` invariant, a brick).
+ * ROLLBACK_META_IN_PLACE (boot/main.c, after META): meta_commit_in_place of the record. */
+#ifndef MUT_ROLLBACK_META_IN_PLACE
+#define MUT_ROLLBACK_META_IN_PLACE 0
+#endif
+#define MUT_HOOK_ROLLBACK_META_IN_PLACE() ((MUT_ROLLBACK_META_IN_PLACE) != 0)
+
+/* MUT_UNJOURNALED_FLOOR_BUMP: the bootloader's completion of a staged floor bump (a recovery
+ * step: it runs only when a cut fell between the app's confirm and floor commits) is not
+ * journaled: it clears the stale copy first, then writes the bump over the current copy in
+ * place, so while it runs no copy holds the state it started from. A cut during it leaves no
+ * valid copy (META result=both-invalid).
+ * UNJOURNALED_FLOOR_BUMP (boot/bfloor.c): meta_erase_other, then meta_commit_in_place. */
+#ifndef MUT_UNJOURNALED_FLOOR_BUMP
+#define MUT_UNJOURNALED_FLOOR_BUMP 0
+#endif
+#define MUT_HOOK_UNJOURNALED_FLOOR_BUMP() ((MUT_UNJOURNALED_FLOOR_BUMP) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

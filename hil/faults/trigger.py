@@ -109,6 +109,11 @@ class Triggers:
         self._phase_points.clear()
         self._phase_observers.clear()
 
+    def rearm(self) -> None:
+        """Fire again after ``disarm`` (points armed from now on; a sweep child arms the cuts
+        of its own recovery, ``hil sweep --depth``)."""
+        self._armed = True
+
     def op_count(self, kind: OpKind = OpKind.ANY) -> int:
         """Operations of ``kind`` counted so far."""
         return self._op_counts[kind]

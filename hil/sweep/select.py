@@ -42,6 +42,10 @@ class SweepOptions:
     workers: int = 0  # children at once (0: one per CPU)
     keep_transcripts: bool = False  # keep every point's console output (else failures only)
     plan: FaultPlan | None = None  # cut only where this plan says (instead of the selection)
+    depth: int = 1  # cuts in the recoveries down to this depth (2: every recovery op cut once)
+    dedup: bool = True  # a state already judged is "same state as" (hil.sweep.states)
+    sample: float = 0.1  # the seeded share of "same state" points that run anyway
+    shard: tuple[int, int] = (1, 1)  # K of N: the depth-1 points with index % N == K - 1
 
 
 def model_tear(platform: Platform, kind: str) -> Tear:
