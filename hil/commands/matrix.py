@@ -29,6 +29,7 @@ from hil.matrix.runner import (
     cases_for,
     parse_items,
     run_matrix,
+    unfinished,
 )
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform import known_platforms, load_platform
@@ -174,7 +175,11 @@ def _interrupted(
     summary = ComplianceSummary(results, items, [p.name for p in platforms], generated=label)
     summary.write_all(report)
     write_allure_results(
-        results, report / RESULTS_DIRNAME, seed=seed, items=ITEMS, unfinished=[stop.stopped]
+        results,
+        report / RESULTS_DIRNAME,
+        seed=seed,
+        items=ITEMS,
+        unfinished=[stop.stopped] if stop.stopped is not None else [],
     )
     err(
         f"hil matrix: {stop.why} during {stop.during}: kept the {len(done)} finished case(s) "
@@ -220,11 +225,11 @@ def run(args: argparse.Namespace) -> int:
 
     ready = [it for it in items if it.ready]
     n_cases = len(cases_for(ready)) * len(platforms)
-    err(
-        f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
-        f"{', '.join(p.name for p in platforms)}; report in {report}"
-    )
     try:
+        err(
+            f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
+            f"{', '.join(p.name for p in platforms)}; report in {report}"
+        )
         runs = run_matrix(
             platforms,
             ready,
@@ -238,6 +243,17 @@ def run(args: argparse.Namespace) -> int:
         )
     except MatrixInterrupted as stop:
         return _interrupted(stop, report, items, platforms, n_cases, args.seed)
+    except KeyboardInterrupt as exc:  # a stop before the first case started: an empty report
+        why = str(exc) or "interrupted"
+        first = cases_for(ready)[0] if cases_for(ready) and platforms else None
+        early = MatrixInterrupted(
+            why,
+            [],
+            unfinished(first, platforms[0].name, args.engine, why, replay(platforms[0].name, first))
+            if first is not None
+            else None,
+        )
+        return _interrupted(early, report, items, platforms, n_cases, args.seed)
     summary = ComplianceSummary(
         [r.result for r in runs],
         items,

@@ -307,6 +307,24 @@ def _run_sweep_case(
 Progress = Callable[[int, int, str, MatrixCase, CaseRun | None], None]
 
 
+def unfinished(
+    case: MatrixCase, platform: str, engine: str, why: str, replay: str | None
+) -> CaseResult:
+    """The result of a case a stop (SIGINT/SIGTERM) kept from finishing: neither pass nor
+    fail; the report shows it as skipped with ``not finished: <why>``."""
+    return CaseResult(
+        item=case.item,
+        platform=platform,
+        engine=engine,
+        scenario=case.key,
+        passed=False,
+        reasons=[f"not finished: {why}"],
+        evidence_path=None,
+        replay=replay,
+        duration_instructions=None,
+    )
+
+
 def run_matrix(
     platforms: Sequence[Platform],
     items: Sequence[MatrixItem],
@@ -344,17 +362,8 @@ def run_matrix(
                 )
             except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: keep what finished
                 why = str(exc) or "interrupted"
-                stopped = CaseResult(
-                    item=case.item,
-                    platform=plat.name,
-                    engine=engine,
-                    scenario=case.key,
-                    passed=False,
-                    reasons=[f"not finished: {why}"],
-                    evidence_path=None,
-                    replay=replay(plat.name, case) if replay is not None else None,
-                    duration_instructions=None,
-                )
+                cmd = replay(plat.name, case) if replay is not None else None
+                stopped = unfinished(case, plat.name, engine, why, cmd)
                 raise MatrixInterrupted(why, out, stopped) from exc
             out.append(cr)
             if progress is not None:
@@ -364,9 +373,10 @@ def run_matrix(
 
 class MatrixInterrupted(Interrupted):
     """``run_matrix`` was interrupted (SIGINT/SIGTERM): ``done`` holds the cases that finished,
-    ``stopped`` the case that was running (not finished: neither pass nor fail)."""
+    ``stopped`` the case that was running (not finished: neither pass nor fail), None when the
+    stop came before the first case started."""
 
-    def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult) -> None:
+    def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult | None) -> None:
         super().__init__(why)
         self.why = why
         self.done = done
@@ -375,6 +385,8 @@ class MatrixInterrupted(Interrupted):
     @property
     def during(self) -> str:
         s = self.stopped
+        if s is None:
+            return "start-up (no case had started)"
         return f"{s.platform} item {s.item} {s.scenario}"
 
 
