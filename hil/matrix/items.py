@@ -56,7 +56,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         3,
         "Two consecutive releases",
-        ("two-releases",),
+        ("two-releases", "trial-upload", "geometry"),
         "CONFIRMED",
         "each release is downloaded into the slot that is not running and confirmed there "
         "(B, then A); no RESCUE and no ROLLBACK, every boot runs an application",
@@ -96,7 +96,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         7,
         "Package with a tampered manifest",
-        ("tampered-manifest",),
+        ("tampered-manifest", "anchor-change", "geometry"),
         "REJECTED",
         "PARSE_MANIFEST result=fail with a structured error_code, nothing PENDING after it",
         "MUT_SKIP_MANIFEST",
@@ -114,7 +114,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         9,
         "Image below the rollback floor",
-        ("below-floor-install", "below-floor-boot"),
+        ("below-floor-install", "below-floor-boot", "anchor-change"),
         "REJECTED",
         "VERIFY_SIG result=ok then PARSE_MANIFEST result=fail error_code=below_floor build=b; "
         "no BOOT of build b",
@@ -124,7 +124,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         10,
         "Package signed with a revoked key",
-        ("revoked-key",),
+        ("revoked-key", "anchor-change"),
         "REJECTED",
         "VERIFY_SIG result=fail error_code=key_revoked key_id=.. from the application's updater "
         "and from rescue; nothing PENDING after either",
@@ -134,7 +134,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         11,
         "Power cut at every phase (sweep)",
-        ("power-cut-sweep",),
+        ("power-cut-sweep", "at-rest"),
         "CONFIRMED",
         "after each cut (every flash op torn, every phase event, seeded random instants): a "
         "CONFIRMED boot, metadata valid or recovered, nothing below the floor or unverified "
@@ -146,7 +146,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         12,
         "Interruption during metadata update",
-        ("meta-cut",),
+        ("meta-cut", "at-rest"),
         "CONFIRMED",
         "after every cut in a metadata write: META ok or recovered (recovered at least once), "
         "the same evidence when the point is run twice (deterministic slot choice)",
@@ -166,7 +166,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         14,
         "Pending image never confirms",
-        ("never-confirms",),
+        ("never-confirms", "early-failure"),
         "ROLLBACK",
         "BOOT_TEST attempts 1..N (never beyond N), then ROLLBACK reason=attempts (or RESCUE), "
         "the last confirmed build boots",

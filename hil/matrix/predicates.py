@@ -30,6 +30,7 @@ from hil.matrix.judgement import (
     _tr,
 )
 from hil.matrix.predicates_fault import item2, item15
+from hil.matrix.predicates_rest import SCENARIO_PREDICATES
 
 
 # -- items ------------------------------------------------------------------------------
@@ -410,8 +411,13 @@ PREDICATES: dict[int, Predicate] = {
 }
 
 
-def judge(number: int, events: Evs, params: Params | None = None) -> Judgement:
-    """Apply item ``number``'s predicate to ``events``."""
+def judge(
+    number: int, events: Evs, params: Params | None = None, scenario: str | None = None
+) -> Judgement:
+    """Apply item ``number``'s predicate to ``events`` (the scenario's own predicate instead,
+    for a scenario of ``SCENARIO_PREDICATES``: faults at rest, anchor changes, ...)."""
+    if scenario is not None and scenario in SCENARIO_PREDICATES:
+        return SCENARIO_PREDICATES[scenario](list(events), params or Params())
     if number not in PREDICATES:
         raise UnknownNameError("matrix predicate", str(number), [str(n) for n in PREDICATES])
     return PREDICATES[number](list(events), params or Params())

@@ -18,7 +18,10 @@ from hil.evidence import Event, Outcome, Record
 from hil.evidence.vocab import boot_settled, brownout_reset
 from hil.faults import FaultInjector, parse_plan
 from hil.provision import factory_image
+from hil.scenarios.anchor import anchor_change
+from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
+from hil.scenarios.geometry import geometry
 from hil.scenarios.power import (
     RECOVERY_MS,
     note_fired,
@@ -26,6 +29,7 @@ from hil.scenarios.power import (
     resume_after_reboot,
     with_plan,
 )
+from hil.scenarios.stages import early_failure, trial_upload
 from hil.scenarios.steps import (
     boot,
     enter_rescue,
@@ -217,6 +221,11 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "power-cut-update": power_cut_update,
     "resume-after-reboot": resume_after_reboot,
     "classify": classify_failures,
+    "at-rest": at_rest,
+    "anchor-change": anchor_change,
+    "geometry": geometry,
+    "early-failure": early_failure,
+    "trial-upload": trial_upload,
 }
 
 

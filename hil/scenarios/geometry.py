@@ -1,0 +1,72 @@
+"""Package geometry (issue 10, class "geometry"): the second of two releases is shaped so that
+its image ends at a chosen place in its slot. The device runs the first release from slot B,
+so the second goes into slot A, right below the running image: an erase that runs past the end
+of slot A hits the running slot.
+
+  smallest        the application as built (no padding)
+  chunk-boundary  payload padded to a whole number of chunks
+  near-full       the image ends 32 bytes before the slot end (inside the 64-byte erased tail
+                  window the updater keeps after an image)
+  full            the image ends exactly at the slot end
+  over            one byte more than the slot: must be refused (item 7's predicate)
+
+The payload is the slot's application binary followed by padding bytes (zeros, never run);
+the image is signed and chunk-hashed over all of it like any other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hil.errors import HilError
+from hil.image.builder import build_image, slot_size, spec_for_platform
+from hil.provision import harness_keys
+from hil.scenarios.bench import Bench, ScenarioRun
+from hil.scenarios.steps import fresh, install, package, target
+from hil.update.packages import app_binary
+
+SHAPES = ("smallest", "chunk-boundary", "near-full", "full", "over")
+
+
+def shaped_package(b: Bench, build: int, slot: str, shape: str) -> bytes:
+    """A valid package for ``slot`` whose total size is set by ``shape`` (``SHAPES``)."""
+    if shape not in SHAPES:
+        raise HilError(f"geometry: expected a shape of {', '.join(SHAPES)}, found {shape!r}")
+    spec = spec_for_platform(
+        b.platform, app_binary(b.firmware, slot), build, harness_keys().signer, slot
+    )
+    if shape == "smallest":
+        return build_image(spec)
+    if shape == "chunk-boundary":
+        pad = -len(spec.payload) % spec.chunk_size
+        return build_image(dataclasses.replace(spec, payload=spec.payload + bytes(pad)))
+    room = slot_size(b.platform, slot)
+    want = {"near-full": room - 32, "full": room, "over": room + 1}[shape]
+    payload = spec.payload
+    # the TLV area grows with the chunk count and the DER signature length: step towards the
+    # size, then search the neighbourhood for a padding that lands on it exactly
+    for _ in range(4):
+        image = build_image(dataclasses.replace(spec, payload=payload))
+        if len(image) == want:
+            return image
+        payload = payload + bytes(max(0, want - len(image) - 80))
+        if len(image) > want:
+            payload = payload[: len(payload) - (len(image) - want) - 80]
+    payload = payload[: max(len(spec.payload), len(payload) - 200)]
+    for extra in range(0, 800):
+        image = build_image(dataclasses.replace(spec, payload=payload + bytes(extra)))
+        if len(image) == want:
+            return image
+        if len(image) > want + 100:
+            break
+    raise HilError(f"geometry: could not shape a {shape} image of {want} bytes")
+
+
+def geometry(b: Bench, run: ScenarioRun, shape: str = "near-full", **_: Any) -> None:
+    dev = run.device = fresh(b)
+    install(b, run, dev, package(b, 2, target(dev)))  # build 2 runs from slot B
+    slot = target(dev)
+    pkg = shaped_package(b, 3, slot, shape)
+    run.notes.append(f"geometry {shape}: {len(pkg)} bytes into slot {slot}")
+    install(b, run, dev, pkg)
