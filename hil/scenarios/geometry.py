@@ -10,7 +10,8 @@ of slot A hits the running slot.
   full            the image ends exactly at the slot end
   over            one byte more than the slot: must be refused (item 7's predicate)
 
-The payload is the slot's application binary followed by padding bytes (zeros, never run);
+The payload is the slot's application binary followed by padding bytes (zeros but the last, a
+salt that moves the signature length; never run);
 the image is signed and chunk-hashed over all of it like any other.
 """
 
@@ -20,10 +21,12 @@ import dataclasses
 from typing import Any
 
 from hil.errors import HilError
+from hil.evidence.vocab import Ev
 from hil.image.builder import build_image, slot_size, spec_for_platform
 from hil.provision import harness_keys
 from hil.scenarios.bench import Bench, ScenarioRun
-from hil.scenarios.steps import fresh, install, package, target
+from hil.scenarios.steps import fresh, install, package, settle_boot, target
+from hil.update import update_client
 from hil.update.packages import app_binary
 
 SHAPES = ("smallest", "chunk-boundary", "near-full", "full", "over")
@@ -43,30 +46,39 @@ def shaped_package(b: Bench, build: int, slot: str, shape: str) -> bytes:
         return build_image(dataclasses.replace(spec, payload=spec.payload + bytes(pad)))
     room = slot_size(b.platform, slot)
     want = {"near-full": room - 32, "full": room, "over": room + 1}[shape]
-    payload = spec.payload
-    # the TLV area grows with the chunk count and the DER signature length: step towards the
-    # size, then search the neighbourhood for a padding that lands on it exactly
-    for _ in range(4):
-        image = build_image(dataclasses.replace(spec, payload=payload))
-        if len(image) == want:
-            return image
-        payload = payload + bytes(max(0, want - len(image) - 80))
-        if len(image) > want:
-            payload = payload[: len(payload) - (len(image) - want) - 80]
-    payload = payload[: max(len(spec.payload), len(payload) - 200)]
-    for extra in range(0, 800):
-        image = build_image(dataclasses.replace(spec, payload=payload + bytes(extra)))
-        if len(image) == want:
-            return image
-        if len(image) > want + 100:
-            break
+    # the TLV area grows with the chunk count and the DER signature length (70-72 bytes, set by
+    # the signed bytes): step the padding by the size error; when the signature length makes it
+    # oscillate, change the last padding byte (a salt) so the signature, and its length, change
+    pad = want - len(build_image(spec))
+    for salt in range(64):
+        for _ in range(4):
+            tail = bytes(max(0, pad - 1)) + bytes([salt]) if pad > 0 else b""
+            image = build_image(dataclasses.replace(spec, payload=spec.payload + tail))
+            if len(image) == want:
+                return image
+            pad += want - len(image)
     raise HilError(f"geometry: could not shape a {shape} image of {want} bytes")
 
 
-def geometry(b: Bench, run: ScenarioRun, shape: str = "near-full", **_: Any) -> None:
+def geometry(
+    b: Bench, run: ScenarioRun, shape: str = "near-full", staged_reboot: bool = False, **_: Any
+) -> None:
+    """Build 2 runs from slot B; the shaped build 3 goes into slot A. With ``staged_reboot``
+    the image is first only uploaded (staged, not marked for test) and the power cycled: the
+    running image in B must still boot (an erase past the end of slot A shows here even when it
+    hit only bytes the running application never executes), then the image is installed."""
     dev = run.device = fresh(b)
     install(b, run, dev, package(b, 2, target(dev)))  # build 2 runs from slot B
     slot = target(dev)
     pkg = shaped_package(b, 3, slot, shape)
     run.notes.append(f"geometry {shape}: {len(pkg)} bytes into slot {slot}")
+    if staged_reboot:
+        res = update_client(dev).update(pkg, budget_ms=b.update_ms, reset=False, test=False)
+        run.notes.append(
+            "staged only, then a power cycle: "
+            + ("upload complete" if res.upload.error is None else f"upload: {res.upload.error}")
+        )
+        dev.power_cycle()
+        if settle_boot(b, dev).name == Ev.RESCUE:
+            return  # the running image did not survive the staging (the predicate says so)
     install(b, run, dev, pkg)
