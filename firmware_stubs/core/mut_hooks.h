@@ -52,6 +52,7 @@
  * | MUT_PENDING_VS_OWN_BUILD   | 9    | anchor        | PENDING_VS_OWN_BUILD   | core/bootsel.c
  * | MUT_ERASE_PAST_END         | 3    | geometry      | ERASE_PAST_END         | core/updater_upload.c
  * | MUT_UNGATED_META_ERASE     | 13   | brownout      | UNGATED_META_ERASE     | ports/<chip>/flash.c
+ * | MUT_RESCUE_NO_REVOCATION   | 5    | baseline      | RESCUE_IGNORE_REVOCATION | boot/rescue.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -128,6 +129,15 @@
 #define MUT_RESCUE_NO_GATES 0
 #endif
 #define MUT_HOOK_RESCUE_INSTALL_REFUSED() ((MUT_RESCUE_NO_GATES) != 0)
+
+/* MUT_RESCUE_NO_REVOCATION: the rescue path loads the trust anchor's keys without their
+ * revocation flags (a revoked key counts as allowed there); the application's updater still
+ * refuses it. Item 5's rescue cases offer a package signed with a revoked key.
+ * RESCUE_IGNORE_REVOCATION (boot/rescue.c rescue_run: the updater's keyring). */
+#ifndef MUT_RESCUE_NO_REVOCATION
+#define MUT_RESCUE_NO_REVOCATION 0
+#endif
+#define MUT_HOOK_RESCUE_IGNORE_REVOCATION() ((MUT_RESCUE_NO_REVOCATION) != 0)
 
 /* ---- item 6: forged signature ------------------------------------------------------------
  * MUT_SKIP_SIG: the ECDSA signature is not checked.

@@ -78,8 +78,9 @@ ITEMS: tuple[MatrixItem, ...] = (
         "Rescue requested (strap/button/UART)",
         ("rescue-strap", "rescue-uart"),
         "RESCUE",
-        "RESCUE cause=pin|strap|uart; inside rescue a forged package fails VERIFY_SIG and a "
-        "below-floor package fails PARSE_MANIFEST, neither becomes PENDING",
+        "RESCUE cause=pin|strap|uart; inside rescue a forged package fails VERIFY_SIG, a "
+        "package signed with a revoked key fails VERIFY_SIG error_code=key_revoked and a "
+        "below-floor package fails PARSE_MANIFEST, none becomes PENDING",
         "MUT_RESCUE_NO_GATES",
         "rescue-strap",
     ),
@@ -156,7 +157,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         13,
         "Brownout near a write",
-        ("brownout-write",),
+        ("brownout-write", "brownout-meta"),
         "CONFIRMED",
         "brownout at writes followed by another within the hold-up: REBOOT_REASON "
         "brownout_flag=1, WRITE_GATED, a confirmed image runs after it, META ok/recovered",
@@ -189,6 +190,9 @@ EXTRA_MUTATIONS: dict[str, tuple[int, str]] = {
     # the floor raised before the boot test: the rolled-back (older) image is then below the
     # floor, so the last confirmed build cannot boot after a failed self-test
     "MUT_FLOOR_BEFORE_CONFIRM": (4, "self-test-fail"),
+    # rescue loads the anchor's keys without their revocation flags: item 5's rescue cases
+    # offer a package signed with a revoked key (item 10 catches it too)
+    "MUT_RESCUE_NO_REVOCATION": (5, "rescue-strap"),
 }
 
 

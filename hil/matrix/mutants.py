@@ -44,6 +44,13 @@ class PlantedBug:
     cases: tuple[str, ...] = ()  # keys of the item's cases that run (empty: all)
 
 
+# what the extra planted bugs of ``EXTRA_MUTATIONS`` do
+EXTRA_BUGS: dict[str, str] = {
+    "MUT_FLOOR_BEFORE_CONFIRM": "floor raised before the boot test",
+    "MUT_RESCUE_NO_REVOCATION": "the rescue path skips the revocation check",
+}
+
+
 def _baseline() -> tuple[PlantedBug, ...]:
     out = [
         PlantedBug(it.mutation, it.number, "baseline", f"the bug item {it.number} exists for")
@@ -51,7 +58,7 @@ def _baseline() -> tuple[PlantedBug, ...]:
         if it.mutation
     ]
     out += [
-        PlantedBug(flag, n, "baseline", "floor raised before the boot test", (sc,))
+        PlantedBug(flag, n, "baseline", EXTRA_BUGS.get(flag, f"see mut_hooks.h {flag}"), (sc,))
         for flag, (n, sc) in EXTRA_MUTATIONS.items()
     ]
     return tuple(out)
@@ -103,7 +110,7 @@ NEW: tuple[PlantedBug, ...] = (
         "brownout",
         "a metadata erase is not gated by the supply monitor: it starts under low voltage after "
         "a brownout at the write before it",
-        ("brownout-write",),
+        ("brownout-meta", "brownout-write"),
     ),
 )
 

@@ -7,7 +7,7 @@ owning item's case instead of its main-scenario predicate.
 from __future__ import annotations
 
 from hil.evidence import Event
-from hil.evidence.vocab import Ev, Field, app_boot
+from hil.evidence.vocab import Ev, Field, app_boot, brownout_reset
 from hil.matrix.judgement import Evs, Judgement, Params, Predicate
 
 
@@ -100,7 +100,60 @@ def refused_after_change(evs: Evs, p: Params) -> Judgement:
     return j
 
 
+def _layout_meta(evs: Evs) -> list[tuple[int, int]]:
+    """The metadata areas (start, end) the bootloader's LAYOUT event names."""
+    out = []
+    lay = next((e for e in evs if e.name == Ev.LAYOUT), None)
+    for name in ("meta_a", "meta_b"):
+        text = lay.get(name) if lay is not None else None
+        start, _, size = (text or "").partition("+")
+        try:
+            out.append((int(start, 0), int(start, 0) + int(size, 0)))
+        except ValueError:
+            continue
+    return out
+
+
+def gated_before_meta_erase(evs: Evs, p: Params) -> Judgement:
+    """A brownout as a metadata commit starts: the device gates the commit's first operation,
+    an erase of a metadata page (the first WRITE_GATED of the browned-out boot is
+    operation=erase in a metadata area of its LAYOUT; a program gated first means the erase
+    before it started under low voltage), reports the brownout at the next boot, and a
+    confirmed image runs after it with usable metadata."""
+    j = Judgement()
+    r = next((i for i, e in enumerate(evs) if brownout_reset(e)), -1)
+    if not j.check(r >= 0, "a brownout reset", "no REBOOT_REASON with the brownout flag"):
+        return j
+    start = max((i for i in range(r) if evs[i].name == Ev.REBOOT_REASON), default=0)
+    gated = [e for e in evs[start:r] if e.name == Ev.WRITE_GATED]
+    if j.check(bool(gated), f"{len(gated)} write(s) gated", "no WRITE_GATED before the reset"):
+        g = gated[0]
+        try:
+            addr = int(g.get("address") or "", 0)
+        except ValueError:
+            addr = -1
+        meta = any(lo <= addr < hi for lo, hi in _layout_meta(evs))
+        j.check(
+            g.get("operation") == "erase" and meta,
+            "the metadata erase was gated first (nothing started under low voltage)",
+            "the first gated operation is not the metadata erase: an operation before it "
+            "started under low voltage",
+            g,
+        )
+    metas = [e for e in evs[r:] if e.name == Ev.META]
+    j.check(
+        bool(metas) and metas[0].get(Field.RESULT) in ("ok", "recovered"),
+        "metadata usable after the brownout",
+        "metadata not usable after the brownout",
+        metas[0] if metas else None,
+    )
+    boots = [e for e in evs[r:] if app_boot(e)]
+    j.check(bool(boots), "an application runs after the brownout", "no application after it")
+    return j
+
+
 SCENARIO_PREDICATES: dict[str, Predicate] = {
+    "brownout-meta": gated_before_meta_erase,
     "at-rest": survives_at_rest,
     "anchor-change": refused_after_change,
 }

@@ -135,8 +135,13 @@ CASES: tuple[MatrixCase, ...] = (
     MatrixCase(10, "anchor-change", _p(change="key-revoked"), "key-revoked"),
     MatrixCase(7, "anchor-change", _p(change="hw-id"), "hw-id"),
     # issue 10, package geometry: the second release ends at a chosen place in slot A
-    *(MatrixCase(3, "geometry", _p(shape=s), s) for s in GEOMETRY_DEFAULT),
+    # (staged first and the power cycled: the running image in slot B must survive the
+    # preparation of slot A, even where an erase past slot A hits only B's header)
+    *(MatrixCase(3, "geometry", _p(shape=s, staged_reboot=True), s) for s in GEOMETRY_DEFAULT),
     MatrixCase(7, "geometry", _p(shape="over"), "over"),
+    # issue 10, a brownout as the metadata commit that sets PENDING starts: the metadata erase
+    # must be gated first (on LPC55S69 no write comes within the hold-up before that erase)
+    MatrixCase(13, "brownout-meta"),
 )
 
 # the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every
