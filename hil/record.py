@@ -24,7 +24,10 @@ from hil.faults.plan import FIRED_KINDS, FaultPlan, FiredFault, parse_plan
 from hil.scenarios import SCENARIOS
 
 SCHEMA = 1
-BUILTIN = ("console-flash", "install-package", "monitor")  # the scenarios only ``hil.replay`` runs
+# the scenarios only ``hil.replay`` runs; ``profile-case`` (args ``item``, ``case``): a matrix
+# case of a target profile judged by patterns and the oracle (``hil.matrix.profile_replay``)
+BUILTIN = ("console-flash", "install-package", "monitor", "profile-case")
+PROFILE_KEYS = ("name", "file", "sha256")
 
 
 class ReplayError(FieldError):
@@ -52,6 +55,9 @@ class ReplayRecord:
     fired: tuple[FiredFault, ...] = ()  # faults that fired (evidence)
     schema: int = SCHEMA
     source: str = "<record>"
+    # a target-profile case (``profile-case``): the profile's name, file and SHA-256; then
+    # ``hashes`` holds the SHA-256 of every firmware file the profile names
+    profile: dict[str, str] | None = None
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -66,7 +72,7 @@ class ReplayRecord:
             "hashes": dict(sorted(self.hashes.items())),
             "scenario": {"name": self.scenario, "args": self.args},
             "fault_plan": self.fault_plan,
-        }
+        } | ({"profile": dict(sorted(self.profile.items()))} if self.profile is not None else {})
 
     @property
     def case_id(self) -> str:
@@ -158,7 +164,7 @@ def load_record(path: str | Path) -> ReplayRecord:
     except json.JSONDecodeError as exc:
         raise ReplayError(source, "<file>", "valid JSON", str(exc)) from None
     keys = ("case_id", "schema", "platform", "engine", "seed", "firmware", "hashes")
-    top = _Reader(source, "", data, (*keys, "scenario", "fault_plan", "evidence"))
+    top = _Reader(source, "", data, (*keys, "scenario", "fault_plan", "evidence", "profile"))
     schema = top.get("schema", int, f"schema version {SCHEMA}")
     if schema != SCHEMA:
         raise ReplayError(source, "schema", f"schema version {SCHEMA}", str(schema))
@@ -187,7 +193,20 @@ def load_record(path: str | Path) -> ReplayRecord:
         _fired(source, f"evidence.fired[{i}]", raw)
         for i, raw in enumerate(ev.get("fired", list, "a list of fired faults"))
     ]
+    profile: dict[str, str] | None = None
+    if "profile" in top.raw:
+        pr = _Reader(source, "profile", top.raw["profile"], PROFILE_KEYS)
+        profile = {
+            "name": pr.get("name", str, "the profile's name"),
+            "file": pr.get("file", str, "the profile's file"),
+            "sha256": _hex_map(
+                source, "profile", {"sha256": pr.get("sha256", str, "a SHA-256 hex digest")}
+            )["sha256"],
+        }
+    if name == "profile-case" and profile is None:
+        raise ReplayError(source, "profile", "the target profile of a profile-case", "nothing")
     return ReplayRecord(
+        profile=profile,
         platform=top.get("platform", str, "a platform name"),
         engine=top.get("engine", str, "an engine name"),
         seed=top.get("seed", int, "an integer seed"),
@@ -215,6 +234,7 @@ def recorded_case_id(path: str | Path) -> str | None:
 
 __all__ = [
     "BUILTIN",
+    "PROFILE_KEYS",
     "SCHEMA",
     "ReplayError",
     "ReplayRecord",

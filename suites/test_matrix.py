@@ -63,6 +63,7 @@ def test_table_covers_the_ready_items() -> None:
         assert c.values[1] in item(c.values[0]).scenarios
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("number", "scenario", "kw"), CASES)
 def test_matrix_item(
     number: int, scenario: str, kw: dict[str, Any], bench: Bench, params: Params

@@ -47,6 +47,7 @@ MUST_SAY: dict[str, str] = {
 }
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("flag", "number", "scenario"), MUTANTS)
 def test_item_catches_its_mutation(
     flag: str, number: int, scenario: str, bench_factory: BenchFactory, params: Params
@@ -64,6 +65,7 @@ def test_item_catches_its_mutation(
         assert any(MUST_SAY[flag] in r for r in verdict.reasons), str(verdict)
 
 
+@pytest.mark.heavy
 def test_caught_resume_mutation_replays_byte_identical(platform: Platform, tmp_path: Path) -> None:
     """Item 2's caught failure (the resume point saved before the chunk was verified) replays
     byte for byte from its record (the scenario arms its own cut after the factory boot)."""
@@ -111,6 +113,7 @@ CLASS_MUTANTS: list[Any] = [
 ]
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("bug", CLASS_MUTANTS)
 def test_class_scenario_catches_its_planted_bug(
     bug: PlantedBug, platform: Platform, tmp_path: Path

@@ -41,6 +41,7 @@ MUTANTS: list[Any] = [
 SCENARIO = {11: "power-cut-sweep", 12: "meta-cut", 13: "brownout-write"}
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize("case", QUICK)
 def test_sweep_item(
     case: MatrixCase, platform: Platform, firmware_factory: FirmwareFactory, tmp_path: Path
@@ -79,6 +80,7 @@ def _replay_cli(record: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.heavy
 @pytest.mark.parametrize(("flag", "number", "params"), MUTANTS)
 def test_sweep_catches_its_mutation_and_replays_it(
     flag: str,

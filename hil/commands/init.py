@@ -62,13 +62,25 @@ def run_check(args: argparse.Namespace) -> int:
     if Route.LIBRARY in profile.routes:
         out("clean boot + update: run `hil matrix --profile FILE --items 1` (evidence library)")
         return EXIT_OK
-    from hil.matrix.profile_items import case, run_case
+    from hil.matrix.profile_items import case, run_case, runs, seen
 
     ok, reasons, run = run_case(case(1, "normal-update"), profile, args.seed)
     banner = profile.console.banner
     booted = run.target is not None and (banner is None or banner in run.target.log)
     out(f"clean boot: {'ok' if booted else 'FAILED (banner not seen)'}")
-    out(f"clean update: {'ok' if ok else 'FAILED'}")
-    for r in reasons:
+    # the clean update: delivered over the profile's route, then installed and running (the
+    # oracle), or at least reported (the UPGRADE pattern) without the oracle
+    if Route.ORACLE in profile.routes:
+        bad = runs("v2")(run.evidence)
+    elif "UPGRADE" in profile.pattern_events():
+        bad = seen("UPGRADE")(run.evidence)
+    else:
+        bad = ["neither the oracle nor an UPGRADE pattern can see the update"]
+    out(f"clean update: {'ok' if not bad else 'FAILED'}")
+    for r in bad:
         out(f"  {r}")
-    return EXIT_OK if ok and booted else EXIT_FAILED
+    out(f"item 1 (normal update, every check of its routes): {'PASS' if ok else 'FAIL'}")
+    for r in reasons:
+        if not r.startswith("ok:"):
+            out(f"  {r}")
+    return EXIT_OK if not bad and booted else EXIT_FAILED

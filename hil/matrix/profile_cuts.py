@@ -79,16 +79,17 @@ def _run_point(
 
 
 def staged_snapshot(
-    profile: Profile, images: Images, seed: int, smp_update: Callable[..., str]
+    profile: Profile, images: Images, seed: int, deliver: Callable[..., str]
 ) -> tuple[bytes, list[str]]:
-    """Factory image, an SMP update marked for test, then the flash as the reset leaves it."""
+    """Factory image, an update over the profile's route marked for test, then the flash as the
+    trigger leaves it."""
     t = ProfileTarget(profile, seed=seed)
     t.install_factory(images.v1, "v1")
     t.power_on()
     t.run(300)
-    steps = ["factory image v1, power on", smp_update(t, images.v2)]
+    steps = ["factory image v1, power on", deliver(t, images.v2)]
     t.engine.power_off()
-    steps.append("power off right after the SMP reset request (the update is marked)")
+    steps.append("power off right after the trigger (the update is marked)")
     return t.engine.flash_snapshot(), steps
 
 
@@ -132,10 +133,10 @@ def point_event(seq: int, p: CutPoint, evs: list[Event]) -> Event:
 
 
 def sweep(
-    profile: Profile, images: Images, seed: int, smp_update: Callable[..., str], *,
+    profile: Profile, images: Images, seed: int, deliver: Callable[..., str], *,
     trailer_only: bool, n: int, twice: bool,
 ) -> tuple[ProfileTarget | None, list[Event], list[str]]:  # fmt: skip
-    snapshot, steps = staged_snapshot(profile, images, seed, smp_update)
+    snapshot, steps = staged_snapshot(profile, images, seed, deliver)
     points = cut_points(profile, images, seed, snapshot, trailer_only=trailer_only, n=n)
     steps.append(f"{len(points)} cut point(s): ops " + ",".join(str(p.index) for p in points))
     out: list[Event] = []

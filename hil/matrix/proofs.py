@@ -4,6 +4,7 @@ Each row lists alternative proofs; a proof is a tuple of requirements, all of wh
 profile must meet: ``library`` (the firmware emits this project's evidence lines),
 ``pattern:EVENT`` (the profile has a console pattern for EVENT), ``oracle:CHECK`` (the profile
 enables that oracle check), ``keys:revoked`` (the profile names a revoked key),
+``classes:failures`` (console patterns declare the failure classes item 15 checks),
 ``scenario:NAME`` (a scenario that can drive this firmware's route
 exists: the reason text says what is missing). When the profile meets no proof, the item is
 NOT PROVABLE with this profile, with the reason; it is never PASS.
@@ -34,7 +35,7 @@ PROOFS: Mapping[int, Sequence[Proof]] = {
     12: (("library",), ("oracle:trailer", "oracle:image")),
     13: (("library",), ("oracle:write-gating", "oracle:image", "pattern:WRITE_GATED")),
     14: (("library",), ("pattern:ROLLBACK", "oracle:image", "oracle:reset-cause")),
-    15: (("library",), ("scenario:pattern-classifier",)),
+    15: (("library",), ("classes:failures",)),
 }
 
 # why a requirement can be missing, shown in the report
@@ -43,8 +44,14 @@ WHY: Mapping[str, str] = {
     "(and the oracle cannot see one)",
     "keys:revoked": "the profile lists no revoked key (keys.revoked)",
     "pattern:MANIFEST_REJECTED": "the image format has no manifest of its own to tamper with",
-    "scenario:pattern-classifier": "the failure classifier reads evidence-library events only",
+    "classes:failures": "the console patterns do not declare the failure classes item 15's "
+    "episodes show (evidence.patterns[].class covering state, crypto/package and "
+    "power/brownout; spec section 4), so those failures cannot be classified from this "
+    "profile's evidence",
 }
+
+# the failure classes item 15's case checks (hil.matrix.profile_items.CLASSIFY_EPISODES)
+CLASSIFIED = frozenset({"state", "crypto/package", "power/brownout"})
 
 # scenarios the profile runner has (hil.matrix.profile_items)
 SCENARIOS: frozenset[str] = frozenset()  # none yet: see WHY
@@ -60,6 +67,9 @@ def _met(req: str, profile: Profile) -> bool:
         return Route.ORACLE in profile.routes and name in {c.value for c in profile.oracle_checks()}
     if kind == "keys":  # keys:revoked: the profile names a key the firmware must refuse
         return bool(profile.keys.revoked)
+    if kind == "classes":  # classes:failures: patterns declare the classes item 15 checks
+        declared = {c for cs in profile.failure_classes().values() for c in cs}
+        return Route.PATTERNS in profile.routes and declared >= CLASSIFIED
     if kind == "scenario":
         return name in SCENARIOS
     raise ValueError(f"unknown requirement {req!r}")

@@ -10,17 +10,22 @@ from pathlib import Path
 import yaml
 
 from hil.errors import FieldError, UnknownNameError
-from hil.platform import known_platforms
+from hil.platform import known_platforms, load_platform
+from hil.platform.fields import show
+from hil.platform.model import Platform
 from hil.profile.model import (
+    FAILURE_CLASSES,
     FileKind,
     FirmwareFile,
     FlashArea,
     ImageFormat,
     ImageFormatKind,
     Keys,
+    KeysArea,
     McubootFormat,
     OracleCheck,
     OracleConfig,
+    Overrides,
     Pattern,
     Profile,
     Route,
@@ -42,22 +47,6 @@ class ProfileError(FieldError):
     """A target profile is missing, malformed or inconsistent."""
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return f"boolean {value}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, str):
-        return f"text {value!r}"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "a mapping with keys " + ", ".join(map(str, value)) if value else "an empty mapping"
-    return type(value).__name__
-
-
 class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -73,7 +62,7 @@ class _Reader:
         optional: tuple[str, ...] = (),
     ) -> Mapping[str, object]:
         if not isinstance(value, dict):
-            raise self.fail(field, "a mapping", _kind(value))
+            raise self.fail(field, "a mapping", show(value))
         for key in value:
             if key not in required and key not in optional:
                 allowed = ", ".join((*required, *optional))
@@ -88,17 +77,17 @@ class _Reader:
     def names(self, field: str, value: object) -> Mapping[str, object]:
         """A mapping of free names (flash areas) to values."""
         if not isinstance(value, dict):
-            raise self.fail(field, "a mapping", _kind(value))
+            raise self.fail(field, "a mapping", show(value))
         return value
 
     def text(self, field: str, value: object) -> str:
         if not isinstance(value, str) or not value:
-            raise self.fail(field, "non-empty text", _kind(value))
+            raise self.fail(field, "non-empty text", show(value))
         return value
 
     def integer(self, field: str, value: object, lo: int = 0, hi: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(field, "an integer", _kind(value))
+            raise self.fail(field, "an integer", show(value))
         if value < lo or (hi is not None and value > hi):
             rng = f">= {lo}" if hi is None else f"{lo}..{hi}"
             raise self.fail(field, f"an integer {rng}", str(value))
@@ -106,12 +95,12 @@ class _Reader:
 
     def choice(self, field: str, value: object, choices: tuple[str, ...] | list[str]) -> str:
         if value not in choices:
-            raise self.fail(field, "one of " + ", ".join(choices), _kind(value))
+            raise self.fail(field, "one of " + ", ".join(choices), show(value))
         return str(value)
 
     def seq(self, field: str, value: object, min_len: int = 0) -> list[object]:
         if not isinstance(value, list) or len(value) < min_len:
-            raise self.fail(field, f"a list of at least {min_len}", _kind(value))
+            raise self.fail(field, f"a list of at least {min_len}", show(value))
         return value
 
     def file(self, field: str, value: object) -> Path:
@@ -147,15 +136,14 @@ def parse_profile(doc: object, path: Path) -> Profile:
         ("overrides", "mgmt"),
     )  # fmt: skip
     if m["profile"] != SCHEMA_VERSION:
-        raise r.fail("profile", f"the schema version {SCHEMA_VERSION}", _kind(m["profile"]))
+        raise r.fail("profile", f"the schema version {SCHEMA_VERSION}", show(m["profile"]))
     chip = r.text("chip", m["chip"])
     if chip not in known_platforms():
         raise r.fail("chip", "a platform: " + ", ".join(known_platforms()), repr(chip))
-    overrides: dict[str, object] = {}
-    if "overrides" in m:
-        overrides = dict(r.mapping("overrides", m["overrides"], (), OVERRIDES))
-    areas = _areas(r, m["flash_areas"])
+    platform = load_platform(chip)
+    areas = _areas(r, m["flash_areas"], platform)
     names = {a.name for a in areas}
+    overrides = _overrides(r, m.get("overrides", {}), platform, areas)
     image = _image(r, m["image"], names)
     routes, patterns, oracle = _evidence(r, m["evidence"])
     return Profile(
@@ -193,7 +181,64 @@ def _firmware(r: _Reader, value: object) -> tuple[FirmwareFile, ...]:
     return tuple(out)
 
 
-def _areas(r: _Reader, value: object) -> tuple[FlashArea, ...]:
+def _overrides(
+    r: _Reader, value: object, platform: Platform, areas: tuple[FlashArea, ...]
+) -> Overrides:
+    """Each override checked against what the platform model can honour (one-line errors)."""
+    m = r.mapping("overrides", value, (), OVERRIDES)
+    clock: int | None = None
+    if "clock_hz" in m:
+        clock = r.integer("overrides.clock_hz", m["clock_hz"], 1)
+        if clock != platform.core.clock_hz:
+            # the clock-tree model (RCC / SYSCON) derives the core clock from its registers'
+            # reset values at every reset and register write: another reset clock would be
+            # silently undone, so it is refused
+            raise r.fail(
+                "overrides.clock_hz",
+                f"the core clock the {platform.name} clock-tree model starts from reset "
+                f"({platform.core.clock_hz} Hz; the firmware sets any other clock itself)",
+                str(clock),
+            )
+    straps: list[tuple[str, int]] = []
+    pins = strap_pins(platform)
+    for pin, level in r.names("overrides.straps", m.get("straps", {})).items():
+        f = f"overrides.straps.{pin}"
+        if pin not in pins:
+            known = ", ".join(pins) or "none"
+            raise r.fail(f, f"a pin the {platform.name} model drives ({known})", repr(pin))
+        straps.append((str(pin), r.integer(f, level, 0, 1)))
+    keys_area: KeysArea | None = None
+    if "keys_area" in m:
+        k = r.mapping("overrides.keys_area", m["keys_area"], ("area", "file"))
+        name = r.choice("overrides.keys_area.area", k["area"], sorted(a.name for a in areas))
+        file = r.file("overrides.keys_area.file", k["file"])
+        area = next(a for a in areas if a.name == name)
+        try:
+            size = file.stat().st_size
+        except OSError as e:
+            raise r.fail("overrides.keys_area.file", "a readable key-store file",
+                         e.strerror or str(e)) from None  # fmt: skip
+        if size > area.size:
+            raise r.fail(
+                "overrides.keys_area.file",
+                f"at most {area.size} bytes (the size of area {name})",
+                f"{size} bytes",
+            )
+        keys_area = KeysArea(name, file)
+    return Overrides(clock, tuple(straps), keys_area)
+
+
+def strap_pins(platform: Platform) -> tuple[str, ...]:
+    """The input pins the platform models (``params.pins`` of its GPIO blocks)."""
+    out: list[str] = []
+    for p in platform.peripherals:
+        pins = p.params.get("pins")
+        if isinstance(pins, Mapping):
+            out += [str(n) for n in pins]
+    return tuple(sorted(set(out)))
+
+
+def _areas(r: _Reader, value: object, platform: Platform) -> tuple[FlashArea, ...]:
     m = r.names("flash_areas", value)
     if not m:
         raise r.fail("flash_areas", "at least one area", "an empty mapping")
@@ -209,6 +254,14 @@ def _areas(r: _Reader, value: object) -> tuple[FlashArea, ...]:
                 r.choice(f"{f}.kind", a["kind"], AREA_KINDS),
             )
         )
+    flash = platform.flash.size
+    for fa in out:
+        if fa.offset + fa.size > flash:
+            raise r.fail(
+                f"flash_areas.{fa.name}",
+                f"an area inside the {platform.name} flash (0x{flash:x} bytes)",
+                f"0x{fa.offset:x}..0x{fa.offset + fa.size:x}",
+            )
     ordered = sorted(out, key=lambda a: a.offset)
     for prev, cur in zip(ordered, ordered[1:], strict=False):
         if cur.offset < prev.offset + prev.size:
@@ -317,7 +370,7 @@ def _evidence(
         raise r.fail("evidence.routes", "'patterns' among the routes (patterns given)", "none")
     for i, v in enumerate(r.seq("evidence.patterns", m.get("patterns", []))):
         f = f"evidence.patterns[{i}]"
-        e = r.mapping(f, v, ("event", "regex"), ("src",))
+        e = r.mapping(f, v, ("event", "regex"), ("src", "class"))
         event = r.text(f"{f}.event", e["event"])
         if not EVENT_NAME.match(event):
             raise r.fail(f"{f}.event", "an event name in capitals (e.g. SWAP_TYPE)", repr(event))
@@ -327,7 +380,12 @@ def _evidence(
         except re.error as err:
             raise r.fail(f"{f}.regex", "a Python regular expression", f"{err}") from None
         src = r.choice(f"{f}.src", e.get("src", "console"), ("console", "boot", "app"))
-        patterns.append(Pattern(event, regex, src))
+        raw = e.get("class", [])
+        classes = tuple(
+            r.choice(f"{f}.class[{k}]", c, FAILURE_CLASSES)
+            for k, c in enumerate(r.seq(f"{f}.class", [raw] if isinstance(raw, str) else raw))
+        )
+        patterns.append(Pattern(event, regex, src, classes))
     oracle: OracleConfig | None = None
     if "oracle" in m:
         if Route.ORACLE not in routes:

@@ -126,13 +126,21 @@ class Keys:
     trust_anchor: str | None = None  # flash area holding the public keys, if any
 
 
+# the failure classes of ota-requirements section 4, as ``hil.matrix.classify.FailureClass``
+# spells them (tests/profile/test_profile.py checks they agree): a pattern may say which its
+# event shows (``evidence.patterns[].class``), so item 15 can be proved from console patterns
+FAILURE_CLASSES = ("state", "crypto/package", "storage/atomicity", "power/brownout")
+
+
 @dataclass(frozen=True)
 class Pattern:
-    """A console pattern: ``regex`` (named groups become event fields) -> event ``event``."""
+    """A console pattern: ``regex`` (named groups become event fields) -> event ``event``;
+    ``classes``: the failure classes an event of this pattern shows (none: not a failure)."""
 
     event: str
     regex: str
     src: str = "console"
+    classes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,11 +151,40 @@ class OracleConfig:
 
 
 @dataclass(frozen=True)
+class KeysArea:
+    """``overrides.keys_area``: a key store the harness provisions before the first power-on
+    (``file`` programmed at the start of flash area ``area``, which is then write-protected as
+    the chip protects a provisioned key region)."""
+
+    area: str
+    file: Path
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """``overrides``: board facts that differ from the platform description. The loader checks
+    each against the platform model and refuses what the model cannot honour."""
+
+    clock_hz: int | None = None  # the core clock from reset (the clock-tree model's only)
+    straps: tuple[tuple[str, int], ...] = ()  # (pin, level) held from power-on
+    keys_area: KeysArea | None = None
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.clock_hz is not None:
+            out.append(f"core clock {self.clock_hz} Hz from reset")
+        out += [f"strap {pin}={level} from power-on" for pin, level in self.straps]
+        if self.keys_area is not None:
+            out.append(f"keys area {self.keys_area.area} <- {self.keys_area.file.name}, protected")
+        return out
+
+
+@dataclass(frozen=True)
 class Profile:
     path: Path
     name: str
     chip: str
-    overrides: dict[str, object]
+    overrides: Overrides
     firmware: tuple[FirmwareFile, ...]
     areas: tuple[FlashArea, ...]
     console: Uart
@@ -167,6 +204,14 @@ class Profile:
 
     def pattern_events(self) -> frozenset[str]:
         return frozenset(p.event for p in self.patterns)
+
+    def failure_classes(self) -> dict[str, tuple[str, ...]]:
+        """``{event: the failure classes its patterns declare}`` (events with none left out)."""
+        out: dict[str, tuple[str, ...]] = {}
+        for p in self.patterns:
+            if p.classes:
+                out[p.event] = tuple(dict.fromkeys((*out.get(p.event, ()), *p.classes)))
+        return out
 
     def oracle_checks(self) -> frozenset[OracleCheck]:
         return frozenset(self.oracle.checks) if self.oracle else frozenset()

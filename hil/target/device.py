@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import shutil
+import struct
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Generator
@@ -20,7 +21,7 @@ from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrit
 from smpclient.requests.os_management import ResetWrite
 from smpclient.transport import SMPTransport
 
-from hil.engine.base import Engine, RunResult
+from hil.engine.base import Engine, RunResult, SerialPort
 from hil.engine.registry import create_engine
 from hil.errors import FirmwareError, HilError
 from hil.evidence.event import Event
@@ -81,7 +82,45 @@ def sign(
     r = subprocess.run([*cmd, str(payload.path), str(out)], capture_output=True, text=True)
     if r.returncode != 0:
         raise HilError(f"imgtool sign failed: {r.stderr.strip().splitlines()[-1:]}")
-    return out.read_bytes()
+    image = deterministic_signature(out.read_bytes(), key)
+    out.write_bytes(image)
+    return image
+
+
+TLV_INFO_MAGIC = 0x6907  # MCUboot IMAGE_TLV_INFO_MAGIC (unprotected TLV area)
+TLV_PROT_INFO_MAGIC = 0x6908  # IMAGE_TLV_PROT_INFO_MAGIC
+TLV_ECDSA_SIG = 0x22  # IMAGE_TLV_ECDSA_SIG
+
+
+def deterministic_signature(image: bytes, key_file: Path) -> bytes:
+    """Replace imgtool's ECDSA signature (random nonce: the DER length, and so the image,
+    changes from run to run) by the RFC 6979 deterministic one over the same signed bytes, so
+    the same inputs give the same image and byte-identical evidence. Other key types are left
+    as imgtool signed them."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        return image
+    hdr, prot = struct.unpack_from("<HH", image, 8)
+    size = struct.unpack_from("<I", image, 12)[0]
+    signed = image[: hdr + size + prot]
+    pos = hdr + size + prot
+    magic, total = struct.unpack_from("<HH", image, pos)
+    if magic != TLV_INFO_MAGIC:
+        return image
+    tlvs = bytearray()
+    at = pos + 4
+    while at < pos + total:
+        tag, length = struct.unpack_from("<HH", image, at)
+        value = image[at + 4 : at + 4 + length]
+        if tag == TLV_ECDSA_SIG:
+            value = key.sign(signed, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        tlvs += struct.pack("<HH", tag, len(value)) + value
+        at += 4 + length
+    tail = image[pos + total :]
+    return signed + struct.pack("<HH", TLV_INFO_MAGIC, 4 + len(tlvs)) + bytes(tlvs) + tail
 
 
 class ProfileTarget:
@@ -95,6 +134,13 @@ class ProfileTarget:
         for f in profile.firmware:
             if f.kind is FileKind.ELF:
                 self.engine.load_elf(str(f.path))
+        keys = profile.overrides.keys_area
+        if keys is not None:  # a provisioned key store: programmed, then protected
+            self.engine.program_flash(self.area_address(keys.area), keys.file.read_bytes())
+            area = profile.area(keys.area)
+            self.engine.write_protect(self.area_address(keys.area), area.size)
+        for pin, level in profile.overrides.straps:
+            self.engine.set_pin(pin, level)
         self.console = self.engine.serial(profile.console.role)
         self.mgmt = self.engine.serial(profile.mgmt.role) if profile.mgmt else None
         self.patterns = PatternSet((p.event, p.regex) for p in profile.patterns)
@@ -159,7 +205,10 @@ class ProfileTarget:
         """Run ``body(client)`` with smpclient connected to the management UART."""
 
         async def main() -> T:
-            client = SMPClient(UartTransport(self), "target", timeout_s=1e9)
+            if self.mgmt is None:
+                raise HilError(f"{self.profile.path}: SMP needs a management UART (mgmt)")
+            transport = UartTransport(self.engine, self.mgmt, poll=self.poll)
+            client = SMPClient(transport, "target", timeout_s=1e9)
             await client.connect()
             try:
                 return await body(client)
@@ -188,13 +237,23 @@ def smp_update(t: ProfileTarget, image: bytes) -> str:
 
 
 class UartTransport(SMPTransport):
-    """smpclient's serial framing over the emulated management UART, in virtual time."""
+    """smpclient's serial framing over an emulated UART, in virtual time: the engine runs until
+    a whole response frame has arrived (``poll`` is called while it waits, e.g. to collect the
+    console; ``tail`` adds the console's end to the error when no response comes)."""
 
-    def __init__(self, target: ProfileTarget, budget_ms: int = 5000) -> None:
-        if target.mgmt is None:
-            raise HilError(f"{target.profile.path}: SMP needs a management UART (mgmt)")
-        self.t = target
-        self.port = target.mgmt
+    def __init__(
+        self,
+        engine: Engine,
+        port: SerialPort,
+        *,
+        poll: Callable[[], object] | None = None,
+        tail: Callable[[], str] | None = None,
+        budget_ms: int = 5000,
+    ) -> None:
+        self.engine = engine
+        self.port = port
+        self.poll = poll
+        self.tail = tail
         self.budget_ms = budget_ms
         self._buf_size: int | None = None
         self._rx = b""
@@ -213,7 +272,8 @@ class UartTransport(SMPTransport):
         decoder: list[Generator[None, bytes, bytes]] = []
 
         def scan() -> bool:
-            self.t.poll()
+            if self.poll is not None:
+                self.poll()
             self._rx += self.port.read()
             while b"\n" in self._rx:
                 line, self._rx = self._rx.split(b"\n", 1)
@@ -233,9 +293,12 @@ class UartTransport(SMPTransport):
             return False
 
         if not scan():
-            result = self.t.engine.run(self.budget_ms * 1000, scan)
+            result = self.engine.run(self.budget_ms * 1000, scan)
             if not frames:
-                raise HilError(f"no SMP response within {self.budget_ms} ms ({result.reason})")
+                tail = f"; console: {self.tail()[-400:]!r}" if self.tail is not None else ""
+                raise HilError(
+                    f"no SMP response within {self.budget_ms} ms ({result.reason}){tail}"
+                )
         return frames[0]
 
     async def send_and_receive(self, data: bytes) -> bytes:

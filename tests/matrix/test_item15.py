@@ -123,6 +123,7 @@ def bench(platform: Platform, firmware_factory: FirmwareFactory) -> Bench:
     return Bench(platform, fw, make)
 
 
+@pytest.mark.heavy
 def test_classify_scenario(bench: Bench, platform: Platform) -> None:
     run = run_scenario("classify", bench)
     assert run.error is None, run.error

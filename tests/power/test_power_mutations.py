@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from hil.device import Device
 from hil.evidence import Event, Outcome
 from hil.firmware import FirmwareSet
@@ -34,6 +36,9 @@ from tests.power.cuts import (
     names,
     unit_op,
 )
+
+# each planted bug runs on one chip by default, on both under -m slow (hil.pytest_plugin.markers)
+pytestmark = pytest.mark.heavy
 
 Make = Callable[..., Device]
 

@@ -4,15 +4,27 @@ engine (the oracle alone catches SWAP_MUT_BOOT_OLD_IMAGE)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from hil.evidence.event import Event
 from hil.evidence.patterns import PatternSet
-from hil.matrix.proofs import PROOFS, provable
+from hil.matrix.classify import FailureClass
+from hil.matrix.profile_items import (
+    CLASSIFY_EPISODES,
+    case,
+    classify_events,
+    every_failure_classified,
+    run_case,
+    seen,
+)
+from hil.matrix.proofs import CLASSIFIED, PROOFS, provable
 from hil.oracle.trailer import Flag, Magic, decode
 from hil.profile import ProfileError, Route, load_profile
+from hil.profile.model import FAILURE_CLASSES
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES = REPO / "profiles"
@@ -61,7 +73,7 @@ def _bad(tmp_path: Path, edit: dict[str, object]) -> str:
         ({"flash_areas.secondary.offset": 0x30000}, "field 'flash_areas.secondary.offset'"),
         ({"evidence.oracle.checks": ["psychic"]}, "field 'evidence.oracle.checks[0]'"),
         ({"bogus": 1}, "field 'bogus': expected one of the keys"),
-        ({"profile": 2}, "field 'profile': expected the schema version 1, found integer 2"),
+        ({"profile": 2}, "field 'profile': expected the schema version 1, found 2"),
     ],
 )
 def test_loader_errors_name_file_field_expected_found(
@@ -88,9 +100,22 @@ def test_every_item_declares_its_proofs_and_the_swap_profile_lists_reasons() -> 
     swap = load_profile(PROFILES / "swap-stm32u585.yaml")
     assert Route.LIBRARY not in swap.routes
     not_provable = {i: provable(i, swap)[1] for i in PROOFS if provable(i, swap)[0] is None}
-    assert set(not_provable) == {2, 7, 15}
+    assert set(not_provable) == {2, 7}
     assert all(not_provable.values())
     assert "download resume" in not_provable[2]
+    # item 15 rests on the failure classes its patterns declare: without them, not provable
+    bare = replace(swap, patterns=tuple(replace(p, classes=()) for p in swap.patterns))
+    proof, why = provable(15, bare)
+    assert proof is None and "do not declare the failure classes" in why
+    assert {e for _, e in CLASSIFY_EPISODES} == CLASSIFIED
+
+
+def test_profile_failure_classes_are_the_classifiers() -> None:
+    assert tuple(c.value for c in FailureClass) == FAILURE_CLASSES
+    swap = load_profile(PROFILES / "swap-stm32u585.yaml")
+    table = swap.failure_classes()
+    assert table["REJECTED"] == ("crypto/package",) and table["WRITE_GATED"] == ("power/brownout",)
+    assert "UPGRADE" not in table
 
 
 def test_patterns_turn_log_lines_into_events() -> None:
@@ -134,3 +159,42 @@ def test_trailer_decode(chip: str) -> None:
     )  # fmt: skip
     slot[size - 1] ^= 0xFF
     assert decode(bytes(slot), fmt).magic is Magic.BAD
+
+
+def test_failures_are_classified_from_pattern_events_alone() -> None:
+    swap = load_profile(PROFILES / "swap-stm32u585.yaml")
+    ps = PatternSet((p.event, p.regex) for p in swap.patterns)
+    log = (
+        "I: Image index: 0, Swap type: test\r\n"
+        "E: Image 0 secondary slot: bad signature\r\n"
+        "I: Image 0 upgrade secondary slot -> primary slot\r\n"
+    )
+    classes, shown = classify_events(swap, ps.events(log))
+    assert (classes, shown) == (["crypto/package"], ["REJECTED"])
+
+    def ev(expect: str, got: str) -> Event:
+        fields = (("episode", "x"), ("expect", expect), ("classes", got))
+        return Event(0, "classifier", "CLASSIFIED", fields, f"CLASSIFIED {expect} {got}")
+
+    assert every_failure_classified([ev("state", "state,power/brownout")]) == []
+    assert every_failure_classified([ev("crypto/package", "state")])  # misclassified: fails
+    assert every_failure_classified([ev("power/brownout", "none")])  # unclassified: fails
+    assert every_failure_classified([])  # nothing run: fails
+
+
+@pytest.mark.slow
+def test_item_15_is_proved_from_the_swap_targets_patterns() -> None:
+    """The real case: forged, failing and brownout updates on the engine (about 90 s)."""
+    ok, reasons, run = run_case(
+        case(15, "classify-failures"), load_profile(PROFILES / "swap-lpc55s69.yaml")
+    )
+    assert ok, reasons
+    assert [e["episode"] for e in run.evidence] == ["forged", "fail", "brownout"]
+
+
+def test_a_field_the_pattern_does_not_capture_is_optional_only_when_asked() -> None:
+    stock = Event(0, "console", "REJECTED", (("slot", "secondary"),), "stock MCUboot line")
+    other = Event(0, "console", "REJECTED", (("reason", "revoked key"),), "swap line")
+    assert seen("REJECTED", reason="bad signature")([stock])  # required: fails
+    assert seen("REJECTED", if_captured=True, reason="bad signature")([stock]) == []
+    assert seen("REJECTED", if_captured=True, reason="bad signature")([other])  # wrong: fails

@@ -1,7 +1,7 @@
 """The swap target on the unicorn engine, driven directly (the Device class expects the first
 target's factory image): build swapboot/swapapp with make, sign swapapp.bin with imgtool,
 program flash, run in virtual time, read the console log, and talk MCUmgr SMP with the real
-smpclient over the management UART."""
+smpclient over the management UART (``hil.target.device.UartTransport``)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,19 @@ import asyncio
 import fcntl
 import subprocess
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smp import packet as smppacket
 from smpclient import SMPClient
-from smpclient.transport import SMPTransport
 
 from hil.engine.base import Engine, RunResult, StopReason
 from hil.engine.registry import create_engine
 from hil.platform import load_platform
 from hil.platform.codegen import write_firmware_config
 from hil.platform.model import Platform
+from hil.target.device import UartTransport
 
 REPO = Path(__file__).resolve().parents[2]
 SWAP = REPO / "firmware_stubs" / "swap"
@@ -177,7 +176,10 @@ class Target:
         """Run `body(client)` with smpclient connected to the management UART."""
 
         async def main() -> Any:
-            client = SMPClient(UartTransport(self), "swap", timeout_s=1e9)
+            transport = UartTransport(
+                self.engine, self.mgmt, poll=self.poll, tail=lambda: self.log[-800:]
+            )
+            client = SMPClient(transport, "swap", timeout_s=1e9)
             await client.connect()
             try:
                 return await body(client)
@@ -185,71 +187,6 @@ class Target:
                 await client.disconnect()
 
         return asyncio.run(main())
-
-
-class UartTransport(SMPTransport):
-    """smpclient's serial framing over the emulated management UART, in virtual time."""
-
-    def __init__(self, target: Target, budget_ms: int = 5000) -> None:
-        self.t = target
-        self.budget_ms = budget_ms
-        self._buf_size: int | None = None
-        self._rx = b""
-
-    async def connect(self, address: str, timeout_s: float) -> None:
-        self.t.mgmt.read()
-
-    async def disconnect(self) -> None:
-        return None
-
-    async def send(self, data: bytes) -> None:
-        self.t.mgmt.write(b"".join(smppacket.encode(data, line_length=128)))
-
-    async def receive(self) -> bytes:
-        frames: list[bytes] = []
-        decoder: list[Generator[None, bytes, bytes]] = []
-
-        def scan() -> bool:
-            self.t.poll()
-            self._rx += self.t.mgmt.read()
-            while b"\n" in self._rx:
-                line, self._rx = self._rx.split(b"\n", 1)
-                line += b"\n"
-                if line.startswith(smppacket.START_DELIMITER):
-                    gen = smppacket.decode()
-                    next(gen)
-                    decoder[:] = [gen]
-                if not decoder:
-                    continue
-                try:
-                    decoder[0].send(line)
-                except StopIteration as done:
-                    frames.append(bytes(done.value))
-                    decoder.clear()
-                    return True
-            return False
-
-        if not scan():
-            result = self.t.engine.run(self.budget_ms * 1000, scan)
-            if not frames:
-                tail = self.t.log[-800:]
-                raise TimeoutError(f"no SMP response ({result.reason.value}); console:\n{tail}")
-        return frames[0]
-
-    async def send_and_receive(self, data: bytes) -> bytes:
-        await self.send(data)
-        return await self.receive()
-
-    def initialize(self, smp_server_transport_buffer_size: int) -> None:
-        self._buf_size = smp_server_transport_buffer_size
-
-    @property
-    def mtu(self) -> int:
-        return self._buf_size or 256
-
-    @property
-    def max_unencoded_size(self) -> int:
-        return (self._buf_size - 4) if self._buf_size else 127
 
 
 def stopped_ok(r: RunResult) -> bool:

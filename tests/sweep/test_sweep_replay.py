@@ -22,6 +22,7 @@ from hil.sweep.report import point_record, write_sweep
 FwFactory = Callable[[Platform], FirmwareSet]
 
 
+@pytest.mark.heavy
 def test_swept_points_replay_byte_identical(
     platform: Platform, firmware_factory: FwFactory, tmp_path: Path
 ) -> None:
