@@ -371,7 +371,8 @@ static void boot_decide(int mv)
     if (MUT_HOOK_LOWER_DECISION_FLOORS() && mv && bs_out.rec.floor == bs_in.rec.floor) {
         bs_out.rec.floor = meta_ld.rec.floor; /* never write the lowered floor back */
     }
-    if (MUT_HOOK_SKIP_ATTEMPT_COUNT() && bs_out.row == BS_ROW_TRIAL) {
+    if ((MUT_HOOK_SKIP_ATTEMPT_COUNT() || MUT_HOOK_APP_COUNTS_ATTEMPTS()) &&
+        bs_out.row == BS_ROW_TRIAL) {
         bs_out.commits = 0u; /* planted (item 14): the attempt is never counted */
     }
     if (MUT_HOOK_BOOT_FAILED_OTHER_SLOT() && mv && bs_out.action == BS_ACT_BOOT &&

@@ -231,6 +231,12 @@ class Engine(abc.ABC):
         """Factory-program raw bytes (harness side, not a firmware flash operation)."""
 
     @abc.abstractmethod
+    def flash_lose_unit(self, address: int, size: int) -> None:
+        """Retention loss at rest (harness side, power off): the ECC units of
+        [address, address+size) become unreadable, as a torn program leaves them (the firmware
+        reads an ECC error / read fault there until the page is erased)."""
+
+    @abc.abstractmethod
     def write_protect(self, address: int, size: int) -> None:
         """From now on the flash controller refuses firmware erases/programs of this range, as
         the chip does for a provisioned OTP / protected region (WRPERR, FAIL)."""

@@ -116,6 +116,13 @@ static int lpc_flash_status_to_err(uint32_t st)
     return PORT_OK;
 }
 
+/* Returns 1 if addr is in a metadata area (only the planted MUT_UNGATED_META_ERASE asks). */
+static int flash_is_meta(uint32_t addr)
+{
+    return (uint32_t)(addr - PLAT_AREA_META_A_ADDR) < PLAT_AREA_META_A_SIZE ||
+           (uint32_t)(addr - PLAT_AREA_META_B_ADDR) < PLAT_AREA_META_B_SIZE;
+}
+
 /* See port.h. Returns PORT_OK or a PORT_ERR_* code. */
 int port_flash_erase_page(uint32_t addr)
 {
@@ -126,7 +133,8 @@ int port_flash_erase_page(uint32_t addr)
         ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE) != 0u) {
         return PORT_ERR_BADARG;
     }
-    if (FLASH_SUPPLY_LOW()) {
+    /* planted (brownout class, core/mut_hooks.h): a metadata page erase is not gated */
+    if (!(MUT_HOOK_UNGATED_META_ERASE() && flash_is_meta(addr)) && FLASH_SUPPLY_LOW()) {
         return PORT_ERR_GATED; /* brownout write gating: nothing started */
     }
     lpc_readable_page = LPC_NO_PAGE;

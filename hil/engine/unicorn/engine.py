@@ -229,6 +229,15 @@ class UnicornEngine(Engine):
             )
         self.flash.write_raw(ns, data)
 
+    def flash_lose_unit(self, address: int, size: int) -> None:
+        ns = self.flash.to_ns(address)
+        if ns is None or self.flash.to_ns(address + max(size, 1) - 1) is None:
+            raise EngineError(
+                f"flash_lose_unit: expected a range inside flash 0x{self.flash.geometry.base:08x}"
+                f"+0x{self.flash.geometry.size:x}, found 0x{address:08x}+0x{size:x}"
+            )
+        self.flash.mark_torn(ns, size)
+
     # -- Engine: power ------------------------------------------------------------------------
     def write_protect(self, address: int, size: int) -> None:
         self.flash.set_write_protected(address, size)
