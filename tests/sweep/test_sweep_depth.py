@@ -70,18 +70,25 @@ def test_depth_2_cuts_every_recovery_op_and_replays_the_path() -> None:
     assert f"flash op {pick.point.op} " in halted.halt.fault
 
 
+QUIET = 20_000  # ticks since the last flash operation began: it has surely finished
+
+
 def _dup_plan(chip: str) -> list[dict[str, Any]]:
-    """A cut at the download's phase event and a cut that leaves the flash as it was (tear
-    none) in the next flash operation: the same state, reached by two points (on the STM32U585;
-    on the LPC55S69 the phase cut tears an erase still in flight, a state of its own)."""
+    """A cut at a phase event that comes while the flash is quiet (no operation in flight)
+    and a cut that leaves the flash as it was (tear none) in the next flash operation: the
+    same state, reached by two points. (A phase event right after an operation began would
+    tear that operation: a state of its own.)"""
     platform = load_platform(chip)
     ops, marks, _ = Sweep(platform, build_firmware(platform)).clean_pass()
-    mark = next(m for m in marks if m.phase.value == "download")
-    nxt = next(op.index for op in ops if op.instructions >= mark.instructions)
-    return [
-        {"kind": "phase_cut", "phase": "download"},
-        {"kind": "flash_op_cut", "op": nxt, "tear": "none"},
-    ]
+    for mark in marks:
+        before = [op for op in ops if op.instructions <= mark.instructions]
+        after = [op for op in ops if op.instructions > mark.instructions]
+        if before and after and mark.instructions - before[-1].instructions >= QUIET:
+            return [
+                {"kind": "phase_cut", "phase": mark.phase.value, "occurrence": mark.occurrence},
+                {"kind": "flash_op_cut", "op": after[0].index, "tear": "none"},
+            ]
+    raise AssertionError("no phase event of the clean update comes while the flash is quiet")
 
 
 def test_same_state_is_judged_once_and_the_sample_agrees() -> None:
