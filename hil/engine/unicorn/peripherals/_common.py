@@ -12,7 +12,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping
 
-from hil.engine.unicorn.peripheral import Peripheral, Soc
+from hil.engine.unicorn.peripheral import Exc, Peripheral, Soc
 from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
@@ -173,3 +173,32 @@ def notify_clock_tree(soc: Soc, name: str) -> None:
     check = getattr(model, "check_clock", None)
     if check is not None:
         check()
+
+
+class ClockLimits:
+    """The clock-limit check of a clock-tree model (the RCC, SYSCON): ``clock_problem()`` says
+    what the chip's limits forbid in the current settings (voltage range, flash wait states,
+    booster), or None. A new violation is recorded in ``violations`` ("t=<instructions>
+    pc=0x... <what>", kept across resets) and the core takes a HardFault at once."""
+
+    soc: Soc
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+        self._violating = False
+
+    @abc.abstractmethod
+    def clock_problem(self) -> str | None: ...
+
+    def forget_violation(self) -> None:
+        """At a reset: the settings are back to their reset values."""
+        self._violating = False
+
+    def check_clock(self) -> None:
+        """Re-check the limits after a change of a register that they depend on."""
+        problem = self.clock_problem()
+        if problem is not None and not self._violating:
+            pc = self.soc.core_reg(15)
+            self.violations.append(f"t={self.soc.instructions} pc={pc:#010x} {problem}")
+            self.soc.raise_exception(Exc.HARDFAULT, precise=False)
+        self._violating = problem is not None

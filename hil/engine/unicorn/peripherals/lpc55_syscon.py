@@ -51,8 +51,9 @@ lpc55_wwdt).
 from __future__ import annotations
 
 from hil.engine.base import ResetCause
-from hil.engine.unicorn.peripheral import Exc, Soc, register
+from hil.engine.unicorn.peripheral import Soc, register
 from hil.engine.unicorn.peripherals._common import (
+    ClockLimits,
     RegisterPeripheral,
     merge,
     param_int,
@@ -95,7 +96,7 @@ _PLL_REGS = {
 
 
 @register
-class Lpc55Syscon(RegisterPeripheral):
+class Lpc55Syscon(RegisterPeripheral, ClockLimits):
     model = "lpc55_syscon"
 
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
@@ -107,16 +108,14 @@ class Lpc55Syscon(RegisterPeripheral):
         self._flashtim_max = param_int_list(spec, "flashtim_max_hz", DEFAULT_FLASHTIM_MAX_HZ)
         self._vout_max_hz = param_int_list(spec, "vout_max_hz", DEFAULT_VOUT_MAX_HZ)
         self._vout_min = param_int_list(spec, "vout_min", DEFAULT_VOUT_MIN)
-        #: clock-limit violations: "t=<ticks> pc=0x... <what>" (kept across resets)
-        self.violations: list[str] = []
-        self._violating = False
+        ClockLimits.__init__(self)
         self._regs: dict[int, int] = {FMCCR: self._fmccr_reset}
         self._locked = [False, False]
         self._gen = [0, 0]
 
     def power_on(self) -> None:
         self._regs = {FMCCR: self._fmccr_reset}
-        self._violating = False
+        self.forget_violation()
         self._locked = [False, False]
         self._gen = [self._gen[0] + 1, self._gen[1] + 1]
 
@@ -223,15 +222,6 @@ class Lpc55Syscon(RegisterPeripheral):
                     return f"PMC DCDC0.VOUT {vout} below {least} for the core clock {hz} Hz"
                 break
         return None
-
-    def check_clock(self) -> None:
-        """Re-check the limits: a new violation is recorded and the core takes a HardFault."""
-        problem = self.clock_problem()
-        if problem is not None and not self._violating:
-            pc = self.soc.core_reg(15)
-            self.violations.append(f"t={self.soc.instructions} pc={pc:#010x} {problem}")
-            self.soc.raise_exception(Exc.HARDFAULT, precise=False)
-        self._violating = problem is not None
 
     def _arm_lock(self, pll: int) -> None:
         ctrl_r, ndec_r = _PLL_REGS[pll][0], _PLL_REGS[pll][1]

@@ -53,8 +53,9 @@ Modelling choices:
 from __future__ import annotations
 
 from hil.engine.base import ResetCause
-from hil.engine.unicorn.peripheral import Exc, Peripheral, Soc, register
+from hil.engine.unicorn.peripheral import Peripheral, Soc, register
 from hil.engine.unicorn.peripherals._common import (
+    ClockLimits,
     RegisterPeripheral,
     merge,
     param_int,
@@ -113,7 +114,7 @@ DEFAULT_READY_US = {
 
 
 @register
-class Stm32u5Rcc(RegisterPeripheral):
+class Stm32u5Rcc(RegisterPeripheral, ClockLimits):
     model = "stm32u5_rcc"
 
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
@@ -132,9 +133,7 @@ class Stm32u5Rcc(RegisterPeripheral):
         self._boost_above_hz = param_int(spec, "boost_above_hz", 55_000_000)
         self._flash_name = str(spec.params.get("flash", "flash_ctrl"))
         self._pwr_name = str(spec.params.get("pwr", "pwr"))
-        #: clock-limit violations: "t=<ticks> pc=0x... <what>" (kept across resets)
-        self.violations: list[str] = []
-        self._violating = False
+        ClockLimits.__init__(self)
         self._rmvf = 1 << self._flag_bits.get("RMVF", 23)
         self._flag_mask = 0
         for name, bit in self._flag_bits.items():
@@ -152,7 +151,7 @@ class Stm32u5Rcc(RegisterPeripheral):
         return self._flags
 
     def _clear_registers(self) -> None:
-        self._violating = False
+        self.forget_violation()
         self._regs = {CR: CR_RESET, ICSCR1: ICSCR1_RESET, PLL1DIVR: PLL1DIVR_RESET}
         self._csr_storage = CSR_STORAGE_RESET
         self._gen += 1  # ready timers of the old state are void (the engine drops them too)
@@ -246,16 +245,6 @@ class Stm32u5Rcc(RegisterPeripheral):
         if hz > self._boost_above_hz and rng <= 2 and not boost():
             return f"HCLK {hz} Hz above {self._boost_above_hz} Hz without the EPOD booster ready"
         return None
-
-    def check_clock(self) -> None:
-        """Re-check the limits (RCC, flash and PWR changes): a new violation is recorded and
-        the core takes a HardFault."""
-        problem = self.clock_problem()
-        if problem is not None and not self._violating:
-            pc = self.soc.core_reg(15)
-            self.violations.append(f"t={self.soc.instructions} pc={pc:#010x} {problem}")
-            self.soc.raise_exception(Exc.HARDFAULT, precise=False)
-        self._violating = problem is not None
 
     def _in_use(self) -> set[str]:
         used = {self.sysclk_source()}
