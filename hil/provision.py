@@ -82,3 +82,23 @@ def program(engine: Engine, factory: FactoryImage) -> None:
     engine.write_protect(keys.address, keys.size)
     for slot, data in factory.slots.items():
         engine.program_flash(layout[f"slot_{slot.lower()}"].address, data)
+
+
+def reprovision_anchor(
+    engine: Engine,
+    platform: Platform,
+    *,
+    keyring: Keyring | None = None,
+    floor: int = 0,
+    hw_compat: int | None = None,
+) -> bytes:
+    """A factory re-provisioning step between power cycles (the engine powered off): the trust
+    anchor area is rewritten with a new anchor (``keyring`` default: the harness keys; the
+    rest of the area erased), as a production line re-provisions a device. The area stays
+    write-protected for the firmware. Returns the anchor written."""
+    keys = platform.layout["keys"]
+    hw = default_hw_compat(platform) if hw_compat is None else hw_compat
+    anchor = render_anchor(keyring or harness_keys().keyring(), floor, hw)
+    fill = bytes([platform.flash.erased_value]) * (keys.size - len(anchor))
+    engine.program_flash(keys.address, anchor + fill)
+    return anchor

@@ -10,8 +10,9 @@ the transcript shows the recovery); ``install-package``; and every scenario of
 ``hil.scenarios``; ``monitor`` (args ``commands``: a ``hil monitor`` session's commands, run
 again in a fresh monitor session with the record's engine and seed, ``hil.monitor.record``).
 
-``--gdb`` mode (``replay(record, halt=True)``): the plan's first fault is armed as a halt
-instead of a cut (``hil.faults.HaltAt``: ``flash_op_cut``, ``symbol_cut`` and a ``brownout`` at
+``--gdb`` mode (``replay(record, halt=True)``): the plan's last fault is armed as a halt
+instead of a cut (the earlier ones cut as recorded: a sweep point's cut path stops at its last
+cut) (``hil.faults.HaltAt``: ``flash_op_cut``, ``symbol_cut`` and a ``brownout`` at
 a flash op), in every scenario (a scenario flow ends at the halt: ``Device.halt_raises``).
 """
 
@@ -144,8 +145,13 @@ def run_case(record: ReplayRecord, *, halt: bool = False, log_dir: Path | None =
 
     def arm(dev: Device) -> None:
         if plan is not None:
-            if halt:
-                halters.append(HaltAt(dev.engine, plan))
+            if halt:  # a cut path (hil sweep --depth): the earlier cuts cut, the last halts
+                *cuts, last = plan.faults
+                # armed first: the engine calls no later hook for an operation that is cut
+                halters.append(HaltAt(dev.engine, replace(plan, faults=(last,))))
+                if cuts:
+                    earlier = replace(plan, faults=tuple(cuts))
+                    injectors.append(FaultInjector(dev, earlier, record.seed))
             else:
                 injectors.append(FaultInjector(dev, plan, record.seed))
 

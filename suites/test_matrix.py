@@ -71,6 +71,8 @@ def test_matrix_item(
     _label(bench.platform.name, number, scenario)
     run = run_scenario(scenario, bench, **kw)
     _attach(run, f"{bench.platform.name} item {number} {scenario}")
-    verdict = judge(number, run.events, dataclasses.replace(params, parts=run.parts or None))
+    verdict = judge(
+        number, run.events, dataclasses.replace(params, parts=run.parts or None), scenario
+    )
     assert run.error is None, f"scenario {scenario} stopped: {run.error}\n{verdict}"
     assert verdict.passed, f"item {number} ({scenario}): {verdict}"

@@ -44,6 +44,9 @@
 
 /* Feed every this many main-loop iterations (the loop polls the UART each time). */
 #define APP_FEED_EVERY 256u
+/* Longest idle sleep between two UART polls (and watchdog feeds): far below every watchdog
+ * timeout the firmware sets (BOOT_WDT_TIMEOUT_MS 2000). */
+#define APP_IDLE_MS 20u
 
 #define RAM_MARK_MAGIC 0x52414D4Bu /* "RAMK" */
 
@@ -51,6 +54,11 @@
 #define SELF_TEST_PASS 0u
 #define SELF_TEST_FAIL 1u
 #define SELF_TEST_HANG 2u
+#define SELF_TEST_LATE 3u         /* pass, after serving requests during the boot test */
+#define SELF_TEST_CRASH_BEFORE 4u /* a fault before the boot test starts */
+#define SELF_TEST_HANG_BEFORE 5u  /* a hang (no feed) before the boot test starts */
+#define SELF_TEST_CRASH_DURING 6u /* a fault during the self-test */
+#define APP_LATE_SPINS 200000u    /* main-loop turns a late self-test serves requests for */
 
 /* Survives warm resets: .noinit is neither copied nor zeroed by either image. */
 typedef struct {
@@ -366,9 +374,43 @@ static void app_boot_info_fallback(void)
  * fail: reject (ROLLBACK reason=self-test) and reset; hang: stop feeding and spin until the
  * watchdog resets the chip (the attempt was counted by the bootloader).
  */
+/* An undefined instruction: a UsageFault (escalated to HardFault); the fault handler reports
+ * "! fatal" and spins, the watchdog ends the attempt (ports/common/cm33.h). */
+static void app_crash(void) __attribute__((noreturn));
+static void app_crash(void)
+{
+    (void)bev_flush();
+    __asm__ volatile(".inst.n 0xde00" ::: "memory"); /* udf #0 */
+    for (;;) {
+    }
+}
+
+/* The image's SELF_TEST value (pass when absent or unknown). */
+static uint32_t app_self_test_value(void)
+{
+    if (upd_read_manifest(&upd, info.slot, &own) == IMG_OK && own.self_test <= IMG_SELF_TEST_MAX) {
+        return own.self_test;
+    }
+    return SELF_TEST_PASS;
+}
+
+/* Before the boot test: the early failures of a new image (SELF_TEST 4, 5). */
+static void app_before_boot_test(uint32_t st)
+{
+    if (st == SELF_TEST_CRASH_BEFORE) {
+        app_crash();
+    }
+    if (st == SELF_TEST_HANG_BEFORE) {
+        (void)bev_flush();
+        for (;;) {
+            __asm__ volatile("nop"); /* no feeding: the watchdog ends this attempt */
+        }
+    }
+}
+
 static void app_boot_test(void)
 {
-    static const char *const names[3] = {"pass", "fail", "hang"};
+    static const char *const names[7] = {"pass", "fail", "hang", "pass", "pass", "pass", "crash"};
     bs_event_t e = {0};
     uint32_t st = SELF_TEST_PASS;
     ev_fields_t f;
@@ -377,6 +419,16 @@ static void app_boot_test(void)
     e.from = BS_PH_PENDING;
     e.to = BS_PH_BOOT_TEST;
     e.slot = info.slot;
+    if (MUT_HOOK_APP_COUNTS_ATTEMPTS()) {
+        /* planted (boot-stage class): the application, not the bootloader, counts the
+         * attempt, at the start of its boot test */
+        meta_record_t rec;
+        if (upd_record(&upd, &rec) && rec.attempts[info.slot] < 0xFFu) {
+            rec.attempts[info.slot]++;
+            (void)upd_commit_record(&upd, &rec);
+            info.attempt = rec.attempts[info.slot];
+        }
+    }
     e.attempt = info.attempt;
     upd_emit_events(&e, 1u);
 
@@ -390,9 +442,7 @@ static void app_boot_test(void)
         }
     }
 
-    if (upd_read_manifest(&upd, info.slot, &own) == IMG_OK && own.self_test <= 2u) {
-        st = own.self_test;
-    }
+    st = app_self_test_value();
     ev_fields_init(&f);
     (void)ev_add_str(&f, "result", names[st]);
     (void)ev_emit("SELF_TEST", &f);
@@ -406,6 +456,9 @@ static void app_boot_test(void)
     if (st == SELF_TEST_FAIL) {
         (void)upd_reject(&upd, info.slot);
         app_reset();
+    }
+    if (st == SELF_TEST_CRASH_DURING) {
+        app_crash();
     }
     /* PHASE name=confirm + the CONFIRMED commit, then PHASE name=floor_bump + the floor
      * commit: two commits, so the floor never rises before CONFIRMED is on flash (a cut in
@@ -422,12 +475,15 @@ static void app_boot_test(void)
 int main(void)
 {
     uint32_t spins = 0;
+    uint32_t late_spins = 0;
+    int late;
     uint32_t seq;
     evr_state_t ring_state;
     int ring = 0;
     int handoff = 0;
 
     (void)port_init();
+    (void)port_clock_init(); /* kept as the bootloader left it, or raised (ports/<chip>/clock.c) */
     seq = app_boot_info(&ring, &handoff, &ring_state);
     (void)ev_init("app", seq, bev_sink);
     /* the bootloader's ring state (nothing written the area since its last flush): no scan */
@@ -450,6 +506,10 @@ int main(void)
     console_init(&console);
     app_feed();
     if (info.trial) {
+        app_before_boot_test(app_self_test_value());
+    }
+    late = info.trial && app_self_test_value() == SELF_TEST_LATE;
+    if (info.trial && !late) {
         app_boot_test();
         if (info.trial) {
             /* Unconfirmed is failure (ota-requirements §1, bounded boot test): a trial image
@@ -473,8 +533,19 @@ int main(void)
             spins = 0;
             port_wdt_feed();
         }
+        if (late && ++late_spins >= APP_LATE_SPINS) {
+            late = 0; /* SELF_TEST late: the requests served so far came during the test */
+            app_boot_test();
+        }
         ch = port_uart_getc();
         if (ch < 0) {
+            /* idle: sleep until a byte arrives (at most APP_IDLE_MS, well inside the
+             * watchdog period), then feed; no instruction is spent while waiting */
+            port_uart_wait_rx(APP_IDLE_MS);
+            if (feeding) {
+                spins = 0;
+                port_wdt_feed();
+            }
             continue;
         }
         rc = smp_server_feed(&smp, ch);

@@ -4,6 +4,7 @@
 #include "bfloor.h"
 
 #include "evidence.h"
+#include "mut_hooks.h"
 
 /* See bfloor.h. */
 int bfloor_complete(meta_ctx_t *ctx, const bs_input_t *in)
@@ -27,7 +28,14 @@ int bfloor_complete(meta_ctx_t *ctx, const bs_input_t *in)
     if (name != NULL) {
         (void)ev_emit(name, &f);
     }
-    rc = meta_commit(ctx, &p.rec, NULL);
+    if (MUT_HOOK_UNJOURNALED_FLOOR_BUMP()) {
+        /* planted (issue 15): the stale copy is cleared, then the bump overwrites the current
+         * copy in place: no journal of the state the step started from */
+        (void)meta_erase_other(ctx);
+        rc = meta_commit_in_place(ctx, &p.rec);
+    } else {
+        rc = meta_commit(ctx, &p.rec, NULL);
+    }
     if (rc == 0) {
         return 1;
     }

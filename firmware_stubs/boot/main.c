@@ -6,7 +6,8 @@
  *   port_init, DWT CYCCNT zeroed (virtual time), strap pin sampled (strap.h)
  *   -> REBOOT_REASON -> LAYOUT
  *   -> rescue UART window: until 20 ms after reset (BOOT_RESCUE_WINDOW_MS, measured with
- *      CYCCNT at PLAT_CORE_CLOCK_HZ) a console line "rescue" requests rescue
+ *      CYCCNT at PLAT_CORE_CLOCK_HZ, the reset clock) a console line "rescue" requests rescue
+ *   -> port_clock_init: the run clock (ports/<chip>/clock.c; 160 / 150 MHz)
  *   -> evidence ring opened (bev.h: every evidence line from here on, and the ones above, is
  *      also kept in the flash ring of the `evidence` area)
  *   -> ANCHOR (trust anchor, keys area)
@@ -370,7 +371,8 @@ static void boot_decide(int mv)
     if (MUT_HOOK_LOWER_DECISION_FLOORS() && mv && bs_out.rec.floor == bs_in.rec.floor) {
         bs_out.rec.floor = meta_ld.rec.floor; /* never write the lowered floor back */
     }
-    if (MUT_HOOK_SKIP_ATTEMPT_COUNT() && bs_out.row == BS_ROW_TRIAL) {
+    if ((MUT_HOOK_SKIP_ATTEMPT_COUNT() || MUT_HOOK_APP_COUNTS_ATTEMPTS()) &&
+        bs_out.row == BS_ROW_TRIAL) {
         bs_out.commits = 0u; /* planted (item 14): the attempt is never counted */
     }
     if (MUT_HOOK_BOOT_FAILED_OTHER_SLOT() && mv && bs_out.action == BS_ACT_BOOT &&
@@ -430,6 +432,9 @@ int main(void)
     if (boot_uart_window() && rq == BS_RQ_NONE) {
         rq = BS_RQ_UART;
     }
+    /* The run clock (ports/<chip>/clock.c) after the window: the window is measured at the
+     * reset clock and costs no more than it did; image verification and rescue run fast. */
+    (void)port_clock_init();
     (void)bev_ring_open();
     (void)bverify_load_anchor(); /* an invalid anchor leaves an empty keyring */
 
@@ -443,6 +448,11 @@ int main(void)
         ev.copy = meta_ld.copy;
         ev.generation = meta_ld.generation;
         boot_emit_bs_event(&ev);
+    }
+    if (MUT_HOOK_ROLLBACK_META_IN_PLACE() && meta_ld.result == META_RECOVERED) {
+        /* planted (issue 15): the rollback to the surviving record is rewritten in place */
+        (void)meta_commit_in_place(&meta_ctx, &meta_ld.rec);
+        (void)meta_load(&meta_ctx, &meta_ld);
     }
     mv = meta_ld.result != META_BOTH_INVALID && meta_record_check(&meta_ld.rec);
 

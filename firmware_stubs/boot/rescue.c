@@ -21,7 +21,8 @@
 #define BOOT_HAVE_UPDATER 0
 #endif
 
-#define RESCUE_WDT_MS 8000u /* p256_verify (~1 s at 4 MHz) cannot feed; keep a margin */
+#define RESCUE_WDT_MS 8000u /* p256_verify cannot feed (~1 s at the 4 MHz reset clock, ~30 ms at
+                              * the run clock port_clock_init sets): a wide margin */
 
 #if BOOT_HAVE_UPDATER
 static smp_server_t server;
@@ -77,6 +78,21 @@ static void rescue_smp_out(void *ctx, const uint8_t *line, size_t len)
 /* Planted bug (mut_hooks.h RESCUE_INSTALL_REFUSED, item 5; only used in that mutation build):
  * install whatever was uploaded, gates or not. */
 static smp_image_ops_t mut_ops;
+
+/* Planted bug (mut_hooks.h RESCUE_IGNORE_REVOCATION, item 5): the rescue's keyring without the
+ * revocation flags. */
+static keyring_t mut_keyring;
+
+static const keyring_t *mut_rescue_keyring(const keyring_t *kr)
+{
+    mut_keyring = *kr;
+    for (uint32_t i = 0; i < mut_keyring.count && i < KR_MAX_KEYS; i++) {
+        if ((mut_keyring.keys[i].flags & KR_FLAG_REVOKED) != 0u) {
+            mut_keyring.keys[i].flags = KR_FLAG_ALLOWED;
+        }
+    }
+    return &mut_keyring;
+}
 
 static int mut_upload_end(void *ctx)
 {
@@ -160,7 +176,7 @@ void rescue_run(const rescue_env_t *env)
     cfg.meta_addr[0] = PLAT_AREA_META_A_ADDR;
     cfg.meta_addr[1] = PLAT_AREA_META_B_ADDR;
     cfg.hdr_size = PLAT_IMAGE_HEADER_SIZE;
-    cfg.kr = env->keyring;
+    cfg.kr = MUT_HOOK_RESCUE_IGNORE_REVOCATION() ? mut_rescue_keyring(env->keyring) : env->keyring;
     cfg.running_slot = META_SLOT_NONE; /* nothing runs: no replay check, the floor holds */
     cfg.running_build = 0u;
     cfg.gated_events = 0u;

@@ -117,7 +117,10 @@ bs_pending_t bootsel_pending_class(const bs_input_t *in)
     if (!image_matches(in, o)) {
         return BS_PC_INCONSISTENT;
     }
-    if (in->image[o].build < eff_floor(in)) {
+    /* planted (anchor class): the pending build is checked against the recorded build of the
+     * active image instead of the floor */
+    if (in->image[o].build <
+        (MUT_HOOK_PENDING_VS_OWN_BUILD() ? in->rec.build[in->rec.active] + 1u : eff_floor(in))) {
         return BS_PC_BELOW_FLOOR;
     }
     return BS_PC_READY;

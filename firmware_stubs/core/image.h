@@ -151,7 +151,7 @@ const char *img_result_name(int result);
 #define IMG_VERSION_MAX      32u
 #define IMG_SIG_MAX          80u      /* DER P-256 signature: at most 72 B (+ imgtool pad) */
 #define IMG_TYPE_APP         1u
-#define IMG_SELF_TEST_MAX    2u       /* 0 pass, 1 fail, 2 hang */
+#define IMG_SELF_TEST_MAX    6u       /* 0 pass, 1 fail, 2 hang, 3 late, 4..6 early/in-test (§7) */
 
 /* ---- reader ------------------------------------------------------------------------- */
 

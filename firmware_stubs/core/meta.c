@@ -93,7 +93,8 @@ int meta_parse(const uint8_t in[META_RECORD_SIZE], meta_record_t *rec)
 {
     if (get32(in + META_OFF_MAGIC) != META_MAGIC || get16(in + META_OFF_VERSION) != META_VERSION ||
         get16(in + META_OFF_LENGTH) != META_RECORD_SIZE ||
-        get32(in + META_OFF_CRC) != crc32_compute(in, META_OFF_CRC)) {
+        /* planted (at-rest class): a record with a wrong CRC is parsed as valid */
+        (!MUT_HOOK_SKIP_META_CRC() && get32(in + META_OFF_CRC) != crc32_compute(in, META_OFF_CRC))) {
         return 0;
     }
     if (in[META_OFF_RSVD8] != 0u || get32(in + META_OFF_RSVD32) != 0u) {
@@ -254,8 +255,39 @@ int meta_load(meta_ctx_t *ctx, meta_load_t *out)
     return 0;
 }
 
+static inline __attribute__((always_inline)) int commit_to(meta_ctx_t *ctx,
+                                                        const meta_record_t *rec,
+                                                        uint32_t *gen_out, int in_place);
+
 /* See meta.h. Returns 0 or a META_ERR_* code; ctx unchanged on failure. */
 int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out)
+{
+    return commit_to(ctx, rec, gen_out, MUT_HOOK_META_WRITE_IN_PLACE());
+}
+
+/* See meta.h (planted bugs only). */
+int meta_commit_in_place(meta_ctx_t *ctx, const meta_record_t *rec)
+{
+    return commit_to(ctx, rec, NULL, 1);
+}
+
+/* See meta.h (planted bugs only). */
+int meta_erase_other(meta_ctx_t *ctx)
+{
+    if (ctx == NULL || ctx->fl == NULL) {
+        return META_ERR_ARG;
+    }
+    if (ctx->fl->erase(ctx->fl->ctx, ctx->addr[ctx->cur == META_SLOT_A ? 1 : 0]) !=
+        META_FLASH_OK) {
+        return META_ERR_ERASE;
+    }
+    return 0;
+}
+
+/* `in_place`: write over the current winner (planted bugs), else the other copy. */
+static inline __attribute__((always_inline)) int commit_to(meta_ctx_t *ctx,
+                                                        const meta_record_t *rec,
+                                                        uint32_t *gen_out, int in_place)
 {
     uint8_t unit[META_UNIT_MAX];
     uint8_t back[META_CHUNK];
@@ -276,10 +308,11 @@ int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out)
     len = padded_size(fl);
     r = *rec;
     r.generation = (ctx->cur == META_SLOT_NONE) ? 1u : ctx->gen + 1u;
-    if (MUT_HOOK_META_WRITE_IN_PLACE()) {
-        /* planted (item 12): the record is rewritten in place in ONE copy (the winner; copy A
-         * when none), the other copy is never written: a cut between the erase and the
-         * program below leaves no valid copy at all */
+    if (in_place) {
+        /* planted (item 12, MUT_META_IN_PLACE; issue 15's in-place rollback and floor bump):
+         * the record is rewritten in place in ONE copy (the winner; copy A when none): a cut
+         * between the erase and the program below leaves no valid copy when the other one is
+         * not valid */
         target = (ctx->cur == META_SLOT_NONE) ? META_SLOT_A : ctx->cur;
     } else {
         target = (ctx->cur == META_SLOT_A) ? META_SLOT_B : META_SLOT_A;

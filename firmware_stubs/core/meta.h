@@ -170,6 +170,20 @@ int meta_load(meta_ctx_t *ctx, meta_load_t *out);
  */
 int meta_commit(meta_ctx_t *ctx, const meta_record_t *rec, uint32_t *gen_out);
 
+/*
+ * meta_commit_in_place - the same commit, written over the CURRENT winner copy itself (copy A
+ * when none). Only planted bugs call it (core/mut_hooks.h: MUT_ROLLBACK_META_IN_PLACE,
+ * MUT_UNJOURNALED_FLOOR_BUMP): between its erase and its program the winner is gone.
+ * Returns: as meta_commit.
+ */
+int meta_commit_in_place(meta_ctx_t *ctx, const meta_record_t *rec);
+
+/*
+ * meta_erase_other - erase the copy that is not the current winner (planted bugs only:
+ * MUT_UNJOURNALED_FLOOR_BUMP clears the stale copy). Returns 0 or META_ERR_ARG / META_ERR_ERASE.
+ */
+int meta_erase_other(meta_ctx_t *ctx);
+
 /* meta_defaults - the record used when both copies are invalid: no active slot
  * (active = next = up_slot = META_SLOT_NONE), states EMPTY, floor 0. Never fails. */
 void meta_defaults(meta_record_t *rec);

@@ -41,6 +41,25 @@
  * | MUT_META_IN_PLACE          | 12   | META_WRITE_IN_PLACE                      | core/meta.c
  * | MUT_NO_BROWNOUT_GATING     | 13   | SKIP_BROWNOUT_GATE                       | ports/<chip>/flash.c
  * | MUT_NO_ATTEMPTS            | 14   | SKIP_ATTEMPT_COUNT                       | boot/main.c
+ * | MUT_ROLLBACK_META_IN_PLACE | 11*  | ROLLBACK_META_IN_PLACE                   | boot/main.c
+ * | MUT_UNJOURNALED_FLOOR_BUMP | 11*  | UNJOURNALED_FLOOR_BUMP                   | boot/bfloor.c
+ *
+ * (*) caught only by a power-cut sweep that cuts during the recovery too (`hil sweep --depth
+ * 2`, issue 15): the planted code runs only in a recovery, so a depth-1 sweep (one cut, then
+ * an untouched recovery) misses it. Their Python catalogue is hil/sweep/mutations.py
+ * (RECOVERY_MUTATIONS), not the matrix's (no matrix item runs a depth-2 sweep).
+ *
+ * Issue 10: planted bugs only one class of scenario reaches (hil/matrix/mutants.py CLASSES):
+ * | flag                       | item | class         | hooks                  | sites
+ * |----------------------------|------|---------------|------------------------|-------------
+ * | MUT_SKIP_META_CRC          | 12   | at-rest       | SKIP_META_CRC          | core/meta.c
+ * | MUT_APP_COUNTS_ATTEMPTS    | 14   | boot-stage    | APP_COUNTS_ATTEMPTS    | boot/main.c,
+ * |                            |      |               |                        | app/main.c
+ * | MUT_NO_TRIAL_GUARD         | 3    | state-request | NO_TRIAL_GUARD         | core/updater.c
+ * | MUT_PENDING_VS_OWN_BUILD   | 9    | anchor        | PENDING_VS_OWN_BUILD   | core/bootsel.c
+ * | MUT_ERASE_PAST_END         | 3    | geometry      | ERASE_PAST_END         | core/updater_upload.c
+ * | MUT_UNGATED_META_ERASE     | 13   | brownout      | UNGATED_META_ERASE     | ports/<chip>/flash.c
+ * | MUT_RESCUE_NO_REVOCATION   | 5    | baseline      | RESCUE_IGNORE_REVOCATION | boot/rescue.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -117,6 +136,15 @@
 #define MUT_RESCUE_NO_GATES 0
 #endif
 #define MUT_HOOK_RESCUE_INSTALL_REFUSED() ((MUT_RESCUE_NO_GATES) != 0)
+
+/* MUT_RESCUE_NO_REVOCATION: the rescue path loads the trust anchor's keys without their
+ * revocation flags (a revoked key counts as allowed there); the application's updater still
+ * refuses it. Item 5's rescue cases offer a package signed with a revoked key.
+ * RESCUE_IGNORE_REVOCATION (boot/rescue.c rescue_run: the updater's keyring). */
+#ifndef MUT_RESCUE_NO_REVOCATION
+#define MUT_RESCUE_NO_REVOCATION 0
+#endif
+#define MUT_HOOK_RESCUE_IGNORE_REVOCATION() ((MUT_RESCUE_NO_REVOCATION) != 0)
 
 /* ---- item 6: forged signature ------------------------------------------------------------
  * MUT_SKIP_SIG: the ECDSA signature is not checked.
@@ -212,5 +240,98 @@
 #define MUT_NO_ATTEMPTS 0
 #endif
 #define MUT_HOOK_SKIP_ATTEMPT_COUNT() ((MUT_NO_ATTEMPTS) != 0)
+
+/* ---- issue 15: bugs only a second cut (during the recovery) finds -----------------------
+ * MUT_ROLLBACK_META_IN_PLACE: a boot that finds one metadata copy torn (META result=recovered:
+ * a cut tore a commit) rolls back to the surviving record and makes that durable by
+ * rewriting the surviving copy IN PLACE (erase + program of the only valid copy). Without a
+ * second cut it completes and nothing shows; a cut between its erase and its program leaves
+ * no valid copy (META result=both-invalid: the sweep's `metadata` invariant, a brick).
+ * ROLLBACK_META_IN_PLACE (boot/main.c, after META): meta_commit_in_place of the record. */
+#ifndef MUT_ROLLBACK_META_IN_PLACE
+#define MUT_ROLLBACK_META_IN_PLACE 0
+#endif
+#define MUT_HOOK_ROLLBACK_META_IN_PLACE() ((MUT_ROLLBACK_META_IN_PLACE) != 0)
+
+/* MUT_UNJOURNALED_FLOOR_BUMP: the bootloader's completion of a staged floor bump (a recovery
+ * step: it runs only when a cut fell between the app's confirm and floor commits) is not
+ * journaled: it clears the stale copy first, then writes the bump over the current copy in
+ * place, so while it runs no copy holds the state it started from. A cut during it leaves no
+ * valid copy (META result=both-invalid).
+ * UNJOURNALED_FLOOR_BUMP (boot/bfloor.c): meta_erase_other, then meta_commit_in_place. */
+#ifndef MUT_UNJOURNALED_FLOOR_BUMP
+#define MUT_UNJOURNALED_FLOOR_BUMP 0
+#endif
+#define MUT_HOOK_UNJOURNALED_FLOOR_BUMP() ((MUT_UNJOURNALED_FLOOR_BUMP) != 0)
+
+/* ==== issue 10: bugs only one class of scenario reaches ==================================== */
+
+/* ---- at rest: metadata readable but wrong (item 12) ---------------------------------------
+ * MUT_SKIP_META_CRC: the metadata CRC is not checked, so a record with a flipped bit whose
+ * fields still look right is taken as valid (a cut never leaves one: it tears a unit, and
+ * magic / field checks refuse a clean cut). Item 12's at-rest cases flip one bit of a copy
+ * between boots (hil/scenarios/at_rest.py); the wrong record then decides the boot.
+ * SKIP_META_CRC (core/meta.c meta_parse): the CRC comparison is skipped. */
+#ifndef MUT_SKIP_META_CRC
+#define MUT_SKIP_META_CRC 0
+#endif
+#define MUT_HOOK_SKIP_META_CRC() ((MUT_SKIP_META_CRC) != 0)
+
+/* ---- boot stage: a new image that fails before its boot test (item 14) --------------------
+ * MUT_APP_COUNTS_ATTEMPTS: the bootloader does not count a trial boot's attempt; the
+ * application counts it when its boot test starts. An image that crashes or hangs before
+ * its boot test (SELF_TEST 4/5, contracts §7) is never counted and is tried forever; one
+ * that hangs in its self-test (SELF_TEST 2, the original never-confirms) is still counted.
+ * APP_COUNTS_ATTEMPTS (boot/main.c boot_decide: the trial row's commits dropped; app/main.c
+ *   app_boot_test: attempt + 1 committed before BOOT_TEST). */
+#ifndef MUT_APP_COUNTS_ATTEMPTS
+#define MUT_APP_COUNTS_ATTEMPTS 0
+#endif
+#define MUT_HOOK_APP_COUNTS_ATTEMPTS() ((MUT_APP_COUNTS_ATTEMPTS) != 0)
+
+/* ---- state x request: an upload during a trial boot (item 3) -----------------------------
+ * MUT_NO_TRIAL_GUARD: an upload that arrives while the running image is on trial (PENDING,
+ * boot test not passed; SELF_TEST 3 keeps serving requests during its test) is not refused:
+ * the target (the slot that is not the CONFIRMED one) is the running slot, so the download
+ * overwrites the image being tested.
+ * NO_TRIAL_GUARD (core/updater.c op_begin): the "target is the running slot" refusal is
+ *   skipped. */
+#ifndef MUT_NO_TRIAL_GUARD
+#define MUT_NO_TRIAL_GUARD 0
+#endif
+#define MUT_HOOK_NO_TRIAL_GUARD() ((MUT_NO_TRIAL_GUARD) != 0)
+
+/* ---- anchor change between boots: a PENDING image below a raised floor (item 9) ----------
+ * MUT_PENDING_VS_OWN_BUILD: the bootloader checks a PENDING image against the build its
+ * metadata records for the active image (newer than that: boot it) instead of the floor, so
+ * after the factory raised the anchor floor above the pending build (re-provisioning between
+ * power cycles) the below-floor image is booted. An install below the floor is refused by the
+ * updater already, so only a floor raised after the install reaches this check.
+ * PENDING_VS_OWN_BUILD (core/bootsel.c bootsel_pending_class). */
+#ifndef MUT_PENDING_VS_OWN_BUILD
+#define MUT_PENDING_VS_OWN_BUILD 0
+#endif
+#define MUT_HOOK_PENDING_VS_OWN_BUILD() ((MUT_PENDING_VS_OWN_BUILD) != 0)
+
+/* ---- package geometry: an image ending near its slot end (item 3) ------------------------
+ * MUT_ERASE_PAST_END: the erased window the updater keeps after an image (IMG_TAIL_BYTES) is
+ * not clamped to the slot, so an image ending within 64 bytes of the slot end makes the
+ * slot preparation erase the first page after the slot: for slot A the running image in B.
+ * Matrix images are small; only the near-full / full geometry cases reach it.
+ * ERASE_PAST_END (core/updater_upload.c region_end). */
+#ifndef MUT_ERASE_PAST_END
+#define MUT_ERASE_PAST_END 0
+#endif
+#define MUT_HOOK_ERASE_PAST_END() ((MUT_ERASE_PAST_END) != 0)
+
+/* ---- brownout before every erase: the write just before a metadata erase (item 13) --------
+ * MUT_UNGATED_META_ERASE: the supply gate is not evaluated for an erase of a metadata page,
+ * so an erase starts under low voltage when the brownout came at the operation before it (the
+ * evidence-ring write of PHASE name=meta_commit); every other erase and program is gated.
+ * UNGATED_META_ERASE (ports/<chip>/flash.c port_flash_erase_page). */
+#ifndef MUT_UNGATED_META_ERASE
+#define MUT_UNGATED_META_ERASE 0
+#endif
+#define MUT_HOOK_UNGATED_META_ERASE() ((MUT_UNGATED_META_ERASE) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

@@ -247,12 +247,15 @@ static size_t rsp_finish(req_t *q, size_t payload_len)
     return SMP_HDR_SIZE + payload_len;
 }
 
-/* Strlen of a constant reason string (bounded). */
+/* Longest reason text sent (a constant of the firmware; longer ones are cut). */
+#define SMP_RSN_MAX 64u
+
+/* Strlen of a constant reason string (bounded by SMP_RSN_MAX). */
 static size_t rsn_len(const char *s)
 {
     size_t n = 0;
 
-    while (s != NULL && n < 20u && s[n] != '\0') {
+    while (s != NULL && n < SMP_RSN_MAX && s[n] != '\0') {
         n++;
     }
     return n;

@@ -392,10 +392,11 @@ static int op_begin(void *ctx, uint32_t image, uint32_t total_len, const uint8_t
     if (slot == META_SLOT_NONE) {
         /* no usable metadata: a device that never booted (rescue before the bootloader
            adopted the factory image); the way on: one normal boot, then update */
-        u->why = "boot normally first";
+        u->why = "never booted: boot once without rescue, then update";
         return SMP_OPS_ERR_STATE;
     }
-    if (!MUT_HOOK_TARGET_RUNNING_SLOT() && slot == u->cfg.running_slot) {
+    if (!MUT_HOOK_TARGET_RUNNING_SLOT() && !MUT_HOOK_NO_TRIAL_GUARD() &&
+        slot == u->cfg.running_slot) {
         u->why = "boot test running";
         return SMP_OPS_ERR_STATE; /* a trial boot: confirm (or roll back) first */
     }

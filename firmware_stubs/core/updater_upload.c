@@ -96,6 +96,11 @@ static uint32_t region_end(const upd_t *u)
     uint32_t size = u->cfg.slot_size[u->slot];
     uint32_t end = (size - u->total > IMG_TAIL_BYTES) ? u->total + IMG_TAIL_BYTES : size;
 
+    if (MUT_HOOK_ERASE_PAST_END()) {
+        /* planted (geometry class): the erased tail window is not clamped to the slot */
+        end = u->total + IMG_TAIL_BYTES;
+        return (end + unit - 1u) / unit * unit;
+    }
     end = (end + unit - 1u) / unit * unit;
     return upd_min(end, size);
 }

@@ -47,6 +47,22 @@ const char *port_err_name(int err);
 int port_init(void);
 
 /*
+ * port_clock_init - raise the core clock to the chip's run clock the way production firmware
+ * does (voltage scaling, flash wait states, PLL, ready flags; ports/<chip>/clock.c), then
+ * re-program the console UART's divisors for it. Waits for the UART to go idle first. Safe to
+ * call when the clock already runs (the application after the bootloader).
+ * Returns: PORT_OK, or PORT_ERR_TIMEOUT if a ready flag never rose (the clock is left at the
+ *   reset clock, the UART keeps working).
+ */
+int port_clock_init(void);
+
+/*
+ * port_core_clock_hz - the core clock port_clock_init set (the reset clock before).
+ * Returns: Hz.
+ */
+uint32_t port_core_clock_hz(void);
+
+/*
  * port_uart_putc - send one byte, waiting (bounded) for room in the transmitter.
  * Returns: PORT_OK, or PORT_ERR_TIMEOUT if the transmitter never had room (byte dropped).
  */
@@ -63,6 +79,15 @@ int port_uart_write(const char *data, size_t len);
  * Returns: the byte (0..255), or -1 when nothing has been received.
  */
 int port_uart_getc(void);
+
+/*
+ * port_uart_wait_rx - sleep (WFI, interrupts masked) until the console UART has received a
+ * byte or about `max_ms` passed, whichever comes first. Returns at once when a byte waits.
+ * Idle loops call it instead of spinning on port_uart_getc: an idle device costs nothing at
+ * any core clock.
+ * Returns: nothing (the caller polls port_uart_getc afterwards).
+ */
+void port_uart_wait_rx(uint32_t max_ms);
 
 /*
  * port_uart_flush - wait (bounded) until the last byte has left the transmitter

@@ -20,9 +20,10 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="which benchmark (repeatable; default: all). engine: CPU-bound loop with all "
         "hooks vs bare Unicorn, virtual-to-wall ratio, wall time of WFI idling; verify: "
         "instructions the bootloader spends to hash and "
-        "verify a 64 KiB image; sweep: power-cut sweep throughput (cut points per second "
-        "including each recovery boot with full verification) and harness overhead per point "
-        "as a ratio to the emulated recovery",
+        "verify a 64 KiB image; sweep: power-cut sweep at depth 1 and 2, dedup off and on, "
+        "side by side: cuts, distinct states, points run, points per second (each recovery "
+        "boot with full verification) and the share of each point's wall time outside "
+        "emulation",
     )
     p.add_argument(
         "--points",
@@ -71,6 +72,14 @@ def _verify(name: str) -> None:
     )
 
 
+SWEEP_RUNS = (  # (label, depth, dedup): side by side in one run
+    ("depth 1, dedup off", 1, False),  # the sweep as it was before distinct states
+    ("depth 1, dedup on", 1, True),
+    ("depth 2, dedup off", 2, False),
+    ("depth 2, dedup on", 2, True),
+)
+
+
 def _sweep(name: str, points: int) -> None:
     from hil.firmware import build_firmware
     from hil.sweep import Sweep, SweepOptions
@@ -80,16 +89,43 @@ def _sweep(name: str, points: int) -> None:
     probe = Sweep(platform, fw, options=SweepOptions())
     ops, _, _ = probe.clean_pass()
     stride = max(1, len(ops) // max(1, points))
-    opt = SweepOptions(stride=stride, phases=False, random=0)
-    res = Sweep(platform, fw, options=opt).run()
-    recov = sum(r.instructions for r in res.points) / max(1, len(res.points))
     out(
-        f"{name}: sweep: {len(res.points)} cut points (1 in {stride} of {len(ops)} flash ops) "
-        f"in {res.wall_s:.1f} s with {res.workers} workers = {res.points_per_s:.1f} points/s "
-        f"(incl. the clean pass); recovery {recov / 1e6:.2f} M instr/point with full "
-        f"verification; harness overhead {res.overhead_ratio():.2f}x the emulated recovery "
-        f"(goal <= 1.2); {len(res.failures())} failing points"
+        f"{name}: sweep: 1 in {stride} of {len(ops)} flash ops at depth 1 (about {points} "
+        f"points), 1 in {stride * DEPTH2_SPREAD} at depth 2 (each with every flash op of its "
+        "recovery); points/s include the clean pass; outside emulation: the share of each "
+        "point's wall time (fork to result) not spent in the engine"
     )
+    out(
+        f"{name}: sweep: {'run':<20} {'cuts':>6} {'distinct':>8} {'run':>6} {'points/s':>9} "
+        f"{'outside emu':>11} {'recovery':>13} {'failing':>7}"
+    )
+    rates: dict[str, float] = {}
+    for label, depth, dedup in SWEEP_RUNS:
+        opt = SweepOptions(
+            stride=stride * (DEPTH2_SPREAD if depth > 1 else 1),
+            phases=False,
+            random=0,
+            depth=depth,
+            dedup=dedup,
+        )
+        res = Sweep(platform, fw, options=opt).run()
+        ran = [r for r in res.points if r.ran]
+        recov = sum(r.instructions for r in ran) / max(1, len(ran))
+        rates[label] = res.points_per_s
+        out(
+            f"{name}: sweep: {label:<20} {res.cuts:>6} {res.distinct_states:>8} "
+            f"{res.points_run:>6} {res.points_per_s:>9.1f} {res.outside_share():>10.0%} "
+            f"{recov / 1e6:>7.2f} M instr {len(res.failures()):>7}"
+        )
+    today, dedup1 = rates[SWEEP_RUNS[0][0]], rates[SWEEP_RUNS[1][0]]
+    ratio = dedup1 / today if today > 0 else 0.0
+    out(
+        f"{name}: sweep: depth 1 with dedup at {ratio:.2f}x the points/s of depth 1 without "
+        "(goal >= 1.0: dedup pays for itself; without dedup the sweep runs as before)"
+    )
+
+
+DEPTH2_SPREAD = 16  # a depth-1 point has about this many recovery flash ops
 
 
 @command(

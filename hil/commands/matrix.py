@@ -7,6 +7,7 @@ import argparse
 import sys
 import textwrap
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from hil.commands.base import (
@@ -22,6 +23,7 @@ from hil.commands.base import (
 from hil.errors import HilError
 from hil.firmware import FirmwareSet, build_firmware, repo_root
 from hil.matrix.items import ITEMS, MatrixItem
+from hil.matrix.mutants import PlantedBug, planted_for, run_mutants
 from hil.matrix.runner import (
     CaseRun,
     MatrixCase,
@@ -29,6 +31,7 @@ from hil.matrix.runner import (
     cases_for,
     parse_items,
     run_matrix,
+    unfinished,
 )
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform import known_platforms, load_platform
@@ -36,6 +39,7 @@ from hil.platform.model import Platform
 from hil.profile import Profile, Route, load_profile
 from hil.report import ComplianceSummary, Status
 from hil.report.allure_results import RESULTS_DIRNAME, write_allure_results
+from hil.report.mutation import MutantResult, score
 
 NOT_READY = "not run (needs the fault injector)"
 
@@ -105,6 +109,19 @@ def _args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
+    p.add_argument(
+        "--exhaustive",
+        action="store_true",
+        help="also run the nightly variants (every fault-at-rest target x kind, every bit "
+        "position class of the metadata copies); the default matrix runs a fixed subset",
+    )
+    p.add_argument(
+        "--mutants",
+        action="store_true",
+        help="also build each planted bug of the catalogue (firmware_stubs/core/mut_hooks.h) "
+        "owned by a selected item, run that item's cases on it and write the mutation score "
+        "(caught/planted per item) into the compliance report; an escaped bug fails the run",
+    )
 
 
 def _points(done: int, total: int) -> None:
@@ -133,6 +150,16 @@ def _progress(i: int, n: int, platform: str, case: MatrixCase, run: CaseRun | No
         for reason in run.result.reasons:
             if not reason.startswith("ok:"):
                 err(f"    {reason}")
+
+
+def _mutant_progress(
+    i: int, n: int, platform: str, bug: PlantedBug, res: MutantResult | None
+) -> None:
+    if res is None:
+        return
+    width = len(str(n))
+    what = f"caught by {', '.join(res.caught_by)}" if res.caught else "ESCAPED"
+    err(f"[{i:>{width}}/{n}] {platform} mutant {bug.flag} (item {bug.item}) ... {what}")
 
 
 def _table(summary: ComplianceSummary, items: list[MatrixItem]) -> list[str]:
@@ -174,7 +201,11 @@ def _interrupted(
     summary = ComplianceSummary(results, items, [p.name for p in platforms], generated=label)
     summary.write_all(report)
     write_allure_results(
-        results, report / RESULTS_DIRNAME, seed=seed, items=ITEMS, unfinished=[stop.stopped]
+        results,
+        report / RESULTS_DIRNAME,
+        seed=seed,
+        items=ITEMS,
+        unfinished=[stop.stopped] if stop.stopped is not None else [],
     )
     err(
         f"hil matrix: {stop.why} during {stop.during}: kept the {len(done)} finished case(s) "
@@ -205,12 +236,13 @@ def run(args: argparse.Namespace) -> int:
         profiles = [load_profile(root / "profiles" / f"reference-{n}.yaml") for n in names]
     platforms: list[Platform] = [load_platform(n) for n in names]
 
-    firmware_cache: dict[str, FirmwareSet] = {}
+    firmware_cache: dict[tuple[str, tuple[tuple[str, int], ...]], FirmwareSet] = {}
 
-    def firmware(p: Platform) -> FirmwareSet:
-        if p.name not in firmware_cache:
-            firmware_cache[p.name] = build_firmware(p)
-        return firmware_cache[p.name]
+    def firmware(p: Platform, defines: Mapping[str, int] | None = None) -> FirmwareSet:
+        key = (p.name, tuple(sorted((defines or {}).items())))
+        if key not in firmware_cache:
+            firmware_cache[key] = build_firmware(p, defines=defines)
+        return firmware_cache[key]
 
     def replay(platform: str, case: MatrixCase) -> str:
         return (
@@ -219,12 +251,13 @@ def run(args: argparse.Namespace) -> int:
         )
 
     ready = [it for it in items if it.ready]
-    n_cases = len(cases_for(ready)) * len(platforms)
-    err(
-        f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
-        f"{', '.join(p.name for p in platforms)}; report in {report}"
-    )
+    cases = cases_for(ready, args.exhaustive)
+    n_cases = len(cases) * len(platforms)
     try:
+        err(
+            f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
+            f"{', '.join(p.name for p in platforms)}; report in {report}"
+        )
         runs = run_matrix(
             platforms,
             ready,
@@ -235,14 +268,40 @@ def run(args: argparse.Namespace) -> int:
             progress=_progress,
             replay=replay,
             sweep_progress=_points,
+            exhaustive=args.exhaustive,
         )
     except MatrixInterrupted as stop:
         return _interrupted(stop, report, items, platforms, n_cases, args.seed)
+    except KeyboardInterrupt as exc:  # a stop before the first case started: an empty report
+        why = str(exc) or "interrupted"
+        first = cases[0] if cases and platforms else None
+        early = MatrixInterrupted(
+            why,
+            [],
+            unfinished(first, platforms[0].name, args.engine, why, replay(platforms[0].name, first))
+            if first is not None
+            else None,
+        )
+        return _interrupted(early, report, items, platforms, n_cases, args.seed)
+    mutants: list[MutantResult] = []
+    if args.mutants:
+        bugs = planted_for(ready)
+        err(f"hil matrix --mutants: {len(bugs)} planted bug(s) x {len(platforms)} platform(s)")
+        mutants = run_mutants(
+            platforms,
+            bugs,
+            report / "mutants",
+            firmware,
+            engine=args.engine,
+            seed=args.seed,
+            progress=_mutant_progress,
+        )
     summary = ComplianceSummary(
         [r.result for r in runs],
         items,
         [p.name for p in platforms],
         profiles={p.chip: p.identity() for p in profiles},
+        mutants=mutants,
     )
     written = summary.write_all(report)
     allure_dir = report / RESULTS_DIRNAME
@@ -260,7 +319,8 @@ def run(args: argparse.Namespace) -> int:
     ]
     waiting = [it.number for it in items if not it.ready]
     elapsed = time.monotonic() - started
-    ok = not failed and not missing
+    escaped = [m for m in mutants if not m.caught]
+    ok = not failed and not missing and not escaped
     verdict = "PASS" if ok else "FAIL"
     out(
         f"verdict: {verdict}: {len(runs) - len(failed)}/{len(runs)} cases pass, "
@@ -270,6 +330,12 @@ def run(args: argparse.Namespace) -> int:
         out(f"not run (needs the fault injector): items {', '.join(map(str, waiting))}")
     for r in failed:
         out(f"FAILED: {r.platform} item {r.case.item} {r.case.key}")
+    if mutants:
+        sc = score(mutants)
+        per = ", ".join(f"{k}: {v['caught']}/{v['planted']}" for k, v in sc["per_item"].items())
+        out(f"mutation score: {sc['caught']}/{sc['planted']} planted bugs caught ({per})")
+    for m in escaped:
+        out(f"ESCAPED: {m.platform} {m.flag} (item {m.item}, ran {', '.join(m.ran)})")
     also = ", ".join(str(written[k]) for k in ("json", "markdown", "junit"))
     out(f"report: {written['html']} (also {also})")
     out(f"allure results: {allure_dir} (render them: hil report {report})")

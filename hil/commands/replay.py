@@ -10,7 +10,7 @@ of the record's chip (checked, nothing else changes).
 
 Prints the case ID, the faults that fired and the digest comparison; exit 0 when the console
 transcript is byte-identical, 1 when not (2 for a malformed record or one whose firmware
-hashes no longer match the rebuilt firmware). With ``--gdb PORT`` the first fault halts the
+hashes no longer match the rebuilt firmware). With ``--gdb PORT`` the last fault halts the
 core instead of cutting the power (see ``hil.replay``) and a GDB server waits on PORT.
 """
 
@@ -37,7 +37,8 @@ def _args(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         metavar="PORT",
-        help="halt at the first fault instead of cutting and serve GDB on 127.0.0.1:PORT",
+        help="halt at the last fault of the plan (a sweep point: the last cut of its path; "
+        "the earlier ones cut) instead of cutting, and serve GDB on 127.0.0.1:PORT",
     )
     p.add_argument(
         "--profile",

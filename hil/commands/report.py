@@ -13,7 +13,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hil.commands.base import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, arguments, command, err, out
+from hil.commands.base import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    arguments,
+    command,
+    err,
+    out,
+)
 from hil.report.allure_cli import (
     REPORT_DIRNAME,
     SETUP_COMMAND,
@@ -40,6 +49,10 @@ With --open the report is served on localhost (--port, default: a free port) and
 printed; a browser is opened when there is a display, otherwise open the URL yourself (from
 another machine: ssh -L PORT:localhost:PORT).
 
+With --merge SHARD... the report dirs of the shards of one sweep (`hil sweep --shard K/N
+--report SHARD`) are joined into DIR as the unsplit sweep would have written it (exit 0 when
+it passes, 1 when not, 2 for shards that do not belong together).
+
 Exit codes: 0 rendered (and, with --open, served until Ctrl-C); 2 bad input or environment
 (DIR missing, no allure-results in it, Allure not installed); 3 the generator failed."""
 
@@ -49,6 +62,15 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument("dir", type=Path, metavar="DIR", help="report directory of `hil matrix`")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="SHARD",
+        help="join the --report dirs of `hil sweep --shard K/N` runs into DIR (the result of "
+        "one unsplit sweep: summary.json, points.jsonl, failures/)",
+    )
     p.add_argument("--open", action="store_true", help="serve the report and print its URL")
     p.add_argument(
         "--port", type=int, default=None, metavar="N", help="port for --open (default: free)"
@@ -110,6 +132,8 @@ def _check_input(d: Path) -> str | None:
 @command("report", HELP)
 def run(args: argparse.Namespace) -> int:
     d: Path = args.dir
+    if args.merge is not None:
+        return _merge(d, args.merge)
     problem = _check_input(d)
     if problem is not None:
         err(f"hil report: {problem}")
@@ -162,3 +186,24 @@ def run(args: argparse.Namespace) -> int:
         err(f"hil report: allure open exited with code {rc} (port {port} in use?)")
         return EXIT_INTERNAL
     return EXIT_OK
+
+
+def _merge(d: Path, shards: list[Path]) -> int:
+    from hil.sweep.merge import merge_shards
+    from hil.sweep.report import summary_lines, write_sweep
+
+    result, meta = merge_shards(shards)  # MergeError: one line, exit 2
+    written = write_sweep(
+        result, d, engine=meta.engine, build=meta.build, defines=meta.defines, hashes=meta.hashes
+    )
+    for line in summary_lines(result, timing=False):
+        out(line)
+    out(f"merged {len(shards)} shard(s): {written['summary']} (points: {written['points']})")
+    uncovered = result.uncovered()
+    if uncovered:
+        out(f"FAIL: no fault fired in phase(s): {', '.join(uncovered)}")
+    if result.lost:
+        err(f"hil report: {len(result.lost)} point(s) of the shards without a result; no verdict")
+        return EXIT_INTERNAL
+    out(f"verdict: {'PASS' if result.passed else 'FAIL'}")
+    return EXIT_OK if result.passed else EXIT_FAILED

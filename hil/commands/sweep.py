@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from hil.commands.base import (
+    EXIT_BAD_INPUT,
     EXIT_FAILED,
     EXIT_INTERNAL,
     EXIT_OK,
@@ -66,6 +67,44 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=0, help="parallel children (default: CPUs)")
     p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
+    p.add_argument(
+        "--depth",
+        type=int,
+        default=1,
+        metavar="N",
+        help="cut the recoveries too, down to depth N (2: every flash op of every recovery)",
+    )
+    p.add_argument(
+        "--no-dedup",
+        action="store_true",
+        help="run every point (default: a state already judged is 'same state as' its first)",
+    )
+    p.add_argument(
+        "--sample",
+        type=float,
+        default=0.1,
+        metavar="RATE",
+        help="seeded share of 'same state' points run anyway, which must agree (default 0.1)",
+    )
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        default=(1, 1),
+        metavar="K/N",
+        help="run shard K of N (a deterministic share of the points); join the shards' "
+        "--report dirs with `hil report --merge`",
+    )
+
+
+def _shard(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    try:
+        kk, nn = int(k), int(n)
+    except ValueError:
+        kk = nn = 0
+    if not 1 <= kk <= nn:
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, found {text!r}")
+    return kk, nn
 
 
 def _defines(items: list[str]) -> dict[str, int]:
@@ -81,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
     from hil.sweep import Sweep, SweepOptions
     from hil.sweep.report import summary_lines, write_sweep
 
+    if args.depth < 1 or not 0 <= args.sample <= 1:
+        err(
+            f"hil sweep: expected --depth >= 1 and --sample in 0..1, found --depth {args.depth} "
+            f"--sample {args.sample}"
+        )
+        return EXIT_BAD_INPUT
     platform = load_platform(platform_name(args))
     plan = load_plan(args.plan) if args.plan is not None else None
     defines = _defines(args.define)
@@ -98,7 +143,12 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         plan=plan,
+        depth=args.depth,
+        dedup=not args.no_dedup,
+        sample=args.sample,
+        shard=args.shard,
     )
+
     tty = sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -127,6 +177,9 @@ def run(args: argparse.Namespace) -> int:
             timing=True,
         )
         out(f"report: {written['summary']} (points: {written['points']})")
+    if result.shard != (1, 1):
+        k, n = result.shard
+        out(f"shard {k}/{n}: join the shards' report dirs with `hil report DIR --merge ...`")
     uncovered = result.uncovered()
     if uncovered:
         out(f"FAIL: no fault fired in phase(s): {', '.join(uncovered)}")

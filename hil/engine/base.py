@@ -63,7 +63,7 @@ class FlashOp:
     kind: FlashOpKind
     address: int  # absolute, non-secure alias
     size: int
-    instructions: int  # virtual time at which it started
+    instructions: int  # virtual time at which it started (engine ticks)
 
 
 class FlashOpAction(StrEnum):
@@ -231,6 +231,12 @@ class Engine(abc.ABC):
         """Factory-program raw bytes (harness side, not a firmware flash operation)."""
 
     @abc.abstractmethod
+    def flash_lose_unit(self, address: int, size: int) -> None:
+        """Retention loss at rest (harness side, power off): the ECC units of
+        [address, address+size) become unreadable, as a torn program leaves them (the firmware
+        reads an ECC error / read fault there until the page is erased)."""
+
+    @abc.abstractmethod
     def write_protect(self, address: int, size: int) -> None:
         """From now on the flash controller refuses firmware erases/programs of this range, as
         the chip does for a provisioned OTP / protected region (WRPERR, FAIL)."""
@@ -254,7 +260,17 @@ class Engine(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def instructions(self) -> int: ...
+    def instructions(self) -> int:
+        """Instructions (core cycles) executed so far."""
+
+    @property
+    def ticks(self) -> int:
+        """Virtual time in periods of the reset clock (``core.clock_hz``): the unit of
+        ``after``, ``us_to_instructions``, ``instructions_to_us`` and of every virtual-time
+        offset the harness keeps (flash operations, phase events). Equals ``instructions``
+        while the firmware runs at the reset clock; engines whose core clock can change
+        override it."""
+        return self.instructions
 
     @property
     def time_ns(self) -> int:

@@ -109,6 +109,11 @@ class Triggers:
         self._phase_points.clear()
         self._phase_observers.clear()
 
+    def rearm(self) -> None:
+        """Fire again after ``disarm`` (points armed from now on; a sweep child arms the cuts
+        of its own recovery, ``hil sweep --depth``)."""
+        self._armed = True
+
     def op_count(self, kind: OpKind = OpKind.ANY) -> int:
         """Operations of ``kind`` counted so far."""
         return self._op_counts[kind]
@@ -180,7 +185,7 @@ class Triggers:
             return
         for phase in phases_of(rec):
             self._phase_counts[phase] += 1
-            hit = PhaseHit(phase, self._phase_counts[phase], rec, self.engine.instructions)
+            hit = PhaseHit(phase, self._phase_counts[phase], rec, self.engine.ticks)
             for observer in tuple(self._phase_observers):
                 observer(hit)
             for action in self._phase_points.pop((phase, hit.occurrence), []):

@@ -85,7 +85,11 @@ class ImageSpec:
         if self.version is not None and not version_ok(self.version):
             raise bad("version", f"1..{IMG_VERSION_MAX} printable ASCII characters", self.version)
         if not 0 <= self.self_test <= IMG_SELF_TEST_MAX:
-            raise bad("self_test", "0 (pass), 1 (fail) or 2 (hang)", self.self_test)
+            raise bad(
+                "self_test",
+                "0..6 (contracts §7: pass, fail, hang, late, crash/hang before, crash during)",
+                self.self_test,
+            )
         if not IMG_HEADER_BYTES <= self.header_size <= 0xFFFF:
             raise bad("header_size", f"{IMG_HEADER_BYTES}..65535", self.header_size)
         if not 0 < len(self.payload) <= 0xFFFFFFFF:

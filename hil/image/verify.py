@@ -235,7 +235,7 @@ def _step2_fields(data: bytes, hdr: Header, prot: TlvArea | None, unprot: TlvAre
         ):
             raise bad(name, f"a power of two in {IMG_CHUNK_MIN}..{IMG_CHUNK_MAX}", str(v))
         if tlv_type == IMG_TLV_SELF_TEST and v > IMG_SELF_TEST_MAX:
-            raise bad(name, "0 (pass), 1 (fail) or 2 (hang)", str(v))
+            raise bad(name, "0 (pass), 1 (fail), 2 (hang) .. 6 (contracts §7)", str(v))
     for tlv_type in (IMG_TLV_SHA256, IMG_TLV_KEYHASH):
         found = unprot.of_type(tlv_type)
         if found and len(found[0].value) != SHA256_SIZE:

@@ -33,7 +33,7 @@ FRAME_OVERHEAD: Final = 4
 PRE_PARAMS_MTU: Final = 256
 """Encoded budget assumed before the MCUmgr params are read (smpclient's legacy default)."""
 
-DEFAULT_RECEIVE_BUDGET_MS: Final = 5000
+DEFAULT_RECEIVE_BUDGET_MS: Final = 15000
 
 
 def _b64_max(size: int) -> int:

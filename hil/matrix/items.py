@@ -56,7 +56,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         3,
         "Two consecutive releases",
-        ("two-releases",),
+        ("two-releases", "trial-upload", "geometry"),
         "CONFIRMED",
         "each release is downloaded into the slot that is not running and confirmed there "
         "(B, then A); no RESCUE and no ROLLBACK, every boot runs an application",
@@ -78,8 +78,9 @@ ITEMS: tuple[MatrixItem, ...] = (
         "Rescue requested (strap/button/UART)",
         ("rescue-strap", "rescue-uart"),
         "RESCUE",
-        "RESCUE cause=pin|strap|uart; inside rescue a forged package fails VERIFY_SIG and a "
-        "below-floor package fails PARSE_MANIFEST, neither becomes PENDING",
+        "RESCUE cause=pin|strap|uart; inside rescue a forged package fails VERIFY_SIG, a "
+        "package signed with a revoked key fails VERIFY_SIG error_code=key_revoked and a "
+        "below-floor package fails PARSE_MANIFEST, none becomes PENDING",
         "MUT_RESCUE_NO_GATES",
         "rescue-strap",
     ),
@@ -96,7 +97,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         7,
         "Package with a tampered manifest",
-        ("tampered-manifest",),
+        ("tampered-manifest", "anchor-change", "geometry"),
         "REJECTED",
         "PARSE_MANIFEST result=fail with a structured error_code, nothing PENDING after it",
         "MUT_SKIP_MANIFEST",
@@ -114,7 +115,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         9,
         "Image below the rollback floor",
-        ("below-floor-install", "below-floor-boot"),
+        ("below-floor-install", "below-floor-boot", "anchor-change"),
         "REJECTED",
         "VERIFY_SIG result=ok then PARSE_MANIFEST result=fail error_code=below_floor build=b; "
         "no BOOT of build b",
@@ -124,7 +125,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         10,
         "Package signed with a revoked key",
-        ("revoked-key",),
+        ("revoked-key", "anchor-change"),
         "REJECTED",
         "VERIFY_SIG result=fail error_code=key_revoked key_id=.. from the application's updater "
         "and from rescue; nothing PENDING after either",
@@ -134,7 +135,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         11,
         "Power cut at every phase (sweep)",
-        ("power-cut-sweep",),
+        ("power-cut-sweep", "at-rest"),
         "CONFIRMED",
         "after each cut (every flash op torn, every phase event, seeded random instants): a "
         "CONFIRMED boot, metadata valid or recovered, nothing below the floor or unverified "
@@ -146,7 +147,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         12,
         "Interruption during metadata update",
-        ("meta-cut",),
+        ("meta-cut", "at-rest"),
         "CONFIRMED",
         "after every cut in a metadata write: META ok or recovered (recovered at least once), "
         "the same evidence when the point is run twice (deterministic slot choice)",
@@ -156,7 +157,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         13,
         "Brownout near a write",
-        ("brownout-write",),
+        ("brownout-write", "brownout-meta"),
         "CONFIRMED",
         "brownout at writes followed by another within the hold-up: REBOOT_REASON "
         "brownout_flag=1, WRITE_GATED, a confirmed image runs after it, META ok/recovered",
@@ -166,7 +167,7 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         14,
         "Pending image never confirms",
-        ("never-confirms",),
+        ("never-confirms", "early-failure"),
         "ROLLBACK",
         "BOOT_TEST attempts 1..N (never beyond N), then ROLLBACK reason=attempts (or RESCUE), "
         "the last confirmed build boots",
@@ -189,6 +190,9 @@ EXTRA_MUTATIONS: dict[str, tuple[int, str]] = {
     # the floor raised before the boot test: the rolled-back (older) image is then below the
     # floor, so the last confirmed build cannot boot after a failed self-test
     "MUT_FLOOR_BEFORE_CONFIRM": (4, "self-test-fail"),
+    # rescue loads the anchor's keys without their revocation flags: item 5's rescue cases
+    # offer a package signed with a revoked key (item 10 catches it too)
+    "MUT_RESCUE_NO_REVOCATION": (5, "rescue-strap"),
 }
 
 

@@ -11,6 +11,7 @@ the harness's table ``hil.matrix.classify.EXPECTED_PARTS``, used only to check t
 from __future__ import annotations
 
 from hil.errors import UnknownNameError
+from hil.evidence import Event
 from hil.evidence.vocab import Ev, Field, Src, State, app_boot, is_event, norm
 from hil.matrix.judgement import (
     DELIBERATE_RESCUE,
@@ -30,6 +31,7 @@ from hil.matrix.judgement import (
     _tr,
 )
 from hil.matrix.predicates_fault import item2, item15
+from hil.matrix.predicates_rest import SCENARIO_PREDICATES
 
 
 # -- items ------------------------------------------------------------------------------
@@ -204,6 +206,13 @@ def item5(evs: Evs, p: Params) -> Judgement:
         "no below-floor refusal in rescue",
         inside[floor[0]] if floor else None,
     )
+    revoked = [i for i in sig if norm(inside[i].get(Field.ERROR_CODE)) == "key_revoked"]
+    j.check(
+        bool(revoked),
+        "revocation gate enforced in rescue",
+        "no key_revoked refusal in rescue",
+        inside[revoked[0]] if revoked else None,
+    )
     for i in sig + floor:
         _nothing_pending_after(j, inside, i)
     return j
@@ -243,8 +252,48 @@ def item7(evs: Evs, p: Params) -> Judgement:
     return j
 
 
+def _not_newer_installs(evs: Evs) -> list[tuple[Event, Event, Event]]:
+    """(running BOOT, accepted PARSE_MANIFEST, PENDING) for every image the updater marked
+    PENDING whose build is not newer than the running build: an install that went through."""
+    out = []
+    for i, e in enumerate(evs):
+        if not (_tr(State.PENDING)(e) and e.src in UPDATER_SRC):
+            continue
+        run = _running_at(evs, i)
+        acc = next(
+            (
+                evs[k]
+                for k in range(i - 1, -1, -1)
+                if is_event(evs[k], Ev.PARSE_MANIFEST, result="ok") and evs[k].src == e.src
+            ),
+            None,
+        )
+        if run is None or acc is None:
+            continue
+        try:
+            older = int(str(acc.get(Field.BUILD))) <= int(str(run.get(Field.BUILD)))
+        except ValueError:
+            continue
+        if older:
+            out.append((run, acc, e))
+    return out
+
+
 def item8(evs: Evs, p: Params) -> Judgement:
     j = Judgement()
+    # what disproves the item, whatever the device reported about it: a build not newer than
+    # the running one was accepted and marked PENDING (the install went through)
+    went = _not_newer_installs(evs)
+    j.check(
+        not went,
+        "no build at or below the running build was installed",
+        "install went through: "
+        + "; ".join(
+            f"build {a.get('build')} marked PENDING over running build {r.get('build')}"
+            for r, a, _ in went
+        ),
+        went[0][2] if went else None,
+    )
     refs = _refusals(evs, Ev.PARSE_MANIFEST, error_code="replay")
     if not j.check(
         bool(refs),
@@ -410,8 +459,13 @@ PREDICATES: dict[int, Predicate] = {
 }
 
 
-def judge(number: int, events: Evs, params: Params | None = None) -> Judgement:
-    """Apply item ``number``'s predicate to ``events``."""
+def judge(
+    number: int, events: Evs, params: Params | None = None, scenario: str | None = None
+) -> Judgement:
+    """Apply item ``number``'s predicate to ``events`` (the scenario's own predicate instead,
+    for a scenario of ``SCENARIO_PREDICATES``: faults at rest, anchor changes, ...)."""
+    if scenario is not None and scenario in SCENARIO_PREDICATES:
+        return SCENARIO_PREDICATES[scenario](list(events), params or Params())
     if number not in PREDICATES:
         raise UnknownNameError("matrix predicate", str(number), [str(n) for n in PREDICATES])
     return PREDICATES[number](list(events), params or Params())

@@ -30,6 +30,9 @@ from hil.report.compliance import CaseResult
 from hil.report.flashmap import AreaSnapshot, render_svg, snapshot_platform
 from hil.report.timeline import timeline_page, timeline_text
 from hil.scenarios import CLASSIFY_PARTS, Bench, ScenarioRun, run_scenario
+from hil.scenarios.at_rest import KINDS as AT_REST_KINDS
+from hil.scenarios.at_rest import TARGETS as AT_REST_TARGETS
+from hil.scenarios.stages import STAGES
 
 # item 15's scenario runs exactly the parts the classifier's table expects
 assert set(CLASSIFY_PARTS) == set(EXPECTED_PARTS)
@@ -85,6 +88,21 @@ def _p(**kw: Any) -> Mapping[str, Any]:
     return MappingProxyType(kw)
 
 
+# faults at rest in the default matrix, by owning item: metadata and evidence ring (12), the
+# inactive slot's image (11: nothing unverified runs, the confirmed image survives)
+AT_REST_DEFAULT: dict[int, tuple[tuple[str, str], ...]] = {
+    12: (
+        ("meta-winner", "flip"),
+        ("meta-older", "flip"),
+        ("meta-winner", "lose"),
+        ("evidence", "flip"),
+    ),
+    11: (("inactive-payload", "flip"), ("inactive-trailer", "lose")),
+}
+
+
+GEOMETRY_DEFAULT = ("near-full", "full")
+
 CASES: tuple[MatrixCase, ...] = (
     MatrixCase(1, "normal-update"),
     MatrixCase(2, "resume-after-reboot", _p(cut="mid-chunk", chunk=3), "mid-chunk"),
@@ -105,6 +123,47 @@ CASES: tuple[MatrixCase, ...] = (
     MatrixCase(13, "brownout-write"),
     MatrixCase(14, "never-confirms"),
     MatrixCase(15, "classify"),
+    # issue 10, faults at rest (hil/scenarios/at_rest.py): readable-but-wrong and unreadable
+    *(MatrixCase(12, "at-rest", _p(where=w, kind=k), f"{w}-{k}") for w, k in AT_REST_DEFAULT[12]),
+    *(MatrixCase(11, "at-rest", _p(where=w, kind=k), f"{w}-{k}") for w, k in AT_REST_DEFAULT[11]),
+    # issue 10, a new image that fails at every boot stage (SELF_TEST 4-6, contracts §7)
+    *(MatrixCase(14, "early-failure", _p(stage=s), s) for s in STAGES),
+    # issue 10, an upload while the running image is on trial (SELF_TEST 3: a late test)
+    MatrixCase(3, "trial-upload"),
+    # issue 10, the trust anchor re-provisioned between boots, an image PENDING
+    MatrixCase(9, "anchor-change", _p(change="floor-raised"), "floor-raised"),
+    MatrixCase(10, "anchor-change", _p(change="key-revoked"), "key-revoked"),
+    MatrixCase(7, "anchor-change", _p(change="hw-id"), "hw-id"),
+    # issue 10, package geometry: the second release ends at a chosen place in slot A
+    # (staged first and the power cycled: the running image in slot B must survive the
+    # preparation of slot A, even where an erase past slot A hits only B's header)
+    *(MatrixCase(3, "geometry", _p(shape=s, staged_reboot=True), s) for s in GEOMETRY_DEFAULT),
+    MatrixCase(7, "geometry", _p(shape="over"), "over"),
+    # issue 10, a brownout as the metadata commit that sets PENDING starts: the metadata erase
+    # must be gated first (on LPC55S69 no write comes within the hold-up before that erase)
+    MatrixCase(13, "brownout-meta"),
+)
+
+# the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every
+# bit position class (low/high bit of each byte class) of the metadata copies
+EXHAUSTIVE_CASES: tuple[MatrixCase, ...] = (
+    *(
+        MatrixCase(
+            12 if w.startswith(("meta", "evidence")) else 11,
+            "at-rest",
+            _p(where=w, kind=k),
+            f"{w}-{k}",
+        )
+        for w in AT_REST_TARGETS
+        for k in AT_REST_KINDS
+        if (w, k) not in AT_REST_DEFAULT[11] + AT_REST_DEFAULT[12]
+    ),
+    *(
+        MatrixCase(12, "at-rest", _p(where=w, kind="flip", bit=bit), f"{w}-bit{bit}")
+        for w in ("meta-winner", "meta-older")
+        for bit in range(0, 60 * 8, 29)
+    ),
+    *(MatrixCase(3, "geometry", _p(shape=s), s) for s in ("smallest", "chunk-boundary")),
 )
 
 
@@ -140,10 +199,12 @@ def parse_items(text: str | None) -> list[MatrixItem]:
     return [item(n) for n in valid if n in wanted]
 
 
-def cases_for(items: Iterable[MatrixItem]) -> list[MatrixCase]:
-    """The cases of the given items (items that are not ready have none yet)."""
+def cases_for(items: Iterable[MatrixItem], exhaustive: bool = False) -> list[MatrixCase]:
+    """The cases of the given items (items that are not ready have none yet); with
+    ``exhaustive`` also the nightly variants (``EXHAUSTIVE_CASES``)."""
     numbers = {it.number for it in items}
-    return [c for c in CASES if c.item in numbers]
+    table = CASES + EXHAUSTIVE_CASES if exhaustive else CASES
+    return [c for c in table if c.item in numbers]
 
 
 @dataclass
@@ -169,6 +230,7 @@ def _bench(
     log_dir: Path,
     made: list[Device],
     before: list[list[AreaSnapshot]] | None = None,
+    outcome_ms: int | None = None,
 ) -> Bench:
     def make_device(fi: FactoryImage) -> Device:
         # the first device of a case logs into the case directory, any further one beside it
@@ -179,7 +241,9 @@ def _bench(
             before.append(snapshot_platform(platform, dev.engine.flash_read))
         return dev
 
-    return Bench(platform, firmware, make_device)
+    if outcome_ms is None:
+        return Bench(platform, firmware, make_device)
+    return Bench(platform, firmware, make_device, outcome_ms=outcome_ms)
 
 
 def run_case(
@@ -193,6 +257,7 @@ def run_case(
     replay: str | None = None,
     defines: Mapping[str, int] | None = None,
     sweep_progress: Callable[[int, int], None] | None = None,
+    outcome_ms: int | None = None,
 ) -> CaseRun:
     """Run ``case`` on a fresh ``platform`` device, keep its evidence in ``evidence_dir``
     (console.log, events.jsonl, timeline.txt, timeline.html) and judge it.
@@ -215,14 +280,14 @@ def run_case(
         )
     made: list[Device] = []
     before: list[list[AreaSnapshot]] = []
-    bench = _bench(platform, firmware, engine, seed, evidence_dir, made, before)
+    bench = _bench(platform, firmware, engine, seed, evidence_dir, made, before, outcome_ms)
     try:
         run = run_scenario(case.scenario, bench, **case.params)
     finally:
         for dev in made:
             dev.close()
     params = Params(attempts=platform.layout.boot_attempts, parts=run.parts or None)
-    verdict = judge(case.item, run.events, params)
+    verdict = judge(case.item, run.events, params, case.scenario)
     reasons = list(verdict.reasons)
     if run.error is not None:
         reasons.insert(0, f"FAIL: scenario {case.scenario} stopped: {run.error}")
@@ -307,6 +372,24 @@ def _run_sweep_case(
 Progress = Callable[[int, int, str, MatrixCase, CaseRun | None], None]
 
 
+def unfinished(
+    case: MatrixCase, platform: str, engine: str, why: str, replay: str | None
+) -> CaseResult:
+    """The result of a case a stop (SIGINT/SIGTERM) kept from finishing: neither pass nor
+    fail; the report shows it as skipped with ``not finished: <why>``."""
+    return CaseResult(
+        item=case.item,
+        platform=platform,
+        engine=engine,
+        scenario=case.key,
+        passed=False,
+        reasons=[f"not finished: {why}"],
+        evidence_path=None,
+        replay=replay,
+        duration_instructions=None,
+    )
+
+
 def run_matrix(
     platforms: Sequence[Platform],
     items: Sequence[MatrixItem],
@@ -318,11 +401,12 @@ def run_matrix(
     progress: Progress | None = None,
     replay: Callable[[str, MatrixCase], str] | None = None,
     sweep_progress: Callable[[int, int], None] | None = None,
+    exhaustive: bool = False,
 ) -> list[CaseRun]:
     """Every case of ``items`` on every platform, evidence under
     ``evidence_root/<platform>/<case.dirname>``; ``progress(i, n, platform, case, run)`` is
     called before (``run`` None) and after each case."""
-    cases = cases_for(items)
+    cases = cases_for(items, exhaustive)
     total = len(cases) * len(platforms)
     out: list[CaseRun] = []
     i = 0
@@ -344,17 +428,8 @@ def run_matrix(
                 )
             except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: keep what finished
                 why = str(exc) or "interrupted"
-                stopped = CaseResult(
-                    item=case.item,
-                    platform=plat.name,
-                    engine=engine,
-                    scenario=case.key,
-                    passed=False,
-                    reasons=[f"not finished: {why}"],
-                    evidence_path=None,
-                    replay=replay(plat.name, case) if replay is not None else None,
-                    duration_instructions=None,
-                )
+                cmd = replay(plat.name, case) if replay is not None else None
+                stopped = unfinished(case, plat.name, engine, why, cmd)
                 raise MatrixInterrupted(why, out, stopped) from exc
             out.append(cr)
             if progress is not None:
@@ -364,9 +439,10 @@ def run_matrix(
 
 class MatrixInterrupted(Interrupted):
     """``run_matrix`` was interrupted (SIGINT/SIGTERM): ``done`` holds the cases that finished,
-    ``stopped`` the case that was running (not finished: neither pass nor fail)."""
+    ``stopped`` the case that was running (not finished: neither pass nor fail), None when the
+    stop came before the first case started."""
 
-    def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult) -> None:
+    def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult | None) -> None:
         super().__init__(why)
         self.why = why
         self.done = done
@@ -375,6 +451,8 @@ class MatrixInterrupted(Interrupted):
     @property
     def during(self) -> str:
         s = self.stopped
+        if s is None:
+            return "start-up (no case had started)"
         return f"{s.platform} item {s.item} {s.scenario}"
 
 

@@ -49,6 +49,8 @@ def _options(scenario: str, params: Mapping[str, Any], seed: int) -> SweepOption
             random=0,
             brownout_areas=(*META_AREAS, "slot_b"),
             brownout_stride=int(params.get("slot_stride", 64)),
+            # issue 10: the write just before each metadata erase (off: the original points)
+            brownout_before_erase_of=META_AREAS if params.get("before_erase", True) else (),
             seed=seed,
         )
     raise ValueError(scenario)

@@ -301,7 +301,7 @@ def _describe(rec: Record | None) -> str:
 
 def _stop_text(stop: Stop, what: str, s: Session) -> str:
     lines = [f"note: {n}" for n in stop.notes]
-    t_ms = s.device.engine.instructions_to_us(s.device.engine.instructions) // 1000
+    t_ms = s.device.engine.instructions_to_us(s.device.engine.ticks) // 1000
     if stop.reason is StopReason.CONDITION:
         hit = _describe(stop.record)
         lines.append(f"stopped at {what}" + (f": {hit}" if hit else "") + f" (t={t_ms} ms)")
@@ -333,7 +333,7 @@ def _run(s: Session, a: Args, say: Say) -> str:
             raise MonitorError(f"run for: expected a positive number of ms; found {ms}")
         stop = s.run(None, ms)
         if stop.reason is StopReason.BUDGET:
-            t_ms = s.device.engine.instructions_to_us(s.device.engine.instructions) // 1000
+            t_ms = s.device.engine.instructions_to_us(s.device.engine.ticks) // 1000
             return "\n".join([*(f"note: {n}" for n in stop.notes), f"ran {ms} ms (t={t_ms} ms)"])
         return _stop_text(stop, f"the end of {ms} ms", s)
     budget = a.opt_int("within", RUN_MS) or RUN_MS
@@ -429,7 +429,7 @@ def _status(s: Session, a: Args, say: Say) -> str:
     if s.target is None:
         return "no target loaded"
     dev = s.device
-    t_ms = dev.engine.instructions_to_us(dev.engine.instructions) // 1000
+    t_ms = dev.engine.instructions_to_us(dev.engine.ticks) // 1000
     job = f"; queued upload: {s.job.describe}" if s.job else ""
     return (
         f"{s.target.platform.name}: power {'on' if dev.engine.powered else 'off'}, "

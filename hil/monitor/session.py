@@ -229,7 +229,7 @@ class Session:
         self._watch_hit = []
         matcher = None if until is None else compile_match(until, what=what)[0]
         notes: list[str] = []
-        start = dev.engine.instructions
+        start = dev.engine.ticks
         budget_i = dev.engine.us_to_instructions(budget_ms * 1000)
         self._running = True
         try:
@@ -247,7 +247,7 @@ class Session:
                 if not dev.engine.powered:
                     dev.state = DeviceState.OFF
                     return Stop(StopReason.POWERED_OFF, None, notes)
-            left = budget_i - (dev.engine.instructions - start)
+            left = budget_i - (dev.engine.ticks - start)
             if left <= 0:
                 return Stop(StopReason.BUDGET, None, notes)
             left_ms = max(1, -(-dev.engine.instructions_to_us(left) // 1000))

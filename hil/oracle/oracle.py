@@ -82,7 +82,7 @@ class Oracle:
     # -- hooks ----------------------------------------------------------------------------------
     def _on_reset(self, cause: ResetCause) -> None:
         reg, flags = self._reset_register()
-        us = self.engine.instructions_to_us(self.engine.instructions)
+        us = self.engine.instructions_to_us(self.engine.ticks)
         self.resets.append(ResetRecord(us, str(cause), reg, flags))
 
     def _reset_register(self) -> tuple[int | None, tuple[str, ...]]:
@@ -199,7 +199,7 @@ class Oracle:
         if self.profile.oracle is None:
             return False
         stable_us = self.profile.oracle.stable_run_ms * 1000
-        now = self.engine.instructions_to_us(self.engine.instructions)
+        now = self.engine.instructions_to_us(self.engine.ticks)
         return any(
             r.cause != ResetCause.POWER_ON.value and now - r.at_us < stable_us for r in self.resets
         )

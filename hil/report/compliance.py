@@ -22,7 +22,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 from urllib.parse import quote
 
+from hil.report import mutation
 from hil.report.compliance_schema import SCHEMA_ID, SCHEMA_VERSION
+from hil.report.mutation import MutantResult
 
 JSON_NAME = "compliance.json"
 MARKDOWN_NAME = "compliance.md"
@@ -127,11 +129,14 @@ class ComplianceSummary:
         generated: str | None = None,
         not_provable: Mapping[tuple[int, str], str] | None = None,
         profiles: Mapping[str, Mapping[str, Any]] | None = None,
+        mutants: Sequence[MutantResult] = (),
     ) -> None:
         # (item, platform) -> why the profile's routes cannot prove it; such a cell has no case
         self.not_provable: dict[tuple[int, str], str] = dict(not_provable or {})
         # platform -> the profile it ran (name, file, sha256, firmware hashes)
         self.profiles: dict[str, Mapping[str, Any]] = dict(profiles or {})
+        # the mutation-score section (hil matrix --mutants); empty: no section is written
+        self.mutants: tuple[MutantResult, ...] = tuple(mutants)
         self.cases: tuple[CaseResult, ...] = tuple(sorted(cases, key=lambda c: c.sort_key))
         self.items: tuple[ReportItem, ...] = tuple(sorted(items, key=lambda i: i.number))
         known = {i.number for i in self.items}
@@ -251,6 +256,8 @@ class ComplianceSummary:
                 if self.profiles
                 else {}
             ),
+            # optional key: written only when mutants ran (older files stay valid)
+            **({"mutation": mutation.to_dict(self.mutants)} if self.mutants else {}),
         }
 
     @classmethod
@@ -283,8 +290,15 @@ class ComplianceSummary:
             for c in doc["cells"]
             if c["status"] == Status.NOT_PROVABLE.value
         }
+        mutants = mutation.from_dict(doc["mutation"]) if "mutation" in doc else []
         return cls(
-            cases, items, doc["platforms"], doc["generated"], not_provable, doc.get("profiles")
+            cases,
+            items,
+            doc["platforms"],
+            doc["generated"],
+            not_provable,
+            doc.get("profiles"),
+            mutants,
         )
 
     def to_json(self, base: Path | None = None) -> str:
@@ -327,6 +341,8 @@ class ComplianceSummary:
                              f"(sha256 {_md(str(ident.get('sha256')))[:16]})")  # fmt: skip
                 for f, h in sorted(dict(ident.get("firmware", {})).items()):
                     lines.append(f"  - {_md(f)}: sha256 {h}")
+        if self.mutants:
+            lines += mutation.markdown(self.mutants, _md)
         lines += ["", "## Cases", ""]
         for c in self.cases:
             lines.append(f"### {'PASS' if c.passed else 'FAIL'} {_md(c.name)}")
@@ -383,7 +399,10 @@ class ComplianceSummary:
                     label = f'<a href="#case-{cell.cases[0]}">{label}</a>'
                 out.append(f'<td class="{cell.status}">{label}</td>')
             out.append("</tr>")
-        out.append("</tbody></table><h2>Cases</h2>")
+        out.append("</tbody></table>")
+        if self.mutants:
+            out += mutation.html_lines(self.mutants)
+        out.append("<h2>Cases</h2>")
         for i, c in enumerate(self.cases):
             status = "pass" if c.passed else "fail"
             out.append(f'<section id="case-{i}" class="case {status}">')

@@ -41,6 +41,13 @@ structure against ``COMPLIANCE_SCHEMA`` (a JSON-Schema draft 2020-12 subset: typ
 required, properties, additionalProperties, items, minimum; a key not in ``required`` is
 optional) and then the cross-references (cell indices, cell status against its cases, totals,
 verdict).
+
+``mutation`` (optional: written only by ``hil matrix --mutants``): the mutation score,
+``{score: {caught, planted, per_item: {"<item>": {caught, planted}}}, mutants: [mutant]}`` with
+``mutant`` = ``{flag, item, platform, class, bug, ran: [str], caught_by: [str], caught: bool}``:
+each planted bug of the catalogue (firmware_stubs/core/mut_hooks.h) on each platform, the
+owning item's cases run on the mutated firmware (``ran``) and those that failed
+(``caught_by``; empty: the bug escaped).
 """
 
 from __future__ import annotations
@@ -120,6 +127,36 @@ TOTALS_SCHEMA = _obj(
     optional=("not_provable",),
 )
 
+MUTANT_SCHEMA = _obj(
+    {
+        "flag": _STR,
+        "item": {"type": "integer", "minimum": 1},
+        "platform": _STR,
+        "class": _STR,
+        "bug": _STR,
+        "ran": _STR_LIST,
+        "caught_by": _STR_LIST,
+        "caught": {"type": "boolean"},
+    }
+)
+
+_CP = _obj(
+    {"caught": {"type": "integer", "minimum": 0}, "planted": {"type": "integer", "minimum": 0}}
+)
+
+MUTATION_SCHEMA = _obj(
+    {
+        "score": _obj(
+            {
+                "caught": {"type": "integer", "minimum": 0},
+                "planted": {"type": "integer", "minimum": 0},
+                "per_item": {"type": "object", "additionalProperties": _CP},
+            }
+        ),
+        "mutants": {"type": "array", "items": MUTANT_SCHEMA},
+    }
+)
+
 COMPLIANCE_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": SCHEMA_ID,
@@ -136,8 +173,9 @@ COMPLIANCE_SCHEMA: dict[str, Any] = {
             "cases": {"type": "array", "items": CASE_SCHEMA},
             "totals": TOTALS_SCHEMA,
             "profiles": {"type": "object"},
+            "mutation": MUTATION_SCHEMA,
         },
-        optional=("profiles",),
+        optional=("profiles", "mutation"),
     ),
 }
 

@@ -28,6 +28,9 @@ class Bench:
     update_ms: int = 60_000  # virtual time for one whole upload
     outcome_ms: int = 90_000  # virtual time for a trial boot to resolve (attempts x watchdog)
     capture_flash: bool = False  # keep a flash map of the areas when the power comes back
+    # called with the device right before ``recover`` powers it on after a cut (the power-cut
+    # sweep reads the state the recovery starts from there)
+    before_power_on: Callable[[Device], None] | None = None
 
 
 @dataclass

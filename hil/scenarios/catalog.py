@@ -18,7 +18,10 @@ from hil.evidence import Event, Outcome, Record
 from hil.evidence.vocab import boot_settled, brownout_reset
 from hil.faults import FaultInjector, parse_plan
 from hil.provision import factory_image
+from hil.scenarios.anchor import anchor_change
+from hil.scenarios.at_rest import at_rest
 from hil.scenarios.bench import Bench, ScenarioRun
+from hil.scenarios.geometry import geometry
 from hil.scenarios.power import (
     RECOVERY_MS,
     note_fired,
@@ -26,6 +29,7 @@ from hil.scenarios.power import (
     resume_after_reboot,
     with_plan,
 )
+from hil.scenarios.stages import early_failure, trial_upload
 from hil.scenarios.steps import (
     boot,
     enter_rescue,
@@ -64,12 +68,15 @@ def never_confirms(b: Bench, run: ScenarioRun, **_: Any) -> None:
 
 
 def _rescue(b: Bench, run: ScenarioRun, how: str) -> None:
-    # build 2 confirmed with the anchor floor at 2: build 1 is below the floor
+    # build 2 confirmed with the anchor floor at 2: build 1 is below the floor; then a forged
+    # package, a below-floor one and one signed with a revoked key, each to be refused, and a
+    # good one
     dev = run.device = fresh(b, build=2, floor=2)
     enter_rescue(b, dev, how)
     slot = "B"  # slot A holds the confirmed image
     install(b, run, dev, package(b, 3, slot, variant="forged-signature-same-id"))
     install(b, run, dev, package(b, 1, slot))
+    install(b, run, dev, package(b, 3, slot, key="revoked"))  # the revocation gate in rescue
     install(b, run, dev, package(b, 3, slot))
 
 
@@ -130,14 +137,15 @@ def _part_power_cut(b: Bench, run: ScenarioRun) -> None:
     note_fired(run, injectors[0])
 
 
-def _part_brownout(b: Bench, run: ScenarioRun) -> None:
+def _part_brownout(b: Bench, run: ScenarioRun, symbol: str | None = None) -> None:
     """A brownout as the device starts the metadata commit that sets PENDING (``PHASE
-    name=meta_commit``): the supply sits at the monitor threshold for the platform's hold-up
-    time, then the brownout reset. The device is left alone (no power cycle that would drop
-    the pending reset) until it is back after the brownout reset (application or rescue)."""
-    plan = parse_plan(
-        {"faults": [{"kind": "brownout", "at": {"phase": "metadata_commit"}}]}, "brownout-meta"
-    )
+    name=meta_commit``; with ``symbol``: when the core first reaches that firmware function,
+    e.g. ``meta_commit``, right before the commit's first erase): the supply sits at the
+    monitor threshold for the platform's hold-up time, then the brownout reset. The device is
+    left alone (no power cycle that would drop the pending reset) until it is back after the
+    brownout reset (application or rescue)."""
+    at = {"phase": "metadata_commit"} if symbol is None else {"symbol": symbol}
+    plan = parse_plan({"faults": [{"kind": "brownout", "at": at}]}, "brownout-meta")
     dev = run.device = fresh(b)
     inj = FaultInjector(dev, plan)
     since = dev.mark()
@@ -217,6 +225,13 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "power-cut-update": power_cut_update,
     "resume-after-reboot": resume_after_reboot,
     "classify": classify_failures,
+    "at-rest": at_rest,
+    "anchor-change": anchor_change,
+    "geometry": geometry,
+    "early-failure": early_failure,
+    "trial-upload": trial_upload,
+    # issue 10, brownout before a metadata erase: as the commit that sets PENDING starts
+    "brownout-meta": lambda b, run, symbol="meta_commit", **_: _part_brownout(b, run, symbol),
 }
 
 

@@ -69,10 +69,13 @@ def recover(
     """After a cut (``start`` None): power on; after a reset the chip did itself (``start`` =
     the event index and the record index of its REBOOT_REASON): keep running. Run until
     ``recovery_done`` or the bound; the event index where the recovery starts is kept in
-    ``run.recovery_mark``."""
+    ``run.recovery_mark``. A cut during the recovery itself (a fault plan's later cut, a
+    depth-2 sweep point) powers on again: the recovery then starts at that power-on."""
     if start is None:
         if b.capture_flash:
             run.flash_before = snapshot_platform(b.platform, dev.engine.flash_read)
+        if b.before_power_on is not None:
+            b.before_power_on(dev)
         dev.power_on()
         start = (len(dev.events), dev.mark())
     first, since = start
@@ -80,11 +83,18 @@ def recover(
     for _ in range(8):  # the bound; a reset the device does itself keeps it running
         try:
             dev.expect(recovery_done, budget_ms, since=since, what="the end of the recovery")
-            break
-        except DeviceTimeout:
-            if recovered(dev.events, first) or not powered_off(dev):
+            if not powered_off(dev):
                 break
+            # a cut in the same run as the record that ended the recovery (a later cut of a
+            # fault plan in the flash write right after it): the recovery starts again
+        except DeviceTimeout:
+            if not powered_off(dev):
+                break
+        if b.before_power_on is not None:
+            b.before_power_on(dev)
+        first = run.recovery_mark = len(dev.events)
         dev.power_on()
+        since = dev.mark()
 
 
 class _ChipReset:
@@ -199,7 +209,7 @@ def mid_check_offset(b: Bench, pkg: bytes, chunk: int) -> int:
             and rec.name == Ev.CHUNK
             and rec.get(Field.INDEX) == str(chunk - 1)
         ):
-            seen.append(engine.instructions)
+            seen.append(engine.ticks)  # virtual time, as op.instructions and engine.after
 
     Triggers(engine).each_flash_op(lambda hit: ops.append(hit.op))
     dev.subscribe(listen)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 
 from hil.device import Device, RunMeter
-from hil.engine.base import FlashOpAction
+from hil.engine.base import FlashOpAction, ResetCause
 from hil.errors import HilError
 from hil.evidence import Outcome
 from hil.faults.actions import cut_in_flash_op, power_cut, start_brownout
@@ -26,6 +26,7 @@ from hil.replay import run_case
 from hil.report.flashmap import render_svg, snapshot_platform
 from hil.scenarios import ScenarioRun
 from hil.sweep.judge import PointVerdict, judge_point
+from hil.sweep.outside import disagreement, observe
 from hil.sweep.points import PointKind, SweepPoint
 from hil.sweep.result import PointResult
 
@@ -43,13 +44,24 @@ class PointChild:
         device: Device,
         forked_at: float,
         keep: bool,
+        twin: int = 0,
+        approved: Mapping[str, str] | None = None,
     ) -> None:
         self.platform = platform
         self.point = point
         self.device = device
         self.forked_at = forked_at
         self.keep = keep
+        self.twin = twin
         self.fired: list[FiredFault] = []
+        self.powered_on = False  # the power-on after this point's cut was reached
+        self.state: str | None = None  # the state the recovery starts from (dedup on)
+        self.same_as: str | None = None
+        self.sampled = False
+        self.children: list[SweepPoint] = []  # the cuts of this recovery (--depth)
+        self.approved = approved  # the outside oracle's approved images (None: no oracle)
+        self.resets: list[ResetCause] = []
+        device.engine.on_reset(self.resets.append)
         device.engine.after_fork()
         self.meter = device.meter = RunMeter()  # runs from here on: the recovery's cost
 
@@ -77,6 +89,21 @@ class PointChild:
         self._fired("phase_cut", self.point.describe())
         power_cut(self.device.engine)
 
+    def skipped(self) -> PointResult:
+        """A point stopped at the power-on: its state was met first by ``same_as``."""
+        return PointResult(
+            self.point,
+            PointVerdict(Outcome.UNKNOWN),
+            "",
+            list(self.fired),
+            0,
+            time.perf_counter() - self.forked_at,
+            0.0,
+            state=self.state,
+            same_as=self.same_as,
+            ran=False,
+        )
+
     def finish(self, run: ScenarioRun, error: str | None) -> PointResult:
         dev = self.device
         with contextlib.suppress(HilError):
@@ -86,6 +113,18 @@ class PointChild:
         # it); nothing to judge (len(events)) when neither came
         mark = len(events) if run.recovery_mark is None else run.recovery_mark
         verdict = judge_point(events, mark)
+        if self.approved is not None and error is None:
+            view = observe(
+                self.platform,
+                dev.engine,
+                self.approved,
+                self.resets,
+                verdict.outcome is not Outcome.UNKNOWN,
+            )
+            verdict.oracle = view.text()
+            both = disagreement(verdict, view)
+            if both is not None:
+                verdict.violations.append(("oracle", both))
         transcript = dev.transcript
         keep = self.keep or not verdict.ok or error is not None
         svg = None
@@ -103,6 +142,10 @@ class PointChild:
             transcript if keep else None,
             error=error,
             flashmap_svg=svg,
+            state=self.state,
+            same_as=self.same_as,
+            sampled=self.sampled,
+            children=list(self.children),
         )
 
 

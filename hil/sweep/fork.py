@@ -47,13 +47,19 @@ class ForkPool:
         self.lost: dict[str, str] = {}  # tag -> why a child gave no result
         self.spawned = 0
         self.fork_t0 = 0.0
+        self.waited_s = 0.0  # time spent waiting for a child to end (not this process's work)
+        self.spawn_waited_s = 0.0  # of which in ``spawn`` (inside an engine run's hook)
 
     def result_path(self, tag: str) -> Path:
         return self.workdir / f"{tag}.json"
 
     def spawn(self, tag: str) -> bool:
+        t0 = time.perf_counter()
         while len(self._active) >= self.workers:
             self._reap(block=True)
+        waited = time.perf_counter() - t0
+        self.waited_s += waited
+        self.spawn_waited_s += waited
         sys.stdout.flush()
         sys.stderr.flush()
         if not self.spawned:
@@ -66,6 +72,7 @@ class ForkPool:
             pid = os.fork()
         if pid == 0:
             self._active.clear()
+            self.waited_s = self.spawn_waited_s = 0.0
             gc.disable()  # a short life: no collector pass touching every page
             for sig in (signal.SIGINT, signal.SIGTERM):  # a signal ends a child at once; the
                 signal.signal(sig, signal.SIG_DFL)  # parent stops the sweep (``abort``)
@@ -101,8 +108,10 @@ class ForkPool:
 
     def drain(self) -> None:
         """Wait for every child."""
+        t0 = time.perf_counter()
         while self._active:
             self._reap(block=True)
+        self.waited_s += time.perf_counter() - t0
 
     def abort(self) -> None:
         """Stop at once (the sweep was interrupted): kill this pool's running children (by

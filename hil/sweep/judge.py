@@ -47,7 +47,15 @@ from hil.evidence.vocab import (
     norm,
 )
 
-INVARIANTS = ("outcome", "confirmed_slot", "metadata", "floor", "verified", "pending_valid")
+INVARIANTS = (
+    "outcome",
+    "confirmed_slot",
+    "metadata",
+    "floor",
+    "verified",
+    "pending_valid",
+    "oracle",  # the outside oracle agrees with the evidence (hil.sweep.outside; the sweep's)
+)
 
 
 @dataclass
@@ -59,6 +67,7 @@ class PointVerdict:
     brownout_flag: bool = False  # a REBOOT_REASON after the cut says brownout
     write_gated: int = 0  # WRITE_GATED events in the boot before ``mark`` and after it
     violations: list[tuple[str, str]] = field(default_factory=list)  # (invariant, why)
+    oracle: str | None = None  # the outside oracle's view (hil.sweep.outside), when it judged
 
     @property
     def ok(self) -> bool:
@@ -73,6 +82,7 @@ class PointVerdict:
             "brownout_flag": self.brownout_flag,
             "write_gated": self.write_gated,
             "violations": [list(v) for v in self.violations],
+            "oracle": self.oracle,
         }
 
     @classmethod
@@ -85,6 +95,7 @@ class PointVerdict:
             bool(d.get("brownout_flag")),
             int(d.get("write_gated", 0)),
             [(str(a), str(b)) for a, b in d.get("violations", [])],
+            d.get("oracle"),
         )
 
 

@@ -6,8 +6,10 @@
                                 uncovered phases, failures (deterministic: no wall-clock)
     DIR/timing.json             wall time, workers, points/s, harness overhead (only with
                                 ``timing=True``; the one file of a sweep that is not deterministic)
-    DIR/points.jsonl            one line per point: id, kind, phase, outcome, invariants broken,
-                                evidence digest, faults fired
+    DIR/points.jsonl            one line per point: id (the whole cut path), kind, phase,
+                                outcome, invariants broken, evidence digest, faults fired, the
+                                state it left and "same state as" (deterministic)
+    DIR/sweep.json              everything, for ``hil report DIR --merge SHARD...``
     DIR/failures/<id>/record.json   the replay record (``hil replay`` reproduces the digest)
     DIR/failures/<id>/console.log   the device's console output of that point
     DIR/failures/<id>/plan.json     the fault plan alone
@@ -25,6 +27,7 @@ from typing import Any
 
 from hil.record import ReplayRecord, write_record
 from hil.sweep.child import SCENARIO
+from hil.sweep.merge import SweepMeta, write_result
 from hil.sweep.result import OTA_PHASES, PointResult, SweepResult
 
 
@@ -56,7 +59,12 @@ def summary_dict(result: SweepResult) -> dict[str, Any]:
     return {
         "platform": result.platform,
         "seed": result.seed,
-        "cuts": len(result.points),
+        "cuts": result.cuts,
+        "depth": result.depth,
+        "dedup": result.dedup,
+        "distinct_states": result.distinct_states,
+        "points_run": result.points_run,
+        "oracle_judged": sum(1 for r in result.points if r.verdict.oracle is not None),
         "points_by_kind": _count(r.point.kind.value for r in result.points),
         "outcomes": result.outcomes(),
         "bricks": result.bricks,
@@ -77,6 +85,8 @@ def timing_dict(result: SweepResult) -> dict[str, Any]:
         "workers": result.workers,
         "points_per_s": round(result.points_per_s, 2),
         "overhead_ratio": round(result.overhead_ratio(), 3),
+        "outside_emulation": round(result.outside_share(), 3),
+        "children_run": result.children_run,
     }
 
 
@@ -122,10 +132,19 @@ def write_sweep(
                 "fired": [f.as_dict() for f in r.fired],
                 "instructions": r.instructions,
                 "error": r.error,
+                "state": r.state,
+                "same_as": r.same_as,
+                "run": r.ran,
+                "sampled": r.sampled,
             }
             f.write(json.dumps(line, sort_keys=True) + "\n")
     written["points"] = points
+    written["sweep"] = write_result(
+        result, SweepMeta(engine, build, dict(defines), dict(hashes)), report_dir
+    )
     for r in result.points:
+        if not r.ran:
+            continue  # "same state as" a point that ran: its record is that point's
         bad = not r.ok or r.point.id in also
         if not bad and r.transcript is None:
             continue
@@ -147,9 +166,14 @@ def summary_lines(result: SweepResult, *, timing: bool = True) -> list[str]:
     ops = result.ops_per_phase()
     fired = result.fired_per_phase()
     kinds = _count(r.point.kind.value for r in result.points)
+    shard = "" if result.shard == (1, 1) else f" (shard {result.shard[0]}/{result.shard[1]})"
     lines = [
-        f"{result.platform}: {len(result.points)} cuts "
-        f"({', '.join(f'{v} {k}' for k, v in kinds.items())})",
+        f"{result.platform}{shard}: {len(result.points)} cuts "
+        f"({', '.join(f'{v} {k}' for k, v in kinds.items())}), depth {result.depth}",
+        f"  distinct states: {result.distinct_states}, points run: {result.points_run}"
+        + ("" if result.dedup else " (dedup off)")
+        + f", judged by the outside oracle too: "
+        f"{sum(1 for r in result.points if r.verdict.oracle is not None)}",
         "  outcomes: " + ", ".join(f"{k} {v}" for k, v in result.outcomes().items()),
         f"  bricks: {result.bricks}, invariant failures: {len(result.failures())}",
         "  phase            flash ops (clean run)  faults fired",

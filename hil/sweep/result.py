@@ -11,7 +11,7 @@ from hil.evidence import Outcome
 from hil.faults.plan import FiredFault, Phase
 from hil.sweep.judge import PointVerdict
 from hil.sweep.phases import IDLE
-from hil.sweep.points import PointKind, SweepPoint
+from hil.sweep.points import PointKind, SweepPoint, sub_dict, sub_from_dict
 
 OTA_PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 
@@ -52,6 +52,13 @@ class PointResult:
     twin_digest: str | None = None
     error: str | None = None
     flashmap_svg: str | None = None  # the layout areas as the cut left them -> after recovery
+    state: str | None = None  # the state the recovery started from (hil.sweep.states)
+    same_as: str | None = None  # the point that met this state first (its outcome is this one's)
+    ran: bool = True  # False: stopped at the power-on as "same state as" (not run again)
+    sampled: bool = False  # a "same state" point of the seeded sample: it ran anyway
+    children: list[SweepPoint] = field(default_factory=list)  # the cuts of its recovery
+    agrees: bool | None = None  # a "same state" point that ran: its verdict equals the owner's
+    disagreement: str = ""  # both views when it does not
 
     @classmethod
     def lost(cls, point: SweepPoint, why: str) -> PointResult:
@@ -71,6 +78,11 @@ class PointResult:
             "error": self.error,
             "transcript": None if text is None else text.decode("latin-1"),
             "flashmap_svg": self.flashmap_svg,
+            "state": self.state,
+            "same_as": self.same_as,
+            "ran": self.ran,
+            "sampled": self.sampled,
+            "children": [sub_dict(c) for c in self.children],
         }
 
     @classmethod
@@ -90,19 +102,33 @@ class PointResult:
             twin_digest,
             d.get("error"),
             d.get("flashmap_svg"),
+            d.get("state"),
+            d.get("same_as"),
+            bool(d.get("ran", True)),
+            bool(d.get("sampled", False)),
+            [point.then(sub_from_dict(c)) for c in d.get("children", [])],
         )
 
     @property
     def ok(self) -> bool:
         twin_ok = self.twin_digest is None or self.twin_digest == self.digest
-        return self.verdict.ok and self.error is None and bool(self.fired) and twin_ok
+        fired = bool(self.fired) or not self.ran
+        return (
+            self.verdict.ok
+            and self.error is None
+            and fired
+            and twin_ok
+            and self.agrees is not False
+        )
 
     def problems(self) -> list[str]:
         out = [f"{inv}: {why}" for inv, why in self.verdict.violations]
         if self.error:
             out.append(f"error: {self.error}")
-        if not self.fired:
+        if not self.fired and self.ran:
             out.append("fault: never fired")
+        if self.agrees is False:
+            out.append(f"same state: {self.disagreement}")
         if self.twin_digest is not None and self.twin_digest != self.digest:
             out.append(
                 f"determinism: twin run gave {self.twin_digest[:12]}, not {self.digest[:12]}"
@@ -120,7 +146,26 @@ class SweepResult:
     wall_s: float
     workers: int
     lost: dict[str, str] = field(default_factory=dict)
-    planned: bool = False  # the points came from a fault plan (not a full sweep)
+    planned: bool = False  # the points came from a fault plan or a shard (not a full sweep)
+    depth: int = 1
+    dedup: bool = True
+    shard: tuple[int, int] = (1, 1)
+    sample: float = 0.1  # the seeded share of "same state" points that ran anyway
+    children_run: int = 0  # points whose child ran its recovery (races included; not determ.)
+
+    @property
+    def cuts(self) -> int:
+        return len(self.points)
+
+    @property
+    def distinct_states(self) -> int:
+        """Points that are not "same state as" another (each state judged once)."""
+        return sum(1 for r in self.points if r.same_as is None)
+
+    @property
+    def points_run(self) -> int:
+        """Points whose recovery ran: the distinct states and the seeded sample."""
+        return sum(1 for r in self.points if r.ran)
 
     def ops_per_phase(self) -> dict[str, int]:
         c = Counter(op.phase for op in self.clean_ops)
@@ -133,7 +178,7 @@ class SweepResult:
     def uncovered(self) -> list[str]:
         """OTA phases in which no fault fired: a full sweep must cover every phase; a plan's
         sweep covers what the plan names (its points passing is what counts)."""
-        if self.planned:
+        if self.planned or self.shard != (1, 1):
             return []
         fired = self.fired_per_phase()
         return [p for p in OTA_PHASES if fired[p] == 0]
@@ -168,6 +213,13 @@ class SweepResult:
         emu = sum(r.emu_s for r in self.points if r.point.kind is not PointKind.RANDOM)
         wall = sum(r.wall_s for r in self.points if r.point.kind is not PointKind.RANDOM)
         return wall / emu if emu > 0 else 0.0
+
+    def outside_share(self) -> float:
+        """The share of the points' wall time spent outside emulation (children that ran)."""
+        ran = [r for r in self.points if r.ran and r.point.kind is not PointKind.RANDOM]
+        wall = sum(r.wall_s for r in ran)
+        emu = sum(r.emu_s for r in ran)
+        return (wall - emu) / wall if wall > 0 else 0.0
 
 
 __all__ = ["OTA_PHASES", "OpInfo", "PhaseMark", "PointResult", "SweepResult"]

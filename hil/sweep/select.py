@@ -36,12 +36,19 @@ class SweepOptions:
     random: int = 4  # K seeded random instants
     brownout_areas: tuple[str, ...] = ()  # a brownout at operations on these areas ...
     brownout_stride: int = 1  # ... every n-th of those on a slot area (all metadata ones)
+    # a brownout at the operation right before each erase of these areas, whatever area that
+    # operation writes (the evidence-ring write just before a metadata erase)
+    brownout_before_erase_of: tuple[str, ...] = ()
     twins: tuple[str, ...] = ()  # areas whose points run twice (the evidence must be equal)
     seed: int = 1
     build: int = 2  # the update's build (the factory image is build 1)
     workers: int = 0  # children at once (0: one per CPU)
     keep_transcripts: bool = False  # keep every point's console output (else failures only)
     plan: FaultPlan | None = None  # cut only where this plan says (instead of the selection)
+    depth: int = 1  # cuts in the recoveries down to this depth (2: every recovery op cut once)
+    dedup: bool = True  # a state already judged is "same state as" (hil.sweep.states)
+    sample: float = 0.1  # the seeded share of "same state" points that run anyway
+    shard: tuple[int, int] = (1, 1)  # K of N: the depth-1 points with index % N == K - 1
 
 
 def model_tear(platform: Platform, kind: str) -> Tear:
@@ -100,7 +107,15 @@ def select_points(
             slot_seen += 1
             if (slot_seen - 1) % max(1, o.brownout_stride):
                 continue
-        if op.area in o.brownout_areas and near:
+        before_erase = (
+            i + 1 < len(ops)
+            and ops[i + 1].area in o.brownout_before_erase_of
+            and ops[i + 1].kind == FlashOpKind.ERASE.value
+            and ops[i + 1].instructions - op.instructions <= holdup
+        )
+        if (op.area in o.brownout_areas and near) or (
+            before_erase and op.area not in o.brownout_areas
+        ):
             points.append(
                 SweepPoint(PointKind.BROWNOUT, op.phase, op.index, op.kind, op.address, op.area)
             )

@@ -25,6 +25,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from hil.device import Device
@@ -41,10 +42,12 @@ from hil.scenarios import Bench, MakeDevice, ScenarioRun, power_cut_update
 from hil.sweep.child import SCENARIO, PointChild, replay_point
 from hil.sweep.fork import ForkPool
 from hil.sweep.judge import judge_point
-from hil.sweep.points import PointKind, SweepPoint
+from hil.sweep.outside import approved_images
+from hil.sweep.points import PointKind, SweepPoint, sub_point
 from hil.sweep.recorder import CleanPassRecorder
 from hil.sweep.result import OTA_PHASES, OpInfo, PhaseMark, PointResult, SweepResult
 from hil.sweep.select import SweepOptions, area_of, model_tear, select_points
+from hil.sweep.states import POWER_ON, StateClaims, resolve, sampled, state_key
 
 
 class SweepError(HilError):
@@ -74,6 +77,10 @@ class Sweep:
         self.progress = progress
         self._child: tuple[PointChild, str] | None = None  # in a child: its runner and tag
         self._pool: ForkPool | None = None
+        self._triggers: Triggers | None = None  # in a child: its device's trigger layer
+        self._spawn: Callable[[SweepPoint, int], PointChild | None] | None = None
+        self._claims: StateClaims | None = None
+        self._approved: dict[str, str] | None = None  # the outside oracle's approved images
         self._done = 0
         self._total = 0
 
@@ -82,7 +89,13 @@ class Sweep:
         return Device(create_engine(self.engine_name, self.platform, self.opt.seed), factory)
 
     def _flow(self, make_device: MakeDevice) -> ScenarioRun:
-        bench = Bench(self.platform, self.firmware, make_device, capture_flash=True)
+        bench = Bench(
+            self.platform,
+            self.firmware,
+            make_device,
+            capture_flash=True,
+            before_power_on=self._before_power_on,
+        )
         run = ScenarioRun(SCENARIO)
         try:
             power_cut_update(bench, run, build=self.opt.build)
@@ -118,6 +131,7 @@ class Sweep:
                 f"{self.platform.name}: the clean update did not end with build "
                 f"{self.opt.build} confirmed: {v.as_dict()}\n{run.device.tail()}"
             )
+        self._approved = approved_images(self.platform, run.device.engine)
         return list(recorders[0].ops), list(recorders[0].marks), run
 
     # -- 3. the sweep pass -----------------------------------------------------------------------
@@ -140,7 +154,7 @@ class Sweep:
                     "engine whose whole state forks with the process (fork_safe)"
                 )
             triggers = Triggers(dev.engine, dev)
-            spawn = self._spawner(dev, triggers, pool, showcase)
+            spawn = self._spawn = self._spawner(dev, triggers, pool, showcase)
 
             def at_op_fork(pts: list[SweepPoint]) -> Callable[[OpHit], FlashOpAction]:
                 def fork(hit: OpHit) -> FlashOpAction:
@@ -180,12 +194,16 @@ class Sweep:
             """Fork for ``point``: the child's runner in the child, None in the parent."""
             tag = point.id + ("~twin" if twin else "")
             if not pool.spawn(tag):
-                self._advance()
+                if point.depth == 1:
+                    self._advance()
                 return None
             triggers.disarm()  # the child takes this point's fault, no other
             keep = self.opt.keep_transcripts or point.id in showcase
-            child = PointChild(self.platform, point, dev, pool.fork_t0, keep)
+            child = PointChild(self.platform, point, dev, pool.fork_t0, keep, twin, self._approved)
             self._child = (child, tag)
+            self._triggers = triggers
+            self.progress = None  # the parent shows the progress
+            pool.workers = 1  # the recovery's own cuts: one at a time (the parent's share)
             return child
 
         return spawn
@@ -193,7 +211,63 @@ class Sweep:
     def _child_exit(self, run: ScenarioRun, error: str | None) -> None:
         assert self._child is not None and self._pool is not None
         child, tag = self._child
-        self._pool.child_exit(tag, child.finish(run, error))
+        self._pool.drain()  # the cuts of this recovery (--depth) end first
+        result = child.finish(run, error)
+        # its own life, without its children's (a wait in ``spawn`` is inside an engine run)
+        result.wall_s -= self._pool.waited_s
+        result.emu_s -= self._pool.spawn_waited_s
+        self._pool.child_exit(tag, result)
+
+    # -- depth and distinct states (in a child) -------------------------------------------------
+    def _before_power_on(self, dev: Device) -> None:
+        """In a child, the first power-on after its point's cut: claim the state (dedup on),
+        stop here when an earlier point met it (unless sampled), else arm the cuts of the
+        recovery when the sweep goes deeper."""
+        if self._child is None or self._child[0].powered_on:
+            return
+        child, tag = self._child
+        child.powered_on = True
+        point = child.point
+        remaining = self.opt.depth - point.depth
+        # a point run twice (its evidence must be equal) runs both times
+        dedup = self._claims is not None and not self._twin(point)
+        if dedup and point.kind is not PointKind.BROWNOUT:
+            assert self._claims is not None and self._pool is not None
+            child.state = state_key(dev.engine, POWER_ON, b"", remaining)
+            child.same_as = self._claims.claim(child.state, point.order, point.id)
+            if child.same_as is not None:
+                if not sampled(self.opt.seed, point.id, self.opt.sample):
+                    self._pool.child_exit(tag, child.skipped())
+                child.sampled = True
+                return  # it runs to agree with the first; the first cuts its recovery
+        if remaining > 0 and not child.twin:
+            self._arm_recovery_cuts(dev, child)
+
+    def _arm_recovery_cuts(self, dev: Device, child: PointChild) -> None:
+        """A cut in every flash operation of this recovery (torn as the chip tears), each in
+        a child of this child: the next depth of the sweep."""
+        triggers, spawn = self._triggers, self._spawn
+        assert triggers is not None and spawn is not None
+        triggers.rearm()
+
+        def at_op(hit: OpHit) -> FlashOpAction:
+            op = hit.op
+            sub = child.point.then(
+                sub_point(
+                    hit.index,
+                    hit.kind_index,
+                    op.kind.value,
+                    op.address,
+                    area_of(self.platform, op.address),
+                    model_tear(self.platform, op.kind.value),
+                )
+            )
+            child.children.append(sub)
+            triggers.at_flash_op(hit.index + 1, OpKind.ANY, at_op)  # the next one
+            grandchild = spawn(sub, 0)
+            return FlashOpAction.CONTINUE if grandchild is None else grandchild.take_op_fault(hit)
+
+        triggers.at_flash_op(triggers.op_count(), OpKind.ANY, at_op)
 
     def _advance(self) -> None:
         self._done += 1
@@ -207,12 +281,16 @@ class Sweep:
     def run(self) -> SweepResult:
         started = time.perf_counter()
         ops, marks, _ = self.clean_pass()
-        points = select_points(self.platform, self.opt, ops, marks)
+        every = select_points(self.platform, self.opt, ops, marks)
+        every = [replace(p, rank=i) for i, p in enumerate(every)]
+        k, n = self.opt.shard
+        points = [p for p in every if p.rank % n == k - 1]  # this shard's share
         own = self.workdir is None
         work = Path(tempfile.mkdtemp(prefix="hil-sweep-")) if own else self.workdir
         assert work is not None
         workers = self.opt.workers or os.cpu_count() or 1
         self._pool = pool = ForkPool(work / "points", workers)
+        self._claims = StateClaims(work / "states") if self.opt.dedup else None
         first: dict[str, str] = {}
         for p in points:
             first.setdefault(p.phase, p.id)
@@ -228,8 +306,7 @@ class Sweep:
                     pool.child_exit(p.id, self._replay(p))
                 self._advance()
             pool.drain()
-            self._retry_lost(points, pool)
-            results = [self._collect(p, pool) for p in points]
+            results = self._gather(points, pool)
         except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.errors.Interrupted): no child outlives it
             pool.abort()
             raise
@@ -237,6 +314,9 @@ class Sweep:
             pool.close()
             if own:
                 shutil.rmtree(work, ignore_errors=True)
+        ran = sum(1 for r in results if r.ran)
+        if self.opt.dedup:
+            results = resolve(results, self.opt.seed, self.opt.sample)
         return SweepResult(
             self.platform.name,
             self.opt.seed,
@@ -247,23 +327,50 @@ class Sweep:
             workers,
             dict(pool.lost),
             planned=self.opt.plan is not None,
+            depth=self.opt.depth,
+            dedup=self.opt.dedup,
+            shard=self.opt.shard,
+            sample=self.opt.sample,
+            children_run=ran,
         )
 
-    def _retry_lost(self, points: list[SweepPoint], pool: ForkPool) -> None:
-        """A child that died without its result (killed, crashed) is an internal error, not a
-        device verdict: run its point once more, from the start with the point's plan (as a
-        replay does). A point lost twice stays in ``pool.lost`` with both reasons."""
+    def _gather(self, points: list[SweepPoint], pool: ForkPool) -> list[PointResult]:
+        """Every point's result, the cuts of the recoveries (``--depth``) included. A child that
+        died without its result (killed, crashed) is an internal error, not a device verdict:
+        its point runs once more, from the start with the point's plan (as a replay does; the
+        cuts of its recovery are then not swept, which stays in ``pool.lost``). A point lost
+        twice stays in ``pool.lost`` with both reasons."""
+        results: list[PointResult] = []
+        todo = list(points)
+        missing: list[SweepPoint] = []
         first: dict[str, str] = {}
-        for p in points:
-            if pool.load(p.id) is None:
-                first[p.id] = pool.lost.pop(p.id, "no result")
-                if pool.spawn(p.id):
-                    pool.child_exit(p.id, self._replay(p))
+        while todo:
+            p = todo.pop()
+            r = self._collect(p, pool)
+            if r is None:
+                missing.append(p)
+                continue
+            results.append(r)
+            todo.extend(r.children)
+        for p in missing:
+            first[p.id] = pool.lost.pop(p.id, "no result")
+            if pool.spawn(p.id):
+                pool.child_exit(p.id, self._replay(p))
         pool.drain()
-        for pid, why in first.items():
-            if pid in pool.lost or pool.load(pid) is None:
-                again = pool.lost.get(pid, "no result")
-                pool.lost[pid] = f"{why}; retried once: {again}"
+        for p in missing:
+            r = self._collect(p, pool)
+            if r is None:
+                again = pool.lost.get(p.id, "no result")
+                pool.lost[p.id] = f"{first[p.id]}; retried once: {again}"
+                results.append(PointResult.lost(p, pool.lost[p.id]))
+            else:
+                results.append(r)
+                if p.depth < self.opt.depth and r.ran:
+                    pool.lost[p.id] = (
+                        f"{first[p.id]}; retried from the start: the cuts of its recovery "
+                        "(--depth) were not swept"
+                    )
+        return sorted(results, key=lambda r: r.point.order)
 
     def _replay(self, point: SweepPoint) -> PointResult:
         return replay_point(
@@ -276,10 +383,10 @@ class Sweep:
             self.opt.keep_transcripts,
         )
 
-    def _collect(self, point: SweepPoint, pool: ForkPool) -> PointResult:
+    def _collect(self, point: SweepPoint, pool: ForkPool) -> PointResult | None:
         data = pool.load(point.id)
         if data is None:
-            return PointResult.lost(point, pool.lost.get(point.id, "no result"))
+            return None
         twin = pool.load(point.id + "~twin") if self._twin(point) else None
         return PointResult.from_dict(point, data, None if twin is None else str(twin["digest"]))
 

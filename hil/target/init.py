@@ -121,7 +121,7 @@ def measure_update(profile_path: Path) -> tuple[int, list[str]]:
     t.power_on()
     t.run(500)
     smp_update(t, v2)
-    start = t.engine.instructions
+    start = t.engine.ticks
     last = [start]
 
     def hook(op: FlashOp) -> FlashOpAction:

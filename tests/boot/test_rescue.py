@@ -90,7 +90,8 @@ def test_rescue_on_a_never_booted_device_says_how_to_proceed(
         signed(platform, hang_payload(platform, "B"), 2, "B"), budget_ms=UPDATE_MS
     )
     err = res.upload.error
-    assert err is not None and err.reason == "boot normally first", err
+    assert err is not None, res
+    assert err.reason == "never booted: boot once without rescue, then update", err
     assert not res.pending and not res.reset_sent
     device.send_line("reset")  # strap released: a normal boot adopts the factory image
     assert device.wait_for("BOOT", BOOT_MS, src="app")["slot"] == "A"

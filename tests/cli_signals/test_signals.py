@@ -87,6 +87,9 @@ def test_serve_stops_on_signal(delay_s: float, sig: int) -> None:
 
 
 def test_matrix_interrupted_keeps_a_report_that_renders(tmp_path: Path) -> None:
+    _matrix_once(tmp_path / "r0", 0.0, signal.SIGINT)  # at once: maybe before the first case
+    done = subprocess.run([HIL, "report", str(tmp_path / "r0")], capture_output=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
     _matrix_once(tmp_path / "r1", 1.5, signal.SIGINT)
     _matrix_once(tmp_path / "r2", 0.2, signal.SIGTERM)
     done = subprocess.run(

@@ -129,12 +129,25 @@ def _rescue(gated: bool) -> T:
         compat="0x1",
         error_code="below_floor" if gated else "ok",
     )
+    t.tr("rescue", "IDLE", "DOWNLOADING", "B")
+    t.ev(
+        "rescue",
+        "VERIFY_SIG",
+        result="fail" if gated else "ok",
+        key_id="0xdead",
+        error_code="key_revoked" if gated else "ok",
+    )
     return t
 
 
 def test_item5() -> None:
     assert judge(5, _rescue(True).events, P).passed
     assert not judge(5, _rescue(False).events, P).passed
+    # only the revocation gate missing (a revoked key counts as allowed in rescue)
+    t = _rescue(True)
+    t.events[-1] = _rescue(False).events[-1]
+    j = judge(5, t.events, P)
+    assert not j.passed and "FAIL: no key_revoked refusal in rescue" in j.reasons
 
 
 def test_items_6_7_8_refusals() -> None:
@@ -155,6 +168,13 @@ def test_items_6_7_8_refusals() -> None:
     assert judge(8, r.events, P).passed
     r.tr("app", "STAGING", "PENDING", "B")
     assert not judge(8, r.events, P).passed
+    # an equal build accepted: the install that went through is named, not only the missing
+    # refusal
+    same = T().boot("A", 3).upload("B", 3)
+    j = judge(8, same.events, P)
+    assert not j.passed and any("install went through" in x for x in j.reasons), j
+    newer = T().boot("A", 3).upload("B", 4)
+    assert not any("install went through" in x for x in judge(8, newer.events, P).reasons)
 
 
 def test_item9() -> None:

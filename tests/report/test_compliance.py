@@ -173,3 +173,26 @@ def test_output_is_deterministic(tmp_path: Path) -> None:
     assert "run-42" in first["json"].read_text(encoding="utf-8")
     undated = ComplianceSummary(sample().cases, ITEMS, PLATFORMS).to_json()
     assert '"generated": null' in undated
+
+
+def test_mutation_score_section_round_trips_and_names_escapes(tmp_path: Path) -> None:
+    from hil.report.mutation import MutantResult
+
+    mutants = [
+        MutantResult("MUT_A", 1, "stm32u585", "baseline", "bug a", ("x", "y"), ("y",)),
+        MutantResult("MUT_B", 1, "stm32u585", "at-rest", f"bug {HOSTILE}", ("x",), ()),
+        MutantResult("MUT_C", 3, "lpc55s69", "geometry", "bug c", ("z",), ("z",)),
+    ]
+    s = ComplianceSummary(sample().cases, ITEMS, PLATFORMS, generated="run-42", mutants=mutants)
+    written = s.write_all(tmp_path)
+    doc = json.loads(written["json"].read_text(encoding="utf-8"))
+    assert validate(doc) == []
+    assert doc["mutation"]["score"]["caught"] == 2 and doc["mutation"]["score"]["planted"] == 3
+    assert doc["mutation"]["score"]["per_item"]["1"] == {"caught": 1, "planted": 2}
+    assert ComplianceSummary.from_dict(doc).to_dict() == doc
+    md = written["markdown"].read_text(encoding="utf-8")
+    assert "## Mutation score" in md and "**2/3**" in md and "**ESCAPED**" in md
+    page = written["html"].read_text(encoding="utf-8")
+    assert "Mutation score" in page and HOSTILE not in page
+    # a summary without mutants writes no section (older readers stay valid)
+    assert "mutation" not in sample().to_dict()

@@ -243,3 +243,44 @@ void cm33_start_image(uint32_t vtor, uint32_t msp, uint32_t entry)
                    : "memory");
     __builtin_unreachable();
 }
+
+/* ---- sleeping ------------------------------------------------------------------------ */
+
+#define SYST_CSR  0xE000E010u
+#define SYST_RVR  0xE000E014u
+#define SYST_CVR  0xE000E018u
+#define SYST_CSR_ENABLE    (1u << 0)
+#define SYST_CSR_TICKINT   (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2) /* processor clock */
+#define SYST_RVR_MAX       0x00FFFFFFu
+#define SCB_ICSR           0xE000ED04u
+#define SCB_ICSR_PENDSTCLR (1u << 25)
+#define NVIC_ISER(n) (0xE000E100u + 4u * ((n) >> 5))
+#define NVIC_ICER(n) (0xE000E180u + 4u * ((n) >> 5))
+#define NVIC_ICPR(n) (0xE000E280u + 4u * ((n) >> 5))
+
+/* See cm33.h. */
+void cm33_irq_line_clear(uint32_t irq)
+{
+    REG32(NVIC_ICER(irq)) = 1u << (irq & 31u);
+    REG32(NVIC_ICPR(irq)) = 1u << (irq & 31u);
+}
+
+/* See cm33.h. */
+void cm33_sleep_irq(uint32_t irq, uint32_t max_cycles)
+{
+    uint32_t reload = max_cycles == 0u ? 1u : max_cycles;
+
+    if (reload > SYST_RVR_MAX) {
+        reload = SYST_RVR_MAX;
+    }
+    REG32(NVIC_ISER(irq)) = 1u << (irq & 31u);
+    REG32(SYST_CSR) = 0u;
+    REG32(SYST_RVR) = reload;
+    REG32(SYST_CVR) = 0u;
+    REG32(SYST_CSR) = SYST_CSR_CLKSOURCE | SYST_CSR_TICKINT | SYST_CSR_ENABLE;
+    cm33_dsb();
+    __asm volatile("wfi" ::: "memory");
+    REG32(SYST_CSR) = 0u;
+    REG32(SCB_ICSR) = SCB_ICSR_PENDSTCLR;
+}

@@ -51,6 +51,23 @@ void cm33_system_reset(void) __attribute__((noreturn));
  */
 void cm33_start_image(uint32_t vtor, uint32_t msp, uint32_t entry) __attribute__((noreturn));
 
+/* ---- sleeping ------------------------------------------------------------------------ */
+
+/*
+ * cm33_sleep_irq - with PRIMASK set by the caller (cm33_irq_save) and the peripheral's
+ * interrupt source enabled, sleep in WFI until NVIC line `irq` becomes pending or about
+ * `max_cycles` core cycles passed (SysTick on the processor clock, TICKINT, one period; both
+ * only pend: PRIMASK keeps their handlers from running). Afterwards SysTick is stopped, its
+ * pending bit and the line's enable and pending bits are cleared (the caller disables the
+ * peripheral's source first, so a level line cannot pend again).
+ * Returns nothing. A core that sleeps stops executing, so an idle wait costs no instructions
+ * at any clock (the emulator jumps to the next event).
+ */
+void cm33_sleep_irq(uint32_t irq, uint32_t max_cycles);
+
+/* cm33_irq_line_clear - NVIC ICER/ICPR for line `irq`. No return value. */
+void cm33_irq_line_clear(uint32_t irq);
+
 /* ---- polling ------------------------------------------------------------------------- */
 
 #define CM33_POLL_FAST        16u /* status polls back to back before pausing between polls */

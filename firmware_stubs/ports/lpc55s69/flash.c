@@ -49,6 +49,23 @@ static int flash_writable(uint32_t addr, uint32_t len)
     return flash_range_ok(addr, len) && addr - PLAT_FLASH_BASE + len <= LPC_FLASH_WRITABLE_END;
 }
 
+/* Sleep until the command in flight ends (INT_ENABLE.DONE -> the flash line of WDT_BOD_IRQn,
+ * shared with the WWDT and the BOD, wakes the core) or FLASH_SLEEP_MAX_MS passed. Interrupts
+ * stay masked. No return value. */
+#define FLASH_SLEEP_MAX_MS 1u
+static void lpc_flash_sleep(void)
+{
+    uint32_t pm = cm33_irq_save();
+
+    REG32(FLASH_INT_SET_ENABLE) = FLASH_INT_DONE;
+    if ((REG32(FLASH_INT_STATUS) & FLASH_INT_DONE) == 0u) {
+        cm33_sleep_irq(PLAT_PERIPH_FLASH_CTRL_IRQ_FLASH, port_core_clock_hz() / 1000u * FLASH_SLEEP_MAX_MS);
+    }
+    REG32(FLASH_INT_CLR_ENABLE) = FLASH_INT_DONE;
+    cm33_irq_line_clear(PLAT_PERIPH_FLASH_CTRL_IRQ_FLASH);
+    cm33_irq_restore(pm);
+}
+
 /*
  * Run one controller command. STARTA/STOPA/DATAW must already be set by the caller
  * (after lpc_flash_prepare()).
@@ -66,6 +83,9 @@ static int lpc_flash_run(uint32_t cmd, uint32_t *status)
         st = REG32(FLASH_INT_STATUS);
         if ((st & FLASH_INT_DONE) != 0u) {
             break;
+        }
+        if (n >= CM33_POLL_FAST) {
+            lpc_flash_sleep();
         }
     }
     if (status != NULL) {
@@ -96,6 +116,13 @@ static int lpc_flash_status_to_err(uint32_t st)
     return PORT_OK;
 }
 
+/* Returns 1 if addr is in a metadata area (only the planted MUT_UNGATED_META_ERASE asks). */
+static int flash_is_meta(uint32_t addr)
+{
+    return (uint32_t)(addr - PLAT_AREA_META_A_ADDR) < PLAT_AREA_META_A_SIZE ||
+           (uint32_t)(addr - PLAT_AREA_META_B_ADDR) < PLAT_AREA_META_B_SIZE;
+}
+
 /* See port.h. Returns PORT_OK or a PORT_ERR_* code. */
 int port_flash_erase_page(uint32_t addr)
 {
@@ -106,7 +133,8 @@ int port_flash_erase_page(uint32_t addr)
         ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE) != 0u) {
         return PORT_ERR_BADARG;
     }
-    if (FLASH_SUPPLY_LOW()) {
+    /* planted (brownout class, core/mut_hooks.h): a metadata page erase is not gated */
+    if (!(MUT_HOOK_UNGATED_META_ERASE() && flash_is_meta(addr)) && FLASH_SUPPLY_LOW()) {
         return PORT_ERR_GATED; /* brownout write gating: nothing started */
     }
     lpc_readable_page = LPC_NO_PAGE;

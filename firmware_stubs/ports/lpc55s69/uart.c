@@ -39,7 +39,8 @@ static void lpc_uart_divisors(uint32_t clk, uint32_t *osrval, uint32_t *brgval)
 /*
  * lpc_uart_init - FLEXCOMM0 clock on (AHBCLKCTRL1.FC0) and fed from the main clock
  * (FCCLKSEL0 = 0), optional pin muxing, PSELID = USART, FIFOs enabled and flushed,
- * CFG = ENABLE | 8 data bits, OSR/BRG for CONSOLE_BAUD at PLAT_CORE_CLOCK_HZ.
+ * CFG = ENABLE | 8 data bits, OSR/BRG for CONSOLE_BAUD at port_core_clock_hz() (the main
+ * clock: FRO 12 MHz after reset, 150 MHz after port_clock_init; called again by it).
  * Returns nothing (cannot fail; a locked PSELID with another function is left alone).
  */
 void lpc_uart_init(void)
@@ -66,7 +67,7 @@ void lpc_uart_init(void)
     REG32(USART_FIFOCFG) = USART_FIFOCFG_ENABLETX | USART_FIFOCFG_ENABLERX |
                            USART_FIFOCFG_EMPTYTX;
     REG32(USART_CFG) = USART_CFG_ENABLE | USART_CFG_DATALEN_8;
-    lpc_uart_divisors(PLAT_CORE_CLOCK_HZ, &osrval, &brgval);
+    lpc_uart_divisors(port_core_clock_hz(), &osrval, &brgval);
     REG32(USART_OSR) = osrval;
     REG32(USART_BRG) = brgval;
 }
@@ -120,4 +121,20 @@ int port_uart_flush(void)
         }
     }
     return PORT_ERR_TIMEOUT;
+}
+
+/* See port.h. FIFOTRIG.RXLVLENA (level 0) + FIFOINTENSET.RXLVL + FLEXCOMM0_IRQn wake the
+ * core (cm33_sleep_irq). Returns nothing. */
+void port_uart_wait_rx(uint32_t max_ms)
+{
+    uint32_t pm = cm33_irq_save();
+
+    REG32(USART_FIFOTRIG) = USART_FIFOTRIG_RXLVLENA;
+    REG32(USART_FIFOINTENSET) = USART_FIFOINT_RXLVL;
+    if ((REG32(USART_FIFOSTAT) & USART_FIFOSTAT_RXNOTEMPTY) == 0u) {
+        cm33_sleep_irq(PLAT_PERIPH_FLEXCOMM0_IRQ_USART, port_core_clock_hz() / 1000u * max_ms);
+    }
+    REG32(USART_FIFOINTENCLR) = USART_FIFOINT_RXLVL;
+    cm33_irq_line_clear(PLAT_PERIPH_FLEXCOMM0_IRQ_USART);
+    cm33_irq_restore(pm);
 }

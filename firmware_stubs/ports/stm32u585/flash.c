@@ -25,7 +25,26 @@ static int flash_range_ok(uint32_t addr, uint32_t len)
     return len != 0u && len <= PLAT_FLASH_SIZE && (uint32_t)(addr - PLAT_FLASH_BASE) <= PLAT_FLASH_SIZE - len;
 }
 
-/* Wait until NSSR.BSY and NSSR.WDW are clear. Returns PORT_OK or PORT_ERR_TIMEOUT. */
+/* Sleep until the operation in flight ends (NSCR.EOPIE -> FLASH_IRQn wakes the core) or
+ * FLASH_SLEEP_MAX_MS passed (an operation ending in an error raises no EOP). Interrupts stay
+ * masked; EOP is cleared by flash_take_errors. No return value. */
+#define FLASH_SLEEP_MAX_MS 1u
+static void flash_sleep(void)
+{
+    uint32_t pm = cm33_irq_save();
+
+    REG32(FLASH_NSCR) |= FLASH_CR_EOPIE;
+    if ((REG32(FLASH_NSSR) & FLASH_SR_BSY) != 0u) {
+        cm33_sleep_irq(PLAT_PERIPH_FLASH_CTRL_IRQ_NS, port_core_clock_hz() / 1000u * FLASH_SLEEP_MAX_MS);
+    }
+    REG32(FLASH_NSCR) &= ~FLASH_CR_EOPIE;
+    cm33_irq_line_clear(PLAT_PERIPH_FLASH_CTRL_IRQ_NS);
+    cm33_irq_restore(pm);
+}
+
+/* Wait until NSSR.BSY and NSSR.WDW are clear: polls back to back first, then sleeps until
+ * the end of the operation (an erase or program then costs no instructions at any clock).
+ * Returns PORT_OK or PORT_ERR_TIMEOUT. */
 static int flash_wait_idle(void)
 {
     uint32_t n;
@@ -33,6 +52,9 @@ static int flash_wait_idle(void)
     for (n = 0; n < STM32_POLL_LIMIT; n += cm33_poll_step(n)) {
         if ((REG32(FLASH_NSSR) & (FLASH_SR_BSY | FLASH_SR_WDW)) == 0u) {
             return PORT_OK;
+        }
+        if (n >= CM33_POLL_FAST) {
+            flash_sleep();
         }
     }
     return PORT_ERR_TIMEOUT;
@@ -109,6 +131,13 @@ static int flash_begin(void)
     return PORT_OK;
 }
 
+/* Returns 1 if addr is in a metadata area (only the planted MUT_UNGATED_META_ERASE asks). */
+static int flash_is_meta(uint32_t addr)
+{
+    return (uint32_t)(addr - PLAT_AREA_META_A_ADDR) < PLAT_AREA_META_A_SIZE ||
+           (uint32_t)(addr - PLAT_AREA_META_B_ADDR) < PLAT_AREA_META_B_SIZE;
+}
+
 /* See port.h. Returns PORT_OK or a PORT_ERR_* code. */
 int port_flash_erase_page(uint32_t addr)
 {
@@ -124,7 +153,8 @@ int port_flash_erase_page(uint32_t addr)
         ((addr - PLAT_FLASH_BASE) % PLAT_FLASH_PAGE_SIZE) != 0u) {
         return PORT_ERR_BADARG;
     }
-    if (FLASH_SUPPLY_LOW()) {
+    /* planted (brownout class, core/mut_hooks.h): a metadata page erase is not gated */
+    if (!(MUT_HOOK_UNGATED_META_ERASE() && flash_is_meta(addr)) && FLASH_SUPPLY_LOW()) {
         return PORT_ERR_GATED; /* brownout write gating: nothing started */
     }
     rc = flash_begin();

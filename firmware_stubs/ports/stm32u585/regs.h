@@ -14,11 +14,14 @@
 
 /* ---- FLASH (targets.md §1.3) ---- */
 #define FLASH_BASE_   PLAT_PERIPH_FLASH_CTRL_BASE
+#define FLASH_ACR     (FLASH_BASE_ + 0x00u)
 #define FLASH_NSKEYR  (FLASH_BASE_ + 0x08u)
 #define FLASH_NSSR    (FLASH_BASE_ + 0x20u)
 #define FLASH_NSCR    (FLASH_BASE_ + 0x28u)
 #define FLASH_ECCR    (FLASH_BASE_ + 0x30u)
 #define FLASH_OPTR    (FLASH_BASE_ + 0x40u)
+
+#define FLASH_ACR_LATENCY_MSK 0xFu
 
 #define FLASH_KEY1 0x45670123u
 #define FLASH_KEY2 0xCDEF89ABu
@@ -44,6 +47,7 @@
 #define FLASH_CR_BWR     (1u << 14)
 #define FLASH_CR_MER2    (1u << 15)
 #define FLASH_CR_STRT    (1u << 16)
+#define FLASH_CR_EOPIE   (1u << 24)
 #define FLASH_CR_LOCK    (1u << 31)
 
 #define FLASH_ECCR_ECCIE (1u << 24)
@@ -58,6 +62,31 @@
 #define RCC_AHB3ENR  (RCC_BASE_ + 0x94u)
 #define RCC_APB2ENR  (RCC_BASE_ + 0xA4u)
 #define RCC_CSR      (RCC_BASE_ + 0xF4u)
+#define RCC_CR       (RCC_BASE_ + 0x00u)
+#define RCC_CFGR1    (RCC_BASE_ + 0x1Cu)
+#define RCC_CFGR2    (RCC_BASE_ + 0x20u)
+#define RCC_PLL1CFGR (RCC_BASE_ + 0x28u)
+#define RCC_PLL1DIVR (RCC_BASE_ + 0x34u)
+
+/* Clock tree bits (STC:15619-16058) */
+#define RCC_CR_HSION       (1u << 8)
+#define RCC_CR_HSIRDY      (1u << 10)
+#define RCC_CR_PLL1ON      (1u << 24)
+#define RCC_CR_PLL1RDY     (1u << 25)
+#define RCC_CFGR1_SW_MSK   0x3u
+#define RCC_CFGR1_SW_PLL1  0x3u
+#define RCC_CFGR1_SWS_POS  2u
+#define RCC_CFGR2_HPRE_MSK 0xFu
+#define RCC_CFGR2_HPRE_DIV2 0x8u
+#define RCC_PLL1CFGR_SRC_HSI16  2u          /* PLL1SRC[1:0] */
+#define RCC_PLL1CFGR_RGE_8_16   (3u << 2)   /* PLL1RGE: input 8..16 MHz */
+#define RCC_PLL1CFGR_M_POS      8u          /* PLL1M[11:8] = M - 1 */
+#define RCC_PLL1CFGR_MBOOST_POS 12u         /* PLL1MBOOST[15:12]: EPOD clock divider */
+#define RCC_PLL1CFGR_REN        (1u << 18)  /* PLL1 R output enable */
+#define RCC_PLL1DIVR_N_POS 0u               /* PLL1N[8:0] = N - 1 */
+#define RCC_PLL1DIVR_P_POS 9u
+#define RCC_PLL1DIVR_Q_POS 16u
+#define RCC_PLL1DIVR_R_POS 24u
 
 #define RCC_AHB1ENR_BKPSRAMEN (1u << 28)
 #define RCC_AHB3ENR_PWREN     (1u << 2)
@@ -74,6 +103,7 @@
 
 /* ---- PWR (targets.md §1.6) ---- */
 #define PWR_BASE_   PLAT_PERIPH_PWR_BASE
+#define PWR_VOSR    (PWR_BASE_ + 0x0Cu)
 #define PWR_SVMCR   (PWR_BASE_ + 0x10u)
 #define PWR_DBPR    (PWR_BASE_ + 0x28u)
 #define PWR_SVMSR   (PWR_BASE_ + 0x3Cu)
@@ -82,6 +112,11 @@
 #define PWR_SVMCR_PVDLS_POS 5u
 #define PWR_SVMCR_PVDLS_MSK (0x7u << PWR_SVMCR_PVDLS_POS)
 #define PWR_DBPR_DBP        (1u << 0)
+#define PWR_VOSR_BOOSTRDY   (1u << 14)
+#define PWR_VOSR_VOSRDY     (1u << 15)
+#define PWR_VOSR_VOS_MSK    (0x3u << 16)
+#define PWR_VOSR_VOS_RANGE1 (0x3u << 16) /* VOS = 11: range 1 (STHAL PWR_REGULATOR_VOLTAGE_SCALE1) */
+#define PWR_VOSR_BOOSTEN    (1u << 18)
 #define PWR_SVMSR_PVDO      (1u << 4)
 
 /* ---- IWDG (targets.md §1.7) ---- */
@@ -108,6 +143,7 @@
 
 #define USART_CR1_UE   (1u << 0)
 #define USART_CR1_RE   (1u << 2)
+#define USART_CR1_RXNEIE (1u << 5)
 #define USART_CR1_TE   (1u << 3)
 #define USART_ISR_PE   (1u << 0)
 #define USART_ISR_FE   (1u << 1)

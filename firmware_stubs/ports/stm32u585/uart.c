@@ -4,12 +4,14 @@
 #include "port.h"
 #include "regs.h"
 
-/* Kernel clock after reset is PCLK2 = PLAT_CORE_CLOCK_HZ (MSIS 4 MHz, no prescalers). */
-#define USART_BRR_VALUE ((PLAT_CORE_CLOCK_HZ + CONSOLE_BAUD / 2u) / CONSOLE_BAUD)
+/* The kernel clock is PCLK2 (RCC_CCIPR1.USART1SEL = 0 at reset) = HCLK (no APB prescaler):
+ * MSIS 4 MHz after reset, 160 MHz after port_clock_init (clock.c). */
+#define USART_BRR_VALUE(clk) (((clk) + CONSOLE_BAUD / 2u) / CONSOLE_BAUD)
 
 /*
  * stm32_uart_init - enable the USART1 clock, (optionally) mux the board pins, program BRR
- * (OVER8=0, rounded) with the USART disabled, then enable UE|TE|RE.
+ * (OVER8=0, rounded, for port_core_clock_hz()) with the USART disabled, then enable
+ * UE|TE|RE. Called again by port_clock_init after the clock changed.
  * Returns nothing (cannot fail).
  */
 void stm32_uart_init(void)
@@ -23,7 +25,7 @@ void stm32_uart_init(void)
     REG32(GPIOA_AFRH) = (REG32(GPIOA_AFRH) & ~(0xFFu << 4)) | (0x77u << 4);   /* AF7 */
 #endif
     REG32(USART_CR1) = 0u;
-    REG32(USART_BRR) = USART_BRR_VALUE;
+    REG32(USART_BRR) = USART_BRR_VALUE(port_core_clock_hz());
     REG32(USART_CR1) = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE;
 }
 
@@ -67,4 +69,18 @@ int port_uart_flush(void)
         }
     }
     return PORT_ERR_TIMEOUT;
+}
+
+/* See port.h. RXNEIE + USART1_IRQn wake the core (cm33_sleep_irq). Returns nothing. */
+void port_uart_wait_rx(uint32_t max_ms)
+{
+    uint32_t pm = cm33_irq_save();
+
+    REG32(USART_CR1) |= USART_CR1_RXNEIE;
+    if ((REG32(USART_ISR) & USART_ISR_RXNE) == 0u) {
+        cm33_sleep_irq(PLAT_PERIPH_USART1_IRQ_USART, port_core_clock_hz() / 1000u * max_ms);
+    }
+    REG32(USART_CR1) &= ~USART_CR1_RXNEIE;
+    cm33_irq_line_clear(PLAT_PERIPH_USART1_IRQ_USART);
+    cm33_irq_restore(pm);
 }

@@ -184,7 +184,7 @@ class UnicornEngine(Engine):
             self.core.stop_after_current()
 
     def announce_flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
-        op = FlashOp(self._op_index, kind, address, size, self.core.instructions)
+        op = FlashOp(self._op_index, kind, address, size, self.ticks)
         self._op_index += 1
         self.flash_ops.append((op, self.power.supply_mv))
         for hook in self._flash_hooks:
@@ -228,6 +228,15 @@ class UnicornEngine(Engine):
                 f"+0x{self.flash.geometry.size:x}, found 0x{address:08x}"
             )
         self.flash.write_raw(ns, data)
+
+    def flash_lose_unit(self, address: int, size: int) -> None:
+        ns = self.flash.to_ns(address)
+        if ns is None or self.flash.to_ns(address + max(size, 1) - 1) is None:
+            raise EngineError(
+                f"flash_lose_unit: expected a range inside flash 0x{self.flash.geometry.base:08x}"
+                f"+0x{self.flash.geometry.size:x}, found 0x{address:08x}+0x{size:x}"
+            )
+        self.flash.mark_torn(ns, size)
 
     # -- Engine: power ------------------------------------------------------------------------
     def write_protect(self, address: int, size: int) -> None:

@@ -26,7 +26,9 @@ class TimeBase:
         self._cycles = cycles
         self.hz = reset_hz
         self._c0 = 0  # cycle count where the current segment starts
-        self._t0: Fraction = Fraction(0)  # ticks at that point
+        # ticks at that point, exactly: _tn / _td (integers; Fraction only off the hot path)
+        self._tn = 0
+        self._td = 1
         self._offset: int | None = 0  # ticks - cycles while hz == reset_hz and t0 integral
 
     # -- conversions ----------------------------------------------------------------------------
@@ -34,22 +36,32 @@ class TimeBase:
         c = self._cycles() if cycles is None else cycles
         if self._offset is not None:
             return Fraction(c + self._offset)
-        return self._t0 + Fraction((c - self._c0) * self.reset_hz, self.hz)
+        return Fraction(self._tn * self.hz + (c - self._c0) * self.reset_hz * self._td,
+                        self._td * self.hz)  # fmt: skip
 
     def ticks(self, cycles: int | None = None) -> int:
         """Virtual time in reset-clock periods, rounded down."""
         c = self._cycles() if cycles is None else cycles
         if self._offset is not None:
             return c + self._offset
-        return math.floor(self.ticks_exact(c))
+        # floor(t0 + (c - c0) * reset_hz / hz) in integers (the hot path at a switched clock)
+        return (self._tn * self.hz + (c - self._c0) * self.reset_hz * self._td) // (
+            self._td * self.hz
+        )
 
     def cycles_at(self, ticks: int | Fraction) -> int:
         """The first cycle count at which virtual time has reached ``ticks`` (at the current
         clock; never earlier than the start of the current segment)."""
         if self._offset is not None:
             return max(self._c0, math.ceil(ticks) - self._offset)
-        delta = (Fraction(ticks) - self._t0) * self.hz / self.reset_hz
-        return self._c0 + max(0, math.ceil(delta))
+        if isinstance(ticks, int):
+            num, den = ticks, 1
+        else:
+            num, den = ticks.numerator, ticks.denominator
+        # ceil((ticks - t0) * hz / reset_hz) with ticks = num/den, t0 = tn/td
+        top = (num * self._td - self._tn * den) * self.hz
+        bottom = den * self._td * self.reset_hz
+        return self._c0 + max(0, -(-top // bottom))
 
     def cycles_for_us(self, microseconds: float) -> int:
         """Cycles of ``microseconds`` at the current clock (rounded up)."""
@@ -65,11 +77,12 @@ class TimeBase:
         if hz == self.hz:
             return False
         now = self._cycles()
-        self._t0 = self.ticks_exact(now)
+        t0 = self.ticks_exact(now)
+        self._tn, self._td = t0.numerator, t0.denominator
         self._c0 = now
         self.hz = hz
-        if hz == self.reset_hz and self._t0.denominator == 1:
-            self._offset = int(self._t0) - now
+        if hz == self.reset_hz and self._td == 1:
+            self._offset = self._tn - now
         else:
             self._offset = None
         return True

@@ -110,6 +110,9 @@ int main(void) {
     REG32(WWDT) = 1u;                           /* WDEN, no reset */
     irq_enable(0);
     uint32_t before = warn_period();
+    /* core voltage and flash wait states for up to 150 MHz first (the SYSCON checks them) */
+    REG32(PMC + 0x10u) = (REG32(PMC + 0x10u) & ~(0xFu << 17)) | (8u << 17);     /* 1.15 V */
+    REG32(SYSCON + 0x400u) = (REG32(SYSCON + 0x400u) & ~0xF000u) | (11u << 12); /* FLASHTIM */
     /* FRO_HF 96 MHz as main clock */
     REG32(ANACTRL + 0x10u) |= 1u << 30;
     REG32(SYSCON + 0x280u) = 3u;
@@ -165,6 +168,85 @@ def test_ready_bits_and_clock_switch_scale_virtual_time(name: str, tmp_path: Pat
         assert e.timebase.hz == 75_000_000
     # virtual time is integrated over the clock changes: the cycle count grew much faster
     assert e.time_ns < e.instructions * 1_000_000_000 // chip.core.clock_hz
+    # the sequence kept every clock limit
+    clocks = e.soc.peripheral("rcc" if name == "stm32u585" else "syscon")
+    assert clocks.violations == []  # type: ignore[attr-defined]
+
+
+# The production sequences with one step left out: the clock model records the violation and
+# the core takes a HardFault (ipsr 3) right at the switch.
+STM32_BAD = r"""
+#include "t.h"
+#define RCC 0x46020C00u
+#define PWR_VOSR 0x4602080Cu
+#define FLASH_ACR 0x40022000u
+int main(void) {
+    if (VOS) {
+        REG32(PWR_VOSR) = (3u << 16) | (BOOST ? 1u << 18 : 0u);
+        while (!(REG32(PWR_VOSR) & (1u << 15))) { }
+        while (BOOST && !(REG32(PWR_VOSR) & (1u << 14))) { }
+    }
+    REG32(FLASH_ACR) = LATENCY;
+    REG32(RCC) |= 1u << 8;                          /* HSI16 */
+    while (!(REG32(RCC) & (1u << 10))) { }
+    REG32(RCC + 0x28u) = 2u | (3u << 2) | (1u << 18);  /* HSI16 / 1 */
+    REG32(RCC + 0x34u) = (1u << 24) | (1u << 9) | (1u << 16) | 19u;  /* * 20 / 2 = 160 MHz */
+    REG32(RCC) |= 1u << 24;
+    while (!(REG32(RCC) & (1u << 25))) { }
+    REG32(RCC + 0x1Cu) = 3u;                        /* SW = PLL1 */
+    mark(1u);
+    return 0;
+}
+"""
+
+LPC_BAD = r"""
+#include "t.h"
+#define SYSCON 0x40000000u
+#define PMC 0x40020000u
+int main(void) {
+    REG32(PMC + 0x10u) = (REG32(PMC + 0x10u) & ~(0xFu << 17)) | (VOUT << 17);
+    REG32(SYSCON + 0x400u) = (REG32(SYSCON + 0x400u) & ~0xF000u) | (FLASHTIM << 12);
+    REG32(SYSCON + 0x580u) = 1u << 21;              /* PLL0 12 MHz / 4 * 100 / 2 = 150 MHz */
+    REG32(SYSCON + 0x588u) = 4u;
+    REG32(SYSCON + 0x58Cu) = 1u;
+    REG32(SYSCON + 0x594u) = (1u << 28) | (100u << 10);
+    REG32(PMC + 0xC8u) = (1u << 9) | (1u << 23);
+    while (!(REG32(SYSCON + 0x584u) & 1u)) { }
+    REG32(SYSCON + 0x284u) = 1u;                    /* main clock = PLL0 */
+    mark(1u);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "defines", "problem"),
+    [
+        ("stm32u585", (1, 1, 0), "FLASH_ACR.LATENCY 0 below the 4 wait states HCLK 160000000 Hz"),
+        ("stm32u585", (1, 1, 3), "FLASH_ACR.LATENCY 3 below the 4 wait states"),
+        ("stm32u585", (0, 0, 4), "HCLK 160000000 Hz above 24000000 Hz, the maximum of voltage"),
+        ("stm32u585", (1, 0, 4), "above 55000000 Hz without the EPOD booster ready"),
+        ("lpc55s69", (8, 1), "FMCCR.FLASHTIM 1 below the 11 the core clock 150000000 Hz needs"),
+        ("lpc55s69", (6, 11), "PMC DCDC0.VOUT 6 below 8 for the core clock 150000000 Hz"),
+    ],
+)
+def test_a_missing_step_of_the_clock_sequence_faults(
+    name: str, defines: tuple[int, ...], problem: str, tmp_path: Path
+) -> None:
+    chip = load_platform(name)
+    if name == "stm32u585":
+        head = "#define VOS {}u\n#define BOOST {}u\n#define LATENCY {}u\n".format(*defines)
+        source = STM32_BAD
+    else:
+        head = "#define VOUT {}u\n#define FLASHTIM {}u\n".format(*defines)
+        source = LPC_BAD
+    prog = Program(chip, build(chip, head + source, tmp_path))
+    prog.engine.run(2_000_000)
+    assert prog.fault == 0x103  # HardFault, before the switch's next instruction completed
+    assert prog.log == []
+    clocks = prog.engine.soc.peripheral("rcc" if name == "stm32u585" else "syscon")
+    violations = clocks.violations  # type: ignore[attr-defined]
+    assert len(violations) == 1 and problem in violations[0], violations
 
 
 def test_reset_restores_the_reset_clock(tmp_path: Path) -> None:

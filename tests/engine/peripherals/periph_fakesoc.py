@@ -146,6 +146,9 @@ class FakeSoc:
     def raise_exception(self, number: int, precise: bool = True) -> None:
         self.exceptions.append((number, precise))
 
+    def core_reg(self, index: int) -> int:
+        return 0  # no CPU: models that record a PC see 0
+
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (at_instructions, self._seq, callback))

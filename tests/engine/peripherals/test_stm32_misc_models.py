@@ -81,6 +81,16 @@ def test_rcc_flags_persist_until_rmvf(stm: FakeSoc) -> None:
     assert csr(stm) & FLAGS == PIN
 
 
+def test_rcc_msis_range_write_past_the_voltage_range_is_a_clock_violation(stm: FakeSoc) -> None:
+    """Writing MSISSRANGE 0 (48 MHz) with RMVF while in range 4 at 0 wait states: the
+    RCC records it and raises a HardFault (issue 13: the clock model checks the sequence)."""
+    stm.w32("rcc", 0xF4, 1 << 23)
+    rcc = stm.models["rcc"]
+    assert rcc.hclk_hz() == 48_000_000  # type: ignore[attr-defined]
+    assert stm.exceptions == [(3, False)]
+    assert "above 24000000 Hz, the maximum of voltage range 4" in rcc.violations[0]  # type: ignore[attr-defined]
+
+
 def test_rcc_power_on_clears_old_flags(stm: FakeSoc) -> None:
     stm.models["rcc"].reset(ResetCause.SOFTWARE)
     stm.power_cycle()

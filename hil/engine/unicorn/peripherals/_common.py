@@ -12,7 +12,8 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping
 
-from hil.engine.unicorn.peripheral import Peripheral, Soc
+from hil.engine.unicorn.peripheral import Exc, Peripheral, Soc
+from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
 MASK32 = 0xFFFF_FFFF
@@ -159,3 +160,45 @@ def param_pin_bits(spec: PeripheralSpec, width: int) -> dict[int, str]:
             )
         out[bit] = str(name)
     return out
+
+
+def notify_clock_tree(soc: Soc, name: str) -> None:
+    """Tell the chip's clock-tree model ``name`` that a register it checks against the core
+    clock changed (flash wait states, voltage scaling): it calls its ``check_clock()``.
+    Nothing happens when the platform has no such model."""
+    try:
+        model = soc.peripheral(name)
+    except UnknownNameError:
+        return
+    check = getattr(model, "check_clock", None)
+    if check is not None:
+        check()
+
+
+class ClockLimits:
+    """The clock-limit check of a clock-tree model (the RCC, SYSCON): ``clock_problem()`` says
+    what the chip's limits forbid in the current settings (voltage range, flash wait states,
+    booster), or None. A new violation is recorded in ``violations`` ("t=<instructions>
+    pc=0x... <what>", kept across resets) and the core takes a HardFault at once."""
+
+    soc: Soc
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+        self._violating = False
+
+    @abc.abstractmethod
+    def clock_problem(self) -> str | None: ...
+
+    def forget_violation(self) -> None:
+        """At a reset: the settings are back to their reset values."""
+        self._violating = False
+
+    def check_clock(self) -> None:
+        """Re-check the limits after a change of a register that they depend on."""
+        problem = self.clock_problem()
+        if problem is not None and not self._violating:
+            pc = self.soc.core_reg(15)
+            self.violations.append(f"t={self.soc.instructions} pc={pc:#010x} {problem}")
+            self.soc.raise_exception(Exc.HARDFAULT, precise=False)
+        self._violating = problem is not None

@@ -28,7 +28,11 @@ Modelling choices:
 - Uncertain 14 (interrupted program): a torn program leaves the page with a random subset of
   the bits to be programmed set (raw erased 0x00 | (new & random)) and the whole page marked
   torn (reads fault). A torn erase leaves old & random in the page, marked torn.
-- Uncertain 16: commands other than 0, 3, 4, 5, 8, 12 give ERR (with DONE); so do a word number
+- SET_READ_MODE (2; MCUX fsl_clock.c:372-385, CLOCK_SetFLASHAccessCyclesForFreq) keeps
+  DATAW0[3:0] as the controller's read wait states (``read_wait_states``; assumed: 0 after
+  reset, not in the sources) and finishes at once. The CPU's fetch timing is the SYSCON's
+  FMCCR.FLASHTIM, which the SYSCON checks against the core clock.
+- Uncertain 16: commands other than 0, 2, 3, 4, 5, 8, 12 give ERR (with DONE); so do a word number
   outside the array, STARTA > STOPA for a range command, and a command written while one is
   running (the running one continues).
 - EVENT.ABORT (b2) aborts a running erase/program: the unit in progress is left torn and the
@@ -63,7 +67,9 @@ WORD_MASK = 0x3_FFFF
 READ_ECC_OFF = 1 << 2
 MODULE_ID_VALUE = 0xC40F_0000
 
-CMD_INIT, CMD_READ_SINGLE_WORD, CMD_ERASE_RANGE, CMD_BLANK_CHECK = 0, 3, 4, 5
+CMD_INIT, CMD_SET_READ_MODE, CMD_READ_SINGLE_WORD, CMD_ERASE_RANGE, CMD_BLANK_CHECK = (
+    0, 2, 3, 4, 5,
+)  # fmt: skip
 CMD_WRITE, CMD_PROGRAM = 8, 12
 
 WORD = 16
@@ -90,6 +96,7 @@ class Lpc55Flash(RegisterPeripheral):
         self._starta = 0
         self._stopa = 0
         self._dataw = [0, 0, 0, 0]
+        self.read_wait_states = 0
         self._status = DONE
         self._enable = 0
         self._page_reg = bytearray(b"\xff" * self._geo.page_size)
@@ -103,6 +110,7 @@ class Lpc55Flash(RegisterPeripheral):
     def power_on(self) -> None:
         self._starta = self._stopa = 0
         self._dataw = [0, 0, 0, 0]
+        self.read_wait_states = 0
         self._status = DONE
         self._enable = 0
         self._page_reg = bytearray(b"\xff" * self._geo.page_size)
@@ -198,6 +206,9 @@ class Lpc55Flash(RegisterPeripheral):
             return
         self._status &= ~DONE
         if cmd == CMD_INIT:
+            self._status |= DONE
+        elif cmd == CMD_SET_READ_MODE:
+            self.read_wait_states = self._dataw[0] & 0xF
             self._status |= DONE
         elif cmd == CMD_READ_SINGLE_WORD:
             self._read_single_word()

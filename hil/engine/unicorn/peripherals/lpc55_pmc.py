@@ -26,6 +26,10 @@ Modelling choices:
   LPC:15562-15642): PDRUNCFG0 resets to ``params.pdruncfg0_reset`` (assumed: UM11126's
   0x00DEFFC4, PLLs and the crystal oscillator powered down; not in the sources here). A change
   tells the clock model (``params.clocks``, the SYSCON) to re-evaluate (PLL lock, core clock).
+- DCDC0 (0x10; VOUT[20:17] LPC:14760, the core-logic supply, MCUX fsl_power.c:1100-1182)
+  resets to ``params.dcdc0_reset`` (assumed: the SDK's PMC_DCDC0_DEFAULT 0x010C4E68,
+  fsl_power.c:1199, VOUT = 1.1 V; UM11126's reset value is not in the sources). A write tells
+  the clock model, which checks VOUT against the core clock (lpc55_syscon).
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ from hil.engine.unicorn.peripherals._common import (
 from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
-STATUS, RESETCTRL, BODVBAT, PDRUNCFG0 = 0x04, 0x08, 0x30, 0xB8
+STATUS, RESETCTRL, DCDC0, BODVBAT, PDRUNCFG0 = 0x04, 0x08, 0x10, 0x30, 0xB8
+DCDC0_RESET = 0x010C_4E68  # VOUT[20:17] = 6: 1.1 V
 PDRUNCFGSET0, PDRUNCFGCLR0 = 0xC0, 0xC8
 PDRUNCFG0_RESET = 0x00DE_FFC4
 TRIGLVL_MASK = 0x1F
@@ -77,6 +82,7 @@ class Lpc55Pmc(RegisterPeripheral):
         self._cause_flags = param_name_lists(spec, "cause_flags", DEFAULT_CAUSE_FLAGS)
         self._bod_levels = param_int_list(spec, "bod_levels_mv", DEFAULT_BOD_LEVELS)
         self._pd_reset = param_int(spec, "pdruncfg0_reset", PDRUNCFG0_RESET)
+        self._dcdc0_reset = param_int(spec, "dcdc0_reset", DCDC0_RESET)
         self._clocks = str(spec.params.get("clocks", "syscon"))
         self._regs: dict[int, int] = {}
         self._aoreg1 = 0
@@ -84,13 +90,13 @@ class Lpc55Pmc(RegisterPeripheral):
         self.power_on()
 
     def power_on(self) -> None:
-        self._regs = {PDRUNCFG0: self._pd_reset}
+        self._regs = {PDRUNCFG0: self._pd_reset, DCDC0: self._dcdc0_reset}
         self._aoreg1 = 0
         self._software_source = None
         self._record(ResetCause.POWER_ON)
 
     def reset(self, cause: ResetCause) -> None:
-        self._regs = {PDRUNCFG0: self._pd_reset}
+        self._regs = {PDRUNCFG0: self._pd_reset, DCDC0: self._dcdc0_reset}
         self._aoreg1 &= ~CAUSE_BITS
         self._record(cause)
         self._software_source = None
@@ -142,6 +148,8 @@ class Lpc55Pmc(RegisterPeripheral):
                 self._tell_clocks()
         else:
             self._regs[offset] = merge(self._regs.get(offset, 0), value, mask)
+            if offset == DCDC0:
+                self._tell_clocks()
 
     def _tell_clocks(self) -> None:
         try:

@@ -28,6 +28,21 @@ PLLnCTRL/NDEC/PDEC/MDEC/SSCG/CLKSEL. Every change of the core clock goes to
 ``soc.set_core_clock_hz``; a selection that yields 0 Hz keeps the previous clock (assumed: a
 dead clock source hangs a real chip; the engine keeps running instead).
 
+Clock limits (checked at every change of the core clock, of FMCCR and of the PMC's DCDC0):
+FMCCR.FLASHTIM (0x400, bits 15:12, LPC:24146) must be at least the wait states the core clock
+needs (``params.flashtim_max_hz``: the clock ceiling for FLASHTIM 0, 1, 2..., MCUX
+fsl_clock.c:300-363 CLOCK_SetFLASHAccessCyclesForFreq; its last entry, 150 MHz, is the chip's
+maximum), and the PMC's DCDC0.VOUT (the core-logic supply) at least the level the SDK sets
+for that clock (``params.vout_max_hz`` / ``params.vout_min``: up to 100 MHz 1.0 V (VOUT 2),
+130 MHz 1.1 V (6), 150 MHz 1.15 V (8), the nominal-process voltages of POWER_SetVoltageForFreq,
+fsl_power.c:245-270, :1461-1485; assumed: the nominal (NNN) corner, which the SDK takes when
+the protected flash holds no PVT trim, as on the emulated chip). FMCCR resets to
+``params.fmccr_reset`` (assumed: FLASHTIM 1, what the SDK's table gives the 12 MHz reset
+clock; UM11126's reset value is not in the sources). A violation is recorded in
+``violations`` and the core takes a HardFault at once (assumed: UM11126 requires the settings
+and states no failure mode; the model makes the misbehaviour deterministic), once until the
+setting is right again.
+
 Modelling choices: divider HALT/REQFLAG handshakes are not modelled (storage only; REQFLAG
 reads 0: the change is immediate), and the WWDT does not read WDTCLKDIV (uncertain 22: see
 lpc55_wwdt).
@@ -37,7 +52,13 @@ from __future__ import annotations
 
 from hil.engine.base import ResetCause
 from hil.engine.unicorn.peripheral import Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripherals._common import (
+    ClockLimits,
+    RegisterPeripheral,
+    merge,
+    param_int,
+    param_int_list,
+)
 from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
@@ -45,7 +66,15 @@ SWR_RESET = 0x160
 SWR_KEY = 0x5A00_0001
 WDTCLKDIV = 0x38C
 MAINCLKSELA, MAINCLKSELB, PLL0CLKSEL, PLL1CLKSEL = 0x280, 0x284, 0x290, 0x294
-AHBCLKDIV, CLOCK_CTRL = 0x380, 0xA18
+AHBCLKDIV, FMCCR, CLOCK_CTRL = 0x380, 0x400, 0xA18
+FMCCR_RESET = 0x0000_1000  # FLASHTIM = 1
+DEFAULT_FLASHTIM_MAX_HZ = [
+    11_000_000, 22_000_000, 33_000_000, 44_000_000, 55_000_000, 66_000_000, 77_000_000,
+    88_000_000, 100_000_000, 115_000_000, 130_000_000, 150_000_000,
+]  # fmt: skip
+DEFAULT_VOUT_MAX_HZ = [100_000_000, 130_000_000, 150_000_000]
+DEFAULT_VOUT_MIN = [2, 6, 8]
+PMC_DCDC0 = 0x10
 PLL1CTRL, PLL1STAT, PLL1NDEC, PLL1MDEC, PLL1PDEC = 0x560, 0x564, 0x568, 0x56C, 0x570
 PLL0CTRL, PLL0STAT, PLL0NDEC, PLL0PDEC, PLL0SSCG0, PLL0SSCG1 = (
     0x580, 0x584, 0x588, 0x58C, 0x590, 0x594,
@@ -67,7 +96,7 @@ _PLL_REGS = {
 
 
 @register
-class Lpc55Syscon(RegisterPeripheral):
+class Lpc55Syscon(RegisterPeripheral, ClockLimits):
     model = "lpc55_syscon"
 
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
@@ -75,12 +104,18 @@ class Lpc55Syscon(RegisterPeripheral):
         self._clkin_hz = param_int(spec, "clkin_hz", 16_000_000)
         self._anactrl = str(spec.params.get("anactrl", "anactrl"))
         self._pmc = str(spec.params.get("pmc", "pmc"))
-        self._regs: dict[int, int] = {}
+        self._fmccr_reset = param_int(spec, "fmccr_reset", FMCCR_RESET)
+        self._flashtim_max = param_int_list(spec, "flashtim_max_hz", DEFAULT_FLASHTIM_MAX_HZ)
+        self._vout_max_hz = param_int_list(spec, "vout_max_hz", DEFAULT_VOUT_MAX_HZ)
+        self._vout_min = param_int_list(spec, "vout_min", DEFAULT_VOUT_MIN)
+        ClockLimits.__init__(self)
+        self._regs: dict[int, int] = {FMCCR: self._fmccr_reset}
         self._locked = [False, False]
         self._gen = [0, 0]
 
     def power_on(self) -> None:
-        self._regs = {}
+        self._regs = {FMCCR: self._fmccr_reset}
+        self.forget_violation()
         self._locked = [False, False]
         self._gen = [self._gen[0] + 1, self._gen[1] + 1]
 
@@ -166,6 +201,27 @@ class Lpc55Syscon(RegisterPeripheral):
         hz = int(self.main_clk_hz()) // ((self._regs.get(AHBCLKDIV, 0) & 0xFF) + 1)
         if hz > 0:
             self.soc.set_core_clock_hz(hz)
+        self.check_clock()
+
+    # ------------------------------------------------------------------ clock limits
+
+    def clock_problem(self) -> str | None:
+        """What is wrong with the core clock against FLASHTIM and the core voltage now."""
+        hz = self.soc.core_clock_hz
+        top = self._flashtim_max[-1]
+        if hz > top:
+            return f"core clock {hz} Hz above {top} Hz, the chip's maximum"
+        need = next(i for i, ceiling in enumerate(self._flashtim_max) if hz <= ceiling)
+        flashtim = self._regs.get(FMCCR, 0) >> 12 & 0xF
+        if flashtim < need:
+            return f"FMCCR.FLASHTIM {flashtim} below the {need} the core clock {hz} Hz needs"
+        vout = self._other(self._pmc, PMC_DCDC0, 0xF << 17) >> 17 & 0xF
+        for ceiling, least in zip(self._vout_max_hz, self._vout_min, strict=False):
+            if hz <= ceiling:
+                if vout < least:
+                    return f"PMC DCDC0.VOUT {vout} below {least} for the core clock {hz} Hz"
+                break
+        return None
 
     def _arm_lock(self, pll: int) -> None:
         ctrl_r, ndec_r = _PLL_REGS[pll][0], _PLL_REGS[pll][1]
@@ -214,3 +270,5 @@ class Lpc55Syscon(RegisterPeripheral):
                 touched = True
         if touched or offset in (MAINCLKSELA, MAINCLKSELB, AHBCLKDIV, CLOCK_CTRL):
             self.clock_changed()
+        elif offset == FMCCR:
+            self.check_clock()

@@ -60,7 +60,9 @@ Modelling choices (for the README):
   while OPTLOCK is clear, OPTSTRT programs them (BSY), OBL_LAUNCH loads them with a reset; the
   loaded SWAP_BANK swaps the banks in the memory map and in BKER/ECCR/OPSR bank addressing.
 - ACR (LATENCY[3:0] STC:8601, PRFTEN, LPM, PDREQx, SLEEP_PD) is storage and reads back what
-  was written, as the HAL's wait-state check needs; wait states do not slow the core (assumed:
+  was written, as the HAL's wait-state check needs; a write makes the clock-tree model
+  (``params.clocks``, default "rcc") re-check LATENCY against HCLK (stm32u5_rcc); wait states
+  do not slow the core (assumed:
   one instruction per cycle at any clock).
 - Interrupts (outputs ``ns`` = FLASH_IRQn, ``sec`` = FLASH_S_IRQn; STC:8737-8740 EOPIE b24 /
   ERRIE b25, STC:8640 OPERR b1): a domain's line is asserted while its CR.EOPIE and SR.EOP, or
@@ -76,7 +78,12 @@ from dataclasses import dataclass
 
 from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.peripheral import Exc, Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripherals._common import (
+    RegisterPeripheral,
+    merge,
+    notify_clock_tree,
+    param_int,
+)
 from hil.engine.unicorn.peripherals.stm32u5_options import REGISTERS as OPTION_REGISTERS
 from hil.engine.unicorn.peripherals.stm32u5_options import OptionBytes
 from hil.platform.model import PeripheralSpec
@@ -243,6 +250,10 @@ class Stm32u5Flash(RegisterPeripheral):
 
     # ------------------------------------------------------------------ registers
 
+    def latency(self) -> int:
+        """FLASH_ACR.LATENCY: the wait states of CPU reads (the RCC checks it against HCLK)."""
+        return self._acr & 0xF
+
     def read_reg(self, offset: int) -> int:
         if offset == ACR:
             return self._acr
@@ -269,6 +280,7 @@ class Stm32u5Flash(RegisterPeripheral):
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         if offset == ACR:
             self._acr = merge(self._acr, value, mask) & 0x0000_790F
+            notify_clock_tree(self.soc, str(self.spec.params.get("clocks", "rcc")))
         elif offset in (NSKEYR, SECKEYR):
             self._key(self._dom[NS if offset == NSKEYR else SEC], value, mask)
         elif offset == OPTKEYR:

@@ -25,7 +25,8 @@ Modelling choices:
 - PVDLS = 7 (external PVD_IN pin vs VREFINT) is not modelled: PVDO reads 0.
 - The ready delays are assumed (no datasheet figure in the sources; both far below the HAL's
   PWR_FLAG_SETTING_DELAY-based and EPOD timeouts). The core is not slowed down by a VOS range
-  too low for its clock.
+  too low for its clock; the RCC model (``params.clocks``, default "rcc") checks the active
+  range and BOOSTRDY against HCLK whenever either changes (``voltage_range``, ``boost_ready``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from hil.engine.unicorn.peripheral import Peripheral, Soc, register
 from hil.engine.unicorn.peripherals._common import (
     RegisterPeripheral,
     merge,
+    notify_clock_tree,
     param_int,
     param_int_list,
 )
@@ -128,9 +130,20 @@ class Stm32u5Pwr(RegisterPeripheral):
                 self._vos_ready = True
             elif vosr & BOOSTEN:
                 self._boost_ready = True
+            self._notify()
 
         t = self.soc.us_to_instructions(microseconds)
         self.soc.schedule(self.soc.instructions + t, done)
+
+    def voltage_range(self) -> int:
+        """The active voltage range, 1 (VOS = 3, highest) .. 4 (VOS = 0, reset)."""
+        return 4 - self._active_vos
+
+    def boost_ready(self) -> bool:
+        return self._boost_ready
+
+    def _notify(self) -> None:
+        notify_clock_tree(self.soc, str(self.spec.params.get("clocks", "rcc")))
 
     def _write_vosr(self, value: int, mask: int) -> None:
         old = self._regs.get(VOSR, 0)
@@ -147,6 +160,7 @@ class Stm32u5Pwr(RegisterPeripheral):
             self._later(self._boost_us, "boost")
         if not new & BOOSTEN:
             self._boost_ready = False
+        self._notify()
 
     # ------------------------------------------------------------------ registers
 

@@ -26,6 +26,18 @@ STSYS:271-346):
   MSISRDY, MSIKON, MSIKRDY (0x35); ICSCR1 ranges 4 (4 MHz); CFGR1 = CFGR2 = 0; PLL1DIVR =
   0x01010280. Every other register of the window is plain storage, cleared by every reset.
 
+Clock limits (checked at every change of HCLK, of FLASH_ACR.LATENCY and of the PWR voltage
+range or booster; the flash and PWR models are ``params.flash`` / ``params.pwr``): HCLK must
+not exceed the ceiling of the active voltage range, FLASH_ACR.LATENCY must be at least the wait
+states HCLK needs in that range (``params.latency_max_hz_range<N>``: the HCLK ceiling for 0, 1,
+2... wait states, STHAL Src/stm32u5xx_hal_rcc.c:325-341, whose last entry is the range's
+maximum), and above ``params.boost_above_hz`` (55 MHz, RM0456 EPOD booster) in range 1 or 2 the
+EPOD booster must be ready (PWR BOOSTRDY). A violation is recorded in ``violations`` (virtual
+time, PC, what was wrong) and the core takes a HardFault at once (assumed: RM0456 requires
+these settings but states no failure mode; too few wait states or too low a voltage make flash
+reads and logic unreliable, which ends in a fault; the model makes that deterministic). A
+setting that stays wrong is recorded once, until it is right again.
+
 Modelling choices:
 - Uncertain 9 (RCC_CSR reset value, co-occurring flags): the flags a reset sets are
   ``params.cause_flags[cause]``. ``power_on()`` clears every flag first, then sets the power-on
@@ -41,8 +53,9 @@ Modelling choices:
 from __future__ import annotations
 
 from hil.engine.base import ResetCause
-from hil.engine.unicorn.peripheral import Soc, register
+from hil.engine.unicorn.peripheral import Peripheral, Soc, register
 from hil.engine.unicorn.peripherals._common import (
+    ClockLimits,
     RegisterPeripheral,
     merge,
     param_int,
@@ -50,6 +63,7 @@ from hil.engine.unicorn.peripherals._common import (
     param_int_map,
     param_name_lists,
 )
+from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
 DEFAULT_FLAG_BITS = {
@@ -86,6 +100,13 @@ DEFAULT_MSI = [
     48_000_000, 24_000_000, 16_000_000, 12_000_000, 4_000_000, 2_000_000, 1_330_000,
     1_000_000, 3_072_000, 1_536_000, 1_024_000, 768_000, 400_000, 200_000, 133_000, 100_000,
 ]  # fmt: skip
+# HCLK ceiling (Hz) per wait-state count, by voltage range (STHAL hal_rcc.c:325-341)
+DEFAULT_LATENCY_MAX_HZ = {
+    1: [32_000_000, 64_000_000, 96_000_000, 128_000_000, 160_000_000],
+    2: [25_000_000, 50_000_000, 75_000_000, 100_000_000],
+    3: [12_500_000, 25_000_000, 37_500_000, 50_000_000],
+    4: [8_000_000, 16_000_000, 24_000_000],
+}
 DEFAULT_READY_US = {
     "msis": 5, "msik": 5, "hsi16": 4, "hsi48": 4, "shsi": 4, "hse": 2000,
     "pll1": 40, "pll2": 40, "pll3": 40,
@@ -93,7 +114,7 @@ DEFAULT_READY_US = {
 
 
 @register
-class Stm32u5Rcc(RegisterPeripheral):
+class Stm32u5Rcc(RegisterPeripheral, ClockLimits):
     model = "stm32u5_rcc"
 
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
@@ -105,6 +126,14 @@ class Stm32u5Rcc(RegisterPeripheral):
         self._hsi16_hz = param_int(spec, "hsi16_hz", 16_000_000)
         self._hse_hz = param_int(spec, "hse_hz", 16_000_000)
         self._ready_us = param_int_map(spec, "ready_us", DEFAULT_READY_US)
+        self._latency_max_hz = {
+            r: param_int_list(spec, f"latency_max_hz_range{r}", hz)
+            for r, hz in DEFAULT_LATENCY_MAX_HZ.items()
+        }
+        self._boost_above_hz = param_int(spec, "boost_above_hz", 55_000_000)
+        self._flash_name = str(spec.params.get("flash", "flash_ctrl"))
+        self._pwr_name = str(spec.params.get("pwr", "pwr"))
+        ClockLimits.__init__(self)
         self._rmvf = 1 << self._flag_bits.get("RMVF", 23)
         self._flag_mask = 0
         for name, bit in self._flag_bits.items():
@@ -122,6 +151,7 @@ class Stm32u5Rcc(RegisterPeripheral):
         return self._flags
 
     def _clear_registers(self) -> None:
+        self.forget_violation()
         self._regs = {CR: CR_RESET, ICSCR1: ICSCR1_RESET, PLL1DIVR: PLL1DIVR_RESET}
         self._csr_storage = CSR_STORAGE_RESET
         self._gen += 1  # ready timers of the old state are void (the engine drops them too)
@@ -183,6 +213,38 @@ class Stm32u5Rcc(RegisterPeripheral):
 
     def _apply_clock(self) -> None:
         self.soc.set_core_clock_hz(self.hclk_hz())
+        self.check_clock()
+
+    # ------------------------------------------------------------------ clock limits
+
+    def _model(self, name: str) -> Peripheral | None:
+        try:
+            return self.soc.peripheral(name)
+        except UnknownNameError:
+            return None
+
+    def clock_problem(self) -> str | None:
+        """What is wrong with HCLK against the voltage range, wait states and booster now."""
+        flash, pwr = self._model(self._flash_name), self._model(self._pwr_name)
+        latency = getattr(flash, "latency", None)
+        vrange = getattr(pwr, "voltage_range", None)
+        boost = getattr(pwr, "boost_ready", None)
+        if latency is None or vrange is None or boost is None:
+            return None
+        hz, rng = self.hclk_hz(), int(vrange())
+        ceilings = self._latency_max_hz.get(rng, [])
+        if not ceilings or hz > ceilings[-1]:
+            top = ceilings[-1] if ceilings else 0
+            return f"HCLK {hz} Hz above {top} Hz, the maximum of voltage range {rng}"
+        need = next(i for i, top in enumerate(ceilings) if hz <= top)
+        if int(latency()) < need:
+            return (
+                f"FLASH_ACR.LATENCY {int(latency())} below the {need} wait states HCLK {hz} Hz"
+                f" needs in voltage range {rng}"
+            )
+        if hz > self._boost_above_hz and rng <= 2 and not boost():
+            return f"HCLK {hz} Hz above {self._boost_above_hz} Hz without the EPOD booster ready"
+        return None
 
     def _in_use(self) -> set[str]:
         used = {self.sysclk_source()}
