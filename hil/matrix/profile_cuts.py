@@ -45,6 +45,16 @@ def _target(profile: Profile, images: Images, seed: int, snapshot: bytes) -> Pro
 
 
 def _trailer_ranges(t: ProfileTarget) -> list[tuple[int, int]]:
+    wb = t.profile.image.wolfboot
+    if wb is not None:
+        # wolfBoot's flags (partition state, sector flags, "BOOT") live in the last sector of
+        # each partition; NVM_FLASH_WRITEONCE builds alternate with the sector before it
+        page = t.platform.flash.page_size
+        return [
+            (t.area_address(n) + t.profile.area(n).size - 2 * page,
+             t.area_address(n) + t.profile.area(n).size)
+            for n in (wb.boot, wb.update)
+        ]  # fmt: skip
     fmt = t.profile.image.mcuboot
     assert fmt is not None
     out = []

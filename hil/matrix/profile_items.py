@@ -18,10 +18,11 @@ from pathlib import Path
 from smpclient import SMPClient
 
 from hil.evidence.event import Event
+from hil.image import wolfboot
 from hil.matrix import profile_cuts
 from hil.matrix.profile_cuts import Images
 from hil.matrix.proofs import provable
-from hil.oracle.image import slot_image
+from hil.oracle.image import installed_image
 from hil.profile.model import Profile, Route
 from hil.record import write_record
 from hil.report.compliance import CaseResult
@@ -38,6 +39,8 @@ def _forge(image: bytes) -> bytes:
     import hashlib
     import struct
 
+    if image[:4] == b"WOLF":
+        return wolfboot.forge(image)
     hdr = struct.unpack_from("<H", image, 8)[0]
     prot = struct.unpack_from("<H", image, 10)[0]
     size = struct.unpack_from("<I", image, 12)[0]
@@ -420,11 +423,13 @@ def run_case(case: ProfileCase, profile: Profile, seed: int = 1) -> tuple[bool, 
 
 
 def installed_version(t: ProfileTarget) -> str | None:
-    fmt = t.profile.image.mcuboot
-    if fmt is None:
+    """The installed image's version from its header (MCUboot primary / wolfBoot boot)."""
+    fmt = t.profile.image
+    name = fmt.wolfboot.boot if fmt.wolfboot else fmt.mcuboot.primary if fmt.mcuboot else None
+    if name is None:
         return None
-    a = t.profile.area(fmt.primary)
-    img = slot_image(t.engine.flash_read(t.platform.flash.base + a.offset, a.size))
+    a = t.profile.area(name)
+    img = installed_image(fmt, t.engine.flash_read(t.platform.flash.base + a.offset, a.size))
     return img.version if img else None
 
 

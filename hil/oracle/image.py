@@ -7,6 +7,9 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
+from hil.image import wolfboot
+from hil.profile.model import ImageFormat
+
 IMAGE_MAGIC = 0x96F3B83D
 TLV_INFO_MAGIC = 0x6907
 TLV_PROT_INFO_MAGIC = 0x6908
@@ -61,3 +64,21 @@ def image_hash(image: bytes) -> str:
     got = image_end(image)
     end = got[0] if got is not None else len(image)
     return hashlib.sha256(image[:end]).hexdigest()
+
+
+def wolfboot_slot_image(slot: bytes, header_size: int) -> SlotImage | None:
+    """What a wolfBoot partition holds: its manifest header's size and version (bounds-checked;
+    the hash is of header + payload, what ``image_hash`` gives for the signed image)."""
+    got = wolfboot.decode(slot, None, header_size=header_size)
+    if got.header is None or got.verdict is wolfboot.Verdict.SHORT:
+        return None
+    end = header_size + got.header.size
+    version = wolfboot.version_text(got.header.version)
+    return SlotImage(end, header_size, version, hashlib.sha256(slot[:end]).hexdigest())
+
+
+def installed_image(fmt: ImageFormat, slot: bytes) -> SlotImage | None:
+    """The image in ``slot`` as the profile's image format lays it out."""
+    if fmt.wolfboot is not None:
+        return wolfboot_slot_image(slot, fmt.wolfboot.header_size)
+    return slot_image(slot)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from hil.engine.base import Engine, FlashOp, FlashOpAction, ResetCause
 from hil.evidence.event import Event
-from hil.oracle.image import slot_image
+from hil.image import wolfboot
+from hil.oracle.image import installed_image, slot_image
 from hil.oracle.trailer import Trailer, decode
 from hil.platform.model import Platform
 from hil.profile.model import OracleCheck, Profile
@@ -22,6 +23,12 @@ from hil.profile.model import OracleCheck, Profile
 # exception numbers of the Armv8-M fault handlers (IPSR): NMI, HardFault, MemManage, BusFault,
 # UsageFault, SecureFault
 FAULT_EXCEPTIONS = frozenset({2, 3, 4, 5, 6, 7})
+STATE_NAMES = {
+    wolfboot.IMG_STATE_NEW: "new",
+    wolfboot.IMG_STATE_UPDATING: "updating",
+    wolfboot.IMG_STATE_TESTING: "testing",
+    wolfboot.IMG_STATE_SUCCESS: "success",
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,8 @@ class Observation:
     resets: tuple[ResetRecord, ...]
     reboot_loop: bool
     gating_violations: tuple[FlashOp, ...]
+    version: str = "none"  # the installed image's version, read from its header
+    states: Mapping[str, str] = field(default_factory=dict)  # wolfBoot partition states by area
 
 
 @dataclass
@@ -104,6 +113,8 @@ class Oracle:
         return self.engine.flash_read(self.platform.flash.base + a.offset, a.size)
 
     def observe(self) -> Observation:
+        if self.profile.image.wolfboot is not None:
+            return self._observe_wolfboot()
         fmt = self.profile.image.mcuboot
         checks = self.profile.oracle_checks()
         installed, running, pc = "none", "none", self.engine.pc
@@ -133,6 +144,45 @@ class Oracle:
             resets=tuple(self.resets),
             reboot_loop=self.reboot_loop(),
             gating_violations=tuple(self.violations),
+            version=img.version if fmt is not None and img is not None else "none",
+        )
+
+    def _observe_wolfboot(self) -> Observation:
+        """wolfBoot: the boot partition's manifest header names the installed image and its
+        version; each partition's state byte before the "BOOT" trail magic (``trailer``)."""
+        fmt = self.profile.image.wolfboot
+        assert fmt is not None
+        checks = self.profile.oracle_checks()
+        installed, running, pc, version = "none", "none", self.engine.pc, "none"
+        boot = self._slot(fmt.boot)
+        img = installed_image(self.profile.image, boot)
+        if img is not None:
+            installed = self.approved.get(img.sha256, f"unknown:{img.sha256[:12]}")
+            version = img.version
+        states: dict[str, str] = {}
+        if OracleCheck.TRAILER in checks:
+            for name in (fmt.boot, fmt.update):
+                st = wolfboot.partition_state(self._slot(name), self.platform.flash.page_size)
+                states[name] = "unset" if st is None else STATE_NAMES.get(st, f"0x{st:02x}")
+        if OracleCheck.IMAGE in checks:
+            base = self.platform.flash.base + self.profile.area(fmt.boot).offset
+            ipsr = self.engine.read_register("xpsr") & 0x1FF
+            if ipsr in FAULT_EXCEPTIONS:
+                running = "fault"
+            elif img is not None and base + img.hdr_size <= pc < base + img.end:
+                running = installed
+            elif self._in_area(pc, "bootloader"):
+                running = "bootloader"
+        return Observation(
+            installed=installed,
+            running=running,
+            pc=pc,
+            trailers={},
+            resets=tuple(self.resets),
+            reboot_loop=self.reboot_loop(),
+            gating_violations=tuple(self.violations),
+            version=version,
+            states=states,
         )
 
     def _in_area(self, pc: int, kind: str) -> bool:
@@ -170,6 +220,8 @@ def events(obs: Observation, seq0: int = 0) -> list[Event]:
         st = "unset" if t.swap_type is None else str(t.swap_type)
         add("TRAILER", area=name, magic=t.magic.name.lower(), image_ok=t.image_ok.name.lower(),
             copy_done=t.copy_done.name.lower(), swap_type=st, progress=str(t.progress))  # fmt: skip
+    for name, state in sorted(obs.states.items()):
+        add("PARTITION_STATE", area=name, state=state)
     add("INSTALLED", image=obs.installed)
     add("RUNNING", image=obs.running, pc=f"0x{obs.pc:08x}")
     add("REBOOT_LOOP", loop="yes" if obs.reboot_loop else "no")

@@ -34,6 +34,7 @@ from hil.profile.model import (
     Uart,
     UpdateRoute,
     UpdateRouteKind,
+    WolfbootFormat,
 )
 
 SCHEMA_VERSION = 1
@@ -306,14 +307,27 @@ def _update(r: _Reader, value: object, areas: set[str]) -> UpdateRoute:
 
 
 def _image(r: _Reader, value: object, areas: set[str]) -> ImageFormat:
-    m = r.mapping("image", value, ("format",), ("mcuboot",))
+    m = r.mapping("image", value, ("format",), ("mcuboot", "wolfboot"))
     kind = ImageFormatKind(
         r.choice("image.format", m["format"], [k.value for k in ImageFormatKind])
     )
+    for other in ("mcuboot", "wolfboot"):
+        if other in m and other != kind.value:
+            raise r.fail(f"image.{other}", f"nothing (format {kind.value})", "a mapping")
     if kind is ImageFormatKind.OTA_HIL:
-        if "mcuboot" in m:
-            raise r.fail("image.mcuboot", "nothing (format ota-hil)", "a mapping")
         return ImageFormat(kind)
+    if kind is ImageFormatKind.WOLFBOOT:
+        if "wolfboot" not in m:
+            raise r.fail("image.wolfboot", "the wolfBoot parameters (format wolfboot)", "nothing")
+        w = r.mapping("image.wolfboot", m["wolfboot"], ("header_size", "boot", "update"))
+        return ImageFormat(
+            kind,
+            wolfboot=WolfbootFormat(
+                header_size=r.integer("image.wolfboot.header_size", w["header_size"], 256),
+                boot=r.choice("image.wolfboot.boot", w["boot"], sorted(areas)),
+                update=r.choice("image.wolfboot.update", w["update"], sorted(areas)),
+            ),
+        )
     if "mcuboot" not in m:
         raise r.fail("image.mcuboot", "the MCUboot parameters (format mcuboot)", "nothing")
     f = "image.mcuboot"

@@ -48,12 +48,13 @@ class UpdateRouteKind(StrEnum):
 class TriggerKind(StrEnum):
     CONSOLE = "console"  # a console command
     STRAP = "strap"  # a strap pin / GPIO held at reset
-    TRAILER = "trailer"  # an MCUboot trailer write (magic, image_ok), then a reset
+    TRAILER = "trailer"  # the format's update flag (MCUboot trailer / wolfBoot "pBOOT"), a reset
 
 
 class ImageFormatKind(StrEnum):
     MCUBOOT = "mcuboot"
     OTA_HIL = "ota-hil"
+    WOLFBOOT = "wolfboot"
 
 
 @dataclass(frozen=True)
@@ -114,9 +115,20 @@ class McubootFormat:
 
 
 @dataclass(frozen=True)
+class WolfbootFormat:
+    """``image.wolfboot``: the build's ``IMAGE_HEADER_SIZE`` and its two partitions (area
+    names: ``boot`` = WOLFBOOT_PARTITION_BOOT_ADDRESS, ``update`` = ..._UPDATE_ADDRESS)."""
+
+    header_size: int
+    boot: str
+    update: str
+
+
+@dataclass(frozen=True)
 class ImageFormat:
     kind: ImageFormatKind
     mcuboot: McubootFormat | None = None
+    wolfboot: WolfbootFormat | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from hil.engine.registry import create_engine
 from hil.errors import FirmwareError, HilError
 from hil.evidence.event import Event
 from hil.evidence.patterns import PatternSet
+from hil.image import wolfboot
 from hil.oracle import Oracle, events, image_hash
 from hil.platform import load_platform
 from hil.platform.model import Platform
@@ -61,10 +62,9 @@ def sign(
     key: Path | None = None,
     tlvs: dict[int, bytes] | None = None,
 ) -> bytes:
-    """Sign the profile's image payload (the firmware file of role ``image``) with imgtool."""
-    fmt = profile.image.mcuboot
-    if fmt is None:
-        raise HilError(f"{profile.path}: signing needs image format mcuboot")
+    """Sign the profile's image payload (the firmware file of role ``image``): MCUboot format
+    with imgtool, wolfBoot format with ``hil.image.wolfboot`` (``sec_cnt`` unused: wolfBoot's
+    anti-rollback is its version)."""
     payload = next((f for f in profile.firmware if f.role == "image"), None)
     if payload is None:
         raise HilError(f"{profile.path}: no firmware file of role 'image' to sign")
@@ -72,6 +72,11 @@ def sign(
         if not profile.keys.signing:
             raise HilError(f"{profile.path}: keys.signing is empty")
         key = profile.keys.signing[0]
+    if profile.image.wolfboot is not None:
+        return _sign_wolfboot(profile, payload.path, version, out, key, tlvs)
+    fmt = profile.image.mcuboot
+    if fmt is None:
+        raise HilError(f"{profile.path}: signing needs image format mcuboot or wolfboot")
     slot = profile.area(fmt.secondary)
     cmd = [imgtool(), "sign", "-k", str(key), "--version", version,
            "-H", str(fmt.header_size), "--pad-header", "-S", str(slot.size)]  # fmt: skip
@@ -83,6 +88,29 @@ def sign(
     if r.returncode != 0:
         raise HilError(f"imgtool sign failed: {r.stderr.strip().splitlines()[-1:]}")
     image = deterministic_signature(out.read_bytes(), key)
+    out.write_bytes(image)
+    return image
+
+
+def _sign_wolfboot(
+    profile: Profile,
+    payload: Path,
+    version: str,
+    out: Path,
+    key: Path,
+    tlvs: dict[int, bytes] | None,
+) -> bytes:
+    fmt = profile.image.wolfboot
+    assert fmt is not None
+    try:
+        private = wolfboot.load_key(key.read_bytes())
+        number = wolfboot.version_number(version)
+        image = wolfboot.sign(
+            payload.read_bytes(), private, version=number, header_size=fmt.header_size,
+            custom=tlvs,
+        )  # fmt: skip
+    except (OSError, ValueError) as e:
+        raise HilError(f"{profile.path}: wolfBoot signing with {key} failed: {e}") from None
     out.write_bytes(image)
     return image
 
@@ -155,9 +183,9 @@ class ProfileTarget:
 
     def install_factory(self, image: bytes, label: str) -> None:
         """Program ``image`` into the primary slot (a factory-programmed, permanent image)."""
-        fmt = self.profile.image.mcuboot
-        assert fmt is not None
-        self.engine.program_flash(self.area_address(fmt.primary), image)
+        fmt = self.profile.image
+        primary = fmt.wolfboot.boot if fmt.wolfboot else fmt.mcuboot.primary if fmt.mcuboot else ""
+        self.engine.program_flash(self.area_address(primary), image)
         self.approve(label, image)
 
     def approve(self, label: str, image: bytes) -> None:

@@ -10,8 +10,10 @@ returns what happened (a step line for reports).
     and resets itself);
   - ``strap``: the strap pin held through a pin reset until the device has booted, then
     released;
-  - ``trailer``: an MCUboot trailer write into the update slot (the magic, image_ok unset:
-    a test swap, what ``boot_set_pending(0)`` writes), then a pin reset;
+  - ``trailer``: the format's update flag, then a pin reset: MCUboot, a trailer write into
+    the update slot (the magic, image_ok unset: a test swap, what ``boot_set_pending(0)``
+    writes); wolfBoot, state ``IMG_STATE_UPDATING`` and the "BOOT" trail magic ("pBOOT") at
+    the end of the update partition (what ``wolfBoot_update_trigger`` writes);
 - ``ota-hil``: the reference updater's route is judged by the evidence library (``hil
   update``), not here.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 from hil.engine.base import ResetCause
 from hil.errors import HilError
+from hil.image import wolfboot
 from hil.oracle.trailer import MAGIC_TAIL, TrailerLayout
 from hil.profile.model import TriggerKind, UpdateRouteKind
 from hil.target.device import ProfileTarget, smp_update
@@ -66,8 +69,16 @@ def staged_update(t: ProfileTarget, image: bytes) -> str:
         t.run(STRAP_HOLD_MS)
         t.engine.set_pin(trig.pin, 0)
         return f"{step}; strap {trig.pin} held through a pin reset for {STRAP_HOLD_MS} ms"
+    wb = t.profile.image.wolfboot
+    if wb is not None:
+        at, flag = wolfboot.update_trigger(t.profile.area(wb.update).size)
+        t.engine.program_flash(t.area_address(wb.update) + at, flag)
+        _reset(t)
+        return f"{step}; wolfBoot update flag 'pBOOT' written at +0x{at:x}; pin reset"
     if fmt is None:
-        raise HilError(f"{t.profile.path}: a trailer trigger needs image format mcuboot")
+        raise HilError(
+            f"{t.profile.path}: a trailer trigger needs image format mcuboot or wolfboot"
+        )
     lay = TrailerLayout.of(fmt, area.size)
     magic = (fmt.align & 0xFFFF).to_bytes(2, "little") + MAGIC_TAIL
     t.engine.program_flash(t.area_address(route.slot) + lay.magic, magic)
