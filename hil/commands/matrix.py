@@ -39,6 +39,7 @@ from hil.platform.model import Platform
 from hil.profile import Profile, Route, load_profile
 from hil.report import ComplianceSummary, Status
 from hil.report.allure_results import RESULTS_DIRNAME, write_allure_results
+from hil.report.compliance import CaseResult
 from hil.report.mutation import MutantResult, score
 
 NOT_READY = "not run (needs the fault injector)"
@@ -350,27 +351,48 @@ def _run_profiles(
     started: float,
 ) -> int:
     """The matrix for firmware judged by console patterns and the outside oracle."""
-    from hil.matrix.profile_items import run_profile_matrix
+    from hil.matrix.profile_items import ProfileMatrixInterrupted, run_profile_matrix
 
-    results = []
+    results: list[CaseResult] = []
     not_provable: dict[tuple[int, str], str] = {}
-    err(f"hil matrix: profiles {', '.join(p.name for p in profiles)}; report in {report}")
-    for prof in profiles:
-        res, np_ = run_profile_matrix(
-            prof, [it.number for it in items], report / "evidence", seed=args.seed, progress=err
-        )
-        results += res
-        not_provable.update(np_)
+    stopped: str | None = None
     chips = [p.chip for p in profiles]
+    try:
+        err(f"hil matrix: profiles {', '.join(p.name for p in profiles)}; report in {report}")
+        for prof in profiles:
+            res, np_ = run_profile_matrix(
+                prof, [it.number for it in items], report / "evidence", seed=args.seed, progress=err
+            )
+            results += res
+            not_provable.update(np_)
+    except ProfileMatrixInterrupted as stop:  # keep what finished, marked incomplete
+        results += stop.done
+        not_provable.update(stop.not_provable)
+        stopped = f"{stop.why} during {stop.during}"
+    except KeyboardInterrupt as exc:  # between cases
+        stopped = str(exc) or "interrupted"
     summary = ComplianceSummary(
         results,
         items,
         chips,
         not_provable=not_provable,
         profiles={p.chip: p.identity() for p in profiles},
+        generated=(
+            None
+            if stopped is None
+            else f"incomplete: {stopped}; {len(results)} case(s) finished and are reported, "
+            "the others were not run"
+        ),
     )
     written = summary.write_all(report)
     write_allure_results(results, report / RESULTS_DIRNAME, seed=args.seed, items=ITEMS)
+    if stopped is not None:
+        err(
+            f"hil matrix: {stopped}: kept the {len(results)} finished case(s) in {report} "
+            f"(compliance.json/.md/.html and junit.xml marked incomplete, evidence/); "
+            f"render: hil report {report}"
+        )
+        return EXIT_INTERRUPTED
     for line in _table(summary, items):
         out(line)
     out()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from smpclient import SMPClient
 
+from hil.errors import Interrupted
 from hil.evidence.event import Event
 from hil.image import wolfboot
 from hil.matrix import profile_cuts
@@ -433,6 +434,24 @@ def installed_version(t: ProfileTarget) -> str | None:
     return img.version if img else None
 
 
+class ProfileMatrixInterrupted(Interrupted):
+    """``run_profile_matrix`` was interrupted: ``done`` and ``not_provable`` hold what was
+    decided before the stop, ``during`` names the case that was running."""
+
+    def __init__(
+        self,
+        why: str,
+        done: list[CaseResult],
+        not_provable: dict[tuple[int, str], str],
+        during: str,
+    ) -> None:
+        super().__init__(why)
+        self.why = why
+        self.done = done
+        self.not_provable = not_provable
+        self.during = during
+
+
 def run_profile_matrix(
     profile: Profile,
     items: list[int],
@@ -457,7 +476,13 @@ def run_profile_matrix(
                 progress(f"{profile.chip} item {number}: NOT PROVABLE with this profile: {why}")
             continue
         for case in (c for c in CASES if c.item == number):
-            ok, reasons, run = run_case(case, profile, seed)
+            try:
+                ok, reasons, run = run_case(case, profile, seed)
+            except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: keep what finished
+                during = f"{profile.chip} item {number} {case.name}"
+                raise ProfileMatrixInterrupted(
+                    str(exc) or "interrupted", results, not_provable, during
+                ) from exc
             d = evidence_dir / profile.chip / f"item{number}-{case.name}"
             d.mkdir(parents=True, exist_ok=True)
             log = d / "console.log"

@@ -142,3 +142,18 @@ def test_unexpected_error_is_exit_3_with_a_log(
     assert "internal error: RuntimeError: something nobody expected" in lines[0]
     log = Path(lines[0].rsplit("traceback in ", 1)[1].rstrip(")"))
     assert log.is_file() and "Traceback" in log.read_text(encoding="utf-8")
+
+
+def test_profile_matrix_interrupted_keeps_a_report(tmp_path: Path) -> None:
+    """`hil matrix --profile` too: the cases that finished are kept, marked incomplete."""
+    report = tmp_path / "p"
+    profile = Path(__file__).resolve().parents[2] / "profiles" / "swap-lpc55s69.yaml"
+    p, _ = _start(["matrix", "--profile", str(profile), "--report", str(report)], "... PASS")
+    rc, took, rest = _interrupt(p, signal.SIGINT)
+    assert rc == 130, rest
+    assert took < STOP_S, f"stopped after {took:.2f} s"
+    assert "Traceback" not in rest and "marked incomplete" in rest, rest
+    doc = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
+    assert validate(doc) == []
+    assert doc["generated"].startswith("incomplete: interrupted")
+    assert [c["passed"] for c in doc["cases"]] and all(c["passed"] for c in doc["cases"])
