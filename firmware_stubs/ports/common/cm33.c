@@ -275,6 +275,13 @@ void cm33_sleep_irq(uint32_t irq, uint32_t max_cycles)
         reload = SYST_RVR_MAX;
     }
     REG32(NVIC_ISER(irq)) = 1u << (irq & 31u);
+    if ((REG32(SYST_CSR) & SYST_CSR_ENABLE) != 0u) {
+        /* SysTick already runs: the firmware owns it (an RTOS or application tick). Leave it
+         * alone; its tick (or the line) wakes the core and the caller polls again. */
+        cm33_dsb();
+        __asm volatile("wfi" ::: "memory");
+        return;
+    }
     REG32(SYST_CSR) = 0u;
     REG32(SYST_RVR) = reload;
     REG32(SYST_CVR) = 0u;
