@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from hil.engine.base import Engine, FlashOp, FlashOpAction, ResetCause
 from hil.evidence.event import Event
 from hil.image import wolfboot
-from hil.oracle.image import installed_image, slot_image
+from hil.oracle.image import SlotImage, installed_image, slot_image
 from hil.oracle.trailer import Trailer, decode
 from hil.platform.model import Platform
 from hil.profile.model import OracleCheck, Profile
@@ -127,15 +127,8 @@ class Oracle:
             if OracleCheck.TRAILER in checks:
                 trailers[fmt.primary] = decode(primary, fmt)
                 trailers[fmt.secondary] = decode(self._slot(fmt.secondary), fmt)
-            base = self.platform.flash.base + self.profile.area(fmt.primary).offset
             if OracleCheck.IMAGE in checks:
-                ipsr = self.engine.read_register("xpsr") & 0x1FF
-                if ipsr in FAULT_EXCEPTIONS:
-                    running = "fault"
-                elif img is not None and base + img.hdr_size <= pc < base + img.end:
-                    running = installed
-                elif self._in_area(pc, "bootloader"):
-                    running = "bootloader"
+                running = self._running(fmt.primary, img, installed, pc, running)
         return Observation(
             installed=installed,
             running=running,
@@ -146,6 +139,20 @@ class Oracle:
             gating_violations=tuple(self.violations),
             version=img.version if fmt is not None and img is not None else "none",
         )
+
+    def _running(
+        self, area: str, img: SlotImage | None, installed: str, pc: int, otherwise: str
+    ) -> str:
+        """What the core runs: "fault" in a fault handler, the installed image when the PC is in
+        its code in ``area``, "bootloader" in the bootloader's area, else ``otherwise``."""
+        base = self.platform.flash.base + self.profile.area(area).offset
+        if self.engine.read_register("xpsr") & 0x1FF in FAULT_EXCEPTIONS:
+            return "fault"
+        if img is not None and base + img.hdr_size <= pc < base + img.end:
+            return installed
+        if self._in_area(pc, "bootloader"):
+            return "bootloader"
+        return otherwise
 
     def _observe_wolfboot(self) -> Observation:
         """wolfBoot: the boot partition's manifest header names the installed image and its
@@ -165,14 +172,7 @@ class Oracle:
                 st = wolfboot.partition_state(self._slot(name), self.platform.flash.page_size)
                 states[name] = "unset" if st is None else STATE_NAMES.get(st, f"0x{st:02x}")
         if OracleCheck.IMAGE in checks:
-            base = self.platform.flash.base + self.profile.area(fmt.boot).offset
-            ipsr = self.engine.read_register("xpsr") & 0x1FF
-            if ipsr in FAULT_EXCEPTIONS:
-                running = "fault"
-            elif img is not None and base + img.hdr_size <= pc < base + img.end:
-                running = installed
-            elif self._in_area(pc, "bootloader"):
-                running = "bootloader"
+            running = self._running(fmt.boot, img, installed, pc, running)
         return Observation(
             installed=installed,
             running=running,
