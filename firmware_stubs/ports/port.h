@@ -85,9 +85,10 @@ int port_uart_getc(void);
  * byte or about `max_ms` passed, whichever comes first. Returns at once when a byte waits.
  * Idle loops call it instead of spinning on port_uart_getc: an idle device costs nothing at
  * any core clock.
- * Returns: nothing (the caller polls port_uart_getc afterwards).
+ * Returns: 1 when a byte waits (the caller reads it with port_uart_getc), 0 when `max_ms`
+ * passed without one.
  */
-void port_uart_wait_rx(uint32_t max_ms);
+int port_uart_wait_rx(uint32_t max_ms);
 
 /*
  * port_uart_flush - wait (bounded) until the last byte has left the transmitter

@@ -125,9 +125,10 @@ int port_uart_flush(void)
 
 /* See port.h. FIFOTRIG.RXLVLENA (level 0) + FIFOINTENSET.RXLVL + FLEXCOMM0_IRQn wake the
  * core (cm33_sleep_irq). Returns nothing. */
-void port_uart_wait_rx(uint32_t max_ms)
+int port_uart_wait_rx(uint32_t max_ms)
 {
     uint32_t pm = cm33_irq_save();
+    int ready;
 
     REG32(USART_FIFOTRIG) = USART_FIFOTRIG_RXLVLENA;
     REG32(USART_FIFOINTENSET) = USART_FIFOINT_RXLVL;
@@ -136,5 +137,7 @@ void port_uart_wait_rx(uint32_t max_ms)
     }
     REG32(USART_FIFOINTENCLR) = USART_FIFOINT_RXLVL;
     cm33_irq_line_clear(PLAT_PERIPH_FLEXCOMM0_IRQ_USART);
+    ready = (REG32(USART_FIFOSTAT) & USART_FIFOSTAT_RXNOTEMPTY) != 0u ? 1 : 0;
     cm33_irq_restore(pm);
+    return ready;
 }

@@ -72,9 +72,10 @@ int port_uart_flush(void)
 }
 
 /* See port.h. RXNEIE + USART1_IRQn wake the core (cm33_sleep_irq). Returns nothing. */
-void port_uart_wait_rx(uint32_t max_ms)
+int port_uart_wait_rx(uint32_t max_ms)
 {
     uint32_t pm = cm33_irq_save();
+    int ready;
 
     REG32(USART_CR1) |= USART_CR1_RXNEIE;
     if ((REG32(USART_ISR) & USART_ISR_RXNE) == 0u) {
@@ -82,5 +83,7 @@ void port_uart_wait_rx(uint32_t max_ms)
     }
     REG32(USART_CR1) &= ~USART_CR1_RXNEIE;
     cm33_irq_line_clear(PLAT_PERIPH_USART1_IRQ_USART);
+    ready = (REG32(USART_ISR) & USART_ISR_RXNE) != 0u ? 1 : 0;
     cm33_irq_restore(pm);
+    return ready;
 }
