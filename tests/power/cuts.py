@@ -57,7 +57,7 @@ class Op:
     kind: str  # erase | program
     address: int
     supply_mv: int = 0  # the supply when the op started (harness side, not evidence)
-    at: int = 0  # engine instructions when it started
+    at: int = 0  # virtual time when it started (engine ticks: periods of the reset clock)
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def _record_ops(dev: Device, ops: list[Op]) -> None:
 
     def hook(op: FlashOp) -> FlashOpAction:
         ops.append(
-            Op(len(ops), op.kind.value, op.address, int(power.supply_mv), dev.engine.instructions)
+            Op(len(ops), op.kind.value, op.address, int(power.supply_mv), dev.engine.ticks)
         )
         return FlashOpAction.CONTINUE
 
