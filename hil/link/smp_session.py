@@ -30,6 +30,7 @@ from smpclient.exceptions import (
 from smpclient.generics import SMPRequest, TEr1, TEr2, TRep, error, success
 from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrite
 from smpclient.requests.os_management import EchoWrite, ResetWrite
+from smpclient.transport import SMPTransport
 
 from hil.errors import HilError
 from hil.link.console import Console
@@ -129,7 +130,7 @@ class VirtualSmpClient(SMPClient):
     ``asyncio.timeout`` (the transport's virtual-time budgets decide). Everything else, the
     upload loop included, is smpclient's own."""
 
-    def __init__(self, transport: VirtualSerialTransport, address: str) -> None:
+    def __init__(self, transport: SMPTransport, address: str) -> None:
         super().__init__(transport, address, timeout_s=WALL_TIMEOUT_S)
         self._transport_v = transport
         self._sequence = itertools.count()

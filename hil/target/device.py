@@ -27,6 +27,7 @@ from hil.errors import FirmwareError, HilError
 from hil.evidence.event import Event
 from hil.evidence.patterns import PatternSet
 from hil.image import wolfboot
+from hil.link.smp_session import VirtualSmpClient
 from hil.oracle import Oracle, events, image_hash
 from hil.platform import load_platform
 from hil.platform.model import Platform
@@ -236,7 +237,7 @@ class ProfileTarget:
             if self.mgmt is None:
                 raise HilError(f"{self.profile.path}: SMP needs a management UART (mgmt)")
             transport = UartTransport(self.engine, self.mgmt, poll=self.poll)
-            client = SMPClient(transport, "target", timeout_s=1e9)
+            client = VirtualSmpClient(transport, "target")  # its own sequence numbers
             await client.connect()
             try:
                 return await body(client)

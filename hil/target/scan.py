@@ -180,7 +180,7 @@ def first_boot(s: Scan, boot_elf: Path, budget_ms: int = 1500) -> None:
         lines = [x.rstrip("\r") for x in text[s.console].splitlines() if x.strip()]
         s.banner = lines[0] if lines else None
         s.printed = lines
-    echo = b"".join(smppacket.encode(bytes(EchoWriteRequest(d="hil")), line_length=128))
+    echo = b"".join(smppacket.encode(bytes(EchoWriteRequest(d="hil", sequence=0)), line_length=128))
     for name, port in ports.items():
         if name == s.console:
             continue
