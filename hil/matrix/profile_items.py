@@ -452,6 +452,34 @@ class ProfileMatrixInterrupted(Interrupted):
         self.during = during
 
 
+def _run_one(
+    profile: Profile, case: ProfileCase, number: int, seed: int, evidence_dir: Path
+) -> CaseResult:
+    """Run one case, keep its evidence and replay record; its result."""
+    from hil.matrix.profile_replay import events_jsonl, profile_record
+
+    ok, reasons, run = run_case(case, profile, seed)
+    d = evidence_dir / profile.chip / f"item{number}-{case.name}"
+    d.mkdir(parents=True, exist_ok=True)
+    log = d / "console.log"
+    log.write_text(run.target.log if run.target is not None else "", encoding="utf-8")
+    (d / "events.jsonl").write_text(events_jsonl(run.evidence), encoding="utf-8")
+    record = write_record(profile_record(profile, case, seed, run), d / "replay.json")
+    return CaseResult(
+        item=number,
+        platform=profile.chip,
+        engine="unicorn",
+        scenario=case.name,
+        passed=ok,
+        reasons=reasons,
+        evidence_path=str(d / "events.jsonl"),
+        replay=f"hil replay {record}",
+        duration_instructions=None if run.target is None else run.target.engine.instructions,
+        attachments={"console": str(log), "replay record": str(record)},
+        steps=tuple(run.steps),
+    )
+
+
 def run_profile_matrix(
     profile: Profile,
     items: list[int],
@@ -464,51 +492,30 @@ def run_profile_matrix(
     under ``evidence_dir/<chip>/item<N>-<name>/``); the others come back as not provable with
     the reason. A provable item without a case here is left out (the report says "not run").
     Each case writes a replay record (``replay.json``: ``hil replay`` re-runs it)."""
-    from hil.matrix.profile_replay import events_jsonl, profile_record
-
     results: list[CaseResult] = []
     not_provable: dict[tuple[int, str], str] = {}
-    for number in items:
-        proof, why = provable(number, profile)
-        if proof is None:
-            not_provable[(number, profile.chip)] = why
-            if progress:
-                progress(f"{profile.chip} item {number}: NOT PROVABLE with this profile: {why}")
-            continue
-        for case in (c for c in CASES if c.item == number):
-            try:
-                ok, reasons, run = run_case(case, profile, seed)
-            except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: keep what finished
+    between = f"the step between two cases on {profile.chip}"
+    during = between
+    try:
+        for number in items:
+            proof, why = provable(number, profile)
+            if proof is None:
+                not_provable[(number, profile.chip)] = why
+                if progress:
+                    progress(f"{profile.chip} item {number}: NOT PROVABLE with this profile: {why}")
+                continue
+            for case in (c for c in CASES if c.item == number):
                 during = f"{profile.chip} item {number} {case.name}"
-                raise ProfileMatrixInterrupted(
-                    str(exc) or "interrupted", results, not_provable, during
-                ) from exc
-            d = evidence_dir / profile.chip / f"item{number}-{case.name}"
-            d.mkdir(parents=True, exist_ok=True)
-            log = d / "console.log"
-            log.write_text(run.target.log if run.target is not None else "", encoding="utf-8")
-            (d / "events.jsonl").write_text(events_jsonl(run.evidence), encoding="utf-8")
-            record = write_record(profile_record(profile, case, seed, run), d / "replay.json")
-            results.append(
-                CaseResult(
-                    item=number,
-                    platform=profile.chip,
-                    engine="unicorn",
-                    scenario=case.name,
-                    passed=ok,
-                    reasons=reasons,
-                    evidence_path=str(d / "events.jsonl"),
-                    replay=f"hil replay {record}",
-                    duration_instructions=None
-                    if run.target is None
-                    else run.target.engine.instructions,
-                    attachments={"console": str(log), "replay record": str(record)},
-                    steps=tuple(run.steps),
-                )
-            )
-            if progress:
-                progress(f"{profile.chip} item {number} {case.name} ... {'PASS' if ok else 'FAIL'}")
-                for r in reasons:
-                    if not r.startswith("ok:"):
-                        progress(f"    {r}")
+                results.append(_run_one(profile, case, number, seed, evidence_dir))
+                during = between
+                if progress:
+                    verdict = "PASS" if results[-1].passed else "FAIL"
+                    progress(f"{profile.chip} item {number} {case.name} ... {verdict}")
+                    for r in results[-1].reasons:
+                        if not r.startswith("ok:"):
+                            progress(f"    {r}")
+    except KeyboardInterrupt as exc:  # SIGINT/SIGTERM, wherever it lands: keep what finished
+        raise ProfileMatrixInterrupted(
+            str(exc) or "interrupted", results, not_provable, during
+        ) from exc
     return results, not_provable

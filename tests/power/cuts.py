@@ -137,9 +137,7 @@ def _record_ops(dev: Device, ops: list[Op]) -> None:
     power = dev.engine.power  # type: ignore[attr-defined]  # the unicorn engine's supply
 
     def hook(op: FlashOp) -> FlashOpAction:
-        ops.append(
-            Op(len(ops), op.kind.value, op.address, int(power.supply_mv), dev.engine.ticks)
-        )
+        ops.append(Op(len(ops), op.kind.value, op.address, int(power.supply_mv), dev.engine.ticks))
         return FlashOpAction.CONTINUE
 
     dev.engine.on_flash_op(hook)
