@@ -11,7 +11,7 @@ Actions (``hil.faults.actions``): flash-op cuts answer the operation with CUT (t
 models tear the op); ``tear: none`` powers off inside the hook and restores the flash array as
 it was when the op was announced (a cut just before the op; on STM32U585 OPSR still records the
 interrupted op). Symbol cuts power off from the symbol hook. Phase cuts power off when the
-phase event is decoded, or ``offset`` instructions later (``Engine.after``). A brownout sets
+phase event is decoded, or ``offset`` ticks later (``Engine.after``). A brownout sets
 the supply to ``supply_mv`` (default the reset threshold: the monitor flag side) at its point,
 and after ``holdup_us`` restores it and fires the brownout reset (``engine.reset(BROWNOUT)``);
 it counts as fired when the chip restarts with cause brownout.

@@ -6,7 +6,7 @@ A plan file::
     faults:
       - kind: phase_cut            # cut the power once the device reports a phase
         phase: staging             # see Phase / PHASE_EVENTS
-        offset: 200                # optional: instructions after the phase event (default 0)
+        offset: 200                # optional: ticks after the phase event (default 0)
         occurrence: 1              # optional: the n-th time the phase is reported (default 1)
       - kind: flash_op_cut         # cut during flash operation N (0-based, counted from arming)
         op: 3
@@ -24,6 +24,10 @@ A plan file::
         count: 4
         seed: 7                    # optional: default the injector's seed
         op_kind: program           # optional
+
+A tick is one period of the platform's reset clock (``core.clock_hz``), the harness's unit of
+virtual time (``Engine.ticks``): the same offset is the same time whatever clock the firmware
+set.
 
 Every error names the file, the dotted field (``faults[1].op``), what was expected and found.
 
@@ -63,7 +67,7 @@ class Phase(StrEnum):
 
 # phase -> (event name, required fields): the device evidence that announces the phase
 # (docs/contracts.md §8). Mid-chunk / mid-erase / mid-program points are a phase plus an
-# ``offset`` in instructions, or a flash_op_cut. The steps without a state of their own (re-
+# ``offset`` in ticks, or a flash_op_cut. The steps without a state of their own (re-
 # verify, metadata commit, confirm, floor bump) are announced by ``PHASE name=..`` just before
 # the device starts them; REBOOT is the window after PENDING is set.
 PHASE_EVENTS: dict[Phase, tuple[str, tuple[tuple[str, str], ...]]] = {

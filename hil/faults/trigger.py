@@ -63,7 +63,7 @@ class PhaseHit:
     instructions: int  # virtual time when the device decoded it
 
     def where(self, offset: int) -> str:
-        return f"phase {self.phase.value} ({self.event.raw.strip()}) +{offset} instructions"
+        return f"phase {self.phase.value} ({self.event.raw.strip()}) +{offset} ticks"
 
 
 OpAction = Callable[[OpHit], FlashOpAction]  # CUT cuts the power inside the operation
@@ -153,7 +153,7 @@ class Triggers:
 
     # -- phase events ------------------------------------------------------------------------
     def at_phase(self, phase: Phase, occurrence: int, offset: int, action: PointAction) -> None:
-        """Call ``action(where)`` ``offset`` instructions after the device decodes the
+        """Call ``action(where)`` ``offset`` ticks after the device decodes the
         ``occurrence``-th event announcing ``phase`` (at once when ``offset`` is 0)."""
 
         def fire(hit: PhaseHit) -> None:

@@ -6,7 +6,7 @@ A point is one of:
   fault plans count them), torn the way the platform's flash model tears it;
 * ``phase``: a cut the moment the device's evidence announces a phase (``occurrence`` counts
   that phase's event, as ``phase_cut`` does);
-* ``random``: a cut ``offset`` instructions after a phase event, at a seeded random instant;
+* ``random``: a cut ``offset`` ticks after a phase event, at a seeded random instant;
 * ``brownout``: the supply crosses the monitor threshold when flash operation N starts, holds
   up for the platform's hold-up time, then the brownout reset fires.
 
@@ -55,7 +55,7 @@ class SweepPoint:
     tear: Tear | None = None
     event_phase: Phase | None = None  # phase / random: the phase whose event triggers the cut
     occurrence: int = 1
-    offset: int = 0  # random: instructions after the event
+    offset: int = 0  # random: ticks after the event
     kind_op: int | None = None  # flash_op: the n-th operation of its kind (erase / program)
     prefix: tuple[SweepPoint, ...] = ()  # depth > 1: the earlier cuts of the path, in order
     rank: int = 0  # depth 1: the index in the sweep's point list; deeper: the op index
@@ -132,7 +132,7 @@ class SweepPoint:
                 f"{self.area}{tear}) during {self.phase}"
             )
         assert self.event_phase is not None
-        plus = f" +{self.offset} instructions" if self.offset else ""
+        plus = f" +{self.offset} ticks" if self.offset else ""
         return f"cut at phase {self.event_phase.value} #{self.occurrence}{plus}"
 
     def as_dict(self) -> dict[str, Any]:
