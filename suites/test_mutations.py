@@ -126,6 +126,9 @@ def test_class_scenario_catches_its_planted_bug(
 
 # the owning item's original scenario (item 13: its sweep without the issue-10 points)
 BASELINE_OF: dict[int, MatrixCase] = {
+    2: MatrixCase(
+        2, "resume-after-reboot", MappingProxyType({"cut": "mid-chunk", "chunk": 3}), "mid-chunk"
+    ),
     3: MatrixCase(3, "two-releases"),
     9: MatrixCase(9, "below-floor-boot"),
     12: MatrixCase(12, "meta-cut"),

@@ -60,6 +60,7 @@
  * | MUT_ERASE_PAST_END         | 3    | geometry      | ERASE_PAST_END         | core/updater_upload.c
  * | MUT_UNGATED_META_ERASE     | 13   | brownout      | UNGATED_META_ERASE     | ports/<chip>/flash.c
  * | MUT_RESCUE_NO_REVOCATION   | 5    | baseline      | RESCUE_IGNORE_REVOCATION | boot/rescue.c
+ * | MUT_RESUME_TRUSTS_WRITTEN  | 2    | resume        | TRUST_WRITTEN_CHUNK    | core/updater_upload.c
  *
  * Self-contained (no includes), so every layer may use it: core/, boot/, app/, ports/ and the
  * host build (tests/updater builds the core with these flags too).
@@ -333,5 +334,21 @@
 #define MUT_UNGATED_META_ERASE 0
 #endif
 #define MUT_HOOK_UNGATED_META_ERASE() ((MUT_UNGATED_META_ERASE) != 0)
+
+/* ---- resume over bad bytes: a chunk written before the reboot is trusted (item 2) ---------
+ * MUT_RESUME_TRUSTS_WRITTEN: a resumed upload takes the bytes an earlier session programmed
+ * (cut off before their chunk's check) as they are: a programmed unit is not compared with the
+ * bytes received again, and a chunk whose last unit was found programmed already counts as
+ * checked before the reboot (no re-read, no hash; CHUNK result=ok and its progress committed).
+ * With the right bytes in flash (item 2's mid-chunk and chunk-boundary cuts) nothing shows;
+ * a corrupt chunk cut during its check and then a good package resumed runs over the wrong
+ * bytes, and the whole-slot check refuses the image (VERIFY_SIG error_code=hash_mismatch):
+ * the good build never installs. Only the resume-over-bad-bytes case reaches it.
+ * TRUST_WRITTEN_CHUNK (core/updater_upload.c stream: the unit comparison and verify_chunk's
+ *   hash skipped). */
+#ifndef MUT_RESUME_TRUSTS_WRITTEN
+#define MUT_RESUME_TRUSTS_WRITTEN 0
+#endif
+#define MUT_HOOK_TRUST_WRITTEN_CHUNK() ((MUT_RESUME_TRUSTS_WRITTEN) != 0)
 
 #endif /* OTA_CORE_MUT_HOOKS_H */

@@ -6,7 +6,8 @@
  *
  * Planted bugs (core/mut_hooks.h, never in normal builds): MUT_RESUME_BEFORE_VERIFY (item 2,
  * ADVANCE_RESUME_ON_RECEIPT), MUT_PENDING_BEFORE_HASH (item 11, PENDING_ON_LAST_BYTES),
- * MUT_SAME_SLOT (item 3, REPORT_RUNNING_SLOT_DOWNLOAD).
+ * MUT_SAME_SLOT (item 3, REPORT_RUNNING_SLOT_DOWNLOAD), MUT_RESUME_TRUSTS_WRITTEN (item 2,
+ * issue 10 resume class, TRUST_WRITTEN_CHUNK).
  */
 #include "updater_int.h"
 
@@ -25,7 +26,8 @@ static void ev_chunk(uint32_t index, int ok)
 }
 
 /*
- * RESUME chunk=<i> offset=<o>: a resumed upload was recognised and the slot prepared; o is
+ * RESUME chunk=<i> offset=<o>: a resumed upload was recognised and the slot prepared (or,
+ * within the session, prepared again after bytes found programmed with other values); o is
  * the offset the device answers next (the first payload byte it still needs, or len when
  * every payload byte is in), i the chunk-map chunk that starts there (chunk_count when all
  * are in). No return value.
@@ -198,9 +200,10 @@ static int stream(upd_t *u, const uint8_t *data, uint32_t n);
 
 /*
  * Make the slot ready to receive the payload from `verified` on: find the first unit that
- * is not clean (new upload: 0), rewind the recorded progress to its page if that page holds
- * verified bytes (commit first), erase from that page to the end of the region, program the
- * TLV units, then replay the bytes of the first request that are still needed.
+ * is not clean (new upload: 0; `dirty` when the stream found one), rewind the recorded
+ * progress to its page if that page holds verified bytes (commit first), erase from that page
+ * to the end of the region, program the TLV units, then replay the bytes of the first request
+ * that are still needed. Prepared again within the session (the payload stage): RESUME.
  * Returns SMP_OPS_OK or an SMP_OPS_ERR_* code.
  */
 int upd_prepare(upd_t *u, int fresh)
@@ -209,6 +212,7 @@ int upd_prepare(upd_t *u, int fresh)
     uint32_t page = u->cfg.fl->page_size;
     uint32_t end = region_end(u);
     uint32_t dirty = u->dirty;
+    int again = (u->phase == UPD_PAYLOAD);
     uint32_t a;
     int rc;
 
@@ -263,9 +267,12 @@ int upd_prepare(upd_t *u, int fresh)
     u->need_prepare = 0;
     if (u->pos < u->first_len) {
         uint32_t stop = upd_min(u->first_len, u->tlv_off);
-        return stream(u, &u->first[u->pos], stop - u->pos);
+        rc = stream(u, &u->first[u->pos], stop - u->pos);
     }
-    return SMP_OPS_OK;
+    if (again && rc == SMP_OPS_OK && !u->need_prepare) {
+        ev_resume(u); /* the client is steered to a new resume point */
+    }
+    return rc;
 }
 
 /* ---- payload stream and per-chunk check ----------------------------------------- */
@@ -282,10 +289,12 @@ static uint32_t chunk_end(const upd_t *u, uint32_t off)
 
 /*
  * Chunk `i` is complete in flash: re-read it, hash it, compare with CHUNK_HASHES[i] (kept in
- * tlv[]), emit CHUNK and commit the progress on success.
+ * tlv[]), emit CHUNK and commit the progress on success. `trusted` is 0 except in the
+ * MUT_RESUME_TRUSTS_WRITTEN build (TRUST_WRITTEN_CHUNK: a chunk found written before the
+ * reboot is taken as checked, nothing re-read).
  * Returns SMP_OPS_OK, SMP_OPS_ERR_VERIFY (bad hash / unreadable) or a commit failure.
  */
-static int verify_chunk(upd_t *u, uint32_t i)
+static int verify_chunk(upd_t *u, uint32_t i, int trusted)
 {
     uint32_t cs = u->man.chunk_size;
     uint32_t start = u->hdr_size + i * cs;
@@ -294,10 +303,10 @@ static int verify_chunk(upd_t *u, uint32_t i)
     int ok;
     bs_path_t p;
 
-    ok = (upd_hash_slot(u, start, end, got) == 0);
+    ok = trusted || (upd_hash_slot(u, start, end, got) == 0);
     /* chunk_hashes_off/len were bounds-checked by img_parse against the TLV area in tlv[];
      * i < chunk_count keeps the read inside it (without MUT_SKIP_MANIFEST count is exact) */
-    if (ok && i < u->man.chunk_count) {
+    if (ok && !trusted && i < u->man.chunk_count) {
         const uint8_t *want = &u->tlv[u->man.chunk_hashes_off - u->tlv_off + i * 32u];
         uint32_t k;
         uint8_t diff = 0;
@@ -327,13 +336,19 @@ static int verify_chunk(upd_t *u, uint32_t i)
 /*
  * Program header/payload bytes [pos, pos + n) (n <= tlv_off - pos) unit by unit; verify
  * every chunk that completes. On any failure the payload restarts at the verified offset
- * (the slot is prepared again first). Returns SMP_OPS_OK or an SMP_OPS_ERR_* code.
+ * (the slot is prepared again first). A unit found programmed with other bytes (written by
+ * an earlier session, e.g. a corrupt chunk whose check a reboot cut off) is no failure of
+ * this upload: the remaining bytes are dropped, the client is steered back to the verified
+ * offset and the slot prepared again from that unit's page (RESUME reports where).
+ * Returns SMP_OPS_OK or an SMP_OPS_ERR_* code.
  */
 static int stream(upd_t *u, const uint8_t *data, uint32_t n)
 {
     uint32_t unit = u->cfg.fl->program_unit;
     uint8_t *b = (uint8_t *)u->unit_buf;
     int rc = SMP_OPS_OK;
+    int again = 0;   /* a unit holds other bytes: prepare again from its page */
+    int written = 0; /* the last unit was found programmed already (TRUST_WRITTEN_CHUNK) */
 
     while (n > 0u && rc == SMP_OPS_OK) {
         uint32_t ua = u->pos / unit * unit;
@@ -363,14 +378,15 @@ static int stream(upd_t *u, const uint8_t *data, uint32_t n)
                 }
             }
             int st = read_unit(u, ua);
+            written = (st == 0);
             if (st == 0) {
                 /* programmed by a session cut off before this chunk's check: the same bytes
                  * are fine (the chunk hash decides), anything else must be erased first */
                 for (i = 0; i < unit && b[i] == ((const uint8_t *)u->scratch)[i]; i++) {
                 }
-                if (i != unit) {
+                if (i != unit && !MUT_HOOK_TRUST_WRITTEN_CHUNK()) {
                     u->dirty = ua;
-                    rc = SMP_OPS_ERR_FLASH;
+                    again = 1;
                     break;
                 }
             } else if (st < 0) {
@@ -387,13 +403,13 @@ static int stream(upd_t *u, const uint8_t *data, uint32_t n)
                                                                  ? u->hdr_size
                                                                  : before)) {
             uint32_t ci = (u->pos - 1u - u->hdr_size) / u->man.chunk_size;
-            rc = verify_chunk(u, ci);
+            rc = verify_chunk(u, ci, MUT_HOOK_TRUST_WRITTEN_CHUNK() && written);
             if (rc == SMP_OPS_ERR_VERIFY) {
                 u->dirty = u->hdr_size + ci * u->man.chunk_size; /* erase it before a retry */
             }
         }
     }
-    if (rc != SMP_OPS_OK) {
+    if (rc != SMP_OPS_OK || again) {
         u->need_prepare = 1;
         u->pos = u->verified;
     }

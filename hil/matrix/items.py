@@ -44,12 +44,14 @@ ITEMS: tuple[MatrixItem, ...] = (
     MatrixItem(
         2,
         "Forced reboot during download, then resume",
-        ("resume-after-reboot",),
+        ("resume-after-reboot", "resume-over-bad-bytes"),
         "CONFIRMED",
         "a reboot (REBOOT_REASON) cuts the download into the inactive slot; the same upload "
         "then resumes (RESUME chunk=r) no later than right after the last verified chunk, the "
         "CHUNK indices from r to the last run once each, all ok, then VERIFY_SIG / "
-        "PARSE_MANIFEST ok, PENDING, BOOT_TEST, CONFIRMED and the new build running",
+        "PARSE_MANIFEST ok, PENDING, BOOT_TEST, CONFIRMED and the new build running; also when "
+        "the chunk cut during its check was written with wrong bytes and the good package "
+        "resumes over them (a later RESUME of the session judged like the first)",
         "MUT_RESUME_BEFORE_VERIFY",
         "resume-after-reboot",
     ),

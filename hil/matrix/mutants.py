@@ -112,6 +112,14 @@ NEW: tuple[PlantedBug, ...] = (
         "a brownout at the write before it",
         ("brownout-meta", "brownout-write"),
     ),
+    PlantedBug(
+        "MUT_RESUME_TRUSTS_WRITTEN",
+        2,
+        "resume",
+        "a chunk written before the reboot is trusted: its bytes are not compared again and "
+        "it counts as checked, so a resumed upload runs over a corrupt chunk",
+        ("resume-over-bad-bytes",),
+    ),
 )
 
 PLANTED: tuple[PlantedBug, ...] = _baseline() + NEW

@@ -39,8 +39,11 @@ def item2(evs: Evs, p: Params) -> Judgement:
     were never verified: the resume point was saved before its chunk was checked); r == k + 1
     resumes exactly after the last verified chunk; r <= k is accepted because every chunk from
     r on must then be verified again after the resume (a chunk whose progress commit was cut
-    is re-sent and re-checked). After each resume the CHUNK indices must run r, r+1, ...
-    up to the last chunk, each exactly once and ok; no CHUNK result=bad anywhere. The reboot
+    is re-sent and re-checked). A later RESUME of the same session (no reboot before it: the
+    device found bytes an earlier session programmed wrong and erased their page) is judged
+    the same way against the chunks verified so far. After each resume the CHUNK indices must
+    run r, r+1, ... up to the last chunk, each exactly once and ok; no CHUNK result=bad
+    anywhere. The reboot
     between the upload and its resume may have any cause (reported: power-on after a cut,
     brownout, watchdog, pin). Then VERIFY_SIG and PARSE_MANIFEST ok, PENDING, BOOT_TEST and
     CONFIRMED for the slot, and the new (higher) build booting from it."""
@@ -93,9 +96,13 @@ def item2(evs: Evs, p: Params) -> Judgement:
             if r is None:
                 j.fail("RESUME without a chunk index", e)
                 return j
-            if not rebooted:
+            if not rebooted and not resumes:
                 j.fail("RESUME without a reboot before it", e)
                 consistent = False
+            elif not rebooted:
+                # the same session prepared the slot again (bytes found programmed with other
+                # values were erased from their page): a new resume point, judged as any
+                j.ok(f"the slot prepared again within the resumed session (chunk {r})", e)
             if r > verified + 1:
                 gap = f" {verified + 1}" if r == verified + 2 else f"s {verified + 1}..{r - 1}"
                 j.fail(

@@ -142,6 +142,9 @@ CASES: tuple[MatrixCase, ...] = (
     # issue 10, a brownout as the metadata commit that sets PENDING starts: the metadata erase
     # must be gated first (on LPC55S69 no write comes within the hold-up before that erase)
     MatrixCase(13, "brownout-meta"),
+    # issue 10, resume over bad bytes: a corrupt chunk cut during its check, then the good
+    # package resumed (hil/scenarios/resume.py; the chunk and byte drawn from the seed)
+    MatrixCase(2, "resume-over-bad-bytes", _p(seed=0)),
 )
 
 # the nightly variants (``hil matrix --exhaustive``): every target x kind, and flips of every

@@ -29,6 +29,7 @@ from hil.scenarios.power import (
     resume_after_reboot,
     with_plan,
 )
+from hil.scenarios.resume import resume_over_bad_bytes
 from hil.scenarios.stages import early_failure, trial_upload
 from hil.scenarios.steps import (
     boot,
@@ -224,6 +225,7 @@ SCENARIOS: dict[str, Callable[..., None]] = {
     "revoked-key": revoked_key,
     "power-cut-update": power_cut_update,
     "resume-after-reboot": resume_after_reboot,
+    "resume-over-bad-bytes": resume_over_bad_bytes,
     "classify": classify_failures,
     "at-rest": at_rest,
     "anchor-change": anchor_change,

@@ -1,7 +1,10 @@
 """Matrix item 2 (forced reboot during the download, then resume): the predicate on synthetic
-timelines, and the ``resume-after-reboot`` scenario on both chips (two interruption kinds)."""
+timelines, the ``resume-after-reboot`` scenario on both chips (two interruption kinds), and
+issue 10's resume class: ``resume-over-bad-bytes`` and the planted bug only it catches."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +137,71 @@ def test_resume_after_reboot(
     assert after == list(range(ev.int("chunk"), after[-1] + 1))
     cuts = [e for e in run.events if e.name == "REBOOT_REASON" and e.get("cause") == "power-on"]
     assert len(cuts) == 2  # the factory power-on and the one after the cut
+
+
+# -- issue 10, class "resume": resume over bad bytes ---------------------------------------------
+def test_a_second_resume_in_the_session_is_judged_like_the_first() -> None:
+    """The device found bytes an earlier session programmed wrong and prepared the slot again
+    (a RESUME with no reboot before it): stepping back passes, skipping a chunk fails."""
+    back = _resumed(2, 3, [])
+    r = next(i for i, e in enumerate(back.events) if e.name == "RESUME")
+    again = Event(0, "app", "RESUME", (("chunk", "2"), ("offset", "0x2400")), "")
+    chunks = [Event(0, "app", "CHUNK", (("index", str(i)), ("result", "ok")), "") for i in (2, 3)]
+    chunks += [Event(0, "app", "CHUNK", (("index", str(i)), ("result", "ok")), "") for i in (4, 5)]
+    events = back.events[: r + 1] + [again] + chunks + back.events[r + 1 :]
+    v = judge(2, events, P)
+    assert v.passed, str(v)
+    assert any("prepared again within the resumed session (chunk 2)" in x for x in v.reasons)
+    ahead = Event(0, "app", "RESUME", (("chunk", "5"), ("offset", "0x5400")), "")
+    skip = back.events[: r + 1] + [ahead] + chunks[-1:] + back.events[r + 1 :]
+    _fails(skip, "chunks 3..4 never verified")
+
+
+@pytest.mark.heavy
+def test_resume_over_bad_bytes(bench: Bench, platform: Platform) -> None:
+    """A corrupt chunk cut during its check, then the good package resumed: the reference
+    never resumes past the corrupt chunk, re-writes it (a page holding it erased, RESUME
+    again) and confirms build 2. The scenario proves its setup (the cut fired, the chunk
+    before reported ok and this one not, the changed byte in flash)."""
+    run = run_scenario("resume-over-bad-bytes", bench, seed=0)
+    assert run.error is None, run.error
+    assert any(n.startswith("fault fired:") for n in run.notes), run.notes
+    verdict = judge(2, run.events, Params(attempts=platform.layout.boot_attempts))
+    assert verdict.passed, str(verdict)
+    chunk = int(run.notes[0].split()[1])  # "chunk <k> corrupt (...)": harness side, not judged
+    resumes = [e.int("chunk") for e in run.events if e.name == "RESUME"]
+    assert resumes[0] == chunk and all(r <= chunk for r in resumes), resumes
+    bad = [e for e in run.events if e.name == "CHUNK" and e.get("result") != "ok"]
+    assert not bad, bad
+    assert any(e.name == "BOOT" and e.get("build") == "2" for e in run.events)
+
+
+@pytest.mark.heavy
+def test_trusting_written_chunks_is_caught_only_by_bad_bytes(
+    platform: Platform, firmware_factory: FirmwareFactory, tmp_path: Path
+) -> None:
+    """MUT_RESUME_TRUSTS_WRITTEN: both original item-2 cases (correct bytes in flash) pass on
+    it; the resume-over-bad-bytes case fails it (the whole-slot check refuses the image)."""
+    from hil.matrix.items import ITEMS
+    from hil.matrix.mutants import PLANTED, mutant_cases
+    from hil.matrix.runner import cases_for, run_case
+
+    flag = {"MUT_RESUME_TRUSTS_WRITTEN": 1}
+    fw = firmware_factory(platform, defines=flag)
+    bug = next(p for p in PLANTED if p.flag == "MUT_RESUME_TRUSTS_WRITTEN")
+    assert bug.item == 2 and bug.scenario_class == "resume"
+    assert [c.key for c in mutant_cases(bug)] == ["resume-over-bad-bytes"]
+    passed = {}
+    for case in (c for c in cases_for(ITEMS) if c.item == 2):
+        cr = run_case(case, platform, fw, tmp_path / case.dirname, defines=flag, outcome_ms=30_000)
+        passed[case.key] = (cr.passed, cr.result.reasons)
+    assert set(passed) == {
+        "resume-after-reboot/mid-chunk",
+        "resume-after-reboot/chunk-boundary",
+        "resume-over-bad-bytes",
+    }
+    assert passed["resume-after-reboot/mid-chunk"][0], passed
+    assert passed["resume-after-reboot/chunk-boundary"][0], passed
+    caught, reasons = passed["resume-over-bad-bytes"]
+    assert not caught, reasons
+    assert any("VERIFY_SIG did not pass" in r for r in reasons), reasons

@@ -61,5 +61,6 @@ def mutlib(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ctypes.CDLL]:
         "MUT_PENDING_BEFORE_HASH",
         "MUT_RESUME_BEFORE_VERIFY",
         "MUT_META_IN_PLACE",
+        "MUT_RESUME_TRUSTS_WRITTEN",
     ]
     return {f: build(d / f"lib_{f}.so", [f"-D{f}=1"]) for f in flags}
