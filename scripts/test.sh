@@ -16,7 +16,7 @@ if [ "${HIL_ROBOT:-1}" != 0 ]; then
   export HIL_ROBOT_ALLURE_RESULTS="$PWD/reports/robot/allure-results"
 fi
 py_rc=0
-.venv/bin/python -m pytest -q -n auto "$@" || py_rc=$?
+.venv/bin/python -m pytest -q -n auto --dist worksteal "$@" || py_rc=$?
 if [ "$robot_rc" != 0 ]; then
   echo "scripts/test.sh: Robot suites failed ($robot_rc failing test(s)): reports/robot/log.html" >&2
 fi

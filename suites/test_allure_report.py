@@ -45,6 +45,9 @@ from hil.report.allure_cli import (
 from hil.report.allure_results import feature
 from hil.report.compliance import JSON_NAME
 
+# the longest test of the default run: collected first, so that pytest -n starts it at once
+pytestmark = pytest.mark.early
+
 CHIPS = ("stm32u585", "lpc55s69")
 # what every case of hil matrix carries into the report (attachment names start with the role)
 ATTACHED = ("evidence log", "console", "timeline", "timeline_html", "replay command")

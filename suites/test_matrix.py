@@ -4,6 +4,10 @@ emulated device and the item's predicate judges the device's own evidence, nothi
 The case table is ``hil.matrix.runner.CASES`` (shared with ``hil matrix``). With allure-pytest
 active (``--alluredir``) each case is labelled epic=platform, feature=item, story=scenario and
 carries the device's console log and event timeline; without it the labels are no-ops.
+
+The per-case tests are nightly (``slow``; ``-m "slow or not slow"`` runs them on both chips):
+the default run already judges every case of the table on both chips through the full ``hil
+matrix`` of suites/test_allure_report.py, which fails on any case that does not pass.
 """
 
 from __future__ import annotations
@@ -63,7 +67,7 @@ def test_table_covers_the_ready_items() -> None:
         assert c.values[1] in item(c.values[0]).scenarios
 
 
-@pytest.mark.heavy
+@pytest.mark.slow
 @pytest.mark.parametrize(("number", "scenario", "kw"), CASES)
 def test_matrix_item(
     number: int, scenario: str, kw: dict[str, Any], bench: Bench, params: Params

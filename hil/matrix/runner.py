@@ -413,10 +413,12 @@ def run_matrix(
     total = len(cases) * len(platforms)
     out: list[CaseRun] = []
     i = 0
-    for plat in platforms if cases else ():
-        for case in cases:
-            i += 1
-            try:
+    current: tuple[str, MatrixCase] | None = None  # the case running, None between cases
+    try:
+        for plat in platforms if cases else ():
+            for case in cases:
+                i += 1
+                current = (plat.name, case)
                 if progress is not None:
                     progress(i, total, plat.name, case, None)
                 cr = run_case(
@@ -429,21 +431,25 @@ def run_matrix(
                     replay=replay(plat.name, case) if replay is not None else None,
                     sweep_progress=sweep_progress,
                 )
-            except KeyboardInterrupt as exc:  # SIGINT/SIGTERM: keep what finished
-                why = str(exc) or "interrupted"
-                cmd = replay(plat.name, case) if replay is not None else None
-                stopped = unfinished(case, plat.name, engine, why, cmd)
-                raise MatrixInterrupted(why, out, stopped) from exc
-            out.append(cr)
-            if progress is not None:
-                progress(i, total, plat.name, case, cr)
+                out.append(cr)
+                current = None
+                if progress is not None:
+                    progress(i, total, plat.name, case, cr)
+    except KeyboardInterrupt as exc:  # SIGINT/SIGTERM, wherever it lands: keep what finished
+        why = str(exc) or "interrupted"
+        stopped = None
+        if current is not None:
+            name, case = current
+            cmd = replay(name, case) if replay is not None else None
+            stopped = unfinished(case, name, engine, why, cmd)
+        raise MatrixInterrupted(why, out, stopped) from exc
     return out
 
 
 class MatrixInterrupted(Interrupted):
     """``run_matrix`` was interrupted (SIGINT/SIGTERM): ``done`` holds the cases that finished,
     ``stopped`` the case that was running (not finished: neither pass nor fail), None when the
-    stop came before the first case started."""
+    stop came between cases or before the first one started."""
 
     def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult | None) -> None:
         super().__init__(why)
@@ -455,7 +461,7 @@ class MatrixInterrupted(Interrupted):
     def during(self) -> str:
         s = self.stopped
         if s is None:
-            return "start-up (no case had started)"
+            return "start-up (no case had started)" if not self.done else "the step between cases"
         return f"{s.platform} item {s.item} {s.scenario}"
 
 

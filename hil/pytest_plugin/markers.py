@@ -7,6 +7,12 @@ both chips across the heavy cases while running each case once. The case's insta
 other platforms are marked ``slow``: ``-m slow`` (the nightly command, ``-m "slow or not
 slow"``) runs every heavy case on every platform. With one platform selected
 (``--hil-platform``) every heavy case runs on it.
+
+``early``: a test that runs for many minutes on its own (the full ``hil matrix`` of the Allure
+acceptance) is collected first, so that under ``pytest -n`` it starts at once on one worker
+while the others share the rest, instead of starting late and ending the run alone
+(scripts/test.sh passes ``--dist worksteal``, which moves the queued tests of the busy worker to
+the idle ones).
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "heavy: by default runs on one platform per case (stably chosen); the other "
         "platforms' instances are marked slow",
+    )
+    config.addinivalue_line(
+        "markers", "early: a long test collected first, so pytest -n starts it at once"
     )
     config.addinivalue_line("markers", "renode: needs the Renode emulator on PATH")
     config.addinivalue_line("markers", "toolchain: needs arm-none-eabi-gcc")
@@ -53,6 +62,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for it in group:
             if it.callspec.params[PLATFORM_PARAM] != chosen:
                 it.add_marker(pytest.mark.slow)
+    items.sort(key=lambda it: it.get_closest_marker("early") is None)  # stable: early first
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

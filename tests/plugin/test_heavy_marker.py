@@ -46,5 +46,7 @@ def test_each_heavy_case_runs_once_by_default_and_everywhere_at_night() -> None:
     night = [_case(n) for n in _collected("-m", "slow or not slow")]
     per_case = Counter(case for case, _ in default)
     assert per_case and set(per_case.values()) == {1}, per_case
-    assert Counter(case for case, _ in night) == Counter({c: 2 for c in per_case})
+    nightly = Counter(case for case, _ in night)
+    assert set(nightly.values()) == {2} and set(per_case) <= set(nightly), (nightly, per_case)
+    assert set(nightly) - set(per_case) == {"item11"}  # marked slow outright (nightly only)
     assert {chip for _, chip in default} == {"lpc55s69", "stm32u585"}  # both chips covered
