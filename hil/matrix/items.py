@@ -139,7 +139,8 @@ ITEMS: tuple[MatrixItem, ...] = (
         "Power cut at every phase (sweep)",
         ("power-cut-sweep", "at-rest"),
         "CONFIRMED",
-        "after each cut (every flash op torn, every phase event, seeded random instants): a "
+        "after each cut (every metadata/evidence flash op and every 4th slot op torn, every op "
+        "with --exhaustive; every phase event; seeded random instants): a "
         "CONFIRMED boot, metadata valid or recovered, nothing below the floor or unverified "
         "runs, PENDING images verify, outcome CONFIRMED/ROLLBACK/REJECT (RESCUE counted); a fault "
         "fired in every phase",

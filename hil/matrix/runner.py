@@ -118,7 +118,9 @@ CASES: tuple[MatrixCase, ...] = (
     MatrixCase(9, "below-floor-install"),
     MatrixCase(9, "below-floor-boot"),
     MatrixCase(10, "revoked-key"),
-    MatrixCase(11, "power-cut-sweep"),
+    # a cut in every metadata, evidence and anchor operation, every phase event, every 4th
+    # operation on a slot (the payload's programs and erases); --exhaustive cuts every one
+    MatrixCase(11, "power-cut-sweep", _p(slot_stride=4)),
     MatrixCase(12, "meta-cut"),
     MatrixCase(13, "brownout-write"),
     MatrixCase(14, "never-confirms"),
@@ -167,6 +169,7 @@ EXHAUSTIVE_CASES: tuple[MatrixCase, ...] = (
         for bit in range(0, 60 * 8, 29)
     ),
     *(MatrixCase(3, "geometry", _p(shape=s), s) for s in ("smallest", "chunk-boundary")),
+    MatrixCase(11, "power-cut-sweep", _p(), "every-op"),  # a cut in every flash operation
 )
 
 

@@ -3,8 +3,10 @@
 | scenario        | item | points                             | each point must show           |
 |-----------------|------|------------------------------------|--------------------------------|
 | power-cut-sweep | 11   | every flash op of the update       | the invariants of              |
-|                 |      | (torn), every phase event, K       | ``hil.sweep.judge``; a fault   |
-|                 |      | seeded random instants             | fired in every phase           |
+|                 |      | (torn; the default matrix: every   | ``hil.sweep.judge``; a fault   |
+|                 |      | 4th slot op, ``slot_stride``),     | fired in every phase           |
+|                 |      | every phase event, K seeded random |                                |
+|                 |      | instants                           |                                |
 | meta-cut        | 12   | every flash op on meta_a/meta_b,   | invariants, META ok/recovered, |
 |                 |      | each run twice from one snapshot   | twins identical; >= 1 recovered|
 | brownout-write  | 13   | a brownout at every metadata op    | REBOOT_REASON brownout_flag=1, |
@@ -39,7 +41,12 @@ META_AREAS = ("meta_a", "meta_b")
 def _options(scenario: str, params: Mapping[str, Any], seed: int) -> SweepOptions:
     stride = int(params.get("stride", 1))
     if scenario == "power-cut-sweep":
-        return SweepOptions(stride=stride, random=int(params.get("random", 4)), seed=seed)
+        return SweepOptions(
+            stride=stride,
+            slot_stride=int(params.get("slot_stride", 1)),
+            random=int(params.get("random", 4)),
+            seed=seed,
+        )
     if scenario == "meta-cut":
         return SweepOptions(areas=META_AREAS, phases=False, random=0, twins=META_AREAS, seed=seed)
     if scenario == "brownout-write":

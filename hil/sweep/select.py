@@ -31,6 +31,9 @@ from hil.sweep.result import OpInfo, PhaseMark
 class SweepOptions:
     flash_ops: bool = True  # a cut in every selected flash operation
     stride: int = 1  # every n-th operation (1: exhaustive)
+    # of those, every n-th operation on a slot area (the image's payload programs and erases);
+    # every metadata, evidence and anchor operation is still cut (1: every slot operation)
+    slot_stride: int = 1
     areas: tuple[str, ...] = ()  # only operations writing these layout areas (empty: all)
     phases: bool = True  # a cut at every phase event
     random: int = 4  # K seeded random instants
@@ -73,9 +76,11 @@ def select_points(
     if o.plan is not None:
         return points_from_plan(platform, o.plan, o.seed, ops, marks)
     points: list[SweepPoint] = []
-    chosen = [op for op in ops if not o.areas or op.area in o.areas]
+    chosen = [op for op in ops if not o.areas or op.area in o.areas][:: max(1, o.stride)]
+    slot_ops = [op for op in chosen if op.area.startswith("slot_")]
+    skipped = {id(op) for op in slot_ops} - {id(op) for op in slot_ops[:: max(1, o.slot_stride)]}
     if o.flash_ops:
-        for op in chosen[:: max(1, o.stride)]:
+        for op in (op for op in chosen if id(op) not in skipped):
             points.append(
                 SweepPoint(
                     PointKind.FLASH_OP,
