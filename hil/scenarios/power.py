@@ -249,16 +249,12 @@ def resume_plan(b: Bench, pkg: bytes, cut: str, chunk: int) -> FaultPlan:
     return parse_plan({"name": f"resume-{cut}-{chunk}", "faults": [fault]}, f"resume-{cut}")
 
 
-def resume_after_reboot(
-    b: Bench, run: ScenarioRun, cut: str = "mid-chunk", chunk: int = 3, seed: int = 0, **_: Any
+def upload_until_cut(
+    b: Bench, run: ScenarioRun, dev: Device, pkg: bytes, plan: FaultPlan, seed: int
 ) -> None:
-    """Item 2: a fresh device (build 1) starts downloading build 2 into the inactive slot; the
-    fault plan (``resume_plan``) cuts the power during the download; power on (the old build
-    runs), upload the same package again (the device resumes), reset, wait for the outcome."""
-    dev = run.device = fresh(b)
-    pkg = package(b, 2, target(dev))
-    plan = resume_plan(b, pkg, cut, chunk)  # may run a clean upload on another fresh device
-    inj = FaultInjector(dev, plan, seed)  # armed after the factory boot, as the clean run
+    """Arm ``plan`` (after the factory boot, as its clean run was) and upload ``pkg`` until the
+    power goes; the fault is proven to have fired and the power to be off (else HilError)."""
+    inj = FaultInjector(dev, plan, seed)
     try:
         res = update_client(dev).update(pkg, budget_ms=b.update_ms, reset=False)
         run.notes.append(f"first upload ended before the cut: {res.upload.error or 'complete'}")
@@ -269,6 +265,18 @@ def resume_after_reboot(
     if not powered_off(dev):
         raise HilError(f"{plan.name}: the fault fired but the power is on")
     dev.state = DeviceState.OFF
+
+
+def resume_after_reboot(
+    b: Bench, run: ScenarioRun, cut: str = "mid-chunk", chunk: int = 3, seed: int = 0, **_: Any
+) -> None:
+    """Item 2: a fresh device (build 1) starts downloading build 2 into the inactive slot; the
+    fault plan (``resume_plan``) cuts the power during the download; power on (the old build
+    runs), upload the same package again (the device resumes), reset, wait for the outcome."""
+    dev = run.device = fresh(b)
+    pkg = package(b, 2, target(dev))
+    plan = resume_plan(b, pkg, cut, chunk)  # may run a clean upload on another fresh device
+    upload_until_cut(b, run, dev, pkg, plan, seed)
     ev = boot(b, dev)
     run.notes.append(f"after the power came back: {ev}")
     install(b, run, dev, pkg)
@@ -288,5 +296,6 @@ __all__ = [
     "recovery_done",
     "resume_after_reboot",
     "resume_plan",
+    "upload_until_cut",
     "with_plan",
 ]

@@ -17,16 +17,13 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from hil.device import DeviceState
 from hil.errors import HilError
 from hil.evidence.vocab import Ev, Field
-from hil.faults import FaultInjector
 from hil.image.constants import IMG_TLV_CHUNK_SIZE, IMG_TLV_PROT_MAGIC
 from hil.image.parse import parse_image
 from hil.scenarios.bench import Bench, ScenarioRun
-from hil.scenarios.power import note_fired, powered_off, resume_plan
+from hil.scenarios.power import resume_plan, upload_until_cut
 from hil.scenarios.steps import boot, fresh, install, package, target
-from hil.update import update_client
 
 FIRST_CHUNK, LAST_CHUNK = 1, 7  # the draw: a chunk with one before it and several after it
 
@@ -70,17 +67,7 @@ def resume_over_bad_bytes(b: Bench, run: ScenarioRun, seed: int = 0, **_: Any) -
     run.notes.append(f"chunk {chunk} corrupt (slot offset {at}, seed {seed})")
     plan = resume_plan(b, good, "mid-chunk", chunk)
     mark = len(dev.events)
-    inj = FaultInjector(dev, plan, seed)
-    try:
-        res = update_client(dev).update(bad, budget_ms=b.update_ms, reset=False)
-        run.notes.append(f"first upload ended before the cut: {res.upload.error or 'complete'}")
-    except HilError:
-        pass  # the power went off under the upload
-    dev.poll()
-    note_fired(run, inj)
-    if not powered_off(dev):
-        raise HilError(f"{plan.name}: the fault fired but the power is on")
-    dev.state = DeviceState.OFF
+    upload_until_cut(b, run, dev, bad, plan, seed)
     checked = {
         e.get(Field.INDEX): e.get(Field.RESULT) for e in dev.events[mark:] if e.name == Ev.CHUNK
     }
