@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,30 @@ class Rendered:
 ROBOT = "robotframework"
 
 
+ROBOT_WAIT_S = 1800  # scripts/test.sh's Robot run, beside pytest: a few minutes
+
+
+def _wait_for_robot(done: Path) -> None:
+    """scripts/test.sh runs Robot beside pytest and writes ``done`` (its exit status) when it
+    ends: wait for it (it has normally ended long before the matrix here has)."""
+    waited = 0.0
+    while not done.exists():
+        if waited >= ROBOT_WAIT_S:
+            pytest.fail(
+                f"the Robot suites scripts/test.sh started did not end within {ROBOT_WAIT_S} s: "
+                f"expected {done}, none (see reports/robot/console.txt)"
+            )
+        time.sleep(1.0)
+        waited += 1.0
+
+
 def _robot_results(tmp: Path) -> tuple[Path, tuple[int, ...]]:
     """The Robot suites' Allure results and the items they cover: scripts/test.sh's run when
-    it made one, else the Robot matrix suite for item 1 on both chips, run here."""
+    it made one (waited for), else the Robot matrix suite for item 1 on both chips, run here."""
     given = os.environ.get("HIL_ROBOT_ALLURE_RESULTS")
+    done = os.environ.get("HIL_ROBOT_DONE")
+    if given and done:
+        _wait_for_robot(Path(done))
     if given and any(Path(given).glob("*-result.json")):
         return Path(given), tuple(it.number for it in ITEMS if it.ready)
     out = tmp / "robot"
