@@ -23,7 +23,7 @@ from hil.commands.base import (
 from hil.errors import HilError
 from hil.firmware import FirmwareSet, build_firmware, repo_root
 from hil.matrix.items import ITEMS, MatrixItem
-from hil.matrix.mutants import PlantedBug, planted_for, run_mutants
+from hil.matrix.mutants import MutantsInterrupted, PlantedBug, planted_for, run_mutants
 from hil.matrix.runner import (
     CaseRun,
     MatrixCase,
@@ -289,15 +289,34 @@ def run(args: argparse.Namespace) -> int:
     if args.mutants:
         bugs = planted_for(ready)
         err(f"hil matrix --mutants: {len(bugs)} planted bug(s) x {len(platforms)} platform(s)")
-        mutants = run_mutants(
-            platforms,
-            bugs,
-            report / "mutants",
-            firmware,
-            engine=args.engine,
-            seed=args.seed,
-            progress=_mutant_progress,
-        )
+        try:
+            mutants = run_mutants(
+                platforms,
+                bugs,
+                report / "mutants",
+                firmware,
+                engine=args.engine,
+                seed=args.seed,
+                progress=_mutant_progress,
+            )
+        except MutantsInterrupted as stop:  # the matrix finished: keep it and the mutants done
+            label = (
+                f"incomplete: {stop.why} during {stop.during}; the matrix's {len(runs)} case(s) "
+                f"and {len(stop.done)} of {len(bugs) * len(platforms)} mutant(s) finished and "
+                "are reported"
+            )
+            results = [r.result for r in runs]
+            ComplianceSummary(
+                results, items, [p.name for p in platforms], generated=label, mutants=stop.done
+            ).write_all(report)
+            write_allure_results(results, report / RESULTS_DIRNAME, seed=args.seed, items=ITEMS)
+            err(
+                f"hil matrix --mutants: {stop.why} during {stop.during}: kept the matrix's "
+                f"{len(runs)} case(s) and {len(stop.done)} finished mutant(s) in {report} "
+                f"(compliance.json/.md/.html and junit.xml marked incomplete); "
+                f"render: hil report {report}"
+            )
+            return EXIT_INTERRUPTED
     summary = ComplianceSummary(
         [r.result for r in runs],
         items,

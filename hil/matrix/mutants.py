@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hil.errors import Interrupted
 from hil.firmware import FirmwareSet
 from hil.matrix.items import EXTRA_MUTATIONS, ITEMS, MatrixItem
 from hil.matrix.runner import CaseRun, MatrixCase, cases_for, run_case
@@ -141,6 +142,50 @@ def mutant_cases(bug: PlantedBug) -> list[MatrixCase]:
 MutantProgress = Callable[[int, int, str, PlantedBug, MutantResult | None], None]
 
 
+def _run_mutant(
+    plat: Platform,
+    bug: PlantedBug,
+    evidence_root: Path,
+    firmware: Callable[[Platform, Mapping[str, int]], FirmwareSet],
+    engine: str,
+    seed: int,
+) -> MutantResult:
+    """Build ``bug`` for ``plat`` and run its item's cases until one catches it."""
+    defines = {bug.flag: 1}
+    fw = firmware(plat, defines)
+    ran: list[str] = []
+    caught: list[str] = []
+    for case in mutant_cases(bug):
+        cr: CaseRun = run_case(
+            case,
+            plat,
+            fw,
+            evidence_root / plat.name / bug.flag.lower() / case.dirname,
+            engine=engine,
+            seed=seed,
+            defines=defines,
+            outcome_ms=30_000,
+        )
+        ran.append(case.key)
+        if not cr.passed:
+            caught.append(case.key)
+            break
+    return MutantResult(
+        bug.flag, bug.item, plat.name, bug.scenario_class, bug.bug, tuple(ran), tuple(caught)
+    )
+
+
+class MutantsInterrupted(Interrupted):
+    """``run_mutants`` was interrupted: ``done`` holds the mutants that finished, ``during``
+    names the one that was running (or the step between two)."""
+
+    def __init__(self, why: str, done: list[MutantResult], during: str) -> None:
+        super().__init__(why)
+        self.why = why
+        self.done = done
+        self.during = during
+
+
 def run_mutants(
     platforms: Sequence[Platform],
     bugs: Sequence[PlantedBug],
@@ -157,40 +202,18 @@ def run_mutants(
     total = len(bugs) * len(platforms)
     out: list[MutantResult] = []
     i = 0
-    for plat in platforms:
-        for bug in bugs:
-            i += 1
-            if progress is not None:
-                progress(i, total, plat.name, bug, None)
-            defines = {bug.flag: 1}
-            fw = firmware(plat, defines)
-            ran: list[str] = []
-            caught: list[str] = []
-            for case in mutant_cases(bug):
-                cr: CaseRun = run_case(
-                    case,
-                    plat,
-                    fw,
-                    evidence_root / plat.name / bug.flag.lower() / case.dirname,
-                    engine=engine,
-                    seed=seed,
-                    defines=defines,
-                    outcome_ms=30_000,
-                )
-                ran.append(case.key)
-                if not cr.passed:
-                    caught.append(case.key)
-                    break
-            res = MutantResult(
-                bug.flag,
-                bug.item,
-                plat.name,
-                bug.scenario_class,
-                bug.bug,
-                tuple(ran),
-                tuple(caught),
-            )
-            out.append(res)
-            if progress is not None:
-                progress(i, total, plat.name, bug, res)
+    during = "start-up (no mutant had started)"
+    try:
+        for plat in platforms:
+            for bug in bugs:
+                i += 1
+                during = f"{plat.name} mutant {bug.flag}"
+                if progress is not None:
+                    progress(i, total, plat.name, bug, None)
+                out.append(_run_mutant(plat, bug, evidence_root, firmware, engine, seed))
+                during = "the step between mutants"
+                if progress is not None:
+                    progress(i, total, plat.name, bug, out[-1])
+    except KeyboardInterrupt as exc:  # SIGINT/SIGTERM, wherever it lands: keep what finished
+        raise MutantsInterrupted(str(exc) or "interrupted", out, during) from exc
     return out

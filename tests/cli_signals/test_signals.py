@@ -157,3 +157,24 @@ def test_profile_matrix_interrupted_keeps_a_report(tmp_path: Path) -> None:
     assert validate(doc) == []
     assert doc["generated"].startswith("incomplete: interrupted")
     assert [c["passed"] for c in doc["cases"]] and all(c["passed"] for c in doc["cases"])
+
+
+def test_matrix_interrupted_among_the_mutants_keeps_the_matrix_and_the_mutants_done(
+    tmp_path: Path,
+) -> None:
+    """`hil matrix --mutants` stopped after the matrix finished: its cases are reported (and
+    any mutant that finished), marked incomplete; nothing of the matrix is lost."""
+    report = tmp_path / "m"
+    args = ["matrix", "--items", "1", "--platform", "lpc55s69", "--mutants", "--report"]
+    p, _ = _start([*args, str(report)], "hil matrix --mutants:")
+    time.sleep(1.0)  # the planted bug's firmware is built, then its case runs
+    rc, took, rest = _interrupt(p, signal.SIGINT)
+    assert rc == 130, rest
+    assert took < STOP_S, f"stopped after {took:.2f} s"
+    assert "Traceback" not in rest and "marked incomplete" in rest, rest
+    doc = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
+    assert validate(doc) == []
+    assert doc["generated"].startswith("incomplete: interrupted"), doc["generated"]
+    assert "during lpc55s69 mutant MUT_" in doc["generated"], doc["generated"]
+    assert [(c["item"], c["passed"]) for c in doc["cases"]] == [(1, True)]
+    assert list((report / "allure-results").glob("*-result.json"))
