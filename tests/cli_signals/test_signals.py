@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,18 +145,25 @@ def test_unexpected_error_is_exit_3_with_a_log(
     assert log.is_file() and "Traceback" in log.read_text(encoding="utf-8")
 
 
+def _stopped_report(p: subprocess.Popen[str], report: Path) -> dict[str, Any]:
+    """SIGINT ``p`` (a ``hil matrix``): it stops in time without a traceback, and its report is
+    kept, valid and marked incomplete; the compliance document."""
+    rc, took, rest = _interrupt(p, signal.SIGINT)
+    assert rc == 130, rest
+    assert took < STOP_S, f"stopped after {took:.2f} s"
+    assert "Traceback" not in rest and "marked incomplete" in rest, rest
+    doc: dict[str, Any] = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
+    assert validate(doc) == []
+    assert doc["generated"].startswith("incomplete: interrupted"), doc["generated"]
+    return doc
+
+
 def test_profile_matrix_interrupted_keeps_a_report(tmp_path: Path) -> None:
     """`hil matrix --profile` too: the cases that finished are kept, marked incomplete."""
     report = tmp_path / "p"
     profile = Path(__file__).resolve().parents[2] / "profiles" / "swap-lpc55s69.yaml"
     p, _ = _start(["matrix", "--profile", str(profile), "--report", str(report)], "... PASS")
-    rc, took, rest = _interrupt(p, signal.SIGINT)
-    assert rc == 130, rest
-    assert took < STOP_S, f"stopped after {took:.2f} s"
-    assert "Traceback" not in rest and "marked incomplete" in rest, rest
-    doc = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
-    assert validate(doc) == []
-    assert doc["generated"].startswith("incomplete: interrupted")
+    doc = _stopped_report(p, report)
     assert [c["passed"] for c in doc["cases"]] and all(c["passed"] for c in doc["cases"])
 
 
@@ -168,13 +176,7 @@ def test_matrix_interrupted_among_the_mutants_keeps_the_matrix_and_the_mutants_d
     args = ["matrix", "--items", "1", "--platform", "lpc55s69", "--mutants", "--report"]
     p, _ = _start([*args, str(report)], "hil matrix --mutants:")
     time.sleep(1.0)  # the planted bug's firmware is built, then its case runs
-    rc, took, rest = _interrupt(p, signal.SIGINT)
-    assert rc == 130, rest
-    assert took < STOP_S, f"stopped after {took:.2f} s"
-    assert "Traceback" not in rest and "marked incomplete" in rest, rest
-    doc = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
-    assert validate(doc) == []
-    assert doc["generated"].startswith("incomplete: interrupted"), doc["generated"]
+    doc = _stopped_report(p, report)
     assert "during lpc55s69 mutant MUT_" in doc["generated"], doc["generated"]
     assert [(c["item"], c["passed"]) for c in doc["cases"]] == [(1, True)]
     assert list((report / "allure-results").glob("*-result.json"))
