@@ -85,8 +85,8 @@ int port_uart_getc(void);
  * byte or about `max_ms` passed, whichever comes first. Returns at once when a byte waits.
  * Idle loops call it instead of spinning on port_uart_getc: an idle device costs nothing at
  * any core clock.
- * Returns: 1 when a byte waits (the caller reads it with port_uart_getc), 0 when `max_ms`
- * passed without one.
+ * Returns: 1 when a byte waits (the caller reads it with port_uart_getc), 0 when the core
+ * woke without one (`max_ms` passed, or, when the firmware runs SysTick itself, its tick).
  */
 int port_uart_wait_rx(uint32_t max_ms);
 

@@ -77,10 +77,10 @@ def select_points(
         return points_from_plan(platform, o.plan, o.seed, ops, marks)
     points: list[SweepPoint] = []
     chosen = [op for op in ops if not o.areas or op.area in o.areas][:: max(1, o.stride)]
-    slot_ops = [op for op in chosen if op.area.startswith("slot_")]
-    skipped = {id(op) for op in slot_ops} - {id(op) for op in slot_ops[:: max(1, o.slot_stride)]}
+    slot_ops = [op.index for op in chosen if op.area.startswith("slot_")]
+    thinned = set(slot_ops) - set(slot_ops[:: max(1, o.slot_stride)])
     if o.flash_ops:
-        for op in (op for op in chosen if id(op) not in skipped):
+        for op in (op for op in chosen if op.index not in thinned):
             points.append(
                 SweepPoint(
                     PointKind.FLASH_OP,

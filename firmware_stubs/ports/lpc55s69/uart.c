@@ -124,7 +124,7 @@ int port_uart_flush(void)
 }
 
 /* See port.h. FIFOTRIG.RXLVLENA (level 0) + FIFOINTENSET.RXLVL + FLEXCOMM0_IRQn wake the
- * core (cm33_sleep_irq). Returns nothing. */
+ * core (cm33_sleep_irq). Returns 1 when a byte waits, else 0. */
 int port_uart_wait_rx(uint32_t max_ms)
 {
     uint32_t pm = cm33_irq_save();

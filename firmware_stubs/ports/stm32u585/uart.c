@@ -71,7 +71,8 @@ int port_uart_flush(void)
     return PORT_ERR_TIMEOUT;
 }
 
-/* See port.h. RXNEIE + USART1_IRQn wake the core (cm33_sleep_irq). Returns nothing. */
+/* See port.h. RXNEIE + USART1_IRQn wake the core (cm33_sleep_irq). Returns 1 when a byte
+ * waits, else 0. */
 int port_uart_wait_rx(uint32_t max_ms)
 {
     uint32_t pm = cm33_irq_save();
