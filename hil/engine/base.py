@@ -392,6 +392,36 @@ class Engine(abc.ABC):
     snapshot of it (the power-cut sweep forks at every point). An engine that keeps state
     elsewhere (another process, a socket) leaves this False, and the sweep refuses it."""
 
+    # -- read sets (the sweep's "same recovery as", hil.sweep.states) ---------------------------
+    tracks_reads: ClassVar[bool] = False
+    """The engine can record which flash pages a run reads (``track_reads_start``)."""
+
+    def track_reads_start(self) -> None:
+        """From now on, record every flash page the CPU fetches, reads or stores to and every
+        page a model or the harness reads (``tracks_reads`` engines only)."""
+        raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
+
+    def track_reads_stop(self) -> list[int]:
+        """Stop recording; the pages (``read_page_size`` bytes each, by physical position in
+        the array) read since ``track_reads_start``."""
+        raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
+
+    read_page_size: ClassVar[int] = 0
+
+    def flash_page_digests(self) -> list[str]:
+        """Per ``read_page_size`` page of the array (physical order): a digest of its cells and
+        of its torn units and erased state (what a read of the page can see)."""
+        raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
+
+    def flash_global_state(self) -> str:
+        """What every read of the array depends on beyond its pages (option bytes stored in
+        flash, a bank swap), as text."""
+        raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
+
+    def next_power_on_fill(self) -> int:
+        """The index that seeds the RAM pattern the next power-on fills RAM with."""
+        raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
+
     def after_fork(self) -> None:
         """Called in a forked child before it drives the engine (drop what must not be shared
         with the parent, such as pty threads)."""

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from hil.device import Device, RunMeter
 from hil.engine.base import FlashOpAction, ResetCause
@@ -57,6 +58,12 @@ class PointChild:
         self.powered_on = False  # the power-on after this point's cut was reached
         self.state: str | None = None  # the state the recovery starts from (dedup on)
         self.same_as: str | None = None
+        self.same_how = ""  # "state" or "recovery" (hil.sweep.states)
+        self.tracking = False  # the engine records the recovery's read set
+        self.reads: list[int] | None = None
+        self.pages: dict[str, Any] | None = None  # the post-cut page digests (sparse)
+        self.context: str | None = None
+        self.vector: list[str] | None = None  # the post-cut page digests (dense)
         self.sampled = False
         self.children: list[SweepPoint] = []  # the cuts of this recovery (--depth)
         self.approved = approved  # the outside oracle's approved images (None: no oracle)
@@ -102,6 +109,9 @@ class PointChild:
             state=self.state,
             same_as=self.same_as,
             ran=False,
+            same_how=self.same_how,
+            pages=self.pages,
+            context=self.context,
         )
 
     def finish(self, run: ScenarioRun, error: str | None) -> PointResult:
@@ -125,6 +135,9 @@ class PointChild:
             both = disagreement(verdict, view)
             if both is not None:
                 verdict.violations.append(("oracle", both))
+        if self.tracking:  # everything the verdict depends on was read (the oracle's too)
+            self.tracking = False
+            self.reads = dev.engine.track_reads_stop()
         transcript = dev.transcript
         keep = self.keep or not verdict.ok or error is not None
         svg = None
@@ -146,6 +159,10 @@ class PointChild:
             same_as=self.same_as,
             sampled=self.sampled,
             children=list(self.children),
+            same_how=self.same_how,
+            reads=self.reads if error is None else None,
+            pages=self.pages,
+            context=self.context,
         )
 
 

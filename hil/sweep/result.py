@@ -59,6 +59,10 @@ class PointResult:
     children: list[SweepPoint] = field(default_factory=list)  # the cuts of its recovery
     agrees: bool | None = None  # a "same state" point that ran: its verdict equals the owner's
     disagreement: str = ""  # both views when it does not
+    same_how: str = ""  # "state" or "recovery": how it equals ``same_as`` (states.same_words)
+    reads: list[int] | None = None  # the flash pages its recovery read (last depth, it ran)
+    pages: dict[str, Any] | None = None  # the post-cut page digests (states.sparse)
+    context: str | None = None  # the recovery's other inputs (states.recovery_context)
 
     @classmethod
     def lost(cls, point: SweepPoint, why: str) -> PointResult:
@@ -83,6 +87,10 @@ class PointResult:
             "ran": self.ran,
             "sampled": self.sampled,
             "children": [sub_dict(c) for c in self.children],
+            "same_how": self.same_how,
+            "reads": self.reads,
+            "pages": self.pages,
+            "context": self.context,
         }
 
     @classmethod
@@ -107,6 +115,10 @@ class PointResult:
             bool(d.get("ran", True)),
             bool(d.get("sampled", False)),
             [point.then(sub_from_dict(c)) for c in d.get("children", [])],
+            same_how=str(d.get("same_how", "")),
+            reads=d.get("reads"),
+            pages=d.get("pages"),
+            context=d.get("context"),
         )
 
     @property
@@ -128,7 +140,7 @@ class PointResult:
         if not self.fired and self.ran:
             out.append("fault: never fired")
         if self.agrees is False:
-            out.append(f"same state: {self.disagreement}")
+            out.append(f"{self.same_how or 'state'}: {self.disagreement}")
         if self.twin_digest is not None and self.twin_digest != self.digest:
             out.append(
                 f"determinism: twin run gave {self.twin_digest[:12]}, not {self.digest[:12]}"
@@ -160,7 +172,29 @@ class SweepResult:
     @property
     def distinct_states(self) -> int:
         """Points that are not "same state as" another (each state judged once)."""
+        return sum(1 for r in self.points if r.same_as is None or r.same_how == "recovery")
+
+    @property
+    def distinct_recoveries(self) -> int:
+        """Points that are neither "same state as" nor "same recovery as" another: the
+        recoveries judged (hil.sweep.states)."""
         return sum(1 for r in self.points if r.same_as is None)
+
+    @property
+    def collapsed(self) -> int:
+        """Points judged by another point's recovery (both kinds of duplicate)."""
+        return sum(1 for r in self.points if r.same_as is not None)
+
+    @property
+    def sample_run(self) -> int:
+        """Duplicates of the seeded sample, run anyway."""
+        return sum(1 for r in self.points if r.same_as is not None and r.sampled)
+
+    @property
+    def sample_agreed(self) -> int:
+        return sum(
+            1 for r in self.points if r.same_as is not None and r.sampled and r.agrees is True
+        )
 
     @property
     def points_run(self) -> int:

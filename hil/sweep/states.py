@@ -1,4 +1,5 @@
-"""Distinct states: a point whose cut left a state already judged is not run again.
+"""Distinct states and distinct recoveries: a point whose cut left a state already judged, or
+a state that gives a recovery already judged, is not run again.
 
 A cut's **state** is what the recovery starts from: the flash array (cells, torn units and ECC
 state: ``Engine.flash_snapshot``), the retained RAM that survives the cut and the reset cause
@@ -19,19 +20,106 @@ order with a state is its owner (it always ran: nothing earlier made it stop), e
 is "same state as" the owner with the owner's outcome, and the points below a duplicate are
 dropped (they repeat the owner's). A seeded sample of the duplicates (``sampled``) runs anyway
 (without cutting its own recovery again) and must agree with the owner.
+
+**Same recovery** (issue 16): two cut states give the same recovery when they agree on every
+input the earlier recovery read. Execution is deterministic, so the later one follows the same
+path, reads the same inputs and ends the same way. The inputs of a recovery: the flash pages
+it read (CPU fetches, data reads and stores, the models' and the outside oracle's reads; the
+engine's page-granular read tracker, ``Engine.track_reads_start``, pages of
+``read_page_size`` bytes with their torn units and erased state), the array's global state
+(option bytes, bank swap), the reset cause and the seeded RAM pattern of that power-on (no RAM
+survives a cut, but the pattern is seeded by the power-on's index). ``recovery_context`` is
+the non-flash part, ``page_vector`` the per-page digests of the post-cut flash.
+
+- A child at its power-on (after the exact-state claim found nothing earlier) compares its
+  page digests with every read set published so far (``StateClaims.match``); a match of an
+  earlier point stops it as "same recovery as" that point (a seeded sample runs anyway and
+  must agree). A child that ran publishes its read set and the digests of those pages
+  (``StateClaims.publish``).
+- ``resolve`` settles it independently of timing and of ``--shard``: every point keeps its
+  page digests (``PointResult.pages``, sparse: the most common digest once) and every point
+  that ran its read set; the earliest point in order that is not itself a duplicate and whose
+  read set the point matches (or whose state equals the point's) owns it. A duplicate that
+  ran anyway must agree with its owner (a disagreement is a failure naming both points).
+  Same recovery implies same read set with the same digests, so a child stopped by a later
+  duplicate's record is also matched by the owner's in ``resolve``.
+- **Depth rule**: read sets collapse only at the last depth (``--depth``), where a point has
+  no cuts of its own recovery to sweep. At an earlier depth a duplicate's sub-cuts would cut
+  a different state (bytes the first part of the recovery did not read still differ when a
+  later cut of it lands), so only exact state equality collapses there.
+- Vocabulary: ``SAME_STATE`` and ``SAME_RECOVERY`` (this module only).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from hil.engine.base import Engine
 from hil.sweep.result import PointResult
 
 POWER_ON = "power-on"
+SAME_STATE = "same state as"
+SAME_RECOVERY = "same recovery as"
+HOW = {"state": SAME_STATE, "recovery": SAME_RECOVERY}  # PointResult.same_how -> the words
+
+
+def same_words(how: str) -> str:
+    """The words for a duplicate's relation to its owner (``PointResult.same_how``)."""
+    return HOW.get(how, SAME_STATE)
+
+
+def recovery_context(engine: Engine, cause: str, power_on: int) -> str:
+    """A recovery's inputs beyond the flash pages (module doc): the array's global state, the
+    reset cause and the index of the power-on whose seeded RAM pattern it starts with."""
+    return f"{engine.flash_global_state()}|{cause}|power-on {power_on}"
+
+
+def page_vector(engine: Engine) -> list[str]:
+    """The per-page digests of the flash the recovery starts from (physical page order)."""
+    return engine.flash_page_digests()
+
+
+def sparse(vector: Sequence[str]) -> dict[str, Any]:
+    """``vector`` as stored in a point's result: the most common digest once, the others by
+    page."""
+    counts = Counter(vector)
+    common = min(counts, key=lambda d: (-counts[d], d)) if vector else ""
+    return {
+        "n": len(vector),
+        "common": common,
+        "pages": {str(i): d for i, d in enumerate(vector) if d != common},
+    }
+
+
+def dense(stored: Mapping[str, Any]) -> list[str]:
+    out = [str(stored["common"])] * int(stored["n"])
+    for i, d in stored["pages"].items():
+        out[int(i)] = str(d)
+    return out
+
+
+def _pick(pages: Sequence[int]) -> Any:
+    return itemgetter(*pages) if pages else (lambda _v: ())
+
+
+def read_set_id(pages: Sequence[int]) -> str:
+    return hashlib.sha256(",".join(map(str, pages)).encode()).hexdigest()[:32]
+
+
+def recovery_key(context: str, pages: Sequence[int], vector: Sequence[str]) -> str:
+    """The recovery a state gives, as far as the read set ``pages`` can tell."""
+    got = _pick(pages)(vector)
+    digests = (got,) if isinstance(got, str) else got
+    h = hashlib.sha256(context.encode())
+    h.update("|".join(digests).encode())
+    return h.hexdigest()
 
 
 def state_key(engine: Engine, cause: str, retained: bytes, remaining_depth: int) -> str:
@@ -76,8 +164,49 @@ class StateClaims:
             return None
         return (d / earlier[0]).read_text(encoding="utf-8")
 
+    # -- same recovery (module doc) ---------------------------------------------------------
+    def _write(self, path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{os.getpid()}"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
 
-def _agree(run: PointResult, owner: PointResult) -> tuple[bool, str]:
+    def publish(
+        self,
+        pages: Sequence[int],
+        context: str,
+        vector: Sequence[str],
+        order: Sequence[int],
+        point_id: str,
+    ) -> None:
+        """A recovery that ran: its read set and the digests of those pages."""
+        rsid = read_set_id(pages)
+        sets = self.directory / "read-sets"
+        if not (sets / rsid).exists():
+            self._write(sets / rsid, json.dumps(list(pages)))
+        key = recovery_key(context, pages, vector)
+        self._write(self.directory / "recoveries" / rsid / key / order_text(order), point_id)
+
+    def match(self, context: str, vector: Sequence[str], order: Sequence[int]) -> str | None:
+        """The ID of the earliest point before ``order`` whose published recovery this state
+        matches on its read set, if any."""
+        sets = self.directory / "read-sets"
+        if not sets.is_dir():
+            return None
+        mine = order_text(order)
+        best: tuple[str, Path] | None = None
+        for rsid in sorted(n for n in os.listdir(sets) if not n.startswith(".")):
+            pages = json.loads((sets / rsid).read_text(encoding="utf-8"))
+            d = self.directory / "recoveries" / rsid / recovery_key(context, pages, vector)
+            if not d.is_dir():
+                continue
+            for n in os.listdir(d):
+                if not n.startswith(".") and n < mine and (best is None or n < best[0]):
+                    best = (n, d / n)
+        return None if best is None else best[1].read_text(encoding="utf-8")
+
+
+def _agree(run: PointResult, owner: PointResult, how: str) -> tuple[bool, str]:
     mine, theirs = run.verdict, owner.verdict
     same = (
         mine.outcome is theirs.outcome
@@ -85,7 +214,7 @@ def _agree(run: PointResult, owner: PointResult) -> tuple[bool, str]:
         and run.error is None
     )
     why = (
-        f"same state as {owner.point.id} ({theirs.outcome.value}, "
+        f"{same_words(how)} {owner.point.id} ({theirs.outcome.value}, "
         f"{'ok' if theirs.ok else 'broken: ' + ', '.join(v[0] for v in theirs.violations)}), "
         f"but running it gave {mine.outcome.value}"
         + (", broken: " + ", ".join(v[0] for v in mine.violations) if mine.violations else "")
@@ -94,35 +223,76 @@ def _agree(run: PointResult, owner: PointResult) -> tuple[bool, str]:
     return same, why
 
 
+class _Recoveries:
+    """The read sets of the points that ran, in order (``resolve``)."""
+
+    def __init__(self) -> None:
+        self.sets: dict[str, tuple[int, ...]] = {}
+        self.owner: dict[tuple[str, str, tuple[str, ...]], PointResult] = {}
+
+    @staticmethod
+    def _digests(pages: tuple[int, ...], vector: Sequence[str]) -> tuple[str, ...]:
+        got = _pick(pages)(vector)
+        return (got,) if isinstance(got, str) else tuple(got)
+
+    def add(self, r: PointResult, owner: PointResult) -> None:
+        if r.reads is None or r.pages is None or r.context is None or not r.ran:
+            return
+        pages = tuple(r.reads)
+        rsid = read_set_id(pages)
+        self.sets.setdefault(rsid, pages)
+        key = (rsid, r.context, self._digests(pages, dense(r.pages)))
+        self.owner.setdefault(key, owner)
+
+    def find(self, r: PointResult) -> PointResult | None:
+        if r.pages is None or r.context is None:
+            return None
+        vector = dense(r.pages)
+        found: list[PointResult] = []
+        for rsid, pages in self.sets.items():
+            o = self.owner.get((rsid, r.context, self._digests(pages, vector)))
+            if o is not None:
+                found.append(o)
+        return min(found, key=lambda o: o.point.order) if found else None
+
+
 def resolve(results: Sequence[PointResult], seed: int, rate: float) -> list[PointResult]:
-    """The sweep's points in order with their states settled (module doc): independent of
-    which child claimed a state first and of how the sweep was sharded."""
+    """The sweep's points in order with their states and recoveries settled (module doc):
+    independent of which child claimed first and of how the sweep was sharded."""
     owners: dict[str, PointResult] = {}
+    recoveries = _Recoveries()
     dropped: set[tuple[int, ...]] = set()
     out: list[PointResult] = []
     for r in sorted(results, key=lambda r: r.point.order):
         order = r.point.order
         if any(order[:k] in dropped for k in range(1, len(order))):
             continue  # below a duplicate: the owner's own recovery cuts cover it
-        owner = None if r.state is None else owners.get(r.state)
-        if owner is None:
+        same = None if r.state is None else owners.get(r.state)
+        other = recoveries.find(r)
+        how = "state"
+        if other is not None and (same is None or other.point.order < same.point.order):
+            same, how = other, "recovery"
+        if same is None:
             if r.state is not None:
                 owners[r.state] = r
+            recoveries.add(r, r)
             if not r.ran:  # cannot happen with a deterministic recovery (module doc)
                 r.error = (
                     f"internal: the first point of its state did not run (it met "
                     f"{r.same_as} first, which is not in the sweep)"
                 )
-            r.same_as, r.sampled, r.agrees = None, False, None
+            r.same_as, r.same_how, r.sampled, r.agrees = None, "", False, None
             out.append(r)
             continue
         dropped.add(order)
         sample = sampled(seed, r.point.id, rate)
-        agrees, why = _agree(r, owner) if r.ran else (True, "")
+        if sample:  # seeded, so the same in every run (a raced duplicate's is not)
+            recoveries.add(r, same)
+        agrees, why = _agree(r, same, how) if r.ran else (True, "")
         out.append(
             PointResult(
                 r.point,
-                owner.verdict,
+                same.verdict,
                 r.digest if sample else "",
                 list(r.fired) if sample else [],
                 r.instructions if sample else 0,
@@ -133,15 +303,34 @@ def resolve(results: Sequence[PointResult], seed: int, rate: float) -> list[Poin
                 r.error if sample else None,
                 r.flashmap_svg if not agrees else None,
                 r.state,
-                owner.point.id,
+                same.point.id,
                 sample,
                 sample,
                 [],
                 agrees if r.ran else None,
                 "" if agrees else why,
+                same_how=how,
+                reads=r.reads if sample else None,
+                pages=r.pages,
+                context=r.context,
             )
         )
     return out
 
 
-__all__ = ["POWER_ON", "StateClaims", "order_text", "resolve", "sampled", "state_key"]
+__all__ = [
+    "POWER_ON",
+    "SAME_RECOVERY",
+    "SAME_STATE",
+    "StateClaims",
+    "dense",
+    "order_text",
+    "page_vector",
+    "recovery_context",
+    "recovery_key",
+    "resolve",
+    "same_words",
+    "sampled",
+    "sparse",
+    "state_key",
+]

@@ -47,7 +47,16 @@ from hil.sweep.points import PointKind, SweepPoint, sub_point
 from hil.sweep.recorder import CleanPassRecorder
 from hil.sweep.result import OTA_PHASES, OpInfo, PhaseMark, PointResult, SweepResult
 from hil.sweep.select import SweepOptions, area_of, model_tear, select_points
-from hil.sweep.states import POWER_ON, StateClaims, resolve, sampled, state_key
+from hil.sweep.states import (
+    POWER_ON,
+    StateClaims,
+    page_vector,
+    recovery_context,
+    resolve,
+    sampled,
+    sparse,
+    state_key,
+)
 
 
 class SweepError(HilError):
@@ -213,6 +222,11 @@ class Sweep:
         child, tag = self._child
         self._pool.drain()  # the cuts of this recovery (--depth) end first
         result = child.finish(run, error)
+        if result.reads is not None and self._claims is not None and child.vector is not None:
+            assert result.context is not None
+            self._claims.publish(
+                result.reads, result.context, child.vector, child.point.order, child.point.id
+            )
         # its own life, without its children's (a wait in ``spawn`` is inside an engine run)
         result.wall_s -= self._pool.waited_s
         result.emu_s -= self._pool.spawn_waited_s
@@ -220,9 +234,11 @@ class Sweep:
 
     # -- depth and distinct states (in a child) -------------------------------------------------
     def _before_power_on(self, dev: Device) -> None:
-        """In a child, the first power-on after its point's cut: claim the state (dedup on),
-        stop here when an earlier point met it (unless sampled), else arm the cuts of the
-        recovery when the sweep goes deeper."""
+        """In a child, the first power-on after its point's cut: claim the state (dedup on);
+        at the last depth also match the recoveries published so far and track this one's
+        reads (hil.sweep.states); stop here when an earlier point met the state or gave the
+        recovery (unless sampled), else arm the cuts of the recovery when the sweep goes
+        deeper."""
         if self._child is None or self._child[0].powered_on:
             return
         child, tag = self._child
@@ -233,11 +249,25 @@ class Sweep:
         dedup = self._claims is not None and not self._twin(point)
         if dedup and point.kind is not PointKind.BROWNOUT:
             assert self._claims is not None and self._pool is not None
-            child.state = state_key(dev.engine, POWER_ON, b"", remaining)
+            engine = dev.engine
+            child.state = state_key(engine, POWER_ON, b"", remaining)
             child.same_as = self._claims.claim(child.state, point.order, point.id)
+            child.same_how = "state" if child.same_as is not None else ""
+            if remaining == 0 and engine.tracks_reads:  # the depth rule (states module doc)
+                child.context = recovery_context(engine, POWER_ON, engine.next_power_on_fill())
+                child.vector = page_vector(engine)
+                child.pages = sparse(child.vector)
+                if child.same_as is None:
+                    child.same_as = self._claims.match(child.context, child.vector, point.order)
+                    child.same_how = "recovery" if child.same_as is not None else ""
+            if child.same_as is not None and not sampled(
+                self.opt.seed, point.id, self.opt.sample
+            ):
+                self._pool.child_exit(tag, child.skipped())
+            if child.vector is not None:
+                engine.track_reads_start()
+                child.tracking = True
             if child.same_as is not None:
-                if not sampled(self.opt.seed, point.id, self.opt.sample):
-                    self._pool.child_exit(tag, child.skipped())
                 child.sampled = True
                 return  # it runs to agree with the first; the first cuts its recovery
         if remaining > 0 and not child.twin:

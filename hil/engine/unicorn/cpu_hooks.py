@@ -15,6 +15,8 @@ from unicorn import (
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_READ_PROT,
     UC_MEM_WRITE_PROT,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
 )
 from unicorn.arm_const import UC_ARM_REG_XPSR
 
@@ -46,6 +48,7 @@ _USAGE = {
     EXCP_UNALIGNED: UNALIGNED,
     EXCP_DIVBYZERO: DIVBYZERO,
 }
+_NEEDS = {UC_MEM_FETCH_PROT: UC_PROT_EXEC, UC_MEM_READ_PROT: UC_PROT_READ}
 _MASKS = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFFFFFF, 8: 0xFFFFFFFFFFFFFFFF}
 
 
@@ -96,6 +99,12 @@ class CpuHooks:
     ) -> bool:
         e = self._e
         ns = e.flash.to_ns(address)
+        if ns is not None and e.flash.tracking:  # read tracking (flash_array module doc)
+            off = ns - e.flash.geometry.base
+            e.flash.touch(off, size)
+            need = _NEEDS.get(access)
+            if need is not None and e.flash.allows(off, size, need):
+                return True  # the page's own permissions let it complete
         if access == UC_MEM_FETCH_PROT:
             e.exceptions.pend(BUSFAULT, cfsr=IBUSERR)
             return False

@@ -36,7 +36,7 @@ from hil.engine.base import (
     Timer,
 )
 from hil.engine.unicorn.bus import DebugBus
-from hil.engine.unicorn.core import WFE, WFI, Core
+from hil.engine.unicorn.core import PAGE, WFE, WFI, Core
 from hil.engine.unicorn.cpu_hooks import CpuHooks
 from hil.engine.unicorn.exceptions import ExceptionUnit
 from hil.engine.unicorn.flash_array import UcFlashArray
@@ -451,6 +451,24 @@ class UnicornEngine(Engine):
 
     def flash_restore(self, snapshot: bytes) -> None:
         self.flash.restore(snapshot)
+
+    tracks_reads = True
+    read_page_size = PAGE
+
+    def track_reads_start(self) -> None:
+        self.flash.track_start()
+
+    def track_reads_stop(self) -> list[int]:
+        return self.flash.track_stop()
+
+    def flash_page_digests(self) -> list[str]:
+        return self.flash.page_digests()
+
+    def flash_global_state(self) -> str:
+        return self.flash.global_state()
+
+    def next_power_on_fill(self) -> int:
+        return self.power.power_on_index + 1
 
     def on_flash_op(self, hook: FlashOpHook) -> None:
         self._flash_hooks.append(hook)

@@ -12,10 +12,20 @@ torn units and erased pages are kept by *physical* position; with the banks swap
 bank 1 shows physical bank 2 and the CPU mapping is remapped to match. The option bytes a chip
 stores in flash (``options``, by register offset) live here too, so they persist like flash and
 appear in snapshots (only when set: an untouched chip's snapshot is unchanged).
+
+Read tracking (``track_start``/``track_stop``, the sweep's "same recovery as"): every page of
+the mapping is made UC_PROT_NONE, so the first CPU fetch, read or store of a page traps; the
+engine records the page (physical position) and lets a fetch or read the page's own
+permissions allow complete (QEMU then caches the page for reads until its next TLB flush, so a
+page traps a few times, not per access). Models and the harness read through ``read``,
+``is_torn``, ``is_erased_page`` and ``read_faults``, which record too. The translated code of
+the array is dropped at the start, so code the parent translated is fetched (and recorded)
+again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import zlib
@@ -51,6 +61,8 @@ class UcFlashArray:
         self._perms = [UC_PROT_READ | UC_PROT_EXEC] * (self._size // PAGE)  # by logical page
         self._swap = 0  # physical = (logical + _swap) % size: bank_size when the banks swap
         self.options: dict[int, int] = {}  # option bytes stored in flash (register offset)
+        self.tracking = False  # read tracking on: every page is mapped NONE (module doc)
+        self.touched: set[int] = set()  # physical PAGE-sized pages read while tracking
         self._map(UC_PROT_READ | UC_PROT_EXEC)
         self._sync(0, self._size)
 
@@ -123,6 +135,8 @@ class UcFlashArray:
     # -- FlashArray protocol ------------------------------------------------------------------
     def read(self, address: int, size: int) -> bytes:
         off = self._offset(address, size)
+        if self.tracking:
+            self.touch(off, size)
         return b"".join(self.buffer.read(p, n) for _, p, n in self._pieces(off, size))
 
     def write_raw(self, address: int, data: bytes) -> None:
@@ -160,6 +174,8 @@ class UcFlashArray:
 
     def is_torn(self, address: int, size: int) -> bool:
         unit = self.geometry.ecc_unit
+        if self.tracking:
+            self.touch(self._offset(address, size), size)
         return any(
             u in self.torn
             for _, off, n in self._pieces(self._offset(address, size), max(size, 1))
@@ -167,6 +183,9 @@ class UcFlashArray:
         )
 
     def is_erased_page(self, page_index: int) -> bool:
+        if self.tracking:
+            page = self.geometry.page_size
+            self.touch(page_index * page % self._size, page)
         return self._phys(page_index * self.geometry.page_size) // self.geometry.page_size in (
             self.erased
         )
@@ -187,6 +206,8 @@ class UcFlashArray:
         if not self._bus_fault_erased:
             return False
         page = self.geometry.page_size
+        if self.tracking:
+            self.touch(self._offset(address, size), size)
         return any(
             p in self.erased
             for _, off, n in self._pieces(self._offset(address, size), size)
@@ -230,6 +251,10 @@ class UcFlashArray:
             self._apply_all()
 
     def _apply_all(self) -> None:
+        if self.tracking:  # every page traps (module doc)
+            for base in self._bases:
+                self._uc.mem_protect(base, self._size, UC_PROT_NONE)
+            return
         n = len(self._perms)
         start = 0
         for p in range(1, n + 1):
@@ -256,6 +281,63 @@ class UcFlashArray:
         hi = (off + size + PAGE - 1) // PAGE * PAGE
         for base in self._bases:
             self._uc.ctl_remove_cache(base + lo, base + hi)
+
+    # -- read tracking (module doc) ------------------------------------------------------------
+    def touch(self, off: int, size: int) -> None:
+        """Record the physical pages showing the logical range [off, off+size)."""
+        for _, p, n in self._pieces(off, max(size, 1)):
+            self.touched.update(range(p // PAGE, (p + n - 1) // PAGE + 1))
+
+    def allows(self, off: int, size: int, perm: int) -> bool:
+        """Whether the pages of the logical range [off, off+size) have ``perm`` by their own
+        permissions (torn units and faulting erased pages aside)."""
+        return all(
+            self._perms[p] & perm for p in range(off // PAGE, (off + max(size, 1) - 1) // PAGE + 1)
+        )
+
+    def track_start(self) -> None:
+        self.tracking = True
+        self.touched = set()
+        self._apply_all()
+        self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+        for base in self._bases:  # code translated before is fetched (and recorded) again
+            self._uc.ctl_remove_cache(base, base + self._size)
+
+    def track_stop(self) -> list[int]:
+        self.tracking = False
+        self._apply_all()
+        self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
+        return sorted(self.touched)
+
+    def page_digests(self) -> list[str]:
+        """Per physical PAGE of the array: a 64-bit BLAKE2b digest of its cells, its torn ECC
+        units and its erased flash pages (positions relative to the page, so equal pages give
+        equal digests wherever they are)."""
+        unit, fpage = self.geometry.ecc_unit, self.geometry.page_size
+        extra: dict[int, list[str]] = {}
+        for u in self.torn:
+            extra.setdefault(u * unit // PAGE, []).append(f"t{u * unit % PAGE}")
+        for q in self.erased:
+            for p in range(q * fpage // PAGE, ((q + 1) * fpage - 1) // PAGE + 1):
+                extra.setdefault(p, []).append(f"e{q * fpage - p * PAGE}")
+        data = self.buffer.read(0, self._size)
+        out: list[str] = []
+        cache: dict[tuple[bytes, str], str] = {}
+        for p in range(self._size // PAGE):
+            cells = data[p * PAGE : (p + 1) * PAGE]
+            tag = ",".join(sorted(extra.get(p, ())))
+            key = (cells, tag)
+            d = cache.get(key)
+            if d is None:
+                h = hashlib.blake2b(cells, digest_size=8)
+                h.update(tag.encode())
+                d = cache[key] = h.hexdigest()
+            out.append(d)
+        return out
+
+    def global_state(self) -> str:
+        """What every read of the array depends on beyond its pages: option bytes, bank swap."""
+        return json.dumps(self._extra_state(), sort_keys=True)
 
     # -- snapshot -----------------------------------------------------------------------------
     def snapshot(self) -> bytes:
