@@ -260,9 +260,7 @@ class Sweep:
                 if child.same_as is None:
                     child.same_as = self._claims.match(child.context, child.vector, point.order)
                     child.same_how = "recovery" if child.same_as is not None else ""
-            if child.same_as is not None and not sampled(
-                self.opt.seed, point.id, self.opt.sample
-            ):
+            if child.same_as is not None and not sampled(self.opt.seed, point.id, self.opt.sample):
                 self._pool.child_exit(tag, child.skipped())
             if child.vector is not None:
                 engine.track_reads_start()
