@@ -21,7 +21,8 @@ def _args(p: argparse.ArgumentParser) -> None:
         "hooks vs bare Unicorn, virtual-to-wall ratio, wall time of WFI idling; verify: "
         "instructions the bootloader spends to hash and "
         "verify a 64 KiB image; sweep: power-cut sweep at depth 1 and 2, dedup off and on, "
-        "side by side: cuts, distinct states, points run, points per second (each recovery "
+        "side by side: cuts, distinct states, distinct recoveries, points run, points "
+        "collapsed, seeded sample run/agreed, points per second (each recovery "
         "boot with full verification) and the share of each point's wall time outside "
         "emulation",
     )
@@ -96,8 +97,9 @@ def _sweep(name: str, points: int) -> None:
         "point's wall time (fork to result) not spent in the engine"
     )
     out(
-        f"{name}: sweep: {'run':<20} {'cuts':>6} {'distinct':>8} {'run':>6} {'points/s':>9} "
-        f"{'outside emu':>11} {'recovery':>13} {'failing':>7}"
+        f"{name}: sweep: {'run':<20} {'cuts':>6} {'states':>6} {'recov.':>6} {'run':>5} "
+        f"{'collapsed':>9} {'sample ran/agreed':>17} {'points/s':>9} {'outside emu':>11} "
+        f"{'recovery':>13} {'failing':>7}"
     )
     rates: dict[str, float] = {}
     for label, depth, dedup in SWEEP_RUNS:
@@ -113,8 +115,10 @@ def _sweep(name: str, points: int) -> None:
         recov = sum(r.instructions for r in ran) / max(1, len(ran))
         rates[label] = res.points_per_s
         out(
-            f"{name}: sweep: {label:<20} {res.cuts:>6} {res.distinct_states:>8} "
-            f"{res.points_run:>6} {res.points_per_s:>9.1f} {res.outside_share():>10.0%} "
+            f"{name}: sweep: {label:<20} {res.cuts:>6} {res.distinct_states:>6} "
+            f"{res.distinct_recoveries:>6} {res.points_run:>5} {res.collapsed:>9} "
+            f"{f'{res.sample_run}/{res.sample_agreed}':>17} "
+            f"{res.points_per_s:>9.1f} {res.outside_share():>10.0%} "
             f"{recov / 1e6:>7.2f} M instr {len(res.failures()):>7}"
         )
     today, dedup1 = rates[SWEEP_RUNS[0][0]], rates[SWEEP_RUNS[1][0]]

@@ -77,14 +77,17 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-dedup",
         action="store_true",
-        help="run every point (default: a state already judged is 'same state as' its first)",
+        help="run every point (default: a state already judged is 'same state as' its first, "
+        "and at the last depth a state that agrees with a judged recovery on every page it "
+        "read is 'same recovery as' that point)",
     )
     p.add_argument(
         "--sample",
         type=float,
         default=0.1,
         metavar="RATE",
-        help="seeded share of 'same state' points run anyway, which must agree (default 0.1)",
+        help="seeded share of 'same state' and 'same recovery' points run anyway, which must "
+        "agree (default 0.1)",
     )
     p.add_argument(
         "--shard",

@@ -8,7 +8,8 @@
                                 ``timing=True``; the one file of a sweep that is not deterministic)
     DIR/points.jsonl            one line per point: id (the whole cut path), kind, phase,
                                 outcome, invariants broken, evidence digest, faults fired, the
-                                state it left and "same state as" (deterministic)
+                                state it left, "same state as" / "same recovery as" and
+                                the number of pages its recovery read (deterministic)
     DIR/sweep.json              everything, for ``hil report DIR --merge SHARD...``
     DIR/failures/<id>/record.json   the replay record (``hil replay`` reproduces the digest)
     DIR/failures/<id>/console.log   the device's console output of that point
@@ -29,6 +30,7 @@ from hil.record import ReplayRecord, write_record
 from hil.sweep.child import SCENARIO
 from hil.sweep.merge import SweepMeta, write_result
 from hil.sweep.result import OTA_PHASES, PointResult, SweepResult
+from hil.sweep.states import SAME_RECOVERY, SAME_STATE, same_words
 
 
 def point_record(
@@ -63,7 +65,15 @@ def summary_dict(result: SweepResult) -> dict[str, Any]:
         "depth": result.depth,
         "dedup": result.dedup,
         "distinct_states": result.distinct_states,
+        "distinct_recoveries": result.distinct_recoveries,
         "points_run": result.points_run,
+        "points_collapsed": result.collapsed,
+        "collapsed_by": {
+            SAME_STATE: sum(1 for r in result.points if r.same_as and r.same_how != "recovery"),
+            SAME_RECOVERY: sum(1 for r in result.points if r.same_how == "recovery"),
+        },
+        "sample_run": result.sample_run,
+        "sample_agreed": result.sample_agreed,
         "oracle_judged": sum(1 for r in result.points if r.verdict.oracle is not None),
         "points_by_kind": _count(r.point.kind.value for r in result.points),
         "outcomes": result.outcomes(),
@@ -134,6 +144,8 @@ def write_sweep(
                 "error": r.error,
                 "state": r.state,
                 "same_as": r.same_as,
+                "same": same_words(r.same_how) if r.same_as else None,
+                "reads": len(r.reads) if r.reads is not None else None,
                 "run": r.ran,
                 "sampled": r.sampled,
             }
@@ -144,7 +156,7 @@ def write_sweep(
     )
     for r in result.points:
         if not r.ran:
-            continue  # "same state as" a point that ran: its record is that point's
+            continue  # same state/recovery as a point that ran: its record is that point's
         bad = not r.ok or r.point.id in also
         if not bad and r.transcript is None:
             continue
@@ -170,7 +182,9 @@ def summary_lines(result: SweepResult, *, timing: bool = True) -> list[str]:
     lines = [
         f"{result.platform}{shard}: {len(result.points)} cuts "
         f"({', '.join(f'{v} {k}' for k, v in kinds.items())}), depth {result.depth}",
-        f"  distinct states: {result.distinct_states}, points run: {result.points_run}"
+        f"  distinct states: {result.distinct_states}, distinct recoveries: "
+        f"{result.distinct_recoveries}, points run: {result.points_run}, points collapsed: "
+        f"{result.collapsed}, sample run/agreed: {result.sample_run}/{result.sample_agreed}"
         + ("" if result.dedup else " (dedup off)")
         + f", judged by the outside oracle too: "
         f"{sum(1 for r in result.points if r.verdict.oracle is not None)}",
