@@ -104,6 +104,11 @@ class CpuHooks:
             e.flash.touch(off, size)
             need = _NEEDS.get(access)
             if need is not None and e.flash.allows(off, size, need):
+                if access == UC_MEM_READ_PROT:
+                    # measured: a read let through without ending the slice after it can
+                    # complete with other bytes (as with a torn page below); a fetch is
+                    # trapped while its block is translated, where a stop would miscount
+                    e.core.stop_after_current()
                 return True  # the page's own permissions let it complete
         if access == UC_MEM_FETCH_PROT:
             e.exceptions.pend(BUSFAULT, cfsr=IBUSERR)

@@ -16,8 +16,9 @@ appear in snapshots (only when set: an untouched chip's snapshot is unchanged).
 Read tracking (``track_start``/``track_stop``, the sweep's "same recovery as"): every page of
 the mapping is made UC_PROT_NONE, so the first CPU fetch, read or store of a page traps; the
 engine records the page (physical position) and lets a fetch or read the page's own
-permissions allow complete (QEMU then caches the page for reads until its next TLB flush, so a
-page traps a few times, not per access). Models and the harness read through ``read``,
+permissions allow complete (a read ends the slice after it, as a read of a torn page does;
+QEMU then caches the page for reads until its next TLB flush, so a page traps a few times,
+not per access). Models and the harness read through ``read``,
 ``is_torn``, ``is_erased_page`` and ``read_faults``, which record too. The translated code of
 the array is dropped at the start, so code the parent translated is fetched (and recorded)
 again.
