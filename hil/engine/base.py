@@ -237,6 +237,11 @@ class Engine(abc.ABC):
         reads an ECC error / read fault there until the page is erased)."""
 
     @abc.abstractmethod
+    def flash_busy(self) -> bool:
+        """True while the flash controller has an operation in flight (a debug probe waits for
+        it before it writes the array or resets the chip)."""
+
+    @abc.abstractmethod
     def write_protect(self, address: int, size: int) -> None:
         """From now on the flash controller refuses firmware erases/programs of this range, as
         the chip does for a provisioned OTP / protected region (WRPERR, FAIL)."""

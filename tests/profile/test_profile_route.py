@@ -16,6 +16,7 @@ from hil.matrix.profile_items import case, make_images, run_case
 from hil.profile import ProfileError, load_profile, parse_profile
 from hil.profile.model import Profile
 from hil.target.device import ProfileTarget
+from hil.target.route import deliver
 from tests.swap.emu import build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,3 +120,21 @@ def test_an_area_outside_the_chip_flash_fails_loading(tmp_path: Path) -> None:
     p.write_text(yaml.safe_dump(doc))
     with pytest.raises(ProfileError, match="expected an area inside the stm32u585 flash"):
         load_profile(p)
+
+
+def test_staged_route_waits_for_the_flash_operation_in_flight(tmp_path: Path) -> None:
+    """The probe writes the slot and pulls reset only once the firmware's flash operation has
+    ended: the harness never tears a unit it did not plan to (wolfBoot's boot-time trailer
+    writes were torn by the trigger's reset before, and the next boot hung in an ECC NMI)."""
+    prof = _profile("stm32u585", update=STAGED_TRAILER)
+    images = make_images(prof, tmp_path)
+    t = ProfileTarget(prof)
+    t.install_factory(images.v1, "v1")
+    t.power_on()
+    deliver(t, images.v2)  # a test swap: the bootloader and the app then write flash
+    t.engine.run(5_000_000, until=t.engine.flash_busy)
+    assert t.engine.flash_busy(), "no flash operation to arrive in the middle of"
+    step = deliver(t, images.v3)
+    assert "pin reset" in step
+    flash = t.engine.flash  # type: ignore[attr-defined]
+    assert not flash.is_torn(flash.geometry.base, flash.geometry.size)

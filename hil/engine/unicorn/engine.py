@@ -238,6 +238,9 @@ class UnicornEngine(Engine):
             )
         self.flash.mark_torn(ns, size)
 
+    def flash_busy(self) -> bool:
+        return any(m.flash_busy() for m in self.models)
+
     # -- Engine: power ------------------------------------------------------------------------
     def write_protect(self, address: int, size: int) -> None:
         self.flash.set_write_protected(address, size)
