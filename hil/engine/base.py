@@ -337,6 +337,18 @@ class Engine(abc.ABC):
         written while firmware touches only modelled blocks."""
         del path
 
+    # -- the clock-tree model's limits (optional for an engine) ----------------------------------
+    def set_clock_limit_faults(self, fault: bool) -> None:
+        """Fault (the default): a clock setting the chip's limits forbid (voltage range, flash
+        wait states, booster) raises a HardFault at once. Off: it is only recorded, for firmware
+        known to run on silicon through a brief violation."""
+        if not fault:
+            raise EngineError(f"engine {self.name}: expected clock-limit support, found none")
+
+    def clock_violations(self) -> list[str]:
+        """Every clock-limit violation so far: "t=<ticks> pc=0x... <what>"."""
+        return []
+
     # -- what the harness reads and schedules (faults, sweeps, replay, debuggers) --------------
     @property
     @abc.abstractmethod

@@ -97,6 +97,8 @@ def test_keys_area_override_is_programmed_and_protected(tmp_path: Path) -> None:
         ({"keys_area": {"area": "sec_cnt", "file": "no-such.bin"}},
          "field 'overrides.keys_area.file': expected a readable key-store file"),
         ({"fan_speed": 3}, "field 'overrides.fan_speed': expected one of the keys"),
+        ({"clock_limits": "ignore"},
+         "field 'overrides.clock_limits': expected one of fault, record, found 'ignore'"),
     ],
 )  # fmt: skip
 def test_overrides_the_model_cannot_honour_fail_loading(
@@ -111,6 +113,15 @@ def test_overrides_the_model_cannot_honour_fail_loading(
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(str(p)), msg
     assert want in msg, msg
+
+
+def test_clock_limits_record_is_passed_to_the_engine() -> None:
+    prof = _profile("stm32u585", overrides={"clock_limits": "record"})
+    assert prof.overrides.describe() == ["clock-limit violations recorded, not faulted"]
+    t = ProfileTarget(prof)
+    rcc = t.engine.soc.peripheral("rcc")  # type: ignore[attr-defined]
+    assert rcc.fault_on_violation is False
+    assert ProfileTarget(_profile("stm32u585")).engine.soc.peripheral("rcc").fault_on_violation  # type: ignore[attr-defined]
 
 
 def test_an_area_outside_the_chip_flash_fails_loading(tmp_path: Path) -> None:
