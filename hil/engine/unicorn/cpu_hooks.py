@@ -81,6 +81,7 @@ class CpuHooks:
         for address in self._reprotect:
             e.flash.reprotect(address)
         self._reprotect.clear()
+        e.flash.show_touched()
         error = result.errno
         if error is not None and e.exceptions.pending is None and not self.exception_return:
             if error == UC_ERR_INSN_INVALID:
@@ -101,7 +102,7 @@ class CpuHooks:
         ns = e.flash.to_ns(address)
         if ns is not None and e.flash.tracking:  # read tracking (flash_array module doc)
             off = ns - e.flash.geometry.base
-            e.flash.touch(off, size)
+            e.flash.touch_cpu(off, size)  # shown at the slice's end (show_touched)
             need = _NEEDS.get(access)
             if need is not None and e.flash.allows(off, size, need):
                 if access == UC_MEM_READ_PROT:

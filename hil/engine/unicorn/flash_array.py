@@ -16,9 +16,11 @@ appear in snapshots (only when set: an untouched chip's snapshot is unchanged).
 Read tracking (``track_start``/``track_stop``, the sweep's "same recovery as"): every page of
 the mapping is made UC_PROT_NONE, so the first CPU fetch, read or store of a page traps; the
 engine records the page (physical position) and lets a fetch or read the page's own
-permissions allow complete (a read ends the slice after it, as a read of a torn page does;
-QEMU then caches the page for reads until its next TLB flush, so a page traps a few times,
-not per access). Models and the harness read through ``read``,
+permissions allow complete (a read ends the slice after it, as a read of a torn page does; a
+fetch does not: a stop during translation miscounts). At the end of the slice the touched
+pages get their own permissions back (``show_touched``), so each traps about once: measured,
+leaving every page NONE made the recovery 3.6x slower (QEMU does not keep translated code of
+a page without EXEC). Models and the harness read through ``read``,
 ``is_torn``, ``is_erased_page`` and ``read_faults``, which record too. The translated code of
 the array is dropped at the start, so code the parent translated is fetched (and recorded)
 again.
@@ -64,6 +66,8 @@ class UcFlashArray:
         self.options: dict[int, int] = {}  # option bytes stored in flash (register offset)
         self.tracking = False  # read tracking on: every page is mapped NONE (module doc)
         self.touched: set[int] = set()  # physical PAGE-sized pages read while tracking
+        self._shown: set[int] = set()  # logical pages the CPU touched: their own permissions
+        self._show: set[int] = set()  # logical pages to show at the end of the slice
         self._map(UC_PROT_READ | UC_PROT_EXEC)
         self._sync(0, self._size)
 
@@ -93,6 +97,9 @@ class UcFlashArray:
         self._swap = swap
         self._map(UC_PROT_READ | UC_PROT_EXEC)
         self._perms = [UC_PROT_READ | UC_PROT_EXEC] * (self._size // PAGE)
+        self._shown = set()
+        if self.tracking:
+            self._apply_all()
         self._changed(0, self._size)
 
     def _phys(self, off: int) -> int:
@@ -252,18 +259,16 @@ class UcFlashArray:
             self._apply_all()
 
     def _apply_all(self) -> None:
-        if self.tracking:  # every page traps (module doc)
-            for base in self._bases:
-                self._uc.mem_protect(base, self._size, UC_PROT_NONE)
-            return
-        n = len(self._perms)
+        perms = self._perms
+        if self.tracking:  # a page the CPU has not touched yet traps (module doc)
+            shown = self._shown
+            perms = [q if p in shown else UC_PROT_NONE for p, q in enumerate(perms)]
+        n = len(perms)
         start = 0
         for p in range(1, n + 1):
-            if p == n or self._perms[p] != self._perms[start]:
+            if p == n or perms[p] != perms[start]:
                 for base in self._bases:
-                    self._uc.mem_protect(
-                        base + start * PAGE, (p - start) * PAGE, self._perms[start]
-                    )
+                    self._uc.mem_protect(base + start * PAGE, (p - start) * PAGE, perms[start])
                 start = p
 
     def reprotect(self, address: int) -> None:
@@ -289,6 +294,32 @@ class UcFlashArray:
         for _, p, n in self._pieces(off, max(size, 1)):
             self.touched.update(range(p // PAGE, (p + n - 1) // PAGE + 1))
 
+    def touch_cpu(self, off: int, size: int) -> None:
+        """A CPU access trapped on the logical range [off, off+size): record it, and give its
+        pages their own permissions at the end of the slice (``show_touched``), so that
+        they trap no more (and their code is cached as translated)."""
+        self.touch(off, size)
+        self._show.update(range(off // PAGE, (off + max(size, 1) - 1) // PAGE + 1))
+
+    def show_touched(self) -> None:
+        """Between slices: the pages ``touch_cpu`` recorded get their own permissions."""
+        new = sorted(self._show - self._shown)
+        self._show.clear()
+        if not new or not self.tracking:
+            return
+        self._shown.update(new)
+        start = 0
+        for i in range(1, len(new) + 1):
+            if (
+                i == len(new)
+                or new[i] != new[i - 1] + 1
+                or self._perms[new[i]] != self._perms[new[start]]
+            ):
+                lo, n = new[start], new[i - 1] - new[start] + 1
+                for base in self._bases:
+                    self._uc.mem_protect(base + lo * PAGE, n * PAGE, self._perms[lo])
+                start = i
+
     def allows(self, off: int, size: int, perm: int) -> bool:
         """Whether the pages of the logical range [off, off+size) have ``perm`` by their own
         permissions (torn units and faulting erased pages aside)."""
@@ -299,6 +330,7 @@ class UcFlashArray:
     def track_start(self) -> None:
         self.tracking = True
         self.touched = set()
+        self._shown, self._show = set(), set()
         self._apply_all()
         self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
         for base in self._bases:  # code translated before is fetched (and recorded) again
@@ -306,6 +338,7 @@ class UcFlashArray:
 
     def track_stop(self) -> list[int]:
         self.tracking = False
+        self._shown, self._show = set(), set()
         self._apply_all()
         self._uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)
         return sorted(self.touched)
