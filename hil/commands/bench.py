@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 
+from hil.bench.table import Column, Table
 from hil.commands.base import EXIT_OK, add_platform_args, arguments, command, out
 from hil.platform import known_platforms, load_platform
 
@@ -22,8 +24,15 @@ def _args(p: argparse.ArgumentParser) -> None:
         "instructions the bootloader spends to hash and "
         "verify a 64 KiB image; sweep: power-cut sweep at depth 1 and 2, dedup off and on, "
         "side by side: cuts, distinct states, points run, points per second (each recovery "
-        "boot with full verification) and the share of each point's wall time outside "
-        "emulation",
+        "boot with full verification), CPU per point against its pure emulation cost (its "
+        "instructions at bare Unicorn speed) and the limit (bare instr/s x workers / "
+        "recovery instructions) with the share of it reached",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="sweep bench: parallel children (default: CPUs; 1: serial, in this process)",
     )
     p.add_argument(
         "--points",
@@ -41,7 +50,7 @@ def _engine(name: str) -> None:
     mhz = platform.core.clock_hz / 1e6
     out(
         f"{name}: engine: bare unicorn {r.bare_ips / 1e6:.1f} M instr/s, engine with hooks "
-        f"{r.engine_ips / 1e6:.1f} M instr/s, ratio {r.ratio:.2f} (goal >= 0.5); "
+        f"{r.engine_ips / 1e6:.1f} M instr/s, ratio {r.ratio:.2f} (goal >= 0.75); "
         f"virtual/wall {r.virtual_per_wall:.1f}x at the {mhz:g} MHz reset clock"
     )
     if r.masked_ips:
@@ -80,7 +89,30 @@ SWEEP_RUNS = (  # (label, depth, dedup): side by side in one run
 )
 
 
-def _sweep(name: str, points: int) -> None:
+SWEEP_COLUMNS = (  # one row per run; a bench adds a column here and its value in the row
+    Column("label", "run", 20, left=True),
+    Column("cuts", "cuts", 6),
+    Column("distinct", "distinct", 8),
+    Column("run", "run", 6),
+    Column("pps", "points/s", 9, ".1f"),
+    Column("cpu_ms", "CPU ms/pt", 9, ".1f"),
+    Column("emu_ms", "emu ms/pt", 9, ".1f"),
+    Column("cpu_x", "CPU/emu", 7, ".2f"),
+    Column("limit", "limit/s", 8, ".1f"),
+    Column("share", "of limit", 8, ".0%"),
+    Column("recovery", "recov M", 7, ".2f"),
+    Column("failing", "failing", 7),
+)
+
+
+def _cpu_s() -> float:
+    """CPU time of this process and its reaped children (the sweep's points), in seconds."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def _sweep(name: str, points: int, workers: int) -> None:
+    from hil.engine.registry import cpu_benchmark
     from hil.firmware import build_firmware
     from hil.sweep import Sweep, SweepOptions
 
@@ -89,16 +121,20 @@ def _sweep(name: str, points: int) -> None:
     probe = Sweep(platform, fw, options=SweepOptions())
     ops, _, _ = probe.clean_pass()
     stride = max(1, len(ops) // max(1, points))
+    cores = workers or os.cpu_count() or 1
+    bare_ips = cpu_benchmark("unicorn", platform).bare_ips  # this run, this machine's load
     out(
         f"{name}: sweep: 1 in {stride} of {len(ops)} flash ops at depth 1 (about {points} "
         f"points), 1 in {stride * DEPTH2_SPREAD} at depth 2 (each with every flash op of its "
-        "recovery); points/s include the clean pass; outside emulation: the share of each "
-        "point's wall time (fork to result) not spent in the engine"
+        f"recovery), {cores} worker(s); bare unicorn {bare_ips / 1e6:.1f} M instr/s"
     )
     out(
-        f"{name}: sweep: {'run':<20} {'cuts':>6} {'distinct':>8} {'run':>6} {'points/s':>9} "
-        f"{'outside emu':>11} {'recovery':>13} {'failing':>7}"
+        f"{name}: sweep: points/s include the clean pass; CPU ms/pt: this process and its "
+        "children per point run; emu ms/pt: the recovery's instructions at bare unicorn speed "
+        "(the pure emulation cost); limit/s: bare instr/s x workers / recovery instructions"
     )
+    table = Table(SWEEP_COLUMNS)
+    out(f"{name}: sweep: {table.header()}")
     rates: dict[str, float] = {}
     for label, depth, dedup in SWEEP_RUNS:
         opt = SweepOptions(
@@ -107,16 +143,32 @@ def _sweep(name: str, points: int) -> None:
             random=0,
             depth=depth,
             dedup=dedup,
+            workers=workers,
         )
+        cpu0 = _cpu_s()
         res = Sweep(platform, fw, options=opt).run()
+        cpu = _cpu_s() - cpu0
         ran = [r for r in res.points if r.ran]
         recov = sum(r.instructions for r in ran) / max(1, len(ran))
+        emu_s = recov / bare_ips
+        cpu_pt = cpu / max(1, len(ran))
+        limit = bare_ips * cores / recov if recov else 0.0
         rates[label] = res.points_per_s
-        out(
-            f"{name}: sweep: {label:<20} {res.cuts:>6} {res.distinct_states:>8} "
-            f"{res.points_run:>6} {res.points_per_s:>9.1f} {res.outside_share():>10.0%} "
-            f"{recov / 1e6:>7.2f} M instr {len(res.failures()):>7}"
-        )
+        row = {
+            "label": label,
+            "cuts": res.cuts,
+            "distinct": res.distinct_states,
+            "run": res.points_run,
+            "pps": res.points_per_s,
+            "cpu_ms": cpu_pt * 1e3,
+            "emu_ms": emu_s * 1e3,
+            "cpu_x": cpu_pt / emu_s if emu_s else None,
+            "limit": limit,
+            "share": res.points_run / res.wall_s / limit if limit and res.wall_s else None,
+            "recovery": recov / 1e6,
+            "failing": len(res.failures()),
+        }
+        out(f"{name}: sweep: {table.row(row)}")
     today, dedup1 = rates[SWEEP_RUNS[0][0]], rates[SWEEP_RUNS[1][0]]
     ratio = dedup1 / today if today > 0 else 0.0
     out(
@@ -140,5 +192,5 @@ def run(args: argparse.Namespace) -> int:
         if "verify" in what:
             _verify(name)
         if "sweep" in what:
-            _sweep(name, args.points)
+            _sweep(name, args.points, args.workers)
     return EXIT_OK
