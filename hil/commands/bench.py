@@ -96,6 +96,7 @@ SWEEP_COLUMNS = (  # one row per run; a bench adds a column here and its value i
     Column("run", "run", 6),
     Column("pps", "points/s", 9, ".1f"),
     Column("cpu_ms", "CPU ms/pt", 9, ".1f"),
+    Column("pass_s", "pass CPU s", 10, ".1f"),
     Column("emu_ms", "emu ms/pt", 9, ".1f"),
     Column("cpu_x", "CPU/emu", 7, ".2f"),
     Column("limit", "limit/s", 8, ".1f"),
@@ -105,10 +106,10 @@ SWEEP_COLUMNS = (  # one row per run; a bench adds a column here and its value i
 )
 
 
-def _cpu_s() -> float:
-    """CPU time of this process and its reaped children (the sweep's points), in seconds."""
+def _cpu_s() -> tuple[float, float]:
+    """CPU seconds of this process and of its reaped children (the sweep's points)."""
     t = os.times()
-    return t.user + t.system + t.children_user + t.children_system
+    return t.user + t.system, t.children_user + t.children_system
 
 
 def _sweep(name: str, points: int, workers: int) -> None:
@@ -129,8 +130,9 @@ def _sweep(name: str, points: int, workers: int) -> None:
         f"recovery), {cores} worker(s); bare unicorn {bare_ips / 1e6:.1f} M instr/s"
     )
     out(
-        f"{name}: sweep: points/s include the clean pass; CPU ms/pt: this process and its "
-        "children per point run; emu ms/pt: the recovery's instructions at bare unicorn speed "
+        f"{name}: sweep: points/s include the clean pass; CPU ms/pt: the children's CPU per "
+        "point run (serial: this process's); pass CPU s: the clean and sweep passes; "
+        "emu ms/pt: the recovery's instructions at bare unicorn speed "
         "(the pure emulation cost); limit/s: bare instr/s x workers / recovery instructions"
     )
     table = Table(SWEEP_COLUMNS)
@@ -145,13 +147,17 @@ def _sweep(name: str, points: int, workers: int) -> None:
             dedup=dedup,
             workers=workers,
         )
-        cpu0 = _cpu_s()
+        own0, kids0 = _cpu_s()
         res = Sweep(platform, fw, options=opt).run()
-        cpu = _cpu_s() - cpu0
+        own1, kids1 = _cpu_s()
         ran = [r for r in res.points if r.ran]
         recov = sum(r.instructions for r in ran) / max(1, len(ran))
         emu_s = recov / bare_ips
-        cpu_pt = cpu / max(1, len(ran))
+        # forked: the children's CPU is the points'; this process ran the clean and sweep
+        # passes. Serial: everything is this process's (each point reruns the pass)
+        serial = cores == 1
+        cpu_pt = ((own1 - own0) if serial else (kids1 - kids0)) / max(1, len(ran))
+        pass_s = None if serial else own1 - own0
         limit = bare_ips * cores / recov if recov else 0.0
         rates[label] = res.points_per_s
         row = {
@@ -161,6 +167,7 @@ def _sweep(name: str, points: int, workers: int) -> None:
             "run": res.points_run,
             "pps": res.points_per_s,
             "cpu_ms": cpu_pt * 1e3,
+            "pass_s": pass_s,
             "emu_ms": emu_s * 1e3,
             "cpu_x": cpu_pt / emu_s if emu_s else None,
             "limit": limit,
