@@ -392,6 +392,11 @@ class Engine(abc.ABC):
     snapshot of it (the power-cut sweep forks at every point). An engine that keeps state
     elsewhere (another process, a socket) leaves this False, and the sweep refuses it."""
 
+    def before_forks(self) -> None:
+        """Called on an engine whose process will fork children at points of its run (the
+        power-cut sweep's pass): prepare ahead what every child would otherwise make alone."""
+        return None
+
     def after_fork(self) -> None:
         """Called in a forked child before it drives the engine (drop what must not be shared
         with the parent, such as pty threads)."""

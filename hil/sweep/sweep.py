@@ -160,6 +160,7 @@ class Sweep:
                     f"engine {self.engine_name}: the sweep snapshots with fork(); expected an "
                     "engine whose whole state forks with the process (fork_safe)"
                 )
+            dev.engine.before_forks()
             triggers = Triggers(dev.engine, dev)
             spawn = self._spawn = self._spawner(dev, triggers, pool, showcase)
 
