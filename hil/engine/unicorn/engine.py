@@ -45,6 +45,7 @@ from hil.engine.unicorn.memory import Memory
 from hil.engine.unicorn.mmio import PeripheralBus, raw_mmio_map
 from hil.engine.unicorn.nvic import SYSTICK, Nvic
 from hil.engine.unicorn.peripheral import Peripheral, peripheral_class
+from hil.engine.unicorn.peripherals._common import ClockLimits
 from hil.engine.unicorn.power import PowerController, PowerState
 from hil.engine.unicorn.ppb import (
     PPB_BASE,
@@ -57,6 +58,7 @@ from hil.engine.unicorn.registers import REGISTERS
 from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
+from hil.engine.unicorn.storm import FaultStorm
 from hil.engine.unicorn.symbols import read_elf
 from hil.engine.unicorn.systick import TICKINT, SysTick
 from hil.engine.unicorn.timebase import TimeBase
@@ -126,6 +128,7 @@ class UnicornEngine(Engine):
             self.bus.stack_ok,
             core_spec.security is SecurityState.SECURE,
         )
+        self.storm = FaultStorm.of(self)
         self.power: PowerController = PowerController(
             platform,
             seed,
@@ -245,6 +248,9 @@ class UnicornEngine(Engine):
             )
         self.flash.mark_torn(ns, size)
 
+    def flash_busy(self) -> bool:
+        return any(m.flash_busy() for m in self.models)
+
     # -- Engine: power ------------------------------------------------------------------------
     def write_protect(self, address: int, size: int) -> None:
         self.flash.set_write_protected(address, size)
@@ -326,6 +332,7 @@ class UnicornEngine(Engine):
             if self.exceptions.pending is not None and on:
                 self.sleeping = None
                 self.exceptions.take_pending()
+                self.storm.entered()
             now = self.ticks
             if self.power.brownout_at is not None and self.power.brownout_at <= now:
                 self.power.brownout_assert()
@@ -486,6 +493,16 @@ class UnicornEngine(Engine):
 
     def set_pin(self, name: str, level: int) -> None:
         self.pins[name] = 1 if level else 0
+
+    def set_clock_limit_faults(self, fault: bool) -> None:
+        for m in self._clock_models():
+            m.fault_on_violation = fault
+
+    def clock_violations(self) -> list[str]:
+        return [v for m in self._clock_models() for v in m.violations]
+
+    def _clock_models(self) -> list[ClockLimits]:
+        return [m for m in self.models if isinstance(m, ClockLimits)]
 
     def set_strict_mmio(self, strict: bool) -> None:
         self.unmodelled.strict = strict
