@@ -130,6 +130,13 @@ class UnmodelledBlocks:
         self._record(block.name, name, start + offset, width, store is not None, value)
         return value
 
+    def record_feature(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        """A modelled block was asked for something its model does not do (a peripheral mode):
+        recorded like an access to an unmodelled block (and a stop in strict mode)."""
+        self._record(block, register, address, width, write, value)
+
     def _record(
         self, block: str, register: str, address: int, width: int, write: bool, value: int
     ) -> None:

@@ -122,6 +122,7 @@ class FakeSoc:
         self.irq_pulses: list[int] = []
         self.core_hz = platform.core.clock_hz
         self.rx_listeners: dict[str, list[Callable[[], None]]] = {}
+        self.unmodelled: list[tuple[str, str, int, bool, int]] = []
         self.models: dict[str, Peripheral] = {}
         for spec in platform.peripherals:
             self.models[spec.name] = peripheral_class(spec.model)(spec, self)
@@ -201,6 +202,11 @@ class FakeSoc:
 
     def pin(self, name: str) -> int:
         return 0
+
+    def unmodelled_access(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        self.unmodelled.append((block, register, address, write, value))
 
     # --- test helpers
     def advance(self, n: int) -> None:

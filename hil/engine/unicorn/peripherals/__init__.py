@@ -15,6 +15,7 @@ from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side e
     stm32u5_cache,
     stm32u5_exti,
     stm32u5_flash,
+    stm32u5_pka,
     stm32u5_pwr,
     stm32u5_rcc,
 )
