@@ -74,7 +74,7 @@ class Lpc55Hashcrypt(RegisterPeripheral):
         self._clock = _bit_param(spec, "clock")
         self._reset_bit = _bit_param(spec, "reset")
         self.stream = BlockStream()
-        self.blocks_done = 0
+        self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
         self._in_reset = False
         self._reset_state()
 
@@ -91,6 +91,7 @@ class Lpc55Hashcrypt(RegisterPeripheral):
 
     def power_on(self) -> None:
         self._reset_state()
+        self.blocks_done = 0
         self.drive_irq("hashcrypt", False)
 
     def reset(self, cause: ResetCause) -> None:

@@ -94,7 +94,7 @@ class Stm32u5Hash(RegisterPeripheral):
                 int(str(clock["bit"]), 0),
             )
         self.stream = BlockStream()
-        self.blocks_done = 0  # blocks hashed since power-on (for tests and the harness)
+        self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -115,6 +115,7 @@ class Stm32u5Hash(RegisterPeripheral):
 
     def power_on(self) -> None:
         self._reset_state()
+        self.blocks_done = 0
         self.drive_irq("hash", False)
 
     def reset(self, cause: ResetCause) -> None:
