@@ -69,7 +69,7 @@ class BlockStream:
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self._state: tuple[int, ...] | None = IV
+        self._state: tuple[int, ...] = IV
         self._state_blocks = 0  # blocks folded into the cached pure-Python state
 
     def reset(self) -> None:
@@ -101,7 +101,7 @@ class BlockStream:
                 and not any(data[m + 1 : n - 8])
             ):
                 return struct.unpack(">8I", hashlib.sha256(bytes(data[:m])).digest())
-        state = self._state if self._state is not None else IV
+        state = self._state
         done = self._state_blocks
         for i in range(done, n // 64):
             state = compress(state, bytes(data[64 * i : 64 * i + 64]))
