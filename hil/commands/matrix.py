@@ -290,6 +290,7 @@ def run(args: argparse.Namespace) -> int:
             f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
             f"{', '.join(p.name for p in platforms)}; report in {report}"
         )
+
         def one(
             plats: list[Platform], offset: int, points: Callable[[int, int], None]
         ) -> list[CaseRun]:
