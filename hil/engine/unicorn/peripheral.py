@@ -162,18 +162,18 @@ class Soc(Protocol):
         """Core register r<index> (13 = SP, 14 = LR, 15 = PC) as the current access sees it:
         for models that stand in for code, such as a boot ROM's API."""
 
-    def unmodelled_access(
-        self, block: str, register: str, address: int, width: int, write: bool, value: int
-    ) -> None:
-        """A model was asked for a feature it does not model (e.g. a peripheral mode): recorded
-        with the engine's unmodelled MMIO accesses (``register`` names the feature), and a stop
-        before the access completes in strict MMIO mode."""
-
     def mem_read(self, address: int, size: int) -> bytes:
         """Bytes of RAM, ROM or flash as the CPU sees them (no fault semantics)."""
 
     def mem_write(self, address: int, data: bytes) -> None:
         """Store into RAM, or lay down ROM contents (a boot ROM model); never flash."""
+
+    def report_unmodelled(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        """Firmware used a feature of a modelled block that its model does not implement (a
+        mode, a register): recorded like an access to an unmodelled block (``unmodelled_mmio``,
+        the run's ``mmio_unmodelled.jsonl``; strict MMIO stops the CPU at it)."""
 
 
 class Peripheral(abc.ABC):

@@ -134,12 +134,12 @@ class SocServices:
     def mem_read(self, address: int, size: int) -> bytes:
         return bytes(self._engine.core.uc.mem_read(address, size))
 
-    def unmodelled_access(
-        self, block: str, register: str, address: int, width: int, write: bool, value: int
-    ) -> None:
-        self._engine.unmodelled.record_feature(block, register, address, width, write, value)
-
     def mem_write(self, address: int, data: bytes) -> None:
         if self._engine.flash.to_ns(address) is not None:
             raise EngineError(f"mem_write: expected RAM or ROM, found flash 0x{address:08x}")
         self._engine.core.uc.mem_write(address, data)
+
+    def report_unmodelled(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        self._engine.unmodelled.record(block, register, address, width, write, value)

@@ -130,11 +130,11 @@ class UnmodelledBlocks:
         self._record(block.name, name, start + offset, width, store is not None, value)
         return value
 
-    def record_feature(
+    def record(
         self, block: str, register: str, address: int, width: int, write: bool, value: int
     ) -> None:
-        """A modelled block was asked for something its model does not do (a peripheral mode):
-        recorded like an access to an unmodelled block (and a stop in strict mode)."""
+        """An access a peripheral model reports as unmodelled (a mode or register of a modelled
+        block that the model does not implement): recorded and, strict, stops the CPU."""
         self._record(block, register, address, width, write, value)
 
     def _record(

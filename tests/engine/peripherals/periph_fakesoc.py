@@ -122,8 +122,8 @@ class FakeSoc:
         self.irq_pulses: list[int] = []
         self.core_hz = platform.core.clock_hz
         self.rx_listeners: dict[str, list[Callable[[], None]]] = {}
-        self.unmodelled: list[tuple[str, str, int, bool, int]] = []
         self.models: dict[str, Peripheral] = {}
+        self.unmodelled: list[tuple[str, str, int, int, bool, int]] = []
         for spec in platform.peripherals:
             self.models[spec.name] = peripheral_class(spec.model)(spec, self)
         for m in self.models.values():
@@ -203,10 +203,10 @@ class FakeSoc:
     def pin(self, name: str) -> int:
         return 0
 
-    def unmodelled_access(
+    def report_unmodelled(
         self, block: str, register: str, address: int, width: int, write: bool, value: int
     ) -> None:
-        self.unmodelled.append((block, register, address, write, value))
+        self.unmodelled.append((block, register, address, width, write, value))
 
     # --- test helpers
     def advance(self, n: int) -> None:

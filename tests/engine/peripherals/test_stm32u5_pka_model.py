@@ -154,7 +154,7 @@ def test_address_error_and_operation_error(soc: FakeSoc) -> None:
 def test_unmodelled_mode_is_reported(soc: FakeSoc) -> None:
     _enable(soc)
     soc.w32("pka", pka.CR, pka.EN | (0x20 << 8) | pka.START)  # ECC scalar multiplication
-    assert soc.unmodelled == [("PKA", "CR.MODE=0x20", 0x420C_2000, True, 0x2003)]
+    assert soc.unmodelled == [("PKA", "CR.MODE=0x20", 0x420C_2000, 4, True, 0x2003)]
     soc.advance(10**9)
     assert soc.r32("pka", pka.SR) & pka.BUSY  # it never ends
 

@@ -25,7 +25,7 @@ Behaviour modelled:
   x mod n == r. r or s outside [1, n-1], a point Q not on the curve or a zero / even modulus
   give 0xA3B7 (assumed: RM0456 lists 0 < r, s < n as input conditions without a separate code).
 - A MODE value the HAL lists (``KNOWN_MODES``) but this model does not compute is reported as
-  an unmodelled feature (``soc.unmodelled_access``: recorded like an access to an unmodelled
+  an unmodelled feature (``soc.report_unmodelled``: recorded like an access to an unmodelled
   block, a stop in strict MMIO mode) and the operation never ends (BUSY stays set). Any other
   MODE sets OPERRF at START (RM: operation error for an unsupported mode).
 - While BUSY, PKA RAM accesses are ignored (reads 0) and set RAMERRF (RM, also RM0432
@@ -214,7 +214,7 @@ class Stm32u5Pka(RegisterPeripheral):
         self.operations += 1
         self._sr |= BUSY
         if mode != MODE_ECDSA_VERIFY:
-            self.soc.unmodelled_access(
+            self.soc.report_unmodelled(
                 "PKA", f"CR.MODE=0x{mode:02x}", self.spec.base + CR, 4, True, cr
             )
             return  # never ends: BUSY stays set until EN is cleared or a reset
