@@ -72,13 +72,18 @@ def _verify(name: str) -> None:
     from hil.firmware import build_firmware
 
     platform = load_platform(name)
-    c = bootloader_verify_cost(platform, build_firmware(platform))
-    out(
-        f"{name}: verify: {c.payload_bytes // 1024} KiB payload, {c.signed_bytes} signed bytes: "
-        f"hash {c.hash_instructions:,} instr ({c.hash_per_byte:.1f} instr/byte incl. flash "
-        f"reads and the chunk-map hashes), P-256 verify x1 {c.signature_instructions:,} instr, "
-        f"manifest policy {c.policy_instructions:,} instr, total {c.total:,} instr"
-    )
+    # side by side: the default build (CRYPTO=hw: accelerators where the port has them) and
+    # the software build (CRYPTO=sw, HIL_CRYPTO_SW)
+    for label, defines in (("hw", None), ("sw", {"HIL_CRYPTO_SW": 1})):
+        c = bootloader_verify_cost(platform, build_firmware(platform, defines=defines))
+        out(
+            f"{name}: verify CRYPTO={label}: {c.payload_bytes // 1024} KiB payload, "
+            f"{c.signed_bytes} signed bytes: hash {c.hash_instructions:,} instr "
+            f"({c.hash_per_byte:.1f} instr/byte incl. flash reads and the chunk-map hashes), "
+            f"P-256 verify x1 {c.signature_instructions:,} cycles ({c.signature_us:,} us, "
+            f"{c.signature_executed:,} instr executed), "
+            f"manifest policy {c.policy_instructions:,} instr, total {c.total:,}"
+        )
 
 
 SWEEP_RUNS = (  # (label, depth, dedup): side by side in one run
