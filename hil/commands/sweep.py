@@ -12,6 +12,7 @@ from hil.commands.base import (
     EXIT_FAILED,
     EXIT_INTERNAL,
     EXIT_OK,
+    add_app_size_arg,
     add_platform_args,
     arguments,
     command,
@@ -46,6 +47,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     add_platform_args(p, profile=True)
+    add_app_size_arg(p)
     p.add_argument("--plan", type=Path, default=None, metavar="FILE", help="sweep this plan only")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write results here")
     p.add_argument("--stride", type=int, default=1, help="every N-th flash op (default 1: all)")
@@ -130,6 +132,10 @@ def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan) if args.plan is not None else None
     defines = _defines(args.define)
     fw = build_firmware(platform, defines=defines)
+    if args.app_size is not None:  # one line naming the slot size if it does not fit
+        from hil.update import check_app_size
+
+        check_app_size(platform, fw, args.app_size)
     if plan is not None:  # checked now, before the clean run
         from hil.firmware import elf_symbols
         from hil.sweep.select import check_plan_for_sweep
@@ -147,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         dedup=not args.no_dedup,
         sample=args.sample,
         shard=args.shard,
+        app_size=args.app_size,
     )
 
     tty = sys.stderr.isatty()
@@ -175,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
             defines=defines,
             hashes=hashes,
             timing=True,
+            app_size=args.app_size,
         )
         out(f"report: {written['summary']} (points: {written['points']})")
     if result.shard != (1, 1):

@@ -8,6 +8,7 @@ import argparse
 from hil.commands.base import (
     EXIT_FAILED,
     EXIT_OK,
+    add_app_size_arg,
     add_engine_args,
     add_platform_args,
     arguments,
@@ -49,6 +50,7 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="another update after the previous one (same as repeating --build)",
     )
     p.add_argument("--key", choices=KEY_CHOICES, default="signer", help="harness key that signs")
+    add_app_size_arg(p)
     p.add_argument(
         "--variant",
         choices=sorted(VARIANTS),
@@ -104,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 key=args.key,
                 variant=args.variant,
                 self_test=SELF_TEST[args.self_test],
+                app_size=args.app_size,
             )
             what = f"build {build} for slot {slot} ({len(pkg)} bytes, key {args.key}"
             what += f", variant {args.variant})" if args.variant else ")"
