@@ -143,13 +143,13 @@ def _sweep(name: str, points: int) -> None:
 DEPTH2_SPREAD = 16  # a depth-1 point has about this many recovery flash ops
 
 
-def _cpu_s() -> float:
-    """CPU seconds of this process and its reaped children (the sweep's forked points)."""
+def _cpu_s() -> tuple[float, float]:
+    """CPU seconds of this process and of its reaped children (the sweep's forked points)."""
     import resource
 
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
 
 
 def _sweep_sizes(name: str, sizes: list[int], points: int) -> None:
@@ -170,27 +170,30 @@ def _sweep_sizes(name: str, sizes: list[int], points: int) -> None:
     ops0, _, _ = Sweep(platform, fw, options=SweepOptions(app_size=base)).clean_pass()
     out(
         f"{name}: sweep by size: depth 1, dedup on, cuts in flash ops only, about {points} "
-        "points per size; CPU = this process and its children; exhaustive CPU = flash ops x "
-        "CPU per point (an estimate)"
+        "points per size; CPU: passes = this process (the clean and the sweep pass), per point "
+        "= the forked points' CPU / points run; exhaustive = passes + flash ops x per point "
+        "(an estimate: every flash op cut, no point collapsed)"
     )
     out(
-        f"{name}: sweep by size: {'KiB':>5} {'flash ops':>9} {'stride':>6} {'run':>5} "
-        f"{'wall s':>7} {'CPU s':>7} {'CPU ms/pt':>9} {'M instr/pt':>10} {'exh. CPU s':>10}"
+        f"{name}: sweep by size: {'KiB':>5} {'flash ops':>9} {'stride':>6} {'run':>4} "
+        f"{'wall s':>7} {'CPU s':>7} {'passes s':>8} {'ms/point':>8} {'M instr/pt':>10} "
+        f"{'exhaustive CPU s':>16}"
     )
     for size in sizes:
         stride = max(1, round(len(ops0) * size / base / max(1, points)))
         opt = SweepOptions(stride=stride, phases=False, random=0, app_size=size)
-        cpu0, wall0 = _cpu_s(), time.perf_counter()
+        (me0, kids0), wall0 = _cpu_s(), time.perf_counter()
         res = Sweep(platform, fw, options=opt).run()
-        cpu, wall = _cpu_s() - cpu0, time.perf_counter() - wall0
+        (me1, kids1), wall = _cpu_s(), time.perf_counter() - wall0
+        passes, kids = me1 - me0, kids1 - kids0
         ran = [r for r in res.points if r.ran]
-        per_pt = cpu / max(1, len(ran))
+        per_pt = kids / max(1, len(ran))
         instr = sum(r.instructions for r in ran) / max(1, len(ran))
         ops = len(res.clean_ops)
         out(
-            f"{name}: sweep by size: {size // 1024:>5} {ops:>9} {stride:>6} {len(ran):>5} "
-            f"{wall:>7.1f} {cpu:>7.1f} {per_pt * 1e3:>9.0f} {instr / 1e6:>10.2f} "
-            f"{ops * per_pt:>10.0f}"
+            f"{name}: sweep by size: {size // 1024:>5} {ops:>9} {stride:>6} {len(ran):>4} "
+            f"{wall:>7.1f} {passes + kids:>7.1f} {passes:>8.1f} {per_pt * 1e3:>8.0f} "
+            f"{instr / 1e6:>10.2f} {passes + ops * per_pt:>16.0f}"
         )
 
 
