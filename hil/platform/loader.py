@@ -209,10 +209,17 @@ class _Reader(FieldReader):
         name = self.ident("name", top["name"], PLATFORM_NAME)
         title = self.text("title", top["title"])
         chip = self.ident("extends", top["extends"])
-        chips = known_platforms()
+        root = Path(self.path).parent.parent  # the chip's folder is a sibling of this one
+        chips = sorted(
+            d.name
+            for d in root.iterdir()
+            if (d / PLATFORM_FILE).is_file() and not _is_layout(d / PLATFORM_FILE)
+        )
         if chip not in chips:
-            raise self.fail("extends", f"a chip platform ({', '.join(chips)})", show(chip))
-        base = load_platform(chip)
+            raise self.fail(
+                "extends", f"a chip platform beside this one ({', '.join(chips)})", show(chip)
+            )
+        base = load_platform(root / chip / PLATFORM_FILE)
         self.aliases = frozenset(base.sources)  # a layout's source cites the chip's legend
         layout = self.layout(top["layout"], base.flash, base.ram)
         return dataclasses.replace(

@@ -78,7 +78,7 @@ def _layout_text() -> str:
 @pytest.mark.parametrize(
     ("edit", "field", "expected"),
     [
-        ({"extends: stm32u585": "extends: stm32f4"}, "extends", "a chip platform (stm32u585)"),
+        ({"extends: stm32u585": "extends: stm32f4"}, "extends", "beside this one (stm32u585)"),
         ({"\nlayout:\n": "\ncore: {}\nlayout:\n"}, "core", "unknown key"),
         ({"offset: 0x100000": "offset: 0x101000"}, "slot_b.offset", "page size"),
         ({"size: 0x4000}": "size: 0x10000}"}, "evidence.size", "inside the flash"),
