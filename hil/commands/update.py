@@ -25,7 +25,7 @@ from hil.image.variants import VARIANTS
 from hil.platform import load_platform
 from hil.provision import factory_image
 from hil.scenarios import Bench, boot
-from hil.update import KEY_CHOICES, SELF_TEST, package_for, update_client
+from hil.update import KEY_CHOICES, SELF_TEST, check_app_size, package_for, update_client
 
 
 @arguments("update")
@@ -81,6 +81,8 @@ def expected_outcome(key: str, variant: str | None, self_test: str) -> Outcome:
 def run(args: argparse.Namespace) -> int:
     platform = load_platform(platform_name(args))
     fw = build_firmware(platform)
+    if args.app_size is not None:  # before the device boots: one line naming the slot size
+        check_app_size(platform, fw, args.app_size)
     engine = create_engine(args.engine, platform, args.seed)
     expected = expected_outcome(args.key, args.variant, args.self_test)
     ok = True

@@ -70,6 +70,10 @@ def test_cli_app_size_errors_are_one_line(
     assert main(["sweep", "--platform", "stm32u585", "--app-size", "300"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "slot size, 256 KiB" in err[0]
+    argv = ["update", "--platform", "stm32u585-large", "--build", "2", "--app-size", "961"]
+    assert main(argv) == 2  # refused before the device boots
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "slot size, 960 KiB" in err[0]
     with pytest.raises(SystemExit) as exited:
         main(["sweep", "--platform", "stm32u585", "--app-size", "0"])
     assert exited.value.code == 2
