@@ -68,6 +68,9 @@ def run_check(args: argparse.Namespace) -> int:
     banner = profile.console.banner
     booted = run.target is not None and (banner is None or banner in run.target.log)
     out(f"clean boot: {'ok' if booted else 'FAILED (banner not seen)'}")
+    recorded = profile.overrides.clock_limits != "fault"
+    for v in run.target.engine.clock_violations() if run.target is not None else ():
+        out(f"  clock limit violated: {v}" + (" (recorded only)" if recorded else " (HardFault)"))
     # the clean update: delivered over the profile's route, then installed and running (the
     # oracle), or at least reported (the UPGRADE pattern) without the oracle
     if Route.ORACLE in profile.routes:

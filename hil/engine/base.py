@@ -237,6 +237,11 @@ class Engine(abc.ABC):
         reads an ECC error / read fault there until the page is erased)."""
 
     @abc.abstractmethod
+    def flash_busy(self) -> bool:
+        """True while the flash controller has an operation in flight (a debug probe waits for
+        it before it writes the array or resets the chip)."""
+
+    @abc.abstractmethod
     def write_protect(self, address: int, size: int) -> None:
         """From now on the flash controller refuses firmware erases/programs of this range, as
         the chip does for a provisioned OTP / protected region (WRPERR, FAIL)."""
@@ -331,6 +336,18 @@ class Engine(abc.ABC):
         """Append those accesses to ``path`` (JSON lines), created at the first one; nothing is
         written while firmware touches only modelled blocks."""
         del path
+
+    # -- the clock-tree model's limits (optional for an engine) ----------------------------------
+    def set_clock_limit_faults(self, fault: bool) -> None:
+        """Fault (the default): a clock setting the chip's limits forbid (voltage range, flash
+        wait states, booster) raises a HardFault at once. Off: it is only recorded, for firmware
+        known to run on silicon through a brief violation."""
+        if not fault:
+            raise EngineError(f"engine {self.name}: expected clock-limit support, found none")
+
+    def clock_violations(self) -> list[str]:
+        """Every clock-limit violation so far: "t=<ticks> pc=0x... <what>"."""
+        return []
 
     # -- what the harness reads and schedules (faults, sweeps, replay, debuggers) --------------
     @property

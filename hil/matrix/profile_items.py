@@ -265,6 +265,14 @@ def runs(label: str) -> Check:
 
 
 def confirmed_trailer(evs: list[Event]) -> list[str]:
+    """The installed image is confirmed in flash: wolfBoot's boot partition in state success,
+    or MCUboot's primary trailer with image_ok set."""
+    wb = [e for e in evs if e.src == "oracle" and e.name == "PARTITION_STATE"]
+    boot = [e for e in wb if e.get("role") == "boot"]
+    if wb:
+        if not boot or boot[0]["state"] != "success":
+            return [f"oracle: boot partition not confirmed ({boot and boot[0].raw})"]
+        return []
     t = [e for e in evs if e.src == "oracle" and e.name == "TRAILER"]
     prim = [e for e in t if e.get("area") == "primary"]
     if not prim or prim[0]["image_ok"] != "set":

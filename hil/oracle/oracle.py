@@ -49,7 +49,8 @@ class Observation:
     reboot_loop: bool
     gating_violations: tuple[FlashOp, ...]
     version: str = "none"  # the installed image's version, read from its header
-    states: Mapping[str, str] = field(default_factory=dict)  # wolfBoot partition states by area
+    # wolfBoot partition states by area: (role 'boot' or 'update', state)
+    states: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -166,11 +167,12 @@ class Oracle:
         if img is not None:
             installed = self.approved.get(img.sha256, f"unknown:{img.sha256[:12]}")
             version = img.version
-        states: dict[str, str] = {}
+        states: dict[str, tuple[str, str]] = {}
         if OracleCheck.TRAILER in checks:
-            for name in (fmt.boot, fmt.update):
+            for role, name in (("boot", fmt.boot), ("update", fmt.update)):
                 st = wolfboot.partition_state(self._slot(name), self.platform.flash.page_size)
-                states[name] = "unset" if st is None else STATE_NAMES.get(st, f"0x{st:02x}")
+                shown = "unset" if st is None else STATE_NAMES.get(st, f"0x{st:02x}")
+                states[name] = (role, shown)
         if OracleCheck.IMAGE in checks:
             running = self._running(fmt.boot, img, installed, pc, running)
         return Observation(
@@ -220,8 +222,8 @@ def events(obs: Observation, seq0: int = 0) -> list[Event]:
         st = "unset" if t.swap_type is None else str(t.swap_type)
         add("TRAILER", area=name, magic=t.magic.name.lower(), image_ok=t.image_ok.name.lower(),
             copy_done=t.copy_done.name.lower(), swap_type=st, progress=str(t.progress))  # fmt: skip
-    for name, state in sorted(obs.states.items()):
-        add("PARTITION_STATE", area=name, state=state)
+    for name, (role, state) in sorted(obs.states.items()):
+        add("PARTITION_STATE", area=name, role=role, state=state)
     add("INSTALLED", image=obs.installed)
     add("RUNNING", image=obs.running, pc=f"0x{obs.pc:08x}")
     add("REBOOT_LOOP", loop="yes" if obs.reboot_loop else "no")

@@ -40,7 +40,8 @@ from hil.profile.model import (
 SCHEMA_VERSION = 1
 AREA_KINDS = ("bootloader", "slot", "scratch", "trailer", "metadata", "counter", "log", "keys")
 SWAP_MODES = ("move", "scratch", "overwrite-only")
-OVERRIDES = ("clock_hz", "straps", "keys_area")
+OVERRIDES = ("clock_hz", "clock_limits", "straps", "keys_area")
+CLOCK_LIMITS = ("fault", "record")  # overrides.clock_limits (Overrides.clock_limits)
 EVENT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -201,6 +202,9 @@ def _overrides(
                 f"({platform.core.clock_hz} Hz; the firmware sets any other clock itself)",
                 str(clock),
             )
+    limits = "fault"
+    if "clock_limits" in m:
+        limits = r.choice("overrides.clock_limits", m["clock_limits"], list(CLOCK_LIMITS))
     straps: list[tuple[str, int]] = []
     pins = strap_pins(platform)
     for pin, level in r.names("overrides.straps", m.get("straps", {})).items():
@@ -227,7 +231,7 @@ def _overrides(
                 f"{size} bytes",
             )
         keys_area = KeysArea(name, file)
-    return Overrides(clock, tuple(straps), keys_area)
+    return Overrides(clock, tuple(straps), keys_area, limits)
 
 
 def strap_pins(platform: Platform) -> tuple[str, ...]:

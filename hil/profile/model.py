@@ -180,6 +180,10 @@ class Overrides:
     clock_hz: int | None = None  # the core clock from reset (the clock-tree model's only)
     straps: tuple[tuple[str, int], ...] = ()  # (pin, level) held from power-on
     keys_area: KeysArea | None = None
+    # "fault": a clock setting the chip's limits forbid raises a HardFault (the platform's
+    # model); "record": it is recorded and reported only, for firmware known to run on silicon
+    # through a brief violation (e.g. MSI raised before the flash wait states)
+    clock_limits: str = "fault"
 
     def describe(self) -> list[str]:
         out = []
@@ -188,6 +192,8 @@ class Overrides:
         out += [f"strap {pin}={level} from power-on" for pin, level in self.straps]
         if self.keys_area is not None:
             out.append(f"keys area {self.keys_area.area} <- {self.keys_area.file.name}, protected")
+        if self.clock_limits != "fault":
+            out.append("clock-limit violations recorded, not faulted")
         return out
 
 

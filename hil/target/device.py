@@ -170,6 +170,7 @@ class ProfileTarget:
             self.engine.write_protect(self.area_address(keys.area), area.size)
         for pin, level in profile.overrides.straps:
             self.engine.set_pin(pin, level)
+        self.engine.set_clock_limit_faults(profile.overrides.clock_limits == "fault")
         self.console = self.engine.serial(profile.console.role)
         self.mgmt = self.engine.serial(profile.mgmt.role) if profile.mgmt else None
         self.patterns = PatternSet((p.event, p.regex) for p in profile.patterns)

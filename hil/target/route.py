@@ -28,6 +28,7 @@ from hil.profile.model import TriggerKind, UpdateRouteKind
 from hil.target.device import ProfileTarget, smp_update
 
 STRAP_HOLD_MS = 500  # how long a strap stays held after the reset (the bootloader samples it)
+PROBE_WAIT_MS = 1000  # how long the debug probe waits for a flash operation in flight to end
 
 
 def deliver(t: ProfileTarget, image: bytes) -> str:
@@ -55,6 +56,7 @@ def staged_update(t: ProfileTarget, image: bytes) -> str:
     fmt = t.profile.image.mcuboot  # the bootloader's idea of erased, else the chip's
     fill = fmt.erased if fmt is not None else t.platform.flash.erased_value
     erased = bytes([fill]) * (area.size - len(image))
+    _wait_flash_idle(t)
     t.engine.program_flash(t.area_address(route.slot), image + erased)
     step = f"staged {len(image)} bytes into {route.slot}"
     trig = route.trigger
@@ -86,8 +88,24 @@ def staged_update(t: ProfileTarget, image: bytes) -> str:
     return f"{step}; trailer magic written at +0x{lay.magic:x} (test swap); pin reset"
 
 
+def _wait_flash_idle(t: ProfileTarget) -> None:
+    """A debug probe writes the array and pulls reset only once the flash controller has no
+    operation in flight: the harness must not tear what the firmware is writing (a cut it did
+    not plan and could not prove). The device runs on until its operation ends."""
+    engine = t.engine
+    if not engine.powered or not engine.flash_busy():
+        return
+    engine.run(PROBE_WAIT_MS * 1000, until=lambda: not engine.flash_busy())
+    if engine.flash_busy():
+        raise HilError(
+            f"{t.profile.path}: staged update: expected the flash controller idle within "
+            f"{PROBE_WAIT_MS} ms so the probe can write, found an operation still in flight"
+        )
+
+
 def _reset(t: ProfileTarget) -> None:
     if t.engine.powered:
+        _wait_flash_idle(t)
         t.engine.reset(ResetCause.PIN)
     else:
         t.power_on()

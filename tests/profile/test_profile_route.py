@@ -16,6 +16,7 @@ from hil.matrix.profile_items import case, make_images, run_case
 from hil.profile import ProfileError, load_profile, parse_profile
 from hil.profile.model import Profile
 from hil.target.device import ProfileTarget
+from hil.target.route import deliver
 from tests.swap.emu import build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,6 +97,8 @@ def test_keys_area_override_is_programmed_and_protected(tmp_path: Path) -> None:
         ({"keys_area": {"area": "sec_cnt", "file": "no-such.bin"}},
          "field 'overrides.keys_area.file': expected a readable key-store file"),
         ({"fan_speed": 3}, "field 'overrides.fan_speed': expected one of the keys"),
+        ({"clock_limits": "ignore"},
+         "field 'overrides.clock_limits': expected one of fault, record, found 'ignore'"),
     ],
 )  # fmt: skip
 def test_overrides_the_model_cannot_honour_fail_loading(
@@ -112,6 +115,15 @@ def test_overrides_the_model_cannot_honour_fail_loading(
     assert want in msg, msg
 
 
+def test_clock_limits_record_is_passed_to_the_engine() -> None:
+    prof = _profile("stm32u585", overrides={"clock_limits": "record"})
+    assert prof.overrides.describe() == ["clock-limit violations recorded, not faulted"]
+    t = ProfileTarget(prof)
+    rcc = t.engine.soc.peripheral("rcc")  # type: ignore[attr-defined]
+    assert rcc.fault_on_violation is False
+    assert ProfileTarget(_profile("stm32u585")).engine.soc.peripheral("rcc").fault_on_violation  # type: ignore[attr-defined]
+
+
 def test_an_area_outside_the_chip_flash_fails_loading(tmp_path: Path) -> None:
     doc = yaml.safe_load((REPO / "profiles" / "swap-stm32u585.yaml").read_text())
     doc["flash_areas"]["log"] = {"offset": 0x1FF000, "size": 0x2000, "kind": "log"}
@@ -119,3 +131,21 @@ def test_an_area_outside_the_chip_flash_fails_loading(tmp_path: Path) -> None:
     p.write_text(yaml.safe_dump(doc))
     with pytest.raises(ProfileError, match="expected an area inside the stm32u585 flash"):
         load_profile(p)
+
+
+def test_staged_route_waits_for_the_flash_operation_in_flight(tmp_path: Path) -> None:
+    """The probe writes the slot and pulls reset only once the firmware's flash operation has
+    ended: the harness never tears a unit it did not plan to (wolfBoot's boot-time trailer
+    writes were torn by the trigger's reset before, and the next boot hung in an ECC NMI)."""
+    prof = _profile("stm32u585", update=STAGED_TRAILER)
+    images = make_images(prof, tmp_path)
+    t = ProfileTarget(prof)
+    t.install_factory(images.v1, "v1")
+    t.power_on()
+    deliver(t, images.v2)  # a test swap: the bootloader and the app then write flash
+    t.engine.run(5_000_000, until=t.engine.flash_busy)
+    assert t.engine.flash_busy(), "no flash operation to arrive in the middle of"
+    step = deliver(t, images.v3)
+    assert "pin reset" in step
+    flash = t.engine.flash  # type: ignore[attr-defined]
+    assert not flash.is_torn(flash.geometry.base, flash.geometry.size)

@@ -152,3 +152,26 @@ def test_load_key_refuses_other_curves() -> None:
     )
     with pytest.raises(ValueError, match="P-256"):
         wb.load_key(pem)
+
+
+def test_a_confirmed_wolfboot_image_is_its_boot_partition_in_state_success() -> None:
+    """Item 1's oracle check reads wolfBoot's partition states (not MCUboot's trailer)."""
+    from hil.evidence.event import Event
+    from hil.matrix.profile_items import confirmed_trailer
+
+    def states(boot: str) -> list[Event]:
+        rows = (("boot", "boot", boot), ("update", "update", "unset"))
+        return [
+            Event(
+                i,
+                "oracle",
+                "PARTITION_STATE",
+                (("area", a), ("role", r), ("state", s)),
+                f"oracle PARTITION_STATE area={a} role={r} state={s}",
+            )  # fmt: skip
+            for i, (a, r, s) in enumerate(rows)
+        ]
+
+    assert confirmed_trailer(states("success")) == []
+    (why,) = confirmed_trailer(states("testing"))
+    assert why.startswith("oracle: boot partition not confirmed") and "state=testing" in why

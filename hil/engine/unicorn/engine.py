@@ -45,6 +45,7 @@ from hil.engine.unicorn.memory import Memory
 from hil.engine.unicorn.mmio import PeripheralBus, raw_mmio_map
 from hil.engine.unicorn.nvic import SYSTICK, Nvic
 from hil.engine.unicorn.peripheral import Peripheral, peripheral_class
+from hil.engine.unicorn.peripherals._common import ClockLimits
 from hil.engine.unicorn.power import PowerController, PowerState
 from hil.engine.unicorn.ppb import (
     PPB_BASE,
@@ -237,6 +238,9 @@ class UnicornEngine(Engine):
                 f"+0x{self.flash.geometry.size:x}, found 0x{address:08x}+0x{size:x}"
             )
         self.flash.mark_torn(ns, size)
+
+    def flash_busy(self) -> bool:
+        return any(m.flash_busy() for m in self.models)
 
     # -- Engine: power ------------------------------------------------------------------------
     def write_protect(self, address: int, size: int) -> None:
@@ -479,6 +483,16 @@ class UnicornEngine(Engine):
 
     def set_pin(self, name: str, level: int) -> None:
         self.pins[name] = 1 if level else 0
+
+    def set_clock_limit_faults(self, fault: bool) -> None:
+        for m in self._clock_models():
+            m.fault_on_violation = fault
+
+    def clock_violations(self) -> list[str]:
+        return [v for m in self._clock_models() for v in m.violations]
+
+    def _clock_models(self) -> list[ClockLimits]:
+        return [m for m in self.models if isinstance(m, ClockLimits)]
 
     def set_strict_mmio(self, strict: bool) -> None:
         self.unmodelled.strict = strict

@@ -210,6 +210,10 @@ class Peripheral(abc.ABC):
     def tear_in_flight(self) -> None:  # noqa: B027  (optional hook)
         """Power was cut while this model had a flash operation in flight: leave the torn state."""
 
+    def flash_busy(self) -> bool:
+        """True while this model has a flash operation in flight (flash controllers)."""
+        return False
+
     def store_to_flash(self, address: int, size: int, value: int) -> None:
         """A CPU store into the flash array (only flash controllers receive these).
 

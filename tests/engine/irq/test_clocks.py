@@ -249,6 +249,19 @@ def test_a_missing_step_of_the_clock_sequence_faults(
     assert len(violations) == 1 and problem in violations[0], violations
 
 
+def test_a_violation_only_recorded_lets_the_core_run_on(tmp_path: Path) -> None:
+    """``set_clock_limit_faults(False)`` (a profile's ``overrides.clock_limits: record``): the
+    same violation is recorded, reported by the engine, and the program runs to its end."""
+    chip = load_platform("stm32u585")
+    head = "#define VOS 1u\n#define BOOST 1u\n#define LATENCY 0u\n"
+    prog = Program(chip, build(chip, head + STM32_BAD, tmp_path))
+    prog.engine.set_clock_limit_faults(False)
+    prog.engine.run(2_000_000)
+    assert prog.fault == 0 and prog.log == [1]
+    (violation,) = prog.engine.clock_violations()
+    assert "FLASH_ACR.LATENCY 0 below the 4 wait states HCLK 160000000 Hz" in violation
+
+
 def test_reset_restores_the_reset_clock(tmp_path: Path) -> None:
     chip = load_platform("lpc55s69")
     prog = Program(chip, build(chip, LPC, tmp_path))

@@ -185,6 +185,7 @@ class ClockLimits:
 
     def __init__(self) -> None:
         self.violations: list[str] = []
+        self.fault_on_violation = True  # False: recorded only (Engine.set_clock_limit_faults)
         self._violating = False
 
     @abc.abstractmethod
@@ -200,5 +201,6 @@ class ClockLimits:
         if problem is not None and not self._violating:
             pc = self.soc.core_reg(15)
             self.violations.append(f"t={self.soc.instructions} pc={pc:#010x} {problem}")
-            self.soc.raise_exception(Exc.HARDFAULT, precise=False)
+            if self.fault_on_violation:
+                self.soc.raise_exception(Exc.HARDFAULT, precise=False)
         self._violating = problem is not None

@@ -122,6 +122,9 @@ class Lpc55Flash(RegisterPeripheral):
         self.tear_in_flight()
         self.power_on()
 
+    def flash_busy(self) -> bool:
+        return self._inflight is not None
+
     def tear_in_flight(self) -> None:
         op = self._inflight
         if op is not None:

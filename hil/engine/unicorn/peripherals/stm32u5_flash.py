@@ -213,6 +213,9 @@ class Stm32u5Flash(RegisterPeripheral):
         self._reset_registers()
         self._opsr = record
 
+    def flash_busy(self) -> bool:
+        return self._inflight is not None
+
     def tear_in_flight(self) -> None:
         if self._inflight is not None:
             self._cut_record = self._tear(self._inflight)
