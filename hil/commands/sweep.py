@@ -167,7 +167,8 @@ def run(args: argparse.Namespace) -> int:
 
     err(f"hil sweep: {platform.name}: clean update, then the points (snapshot and continue)")
     sweep = Sweep(platform, fw, engine=args.engine, defines=defines, options=opt, progress=progress)
-    hashes = factory_image(platform, fw).provenance()  # what runs, for the replay records
+    # what runs, for the replay records
+    hashes = factory_image(platform, fw, app_size=args.app_size).provenance()
     result = sweep.run()
     if tty:
         sys.stderr.write("\n")
