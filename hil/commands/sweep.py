@@ -35,6 +35,8 @@ slot, metadata valid or recovered, nothing below the floor runs, only verified i
 PENDING images always verify. A phase in which no fault fired fails the sweep.
 
 With --plan FILE (a fault plan, YAML or JSON) only that plan's faults are swept.
+With --app-size KIB the factory image and the update both carry a payload of that size (the
+app followed by a deterministic filler, hashed and verified like the code).
 With --report DIR: DIR/summary.json, DIR/points.jsonl, and for every failing point
 DIR/failures/<id>/{record.json,console.log,plan.json}; `hil replay DIR/failures/<id>/record.json`
 reproduces it byte for byte (add --gdb PORT to stop at the fault).
