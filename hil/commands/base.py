@@ -93,17 +93,17 @@ def _kib(text: str) -> int:
 
 
 def add_app_size_arg(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
-    """``--app-size KIB`` (stored in bytes): the update's payload is the application followed
-    by a deterministic filler up to this size (``hil.image.builder.sized_payload``)."""
+    """``--app-size KIB`` (stored in bytes): image payloads are the application followed by a
+    deterministic filler up to this size (``hil.image.builder.sized_payload``)."""
     p.add_argument(
         "--app-size",
         type=_kib,
         action="append" if multiple else "store",
         default=None,
         metavar="KIB",
-        help="update payload of this size in KiB: the app binary followed by a deterministic "
-        "filler the bootloader hashes and verifies like the code"
-        + (" (repeatable)" if multiple else ""),
+        help="image payload of this size in KiB (the sweep: factory image and update): the app "
+        "binary followed by a deterministic filler the bootloader hashes and verifies like "
+        "the code" + (" (repeatable)" if multiple else ""),
     )
 
 
