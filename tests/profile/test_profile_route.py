@@ -149,3 +149,17 @@ def test_staged_route_waits_for_the_flash_operation_in_flight(tmp_path: Path) ->
     assert "pin reset" in step
     flash = t.engine.flash  # type: ignore[attr-defined]
     assert not flash.is_torn(flash.geometry.base, flash.geometry.size)
+
+
+def test_item_11_asks_for_a_resumed_swap_only_when_the_profile_captures_one() -> None:
+    """An overwrite-only bootloader reports no resume: item 11's pattern check is its oracle's
+    then (every cut recovers), not a RESUME line the firmware never prints."""
+    from hil.matrix.profile_items import judge
+
+    doc = yaml.safe_load((REPO / "profiles" / "swap-stm32u585.yaml").read_text())
+    with_resume = parse_profile(doc, REPO / "profiles" / "swap-stm32u585.yaml")
+    doc["evidence"]["patterns"] = [p for p in doc["evidence"]["patterns"] if p["event"] != "RESUME"]
+    without = parse_profile(doc, REPO / "profiles" / "swap-stm32u585.yaml")
+    want = "patterns: no cut was followed by a resumed swap"
+    assert want in judge(case(11, "power-cut-sweep"), with_resume, [])
+    assert want not in judge(case(11, "power-cut-sweep"), without, [])

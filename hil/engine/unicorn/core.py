@@ -72,6 +72,8 @@ class Core:
         self._adjust: int | None = None
         self._error: BaseException | None = None
         self.access_address: int | None = None  # bus address of the access being serviced
+        self.mmio_reads = 0  # peripheral loads and stores so far (a fault storm's check)
+        self.mmio_writes = 0
 
     # -- virtual time -------------------------------------------------------------------------
     @property

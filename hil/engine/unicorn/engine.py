@@ -58,6 +58,7 @@ from hil.engine.unicorn.registers import REGISTERS
 from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
+from hil.engine.unicorn.storm import FaultStorm
 from hil.engine.unicorn.symbols import read_elf
 from hil.engine.unicorn.systick import TICKINT, SysTick
 from hil.engine.unicorn.timebase import TimeBase
@@ -127,6 +128,7 @@ class UnicornEngine(Engine):
             self.bus.stack_ok,
             core_spec.security is SecurityState.SECURE,
         )
+        self.storm = FaultStorm.of(self)
         self.power: PowerController = PowerController(
             platform,
             seed,
@@ -323,6 +325,7 @@ class UnicornEngine(Engine):
             if self.exceptions.pending is not None and on:
                 self.sleeping = None
                 self.exceptions.take_pending()
+                self.storm.entered()
             now = self.ticks
             if self.power.brownout_at is not None and self.power.brownout_at <= now:
                 self.power.brownout_assert()

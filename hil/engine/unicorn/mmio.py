@@ -85,6 +85,7 @@ class PeripheralBus:
     ) -> None:
         def read(offset: int, width: int) -> int:
             core.access_address = base + offset
+            core.mmio_reads += 1
             if offset + width > size:
                 bus_fault(base + offset)
                 return 0
@@ -92,6 +93,7 @@ class PeripheralBus:
 
         def write(offset: int, width: int, value: int) -> None:
             core.access_address = base + offset
+            core.mmio_writes += 1
             if offset + width > size:
                 bus_fault(base + offset)
                 return
