@@ -98,7 +98,7 @@ class Sweep:
         )
         run = ScenarioRun(SCENARIO)
         try:
-            power_cut_update(bench, run, build=self.opt.build)
+            power_cut_update(bench, run, build=self.opt.build, app_size=self.opt.app_size)
         except BaseException as exc:
             if self._child is not None:
                 self._child_exit(run, f"{type(exc).__name__}: {exc}")
@@ -381,6 +381,7 @@ class Sweep:
             self.defines,
             point,
             self.opt.keep_transcripts,
+            self.opt.app_size,
         )
 
     def _collect(self, point: SweepPoint, pool: ForkPool) -> PointResult | None:
