@@ -6,7 +6,14 @@ import argparse
 import os
 
 from hil.bench.table import Column, Table
-from hil.commands.base import EXIT_OK, add_platform_args, arguments, command, out
+from hil.commands.base import (
+    EXIT_OK,
+    add_app_size_arg,
+    add_platform_args,
+    arguments,
+    command,
+    out,
+)
 from hil.platform import known_platforms, load_platform
 
 BENCHES = ("engine", "verify", "sweep")
@@ -39,6 +46,14 @@ def _args(p: argparse.ArgumentParser) -> None:
         type=int,
         default=400,
         help="sweep bench: about this many flash-op cut points per chip (default 400)",
+    )
+    add_app_size_arg(p, multiple=True)
+    p.epilog = (
+        "sweep with --app-size (repeatable, e.g. 64 128 200): instead of the depth/dedup table, "
+        "the sweep of an update of each size side by side (depth 1, dedup on): flash ops of the "
+        "update (the exhaustive sweep's cuts), points run at a stride giving about --points "
+        "points per size, wall and CPU time (the process and its children), CPU per point, "
+        "and the exhaustive sweep's CPU time estimated as flash ops x CPU per point"
     )
 
 
@@ -109,12 +124,6 @@ SWEEP_COLUMNS = (  # one row per run; a bench adds a column here and its value i
     Column("recovery", "recov M", 7, ".2f"),
     Column("failing", "failing", 7),
 )
-
-
-def _cpu_s() -> tuple[float, float]:
-    """CPU seconds of this process and of its reaped children (the sweep's points)."""
-    t = os.times()
-    return t.user + t.system, t.children_user + t.children_system
 
 
 def _sweep(name: str, points: int, workers: int) -> None:
@@ -192,6 +201,60 @@ def _sweep(name: str, points: int, workers: int) -> None:
 DEPTH2_SPREAD = 16  # a depth-1 point has about this many recovery flash ops
 
 
+def _cpu_s() -> tuple[float, float]:
+    """CPU seconds of this process and of its reaped children (the sweep's forked points)."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def _sweep_sizes(name: str, sizes: list[int], points: int) -> None:
+    """Sweep time against the update's size: one row per ``--app-size``, side by side."""
+    import time
+
+    from hil.firmware import build_firmware
+    from hil.sweep import Sweep, SweepOptions
+    from hil.update import check_app_size
+
+    platform = load_platform(name)
+    fw = build_firmware(platform)
+    for size in sizes:  # every size fits, before the first sweep: one line naming the slot
+        check_app_size(platform, fw, size)
+    # the stride from the smallest update's clean pass, scaled to each size (flash ops grow
+    # with the payload), so that every size runs about ``points`` points
+    base = min(sizes)
+    ops0, _, _ = Sweep(platform, fw, options=SweepOptions(app_size=base)).clean_pass()
+    out(
+        f"{name}: sweep by size: depth 1, dedup on, cuts in flash ops only, about {points} "
+        "points per size; CPU: passes = this process (the clean and the sweep pass), per point "
+        "= the forked points' CPU / points run; exhaustive = passes + flash ops x per point "
+        "(an estimate: every flash op cut, no point collapsed)"
+    )
+    out(
+        f"{name}: sweep by size: {'KiB':>5} {'flash ops':>9} {'stride':>6} {'run':>4} "
+        f"{'wall s':>7} {'CPU s':>7} {'passes s':>8} {'ms/point':>8} {'M instr/pt':>10} "
+        f"{'exhaustive CPU s':>16}"
+    )
+    for size in sizes:
+        stride = max(1, round(len(ops0) * size / base / max(1, points)))
+        opt = SweepOptions(stride=stride, phases=False, random=0, app_size=size)
+        (me0, kids0), wall0 = _cpu_s(), time.perf_counter()
+        res = Sweep(platform, fw, options=opt).run()
+        (me1, kids1), wall = _cpu_s(), time.perf_counter() - wall0
+        passes, kids = me1 - me0, kids1 - kids0
+        ran = [r for r in res.points if r.ran]
+        per_pt = kids / max(1, len(ran))
+        instr = sum(r.instructions for r in ran) / max(1, len(ran))
+        ops = len(res.clean_ops)
+        out(
+            f"{name}: sweep by size: {size // 1024:>5} {ops:>9} {stride:>6} {len(ran):>4} "
+            f"{wall:>7.1f} {passes + kids:>7.1f} {passes:>8.1f} {per_pt * 1e3:>8.0f} "
+            f"{instr / 1e6:>10.2f} {passes + ops * per_pt:>16.0f}"
+        )
+
+
 @command(
     "bench",
     "benchmarks: engine speed ratio; bootloader verify cost; power-cut sweep points per second",
@@ -203,6 +266,8 @@ def run(args: argparse.Namespace) -> int:
             _engine(name)
         if "verify" in what:
             _verify(name)
-        if "sweep" in what:
+        if "sweep" in what and args.app_size:
+            _sweep_sizes(name, args.app_size, args.points)
+        elif "sweep" in what:
             _sweep(name, args.points, args.workers)
     return EXIT_OK

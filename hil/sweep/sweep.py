@@ -103,7 +103,7 @@ class Sweep:
         )
         run = ScenarioRun(SCENARIO)
         try:
-            power_cut_update(bench, run, build=self.opt.build)
+            power_cut_update(bench, run, build=self.opt.build, app_size=self.opt.app_size)
         except PointDone:
             raise  # serial mode: the point's result is written, this run ends here
         except BaseException as exc:
@@ -419,6 +419,7 @@ class Sweep:
             self.defines,
             point,
             self.opt.keep_transcripts,
+            self.opt.app_size,
         )
 
     def _collect(self, point: SweepPoint, pool: Pool) -> PointResult | None:
