@@ -110,7 +110,7 @@ def _build_locked(
         "--no-print-directory",
         "-C",
         str(firmware_sources()),
-        f"PLATFORM={platform.name}",
+        f"PLATFORM={platform.chip}",  # the port; another layout of a chip shares it
         f"GEN_DIR={gen}",
         f"OUT_DIR={out}",
         f"APP_BUILD={app_build}",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from hil.engine.base import Engine
 from hil.firmware import FirmwareSet
-from hil.image.builder import default_hw_compat, image_for_platform
+from hil.image.builder import default_hw_compat, image_for_platform, sized_payload
 from hil.image.keyring import Keyring, render_anchor
 from hil.image.variants import VariantKeys
 from hil.platform.model import Platform
@@ -51,11 +51,13 @@ def factory_image(
     hw_compat: int | None = None,
     build: int | None = None,
     slot_a: bytes | None = None,
+    app_size: int | None = None,
 ) -> FactoryImage:
     """The standard factory image: the app signed by the harness signer into slot A.
 
     ``slot_a`` replaces the signed image (e.g. with a bad-package variant); ``build`` defaults
-    to the firmware's APP_BUILD, which is what the application reports.
+    to the firmware's APP_BUILD, which is what the application reports; ``app_size`` (bytes)
+    pads the app's payload to that size (``sized_payload``: a product with a large app).
     """
     ks = keys or harness_keys()
     ring = keyring or ks.keyring()
@@ -64,7 +66,9 @@ def factory_image(
     if image is None:
         image = image_for_platform(
             platform,
-            firmware.app_bin,
+            firmware.app_bin
+            if app_size is None
+            else sized_payload(firmware.app_bin.read_bytes(), app_size),
             firmware.app_build if build is None else build,
             ks.signer,
             "A",

@@ -42,7 +42,7 @@ rm -rf "$probe"
 mkdir -p "$OUT/corpus" "$OUT/seeds" "$OUT/artifacts"
 echo "== building $OUT/fuzz_image"
 clang -g -O1 -std=c11 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
-  -fno-sanitize-recover=undefined -I"$FW/core" "$FW/fuzz/fuzz_image.c" "$FW/core/image.c" \
+  -fno-sanitize-recover=undefined -DHIL_CRYPTO_SW=1 -I"$FW/core" "$FW/fuzz/fuzz_image.c" "$FW/core/image.c" \
   "$FW/core/keyring.c" "$FW/core/sha256.c" "$FW/core/p256.c" "$FW/core/crc32.c" \
   -o "$OUT/fuzz_image"
 

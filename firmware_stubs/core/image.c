@@ -305,7 +305,7 @@ img_result_t img_verify(img_source_t *src, img_manifest_t *m, const keyring_t *k
     }
     img_tick(src);
     if (!MUT_HOOK_SKIP_SIGNATURE_CHECK() &&
-        p256_verify(key->pub, m->computed_hash, r32, s32) != P256_OK) {
+        p256_verify_sig(key->pub, m->computed_hash, r32, s32) != P256_OK) {
         return IMG_BAD_SIGNATURE;
     }
     img_tick(src);

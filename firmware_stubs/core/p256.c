@@ -278,3 +278,14 @@ int p256_der_to_rs(const uint8_t *der, size_t len, uint8_t r[32], uint8_t s[32])
     }
     return 0;
 }
+
+/*
+ * See p256.h. The default: the software p256_verify (weak: a port with an accelerator
+ * supplies its own). Returns P256_OK or a P256_ERR_* code. All arguments are attacker
+ * controlled.
+ */
+__attribute__((weak)) p256_result_t p256_verify_sig(const uint8_t pub[64], const uint8_t hash[32],
+                                                    const uint8_t r[32], const uint8_t s[32])
+{
+    return p256_verify(pub, hash, r, s);
+}

@@ -42,6 +42,18 @@ typedef enum {
 p256_result_t p256_verify(const uint8_t pub[64], const uint8_t hash[32], const uint8_t r[32],
                           const uint8_t s[32]);
 
+/*
+ * p256_verify_sig - the ECDSA P-256 verification image checks use (core/image.c). Same
+ * arguments (all ATTACKER controlled, as for p256_verify) and return codes as p256_verify,
+ * except that an accelerator that only reports valid / invalid returns P256_ERR_MISMATCH for
+ * a key that is not on the curve. The default is a weak definition in p256.c that calls the
+ * software p256_verify; a port with an accelerator supplies its own (STM32U585: the PKA,
+ * ports/stm32u585/pka.c), unless the firmware is built with CRYPTO=sw (HIL_CRYPTO_SW).
+ * Returns: P256_OK only for a valid signature; otherwise one of the P256_ERR_* codes.
+ */
+p256_result_t p256_verify_sig(const uint8_t pub[64], const uint8_t hash[32], const uint8_t r[32],
+                              const uint8_t s[32]);
+
 /* Error codes of p256_der_to_rs (all negative). */
 #define P256_DER_ERR_ARG (-1)      /* NULL pointer */
 #define P256_DER_ERR_SEQ (-2)      /* not a SEQUENCE, bad / non-minimal / long-form length, or

@@ -11,6 +11,13 @@
  */
 #include "sha256.h"
 
+#ifndef HIL_CRYPTO_SW
+#include "sha256_hw.h"
+
+/* The context whose message is on the accelerator (sha256.h "Backends"), or NULL. */
+static const sha256_ctx_t *sha256_hw_owner;
+#endif
+
 static const uint32_t sha256_k[64] = {
     0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
     0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
@@ -161,6 +168,32 @@ void sha256_init(sha256_ctx_t *ctx)
     ctx->h[7] = 0x5be0cd19u;
     ctx->total = 0;
     ctx->buflen = 0;
+#ifndef HIL_CRYPTO_SW
+    ctx->engine = 0u;
+    if (sha256_hw_owner == NULL || sha256_hw_owner == ctx) {
+        sha256_hw_owner = NULL;
+        if (port_sha256_start() == 0) {
+            sha256_hw_owner = ctx;
+            ctx->engine = 1u;
+        }
+    }
+#endif
+}
+
+/*
+ * sha256_blocks - `nblocks` whole blocks at `p` into ctx's message: on the accelerator when
+ * ctx owns it, else in software.
+ * Returns: nothing.
+ */
+static void sha256_blocks(sha256_ctx_t *ctx, const uint8_t *p, size_t nblocks)
+{
+#ifndef HIL_CRYPTO_SW
+    if (ctx->engine != 0u) {
+        (void)port_sha256_blocks(p, nblocks); /* a failure shows in port_sha256_finish */
+        return;
+    }
+#endif
+    sha256_compress(ctx->h, NULL, p, nblocks);
 }
 
 /* See sha256.h. Returns nothing. `data` (len bytes) may be attacker controlled. */
@@ -182,12 +215,12 @@ void sha256_update(sha256_ctx_t *ctx, const void *data, size_t len)
         if (ctx->buflen < SHA256_BLOCK_SIZE) {
             return;
         }
-        sha256_compress(ctx->h, NULL, ctx->buf, 1u);
+        sha256_blocks(ctx, ctx->buf, 1u);
         ctx->buflen = 0;
     }
     nblocks = len / SHA256_BLOCK_SIZE;
     if (nblocks != 0u) {
-        sha256_compress(ctx->h, NULL, p, nblocks);
+        sha256_blocks(ctx, p, nblocks);
         p += nblocks * SHA256_BLOCK_SIZE;
         len -= nblocks * SHA256_BLOCK_SIZE;
     }
@@ -205,7 +238,11 @@ void sha256_update2(sha256_ctx_t *c1, sha256_ctx_t *c2, const void *data, size_t
     size_t k;
 
     if (c1 == NULL || c2 == NULL || c1 == c2 || p == NULL || c1->buflen != c2->buflen ||
-        c1->buflen >= SHA256_BLOCK_SIZE) {
+        c1->buflen >= SHA256_BLOCK_SIZE
+#ifndef HIL_CRYPTO_SW
+        || c1->engine != 0u || c2->engine != 0u /* one of them is on the accelerator */
+#endif
+    ) {
         /* not at the same block offset (or nothing to share): two independent updates */
         sha256_update(c1, data, len);
         sha256_update(c2, data, len);
@@ -250,6 +287,22 @@ void sha256_final(sha256_ctx_t *ctx, uint8_t out[32])
     if (ctx == NULL || out == NULL || ctx->buflen >= SHA256_BLOCK_SIZE) {
         return;
     }
+#ifndef HIL_CRYPTO_SW
+    if (ctx->engine != 0u) {
+        /* a failure leaves `out` all zero: matches no expected digest (fails closed) */
+        (void)port_sha256_finish(ctx->buf, ctx->buflen, ctx->total, out);
+        ctx->engine = 0u;
+        if (sha256_hw_owner == ctx) {
+            sha256_hw_owner = NULL;
+        }
+        for (i = 0; i < SHA256_BLOCK_SIZE; i++) {
+            ctx->buf[i] = 0u;
+        }
+        ctx->total = 0;
+        ctx->buflen = 0;
+        return;
+    }
+#endif
     bits = ctx->total << 3;
     n = ctx->buflen;
     ctx->buf[n++] = 0x80u;

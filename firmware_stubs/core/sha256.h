@@ -6,6 +6,14 @@
  * function here is below 400 bytes (the 256-byte message schedule plus registers, and the
  * context of the one-shot helper).
  * Messages up to 2^61 - 1 bytes are supported (the bit count is kept in 64 bits).
+ *
+ * Backends (Makefile CRYPTO): with CRYPTO=hw (default) the chip's hash accelerator
+ * (core/sha256_hw.h, ports/<chip>/sha256_hw.c) hashes the message of the first context that
+ * sha256_init starts while the accelerator is free, until its sha256_final; contexts started
+ * meanwhile (the verifier's chunk hashes while the whole-image hash runs) and the pending
+ * partial block stay in software. A context abandoned without sha256_final keeps the
+ * accelerator until sha256_init is called on it again. The digests are the same either way.
+ * CRYPTO=sw (HIL_CRYPTO_SW) builds the software path only.
  */
 #ifndef OTA_CORE_SHA256_H
 #define OTA_CORE_SHA256_H
@@ -21,6 +29,9 @@ typedef struct {
     uint64_t total;                  /* bytes hashed so far (including those in buf) */
     uint32_t buflen;                 /* bytes pending in buf, 0..63 */
     uint8_t buf[SHA256_BLOCK_SIZE];  /* partial block */
+#ifndef HIL_CRYPTO_SW
+    uint32_t engine;                 /* 1: the message runs on the port's accelerator */
+#endif
 } sha256_ctx_t;
 
 /*

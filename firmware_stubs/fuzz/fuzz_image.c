@@ -20,7 +20,7 @@
  *
  * Build (scripts/fuzz.sh does this):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore fuzz/fuzz_image.c core/image.c
- *         core/keyring.c core/sha256.c core/p256.c core/crc32.c
+ *         core/keyring.c core/sha256.c core/p256.c core/crc32.c (with -DHIL_CRYPTO_SW=1)
  * AFL++: afl-clang-fast ... -DFUZZ_STANDALONE (main() below reads one input from a file
  * argument or stdin), or link with AFL++'s libFuzzer driver (libAFLDriver.a).
  */

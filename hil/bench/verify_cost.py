@@ -4,13 +4,15 @@ The firmware runs unchanged; the engine records its virtual time (instruction co
 CPU reaches three functions of the image verifier. Instruction counts are exact and do not
 depend on the machine, so the figures are the same on every run.
 
-- ``hash``: from ``img_verify`` entry to ``p256_verify`` entry: the one read pass over the
+- ``hash``: from ``img_verify`` entry to ``p256_verify_sig`` entry: the one read pass over the
   signed region (the port's tolerant block read), the whole-image SHA-256 and, in the same
   pass, the SHA-256 of every chunk-map chunk of the payload (the payload is read once and
   hashed twice, with one message schedule per 64-byte block for both hashes:
   ``sha256_update2``), the trust-anchor lookup and KEYHASH.
-- ``signature``: from ``p256_verify`` entry to ``img_check_policy`` entry: one ECDSA P-256
-  verification (DER decoding included).
+- ``signature``: from ``p256_verify_sig`` entry to ``img_check_policy`` entry: one ECDSA P-256
+  verification, in software or on the chip's accelerator (STM32U585 PKA, CRYPTO=hw): there the
+  figure counts the core cycles that pass while the core sleeps until the PKA is done (virtual
+  time in cycles of the run clock), and ``signature_us`` says how long that is.
 - ``policy``: from ``img_check_policy`` entry to the jump: the chunk-map outcome of the pass,
   hardware/slot/floor checks, the trailing-bytes check, the decision and the jump.
 """
@@ -28,7 +30,7 @@ from hil.image.keyring import render_anchor
 from hil.platform.model import Platform
 from hil.provision import FactoryImage, harness_keys, program
 
-MARKS = ("img_verify", "p256_verify", "img_check_policy", "port_jump")
+MARKS = ("img_verify", "p256_verify_sig", "img_check_policy", "port_jump")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class VerifyCost:
     hash_instructions: int
     signature_instructions: int
     policy_instructions: int
+    signature_us: int = 0  # virtual time of the signature step
+    signature_executed: int = 0  # instructions the core executed in it (no sleep)
 
     @property
     def hash_per_byte(self) -> float:
@@ -63,9 +67,14 @@ def bootloader_verify_cost(
     engine = create_engine("unicorn", platform, seed)
     program(engine, FactoryImage(platform, firmware, anchor, {"A": image}))
     marks: dict[str, int] = {}
+    ticks: dict[str, int] = {}
+    idle: dict[str, int] = {}
 
     def mark(name: str, address: int) -> bool:
         marks.setdefault(name, engine.instructions)
+        ticks.setdefault(name, engine.ticks)
+        # cycles the core slept so far (the unicorn engine counts them), else 0
+        idle.setdefault(name, int(getattr(engine, "idle_cycles", 0)))
         return False
 
     for name in MARKS:
@@ -83,7 +92,12 @@ def bootloader_verify_cost(
         platform=platform.name,
         payload_bytes=payload_bytes,
         signed_bytes=header + payload_bytes + protect,
-        hash_instructions=marks["p256_verify"] - marks["img_verify"],
-        signature_instructions=marks["img_check_policy"] - marks["p256_verify"],
+        hash_instructions=marks["p256_verify_sig"] - marks["img_verify"],
+        signature_instructions=marks["img_check_policy"] - marks["p256_verify_sig"],
         policy_instructions=marks["port_jump"] - marks["img_check_policy"],
+        signature_us=engine.instructions_to_us(
+            ticks["img_check_policy"] - ticks["p256_verify_sig"]
+        ),
+        signature_executed=(marks["img_check_policy"] - marks["p256_verify_sig"])
+        - (idle["img_check_policy"] - idle["p256_verify_sig"]),
     )

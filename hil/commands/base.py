@@ -49,13 +49,21 @@ def err(text: str) -> None:
     sys.stderr.flush()
 
 
+def _platform_help(note: str = "") -> str:
+    """``--platform``'s help: the known names (chips and their other layouts, ``extends:``)."""
+    from hil.platform import known_platforms
+
+    names = ", ".join(known_platforms(layouts=True))
+    return f"platform: {names}" + (f" ({note})" if note else "")
+
+
 def add_platform_args(
     p: argparse.ArgumentParser, *, multiple: bool = False, profile: bool = False
 ) -> None:
     """``--platform`` (and with ``profile=True`` its alternative ``--profile FILE``: a target
     profile of the reference firmware names the chip; see ``platform_name``)."""
     if profile:
-        p.add_argument("--platform", metavar="P", help="platform name, e.g. stm32u585")
+        p.add_argument("--platform", metavar="P", help=_platform_help())
         p.add_argument(
             "--profile",
             type=Path,
@@ -68,12 +76,35 @@ def add_platform_args(
             "--platform",
             action="append",
             metavar="P",
-            help="platform name (repeatable; default: all known platforms)",
+            help=_platform_help("repeatable; default: every chip, not the other layouts"),
         )
     else:
-        p.add_argument(
-            "--platform", required=True, metavar="P", help="platform name, e.g. stm32u585"
-        )
+        p.add_argument("--platform", required=True, metavar="P", help=_platform_help())
+
+
+def _kib(text: str) -> int:
+    try:
+        kib = int(text, 10)
+    except ValueError:
+        kib = 0
+    if kib <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size in KiB (an integer > 0), found {text!r}")
+    return kib * 1024
+
+
+def add_app_size_arg(p: argparse.ArgumentParser, *, multiple: bool = False) -> None:
+    """``--app-size KIB`` (stored in bytes): image payloads are the application followed by a
+    deterministic filler up to this size (``hil.image.builder.sized_payload``)."""
+    p.add_argument(
+        "--app-size",
+        type=_kib,
+        action="append" if multiple else "store",
+        default=None,
+        metavar="KIB",
+        help="image payload of this size in KiB (the sweep: factory image and update): the app "
+        "binary followed by a deterministic filler the bootloader hashes and verifies like "
+        "the code" + (" (repeatable)" if multiple else ""),
+    )
 
 
 def add_engine_args(p: argparse.ArgumentParser) -> None:

@@ -15,12 +15,13 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from hil.commands.base import EXIT_FAILED, EXIT_OK, arguments, command, out
+from hil.commands.base import EXIT_FAILED, EXIT_OK, add_app_size_arg, arguments, command, out
 from hil.errors import HilError
 from hil.image.builder import (
     SLOT_NAMES,
     image_for_spec,
     protected_tlvs,
+    sized_payload,
     slot_size,
     spec_for_platform,
 )
@@ -138,6 +139,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--out", type=Path, required=True, metavar="app.img", help="image to write")
     s.add_argument("--slot", type=_slot, default="A", help="target slot A or B (default A)")
+    add_app_size_arg(s)
     s.add_argument(
         "--hw-compat",
         type=_int,
@@ -282,6 +284,8 @@ def _sign(args: argparse.Namespace) -> int:
     platform = load_platform(args.platform)
     key = load_private_key(args.key)
     payload = _read(args.input)
+    if args.app_size is not None:
+        payload = sized_payload(payload, args.app_size)
     spec = spec_for_platform(
         platform,
         payload,

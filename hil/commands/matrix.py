@@ -4,10 +4,11 @@ summary with every case's evidence."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hil.commands.base import (
@@ -33,6 +34,7 @@ from hil.matrix.runner import (
     run_matrix,
     unfinished,
 )
+from hil.matrix.split import run_split
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.platform import known_platforms, load_platform
 from hil.platform.model import Platform
@@ -108,6 +110,15 @@ def _args(p: argparse.ArgumentParser) -> None:
         "profiles/reference-<chip>.yaml); items a profile's evidence routes cannot prove are "
         "listed as NOT PROVABLE with the reason",
     )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run the platforms side by side in N forked workers (default: one per platform, "
+        "up to the CPU count; 1: one platform after the other). Evidence and reports are the "
+        "same either way",
+    )
     p.add_argument("--engine", default="unicorn", help="emulation engine (default: unicorn)")
     p.add_argument("--seed", type=int, default=1, help="seed of every random choice (default: 1)")
     p.add_argument(
@@ -137,6 +148,24 @@ def _points(done: int, total: int) -> None:
         sys.stderr.flush()
     elif done == total or done % 500 == 0:
         err(f"    {done}/{total} points")
+
+
+def _labelled_points(platform: str) -> Callable[[int, int], None]:
+    """Sweep progress of one worker among several: plain lines naming the platform."""
+
+    def points(done: int, total: int) -> None:
+        if done == total or done % 500 == 0:
+            err(f"    {platform}: {done}/{total} points")
+
+    return points
+
+
+def _jobs(jobs: int | None, platforms: int) -> int:
+    if jobs is None:
+        return max(1, min(os.cpu_count() or 1, platforms))
+    if jobs < 1:
+        raise HilError(f"--jobs: expected a number of workers of at least 1, found {jobs}")
+    return min(jobs, max(1, platforms))
 
 
 def _progress(i: int, n: int, platform: str, case: MatrixCase, run: CaseRun | None) -> None:
@@ -207,7 +236,7 @@ def _interrupted(
         report / RESULTS_DIRNAME,
         seed=seed,
         items=ITEMS,
-        unfinished=[stop.stopped] if stop.stopped is not None else [],
+        unfinished=stop.unfinished,
     )
     err(
         f"hil matrix: {stop.why} during {stop.during}: kept the {len(done)} finished case(s) "
@@ -252,6 +281,7 @@ def run(args: argparse.Namespace) -> int:
             f"--seed {args.seed} --report {report}"
         )
 
+    jobs = _jobs(args.jobs, len(platforms))
     ready = [it for it in items if it.ready]
     cases = cases_for(ready, args.exhaustive)
     n_cases = len(cases) * len(platforms)
@@ -260,18 +290,39 @@ def run(args: argparse.Namespace) -> int:
             f"hil matrix: {len(ready)} ready item(s), {n_cases} case(s) on "
             f"{', '.join(p.name for p in platforms)}; report in {report}"
         )
-        runs = run_matrix(
-            platforms,
-            ready,
-            report / "evidence",
-            firmware,
-            engine=args.engine,
-            seed=args.seed,
-            progress=_progress,
-            replay=replay,
-            sweep_progress=_points,
-            exhaustive=args.exhaustive,
-        )
+
+        def one(
+            plats: list[Platform], offset: int, points: Callable[[int, int], None]
+        ) -> list[CaseRun]:
+            def progress(i: int, n: int, name: str, case: MatrixCase, run: CaseRun | None) -> None:
+                _progress(i + offset, n_cases, name, case, run)
+
+            return run_matrix(
+                plats,
+                ready,
+                report / "evidence",
+                firmware,
+                engine=args.engine,
+                seed=args.seed,
+                progress=progress,
+                replay=replay,
+                sweep_progress=points,
+                exhaustive=args.exhaustive,
+            )
+
+        if jobs > 1:
+            for p in platforms:  # built before the workers fork (they never build at once)
+                firmware(p)
+            offsets = [k * len(cases) for k in range(len(platforms))]
+            runs = run_split(
+                platforms,
+                cases,
+                lambda p, off: one([p], off, _labelled_points(p.name)),
+                offsets,
+                jobs,
+            )
+        else:
+            runs = one(platforms, 0, _points)
     except MatrixInterrupted as stop:
         return _interrupted(stop, report, items, platforms, n_cases, args.seed)
     except KeyboardInterrupt as exc:  # a stop before the first case started: an empty report

@@ -194,7 +194,13 @@ def _merge(d: Path, shards: list[Path]) -> int:
 
     result, meta = merge_shards(shards)  # MergeError: one line, exit 2
     written = write_sweep(
-        result, d, engine=meta.engine, build=meta.build, defines=meta.defines, hashes=meta.hashes
+        result,
+        d,
+        engine=meta.engine,
+        build=meta.build,
+        defines=meta.defines,
+        hashes=meta.hashes,
+        app_size=meta.app_size,
     )
     for line in summary_lines(result, timing=False):
         out(line)

@@ -12,6 +12,7 @@ from hil.commands.base import (
     EXIT_FAILED,
     EXIT_INTERNAL,
     EXIT_OK,
+    add_app_size_arg,
     add_platform_args,
     arguments,
     command,
@@ -34,6 +35,8 @@ slot, metadata valid or recovered, nothing below the floor runs, only verified i
 PENDING images always verify. A phase in which no fault fired fails the sweep.
 
 With --plan FILE (a fault plan, YAML or JSON) only that plan's faults are swept.
+With --app-size KIB the factory image and the update both carry a payload of that size (the
+app followed by a deterministic filler, hashed and verified like the code).
 With --report DIR: DIR/summary.json, DIR/points.jsonl, and for every failing point
 DIR/failures/<id>/{record.json,console.log,plan.json}; `hil replay DIR/failures/<id>/record.json`
 reproduces it byte for byte (add --gdb PORT to stop at the fault).
@@ -46,6 +49,7 @@ def _args(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     add_platform_args(p, profile=True)
+    add_app_size_arg(p)
     p.add_argument("--plan", type=Path, default=None, metavar="FILE", help="sweep this plan only")
     p.add_argument("--report", type=Path, default=None, metavar="DIR", help="write results here")
     p.add_argument("--stride", type=int, default=1, help="every N-th flash op (default 1: all)")
@@ -133,6 +137,10 @@ def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan) if args.plan is not None else None
     defines = _defines(args.define)
     fw = build_firmware(platform, defines=defines)
+    if args.app_size is not None:  # one line naming the slot size if it does not fit
+        from hil.update import check_app_size
+
+        check_app_size(platform, fw, args.app_size)
     if plan is not None:  # checked now, before the clean run
         from hil.firmware import elf_symbols
         from hil.sweep.select import check_plan_for_sweep
@@ -150,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
         dedup=not args.no_dedup,
         sample=args.sample,
         shard=args.shard,
+        app_size=args.app_size,
     )
 
     tty = sys.stderr.isatty()
@@ -163,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
 
     err(f"hil sweep: {platform.name}: clean update, then the points (snapshot and continue)")
     sweep = Sweep(platform, fw, engine=args.engine, defines=defines, options=opt, progress=progress)
-    hashes = factory_image(platform, fw).provenance()  # what runs, for the replay records
+    # what runs, for the replay records
+    hashes = factory_image(platform, fw, app_size=args.app_size).provenance()
     result = sweep.run()
     if tty:
         sys.stderr.write("\n")
@@ -178,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
             defines=defines,
             hashes=hashes,
             timing=True,
+            app_size=args.app_size,
         )
         out(f"report: {written['summary']} (points: {written['points']})")
     if result.shard != (1, 1):

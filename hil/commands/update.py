@@ -8,6 +8,7 @@ import argparse
 from hil.commands.base import (
     EXIT_FAILED,
     EXIT_OK,
+    add_app_size_arg,
     add_engine_args,
     add_platform_args,
     arguments,
@@ -24,7 +25,7 @@ from hil.image.variants import VARIANTS
 from hil.platform import load_platform
 from hil.provision import factory_image
 from hil.scenarios import Bench, boot
-from hil.update import KEY_CHOICES, SELF_TEST, package_for, update_client
+from hil.update import KEY_CHOICES, SELF_TEST, check_app_size, package_for, update_client
 
 
 @arguments("update")
@@ -49,6 +50,7 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="another update after the previous one (same as repeating --build)",
     )
     p.add_argument("--key", choices=KEY_CHOICES, default="signer", help="harness key that signs")
+    add_app_size_arg(p)
     p.add_argument(
         "--variant",
         choices=sorted(VARIANTS),
@@ -79,6 +81,8 @@ def expected_outcome(key: str, variant: str | None, self_test: str) -> Outcome:
 def run(args: argparse.Namespace) -> int:
     platform = load_platform(platform_name(args))
     fw = build_firmware(platform)
+    if args.app_size is not None:  # before the device boots: one line naming the slot size
+        check_app_size(platform, fw, args.app_size)
     engine = create_engine(args.engine, platform, args.seed)
     expected = expected_outcome(args.key, args.variant, args.self_test)
     ok = True
@@ -104,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
                 key=args.key,
                 variant=args.variant,
                 self_test=SELF_TEST[args.self_test],
+                app_size=args.app_size,
             )
             what = f"build {build} for slot {slot} ({len(pkg)} bytes, key {args.key}"
             what += f", variant {args.variant})" if args.variant else ")"

@@ -439,6 +439,11 @@ class Engine(abc.ABC):
         """The index that seeds the RAM pattern the next power-on fills RAM with."""
         raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
 
+    def before_forks(self) -> None:
+        """Called on an engine whose process will fork children at points of its run (the
+        power-cut sweep's pass): prepare ahead what every child would otherwise make alone."""
+        return None
+
     def after_fork(self) -> None:
         """Called in a forked child before it drives the engine (drop what must not be shared
         with the parent, such as pty threads)."""

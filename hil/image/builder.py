@@ -50,6 +50,10 @@ from hil.image.tlv import build_area
 from hil.platform.model import Platform
 
 SLOT_NAMES = ("A", "B")
+KIB = 1024
+# the label the --app-size filler is derived from (SHAKE-256): fixed, so sized images are
+# byte-identical run to run
+FILLER_LABEL = b"ota-hil app-size filler"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,20 @@ class ImageSpec:
             raise bad("header_size", f"{IMG_HEADER_BYTES}..65535", self.header_size)
         if not 0 < len(self.payload) <= 0xFFFFFFFF:
             raise bad("payload", "1 .. 2^32-1 bytes", f"{len(self.payload)} bytes")
+
+
+def sized_payload(app: bytes, size: int) -> bytes:
+    """``app`` followed by a filler up to ``size`` bytes: the payload of an update of that size
+    (``--app-size``). The application runs as before (the filler lies past its last byte); the
+    filler is part of the payload, so the bootloader and the updater hash, chunk-check and
+    verify it like the code. It is SHAKE-256 of ``FILLER_LABEL``: the same every run, and no
+    run of erased bytes (0xFF) that a flash driver could skip."""
+    if size < len(app):
+        raise ImageBuildError(
+            f"app size: expected at least the application binary ({len(app)} bytes, "
+            f"{-(-len(app) // KIB)} KiB), found {size} bytes"
+        )
+    return app + hashlib.shake_256(FILLER_LABEL).digest(size - len(app))
 
 
 def version_ok(text: str) -> bool:
@@ -290,6 +308,7 @@ def image_for_spec(platform: Platform, spec: ImageSpec) -> bytes:
     if len(image) > room:
         raise ImageBuildError(
             f"image for slot {SLOT_NAMES[spec.target_slot]} of {platform.name}: expected at "
-            f"most 0x{room:x} bytes (slot size), found 0x{len(image):x}"
+            f"most 0x{room:x} bytes (slot size, {room // KIB} KiB), found 0x{len(image):x} "
+            f"({len(image) / KIB:.1f} KiB with {len(spec.payload) / KIB:.1f} KiB of payload)"
         )
     return image

@@ -454,11 +454,19 @@ class MatrixInterrupted(Interrupted):
     ``stopped`` the case that was running (not finished: neither pass nor fail), None when the
     stop came between cases or before the first one started."""
 
-    def __init__(self, why: str, done: list[CaseRun], stopped: CaseResult | None) -> None:
+    def __init__(
+        self,
+        why: str,
+        done: list[CaseRun],
+        stopped: CaseResult | None,
+        unfinished: list[CaseResult] | None = None,
+    ) -> None:
         super().__init__(why)
         self.why = why
         self.done = done
         self.stopped = stopped
+        # every case that was running (platforms run side by side: one per worker)
+        self.unfinished = unfinished if unfinished is not None else [stopped] if stopped else []
 
     @property
     def during(self) -> str:

@@ -144,7 +144,7 @@ def _help(s: Session, a: Args, say: Say) -> str:
 def _load(s: Session, a: Args, say: Say) -> str:
     from hil.platform import known_platforms
 
-    name = a.word(0, f"load <platform>; platforms: {', '.join(known_platforms())}")
+    name = a.word(0, f"load <platform>; platforms: {', '.join(known_platforms(layouts=True))}")
     defines: dict[str, int] = {}
     for d in a.repeated.get("define", []):
         flag, eq, val = d.partition("=")

@@ -11,6 +11,7 @@ typed field readers are in ``fields.py``; the ``core:`` section and ``irqs:`` in
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -20,7 +21,7 @@ from types import MappingProxyType
 
 from hil.errors import PlatformError, UnknownNameError
 from hil.platform.blocks import BlockMap, load_block_map
-from hil.platform.fields import IDENT, FieldReader, read_yaml, show
+from hil.platform.fields import FieldReader, read_yaml, show
 from hil.platform.loader_core import read_core, read_irqs
 from hil.platform.model import (
     LAYOUT_AREAS,
@@ -38,7 +39,7 @@ from hil.platform.model import (
     TornRead,
 )
 
-__all__ = ["PLATFORM_FILE", "load_platform", "known_platforms", "platforms_dir"]
+__all__ = ["PLATFORM_FILE", "PLATFORM_NAME", "load_platform", "known_platforms", "platforms_dir"]
 
 PLATFORM_FILE = "platform.yaml"
 ENV_PLATFORMS_DIR = "OTA_HIL_PLATFORMS"
@@ -47,6 +48,9 @@ SCHEMA_VERSION = 1
 _MODEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ALIAS = re.compile(r"[A-Z][A-Z0-9]*\Z")
 _ROLES = ("console_uart", "flash_controller", "reset_cause", "supply_monitor", "watchdog")
+# a platform's name: a chip (``stm32u585``) or a chip's other layout (``stm32u585-large``)
+PLATFORM_NAME = re.compile(r"[a-z][a-z0-9_]*(-[a-z0-9_]+)*\Z")
+_EXTENDS = re.compile(r"^extends:", re.MULTILINE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,12 +65,31 @@ def platforms_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "platforms"
 
 
-def known_platforms() -> list[str]:
-    """Names of the platforms in :func:`platforms_dir` (folders with a ``platform.yaml``)."""
+def known_platforms(*, layouts: bool = False) -> list[str]:
+    """Names of the platforms in :func:`platforms_dir` (folders with a ``platform.yaml``).
+
+    By default the chips only: what "every platform" means for the matrix, the bench, the
+    builds and the tests. ``layouts=True`` adds the descriptions that take a chip's description
+    with another flash layout (``extends:``, e.g. ``stm32u585-large``): every name
+    :func:`load_platform` accepts.
+    """
     root = platforms_dir()
     if not root.is_dir():
         return []
-    return sorted(d.name for d in root.iterdir() if (d / PLATFORM_FILE).is_file())
+    names = []
+    for d in root.iterdir():
+        path = d / PLATFORM_FILE
+        if path.is_file() and (layouts or not _is_layout(path)):
+            names.append(d.name)
+    return sorted(names)
+
+
+def _is_layout(path: Path) -> bool:
+    """A description with a top-level ``extends:`` (the loader checks the rest)."""
+    try:
+        return _EXTENDS.search(path.read_text(encoding="utf-8")) is not None
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def load_platform(name_or_path: str | Path) -> Platform:
@@ -77,9 +100,9 @@ def load_platform(name_or_path: str | Path) -> Platform:
     Results are cached per file (and file version), so repeated loads are cheap.
     """
     text = str(name_or_path)
-    by_name = not isinstance(name_or_path, Path) and IDENT.match(text) is not None
+    by_name = not isinstance(name_or_path, Path) and PLATFORM_NAME.match(text) is not None
     if by_name and not Path(text).exists():
-        known = known_platforms()
+        known = known_platforms(layouts=True)
         if text not in known:
             raise UnknownNameError("platform", text, known)
         path = platforms_dir() / text / PLATFORM_FILE
@@ -118,6 +141,8 @@ class _Reader(FieldReader):
     # ---- sections --------------------------------------------------------------------------
 
     def platform(self, doc: object) -> Platform:
+        if isinstance(doc, dict) and "extends" in doc:
+            return self.layout_of(doc)
         top = self.mapping(
             "",
             doc,
@@ -139,7 +164,7 @@ class _Reader(FieldReader):
         schema = self.integer("schema", top["schema"])
         if schema != SCHEMA_VERSION:
             raise self.fail("schema", f"schema version {SCHEMA_VERSION}", str(schema))
-        name = self.ident("name", top["name"])
+        name = self.ident("name", top["name"], PLATFORM_NAME)
         title = self.text("title", top["title"])
         sources = self.sources(top["sources"])
         core = self.core(top["core"])
@@ -172,6 +197,33 @@ class _Reader(FieldReader):
             layout=layout,
             sources=sources,
             blocks=blocks,
+        )
+
+    def layout_of(self, doc: Mapping[object, object]) -> Platform:
+        """A chip's description with another flash layout: ``extends: <chip>`` takes every
+        section of ``platforms/<chip>/platform.yaml`` but ``name``, ``title`` and ``layout``."""
+        top = self.mapping("", doc, ("schema", "name", "title", "extends", "layout"))
+        schema = self.integer("schema", top["schema"])
+        if schema != SCHEMA_VERSION:
+            raise self.fail("schema", f"schema version {SCHEMA_VERSION}", str(schema))
+        name = self.ident("name", top["name"], PLATFORM_NAME)
+        title = self.text("title", top["title"])
+        chip = self.ident("extends", top["extends"])
+        root = Path(self.path).parent.parent  # the chip's folder is a sibling of this one
+        chips = sorted(
+            d.name
+            for d in root.iterdir()
+            if (d / PLATFORM_FILE).is_file() and not _is_layout(d / PLATFORM_FILE)
+        )
+        if chip not in chips:
+            raise self.fail(
+                "extends", f"a chip platform beside this one ({', '.join(chips)})", show(chip)
+            )
+        base = load_platform(root / chip / PLATFORM_FILE)
+        self.aliases = frozenset(base.sources)  # a layout's source cites the chip's legend
+        layout = self.layout(top["layout"], base.flash, base.ram)
+        return dataclasses.replace(
+            base, name=name, title=title, path=self.path, layout=layout, chip=base.name
         )
 
     def blocks(self, value: object) -> BlockMap:
@@ -355,8 +407,13 @@ class _Reader(FieldReader):
 
     def layout(self, value: object, flash: FlashGeometry, ram: MemoryRegion) -> Layout:
         m = self.mapping(
-            "layout", value, ("image_header_size", "boot_attempts", "handoff_size", "areas")
+            "layout",
+            value,
+            ("image_header_size", "boot_attempts", "handoff_size", "areas"),
+            ("source",),
         )
+        if "source" in m:
+            self.source("layout.source", m["source"])
         header = self.size("layout.image_header_size", m["image_header_size"])
         if header % 0x80:
             raise self.fail(

@@ -196,6 +196,12 @@ class Platform:
     layout: Layout
     sources: Mapping[str, str] = field(default_factory=dict)  # source legend (alias -> reference)
     blocks: BlockMap | None = None  # every peripheral block of the memory map (blocks.py)
+    # the chip whose firmware port and models this is (another layout of a chip: ``extends:``)
+    chip: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.chip:
+            object.__setattr__(self, "chip", self.name)
 
     def region(self, name: str) -> MemoryRegion:
         for r in self.memory:

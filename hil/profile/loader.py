@@ -140,8 +140,9 @@ def parse_profile(doc: object, path: Path) -> Profile:
     if m["profile"] != SCHEMA_VERSION:
         raise r.fail("profile", f"the schema version {SCHEMA_VERSION}", show(m["profile"]))
     chip = r.text("chip", m["chip"])
-    if chip not in known_platforms():
-        raise r.fail("chip", "a platform: " + ", ".join(known_platforms()), repr(chip))
+    known = known_platforms(layouts=True)  # a chip, or one of its other layouts
+    if chip not in known:
+        raise r.fail("chip", "a platform: " + ", ".join(known), repr(chip))
     platform = load_platform(chip)
     areas = _areas(r, m["flash_areas"], platform)
     names = {a.name for a in areas}

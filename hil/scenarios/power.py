@@ -121,18 +121,22 @@ def _last(items: list[Any], item: object) -> int:
     return next(i for i in range(len(items) - 1, -1, -1) if items[i] is item)
 
 
-def power_cut_update(b: Bench, run: ScenarioRun, build: int = 2, **_: Any) -> None:
-    """A factory device (build 1) updated to ``build`` and power-cycled once more; when the
+def power_cut_update(
+    b: Bench, run: ScenarioRun, build: int = 2, app_size: int | None = None, **_: Any
+) -> None:
+    """A factory device (build 1) updated to ``build`` (with ``app_size``, ``hil sweep
+    --app-size``: both images' payloads padded to that many bytes, a product with an app of
+    that size) and power-cycled once more; when the
     power goes off under it (the case's fault plan), power on again and ``recover``; when the
     chip resets itself on a brownout, ``recover`` from that reset. The flow the power-cut sweep
     snapshots; ``hil replay`` runs it from the start."""
-    dev = run.device = b.make_device(factory_image(b.platform, b.firmware))
+    dev = run.device = b.make_device(factory_image(b.platform, b.firmware, app_size=app_size))
     chip_reset = _ChipReset(dev)
     try:
         dev.power_on()
         settle_boot(b, dev)
         _alive(dev)
-        install(b, run, dev, package(b, build, target(dev)))
+        install(b, run, dev, package(b, build, target(dev), app_size=app_size))
         _alive(dev)
         dev.run_for(SETTLE_MS)  # a brownout in flight ends in its reset, not in our power cycle
         _alive(dev)

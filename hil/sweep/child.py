@@ -27,6 +27,7 @@ from hil.replay import run_case
 from hil.report.flashmap import render_svg, snapshot_platform
 from hil.scenarios import ScenarioRun
 from hil.sweep.judge import PointVerdict, judge_point
+from hil.sweep.merge import scenario_args
 from hil.sweep.outside import disagreement, observe
 from hil.sweep.points import PointKind, SweepPoint
 from hil.sweep.result import PointResult
@@ -174,6 +175,7 @@ def replay_point(
     defines: Mapping[str, int],
     point: SweepPoint,
     keep_transcripts: bool,
+    app_size: int | None = None,
 ) -> PointResult:
     """A random instant: the whole case from the start with the point's plan."""
     t0 = time.perf_counter()
@@ -183,7 +185,7 @@ def replay_point(
             engine,
             seed,
             SCENARIO,
-            args={"build": build},
+            args=scenario_args(build, app_size),
             defines=dict(defines),
             fault_plan=point.plan(),
         )

@@ -8,6 +8,15 @@ frames and nothing process-bound has to be adopted after the fork.
 False in the parent; at most ``workers`` children run at once (the parent waits for one to
 end before forking another). Children report through files (``result_path(tag)``), so a child
 that dies still leaves its exit status, and nothing blocks on a pipe.
+
+``SerialPool`` (``hil sweep --workers 1``) has the same interface without ``fork()``, so that
+one point can be profiled in one process: the sweep pass runs again from the start for each
+point (execution is deterministic: the point meets the state the forked child meets),
+``spawn`` makes the process the point's child when the run reaches the point's cut path, and
+``child_exit`` writes the result and unwinds the run (``PointDone``). The flow's Python stack
+(the SMP client mid-request) is part of a point's state, which is why a point is reached by
+running up to it rather than by restoring an engine snapshot: results are identical to the
+forked sweep's, at the cost of one update prefix per point.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
 
@@ -36,14 +46,18 @@ class ForkError(HilError):
     """A sweep child could not be started or ended without its result."""
 
 
-class ForkPool:
-    def __init__(self, workdir: Path, workers: int) -> None:
-        if not hasattr(os, "fork"):
-            raise ForkError("the sweep snapshots with fork(): expected a POSIX system")
+class PointDone(BaseException):  # noqa: N818 - a control-flow signal, not an error
+    """Serial mode: the point's result is written; unwind the run that reached it."""
+
+
+class _ResultFiles:
+    """Where children leave their results (one JSON file per tag)."""
+
+    serial = False
+
+    def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.workers = max(1, workers)
         workdir.mkdir(parents=True, exist_ok=True)
-        self._active: dict[int, str] = {}
         self.lost: dict[str, str] = {}  # tag -> why a child gave no result
         self.spawned = 0
         self.fork_t0 = 0.0
@@ -52,6 +66,29 @@ class ForkPool:
 
     def result_path(self, tag: str) -> Path:
         return self.workdir / f"{tag}.json"
+
+    def write(self, tag: str, result: ChildResult) -> None:
+        path = self.result_path(tag)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(result.as_dict(), sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+
+    def load(self, tag: str) -> dict[str, Any] | None:
+        """A child's result file (its ``as_dict``), None when the child left none."""
+        path = self.result_path(tag)
+        if not path.exists():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+
+class ForkPool(_ResultFiles):
+    def __init__(self, workdir: Path, workers: int) -> None:
+        if not hasattr(os, "fork"):
+            raise ForkError("the sweep snapshots with fork(): expected a POSIX system")
+        super().__init__(workdir)
+        self.workers = max(1, workers)
+        self._active: dict[int, str] = {}
 
     def spawn(self, tag: str) -> bool:
         t0 = time.perf_counter()
@@ -85,10 +122,7 @@ class ForkPool:
         """Write the child's result and leave at once (no atexit, no pytest teardown)."""
         code = 0
         try:
-            path = self.result_path(tag)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(result.as_dict(), sort_keys=True), encoding="utf-8")
-            tmp.replace(path)
+            self.write(tag, result)
         except BaseException:  # noqa: BLE001 - the parent records the lost result
             code = 3
         os._exit(code)
@@ -130,13 +164,52 @@ class ForkPool:
         if self.spawned:
             gc.unfreeze()
 
-    def load(self, tag: str) -> dict[str, Any] | None:
-        """A child's result file (its ``as_dict``), None when the child left none."""
-        path = self.result_path(tag)
-        if not path.exists():
-            return None
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return data
+    def run_apart(self, tag: str, work: Callable[[], ChildResult]) -> None:
+        """``work`` in a child of its own (its result under ``tag``)."""
+        if self.spawn(tag):
+            self.child_exit(tag, work())
+
+
+class SerialPool(_ResultFiles):
+    """``--workers 1``: the points run one after the other in this process (module doc)."""
+
+    serial = True
+    workers = 1
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self._path: list[str] = []  # the tags still to become the child at, in order
+
+    def aim(self, path: list[str]) -> None:
+        """The next run becomes the child at these tags (a point's cut path), in order."""
+        self._path = list(path)
+
+    def spawn(self, tag: str) -> bool:
+        if not self._path or tag != self._path[0]:
+            return False
+        self._path.pop(0)
+        self.spawned += 1
+        self.fork_t0 = time.perf_counter()
+        return True
+
+    def child_exit(self, tag: str, result: ChildResult) -> NoReturn:
+        self.write(tag, result)
+        raise PointDone(tag)
+
+    def run_apart(self, tag: str, work: Callable[[], ChildResult]) -> None:
+        self.write(tag, work())
+
+    def drain(self) -> None:
+        return None
+
+    def abort(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+Pool = ForkPool | SerialPool
 
 
 def _status_text(status: int) -> str:
@@ -145,4 +218,4 @@ def _status_text(status: int) -> str:
     return f"the child exited with status {os.WEXITSTATUS(status)} without a result"
 
 
-__all__ = ["ChildResult", "ForkError", "ForkPool"]
+__all__ = ["ChildResult", "ForkError", "ForkPool", "PointDone", "Pool", "SerialPool"]

@@ -40,14 +40,27 @@ class SweepMeta:
     build: int
     defines: dict[str, int] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    app_size: int | None = None  # the update's payload size (``--app-size``; None: the app)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "engine": self.engine,
             "build": self.build,
             "defines": dict(sorted(self.defines.items())),
             "hashes": dict(sorted(self.hashes.items())),
         }
+        if self.app_size is not None:  # absent otherwise: earlier sweeps' files unchanged
+            out["app_size"] = self.app_size
+        return out
+
+    def scenario_args(self) -> dict[str, Any]:
+        """The arguments of the swept scenario (``power_cut_update``) in a replay record."""
+        return scenario_args(self.build, self.app_size)
+
+
+def scenario_args(build: int, app_size: int | None) -> dict[str, Any]:
+    """``power_cut_update``'s arguments: the build, and the app size when one was given."""
+    return {"build": build} if app_size is None else {"build": build, "app_size": app_size}
 
 
 def point_json(p: SweepPoint) -> dict[str, Any]:
@@ -187,6 +200,7 @@ def merge_shards(dirs: Sequence[Path]) -> tuple[SweepResult, SweepMeta]:
         int(meta_d["build"]),
         dict(meta_d["defines"]),
         dict(meta_d["hashes"]),
+        None if meta_d.get("app_size") is None else int(meta_d["app_size"]),
     )
     points = [_point_result(p) for _, data in shards for p in data["points"]]
     points.sort(key=lambda r: r.point.order)

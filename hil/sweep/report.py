@@ -28,7 +28,7 @@ from typing import Any
 
 from hil.record import ReplayRecord, write_record
 from hil.sweep.child import SCENARIO
-from hil.sweep.merge import SweepMeta, write_result
+from hil.sweep.merge import SweepMeta, scenario_args, write_result
 from hil.sweep.result import OTA_PHASES, PointResult, SweepResult
 from hil.sweep.states import SAME_RECOVERY, SAME_STATE, same_words
 
@@ -41,13 +41,14 @@ def point_record(
     build: int,
     defines: Mapping[str, int],
     hashes: Mapping[str, str],
+    app_size: int | None = None,
 ) -> ReplayRecord:
     return ReplayRecord(
         platform=result.platform,
         engine=engine,
         seed=result.seed,
         scenario=SCENARIO,
-        args={"build": build},
+        args=scenario_args(build, app_size),
         defines=dict(defines),
         hashes=dict(hashes),
         fault_plan=point.point.plan(),
@@ -117,6 +118,7 @@ def write_sweep(
     hashes: Mapping[str, str],
     failed: Sequence[str] = (),
     timing: bool = False,
+    app_size: int | None = None,
 ) -> dict[str, Path]:
     """``failed``: ids of points that pass the sweep's invariants but fail a matrix item's
     own check (they are kept under ``failures/`` with their record too). ``timing``: also
@@ -152,7 +154,7 @@ def write_sweep(
             f.write(json.dumps(line, sort_keys=True) + "\n")
     written["points"] = points
     written["sweep"] = write_result(
-        result, SweepMeta(engine, build, dict(defines), dict(hashes)), report_dir
+        result, SweepMeta(engine, build, dict(defines), dict(hashes), app_size), report_dir
     )
     for r in result.points:
         if not r.ran:
@@ -162,7 +164,15 @@ def write_sweep(
             continue
         sub = report_dir / ("failures" if bad else "points") / r.point.id
         sub.mkdir(parents=True, exist_ok=True)
-        rec = point_record(result, r, engine=engine, build=build, defines=defines, hashes=hashes)
+        rec = point_record(
+            result,
+            r,
+            engine=engine,
+            build=build,
+            defines=defines,
+            hashes=hashes,
+            app_size=app_size,
+        )
         write_record(rec, sub / "record.json")
         (sub / "plan.json").write_text(json.dumps(r.point.plan(), indent=2) + "\n", "utf-8")
         if r.transcript is not None:

@@ -45,6 +45,7 @@ class SweepOptions:
     twins: tuple[str, ...] = ()  # areas whose points run twice (the evidence must be equal)
     seed: int = 1
     build: int = 2  # the update's build (the factory image is build 1)
+    app_size: int | None = None  # the update's payload in bytes (app + filler; None: the app)
     workers: int = 0  # children at once (0: one per CPU)
     keep_transcripts: bool = False  # keep every point's console output (else failures only)
     plan: FaultPlan | None = None  # cut only where this plan says (instead of the selection)

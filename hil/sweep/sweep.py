@@ -14,6 +14,10 @@
    engine's run slicing for every later point, so each runs from the start in its own child
    through ``hil.replay.run_case`` (``replay_point``: the replay path itself).
 
+With ``workers=1`` (``hil sweep --workers 1``) nothing forks (``SerialPool``): the sweep pass
+runs once per point, in this process, and becomes that point's child when it reaches it, so a
+point can be profiled; the results are the forked sweep's.
+
 Every point's result holds the SHA-256 of the console transcript, which is what ``hil replay``
 of the point's record reproduces.
 """
@@ -26,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from hil.device import Device
@@ -40,7 +45,7 @@ from hil.platform.model import Platform
 from hil.provision import FactoryImage
 from hil.scenarios import Bench, MakeDevice, ScenarioRun, power_cut_update
 from hil.sweep.child import SCENARIO, PointChild, replay_point
-from hil.sweep.fork import ForkPool
+from hil.sweep.fork import ForkPool, PointDone, Pool, SerialPool
 from hil.sweep.judge import judge_point
 from hil.sweep.outside import approved_images
 from hil.sweep.points import PointKind, SweepPoint, sub_point
@@ -85,7 +90,7 @@ class Sweep:
         self.workdir = workdir
         self.progress = progress
         self._child: tuple[PointChild, str] | None = None  # in a child: its runner and tag
-        self._pool: ForkPool | None = None
+        self._pool: Pool | None = None
         self._triggers: Triggers | None = None  # in a child: its device's trigger layer
         self._spawn: Callable[[SweepPoint, int], PointChild | None] | None = None
         self._claims: StateClaims | None = None
@@ -107,7 +112,9 @@ class Sweep:
         )
         run = ScenarioRun(SCENARIO)
         try:
-            power_cut_update(bench, run, build=self.opt.build)
+            power_cut_update(bench, run, build=self.opt.build, app_size=self.opt.app_size)
+        except PointDone:
+            raise  # serial mode: the point's result is written, this run ends here
         except BaseException as exc:
             if self._child is not None:
                 self._child_exit(run, f"{type(exc).__name__}: {exc}")
@@ -144,7 +151,7 @@ class Sweep:
         return list(recorders[0].ops), list(recorders[0].marks), run
 
     # -- 3. the sweep pass -----------------------------------------------------------------------
-    def _sweep_pass(self, points: list[SweepPoint], pool: ForkPool, showcase: set[str]) -> None:
+    def _sweep_pass(self, points: list[SweepPoint], pool: Pool, showcase: set[str]) -> None:
         at_op: dict[int, list[SweepPoint]] = {}
         at_phase: dict[tuple[Phase, int], list[SweepPoint]] = {}
         for p in points:
@@ -162,6 +169,7 @@ class Sweep:
                     f"engine {self.engine_name}: the sweep snapshots with fork(); expected an "
                     "engine whose whole state forks with the process (fork_safe)"
                 )
+            dev.engine.before_forks()
             triggers = Triggers(dev.engine, dev)
             spawn = self._spawn = self._spawner(dev, triggers, pool, showcase)
 
@@ -197,13 +205,13 @@ class Sweep:
             raise SweepError(f"{self.platform.name}: the sweep pass failed: {swept.error}")
 
     def _spawner(
-        self, dev: Device, triggers: Triggers, pool: ForkPool, showcase: set[str]
+        self, dev: Device, triggers: Triggers, pool: Pool, showcase: set[str]
     ) -> Callable[[SweepPoint, int], PointChild | None]:
         def spawn(point: SweepPoint, twin: int) -> PointChild | None:
             """Fork for ``point``: the child's runner in the child, None in the parent."""
             tag = point.id + ("~twin" if twin else "")
             if not pool.spawn(tag):
-                if point.depth == 1:
+                if point.depth == 1 and not pool.serial:
                     self._advance()
                 return None
             triggers.disarm()  # the child takes this point's fault, no other
@@ -317,7 +325,9 @@ class Sweep:
         work = Path(tempfile.mkdtemp(prefix="hil-sweep-")) if own else self.workdir
         assert work is not None
         workers = self.opt.workers or os.cpu_count() or 1
-        self._pool = pool = ForkPool(work / "points", workers)
+        serial = workers == 1
+        pool: Pool = SerialPool(work / "points") if serial else ForkPool(work / "points", workers)
+        self._pool = pool
         self._claims = StateClaims(work / "states") if self.opt.dedup else None
         first: dict[str, str] = {}
         for p in points:
@@ -326,12 +336,15 @@ class Sweep:
         self._done = 0
         self._total = sum(2 if self._twin(p) else 1 for p in points)
         try:
-            self._sweep_pass(points, pool, showcase)
+            if isinstance(pool, SerialPool):
+                self._serial_pass(points, pool, showcase)
+            else:
+                self._sweep_pass(points, pool, showcase)
             for p in points:
                 if p.kind is not PointKind.RANDOM:
                     continue
-                if pool.spawn(p.id):  # the child runs the case from the start
-                    pool.child_exit(p.id, self._replay(p))
+                # the child runs the case from the start
+                pool.run_apart(p.id, partial(self._replay, p))
                 self._advance()
             pool.drain()
             results = self._gather(points, pool)
@@ -362,7 +375,33 @@ class Sweep:
             children_run=ran,
         )
 
-    def _gather(self, points: list[SweepPoint], pool: ForkPool) -> list[PointResult]:
+    def _serial_pass(self, points: list[SweepPoint], pool: SerialPool, showcase: set[str]) -> None:
+        """``workers=1``: for each point (the cuts of its recovery right after it, as
+        ``--depth`` finds them), the sweep pass again, becoming the point's child at its cut
+        path (``SerialPool``)."""
+        progress = self.progress
+        todo = sorted((p for p in points if p.kind is not PointKind.RANDOM), key=_order)
+        while todo:
+            point = todo.pop(0)
+            ancestors = point.prefix
+            path = ["--".join(q.own_id for q in ancestors[: i + 1]) for i in range(len(ancestors))]
+            for twin in range(2 if self._twin(point) else 1):
+                pool.aim([*path, point.id + ("~twin" if twin else "")])
+                self._child = self._triggers = self._spawn = None
+                try:
+                    self._sweep_pass(points, pool, showcase)
+                except PointDone:
+                    pass
+                finally:
+                    self._child = self._triggers = self._spawn = None
+                    self.progress = progress
+                if point.depth == 1:
+                    self._advance()
+            result = self._collect(point, pool)
+            if result is not None:
+                todo[:0] = sorted(result.children, key=_order)
+
+    def _gather(self, points: list[SweepPoint], pool: Pool) -> list[PointResult]:
         """Every point's result, the cuts of the recoveries (``--depth``) included. A child that
         died without its result (killed, crashed) is an internal error, not a device verdict:
         its point runs once more, from the start with the point's plan (as a replay does; the
@@ -382,8 +421,7 @@ class Sweep:
             todo.extend(r.children)
         for p in missing:
             first[p.id] = pool.lost.pop(p.id, "no result")
-            if pool.spawn(p.id):
-                pool.child_exit(p.id, self._replay(p))
+            pool.run_apart(p.id, partial(self._replay, p))
         pool.drain()
         for p in missing:
             r = self._collect(p, pool)
@@ -409,14 +447,19 @@ class Sweep:
             self.defines,
             point,
             self.opt.keep_transcripts,
+            self.opt.app_size,
         )
 
-    def _collect(self, point: SweepPoint, pool: ForkPool) -> PointResult | None:
+    def _collect(self, point: SweepPoint, pool: Pool) -> PointResult | None:
         data = pool.load(point.id)
         if data is None:
             return None
         twin = pool.load(point.id + "~twin") if self._twin(point) else None
         return PointResult.from_dict(point, data, None if twin is None else str(twin["digest"]))
+
+
+def _order(p: SweepPoint) -> tuple[int, ...]:
+    return p.order
 
 
 __all__ = [

@@ -2,7 +2,13 @@
 evidence, and the packages the harness uploads (``package_for``)."""
 
 from hil.update.client import UpdateClient, UpdateResult, update_client
-from hil.update.packages import KEY_CHOICES, SELF_TEST, app_binary, package_for
+from hil.update.packages import (
+    KEY_CHOICES,
+    SELF_TEST,
+    app_binary,
+    check_app_size,
+    package_for,
+)
 
 __all__ = [
     "KEY_CHOICES",
@@ -10,6 +16,7 @@ __all__ = [
     "UpdateClient",
     "UpdateResult",
     "app_binary",
+    "check_app_size",
     "package_for",
     "update_client",
 ]

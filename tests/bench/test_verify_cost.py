@@ -20,3 +20,22 @@ def test_verify_cost_is_deterministic_and_plausible(platform: Platform, firmware
     # hashing scales with the image; the signature check does not
     assert bigger.hash_instructions > a.hash_instructions + 16 * 1024 * 30
     assert abs(bigger.signature_instructions - a.signature_instructions) < 100_000
+
+
+def test_pka_takes_the_signature_off_the_core(firmware_factory) -> None:  # type: ignore[no-untyped-def]
+    """STM32U585, CRYPTO=hw: the core sleeps while the PKA verifies, so it executes almost
+    nothing of the signature step; CRYPTO=sw executes the whole software verification."""
+    from hil.platform import load_platform
+
+    stm = load_platform("stm32u585")
+    hw = bootloader_verify_cost(stm, firmware_factory(stm), payload_bytes=48 * 1024)
+    sw = bootloader_verify_cost(
+        stm, firmware_factory(stm, defines={"HIL_CRYPTO_SW": 1}), payload_bytes=48 * 1024
+    )
+    assert hw.signature_executed < 20_000 < 1_000_000 < sw.signature_executed
+    # the PKA's modelled time passes all the same (virtual time, not skipped)
+    assert hw.signature_instructions > 2_000_000 and hw.signature_us > 10_000
+    assert (
+        hw.hash_instructions == sw.hash_instructions
+        or abs(hw.hash_instructions - sw.hash_instructions) < 100
+    )

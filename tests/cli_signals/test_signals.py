@@ -180,3 +180,32 @@ def test_matrix_interrupted_among_the_mutants_keeps_the_matrix_and_the_mutants_d
     assert "during lpc55s69 mutant MUT_" in doc["generated"], doc["generated"]
     assert [(c["item"], c["passed"]) for c in doc["cases"]] == [(1, True)]
     assert list((report / "allure-results").glob("*-result.json"))
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_matrix_with_platforms_side_by_side_interrupted_keeps_both(
+    tmp_path: Path, sig: int
+) -> None:
+    """`hil matrix` runs the two platforms in two workers (--jobs default): a signal to the
+    command stops both workers' cases in time, every finished case and every case that was
+    running (one per worker) is in the report, marked incomplete."""
+    report = tmp_path / "r"
+    args = ["matrix", "--items", "1,2", "--jobs", "2", "--report", str(report)]
+    p, seen = _start(args, "[1/")  # a worker started its first case
+    time.sleep(3.0)
+    rc, took, rest = _interrupt(p, sig)
+    assert rc == 130, "".join(seen) + rest
+    assert took < STOP_S, f"stopped after {took:.2f} s"
+    assert "Traceback" not in rest and "Exception ignored" not in rest, rest
+    assert "marked incomplete" in rest, rest
+    doc = json.loads((report / "compliance.json").read_text(encoding="utf-8"))
+    assert validate(doc) == []
+    assert doc["generated"].startswith("incomplete: interrupted"), doc["generated"]
+    results = [
+        json.loads(f.read_text(encoding="utf-8"))
+        for f in (report / "allure-results").glob("*-result.json")
+    ]
+    skipped = [r for r in results if r["status"] == "skipped"]
+    assert 1 <= len(skipped) <= 2, [r["status"] for r in results]  # one running per worker
+    platforms = {r["fullName"].split(".")[1] for r in skipped}  # ota.<platform>.item..
+    assert len(platforms) == len(skipped) and platforms <= {"lpc55s69", "stm32u585"}, platforms

@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[2]
 CORE = REPO / "firmware_stubs" / "core"
 HERE = Path(__file__).resolve().parent
 SOURCES = [CORE / "sha256.c", CORE / "p256.c"]
-WARN = ["-std=c11", "-Wall", "-Wextra", "-Werror"]
+# HIL_CRYPTO_SW: the portable software SHA-256 (core/sha256.h), no accelerator on the host
+WARN = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-DHIL_CRYPTO_SW=1"]
 
 P = 2**256 - 2**224 + 2**192 + 2**96 - 1
 N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551

@@ -32,9 +32,13 @@ DEVICE_EXPECTED = {
 
 
 def _device_for(
-    platform: Platform, variant: str | None, device_factory, firmware_factory
+    platform: Platform,
+    variant: str | None,
+    device_factory,
+    firmware_factory,
+    defines: dict[str, int] | None = None,
 ) -> Device:  # type: ignore[no-untyped-def]
-    fw = firmware_factory(platform)
+    fw = firmware_factory(platform, defines=defines)
     keys = harness_keys()
     spec = spec_for_platform(platform, fw.app_bin, BUILD, keys.signer, "A")
     ctx = make_context(spec, slot_size(platform, "A"))

@@ -126,7 +126,7 @@ def test_params_are_read_only() -> None:
 def test_unknown_platform_name_lists_known() -> None:
     with pytest.raises(UnknownNameError) as info:
         load_platform("stm32f4")
-    assert info.value.known == ["lpc55s69", "stm32u585"]
+    assert info.value.known == ["lpc55s69", "stm32u585", "stm32u585-large"]  # chips and layouts
     assert "stm32u585" in str(info.value)
 
 

@@ -65,7 +65,8 @@ def _bad(tmp_path: Path, edit: dict[str, object]) -> str:
     [
         (
             {"chip": "nrf52"},
-            "field 'chip': expected a platform: lpc55s69, stm32u585, found 'nrf52'",
+            "field 'chip': expected a platform: lpc55s69, stm32u585, stm32u585-large, "
+            "found 'nrf52'",
         ),
         ({"update.route": "usb"}, "field 'update.route': expected one of smp, staged, ota-hil"),
         ({"update.uart": None}, "field 'update.uart': expected the UART carrying SMP"),

@@ -115,6 +115,7 @@ def build_lib(chip: str, out_dir: Path, defines: tuple[str, ...] = ()) -> ctypes
         "-fPIC",
         "-shared",
         f"-DSWAP_CHIP_{chip.upper()}",
+        "-DHIL_CRYPTO_SW=1",  # the swap target keeps the software SHA-256 (its Makefile too)
         *(f"-D{d}=1" for d in defines),
         f"-I{gen}",
         f"-I{SWAP}",

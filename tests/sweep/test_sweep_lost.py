@@ -38,7 +38,7 @@ def test_killed_child_is_retried_then_internal(
         return real_exit(self, tag, result)
 
     monkeypatch.setattr(ForkPool, "child_exit", dying_exit)
-    res = Sweep(platform, fw, options=SweepOptions(plan=plan, seed=1, workers=1)).run()
+    res = Sweep(platform, fw, options=SweepOptions(plan=plan, seed=1, workers=2)).run()
     assert res.bricks == 0 and not res.failures()
     if deaths == 1:  # the retry gave the verdict
         assert not res.lost and res.passed

@@ -41,3 +41,22 @@ class Regs:
         status = _uclib.uc_reg_write(self._uch, reg, self._ref)
         if status:
             raise UcError(status)
+
+
+class MemReader:
+    """Small reads of guest memory through Unicorn's C entry point (the binding's ``mem_read``
+    allocates a buffer and builds a bytearray per call; the core reads the instruction before
+    the PC after every slice that ends on a WFI)."""
+
+    def __init__(self, uc: Any, size: int = 8) -> None:
+        self._uch = uc._uch
+        self._size = size
+        self._buf = ctypes.create_string_buffer(size)
+
+    def read(self, address: int, size: int) -> bytes:
+        if size > self._size:
+            raise ValueError(f"MemReader: expected at most {self._size} bytes, found {size}")
+        status = _uclib.uc_mem_read(self._uch, address, self._buf, size)
+        if status:
+            raise UcError(status)
+        return self._buf.raw[:size]

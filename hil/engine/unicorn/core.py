@@ -27,7 +27,7 @@ from unicorn import (
 )
 from unicorn.arm_const import UC_ARM_REG_PC, UC_ARM_REG_XPSR, UC_CPU_ARM_CORTEX_M33
 
-from hil.engine.unicorn._uc import Regs, Uc, UcError, errno_of
+from hil.engine.unicorn._uc import MemReader, Regs, Uc, UcError, errno_of
 from hil.engine.unicorn.counter import InstructionCounter
 from hil.errors import EngineError
 
@@ -59,6 +59,7 @@ class Core:
         self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
         self.uc.ctl_set_page_size(PAGE)
         self.regs = Regs(self.uc)
+        self._mem = MemReader(self.uc)
         self.counter = InstructionCounter(self.uc)
         # symbol addresses are Unicorn "exits": the CPU stops before executing them, which costs
         # nothing elsewhere (a bounded UC_HOOK_CODE would halve the speed of every instruction)
@@ -179,14 +180,14 @@ class Core:
         """Whether a SEV (0xBF40) directly precedes the 16-bit WFE that ends just before ``pc``
         (QEMU executes SEV as a NOP; the ``sev; wfe`` idiom must not sleep)."""
         try:
-            return bytes(self.uc.mem_read((pc - 4) & 0xFFFFFFFF, 2)) == b"\x40\xbf"
+            return self._mem.read((pc - 4) & 0xFFFFFFFF, 2) == b"\x40\xbf"
         except UcError:
             return False
 
     def _sleep_before(self, pc: int) -> str | None:
         """WFI / WFE if the instruction ending just before ``pc`` is one."""
         try:
-            h = struct.unpack("<2H", bytes(self.uc.mem_read((pc - 4) & 0xFFFFFFFF, 4)))
+            h = struct.unpack("<2H", self._mem.read((pc - 4) & 0xFFFFFFFF, 4))
         except UcError:
             return None
         return _SLEEP_T16.get(h[1]) or _SLEEP_T32.get((h[0], h[1]))

@@ -168,6 +168,13 @@ class UnicornEngine(Engine):
         self._pending_reset: ResetCause | None = None
         self._cut_detail = ""
 
+    # -- process life --------------------------------------------------------------------------
+    def before_forks(self) -> None:
+        self.memory.prefetch = True  # the children's power-on patterns, made once here
+
+    def after_fork(self) -> None:
+        self.memory.prefetch = False
+
     # -- services used by the hooks and the Soc -----------------------------------------------
     def _core_reset(self) -> None:
         self.soc.reset_irqs()  # models re-drive their lines from their reset state

@@ -4,7 +4,9 @@ The cells live in one host buffer mapped at the flash base and every alias. A 1 
 that holds a torn unit, or an erased flash page on parts whose erased pages fault, is mapped
 EXEC-only, so that CPU data reads there trap (``UC_HOOK_MEM_READ_PROT``) and the engine can
 decide per access; a page without any readable cell loses EXEC too. Every other page is
-READ|EXEC and costs nothing.
+READ|EXEC and costs nothing. Unicorn drops every translated block of a region whose
+permissions change in part (it splits the region), so the cells are mapped in ``MAP_PIECE``
+regions: a torn unit in a slot costs the translations of its piece, not the bootloader's.
 
 Dual-bank parts can swap their banks (STM32U585 OPTR.SWAP_BANK, applied when the option bytes
 load): every address this class takes is a *logical* one, as the CPU sees it, and the cells,
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
 import zlib
 from typing import Any
@@ -43,6 +46,10 @@ from hil.errors import EngineError
 from hil.platform.model import ErasedRead, FlashGeometry, MemoryRegion
 
 _MAGIC = b"OTAHIL-FLASH\x01"
+# the flash is mapped as regions of this size: a permission change splits only the region of
+# its page, and drops only that region's translated code (a torn unit in a slot no longer
+# makes the recovery translate the whole bootloader again); more regions make mapping slower
+MAP_PIECE = 32 * 1024
 
 
 class UcFlashArray:
@@ -72,13 +79,13 @@ class UcFlashArray:
         self._sync(0, self._size)
 
     def _map(self, perms: int) -> None:
+        """Map the cells as ``MAP_PIECE`` regions (module doc: a ``mem_protect`` inside a
+        region splits it and drops every translated block of the whole region)."""
+        piece = math.gcd(MAP_PIECE, self._size, self._swap or self._size)
         for base in self._bases:
-            if self._swap:
-                half = self._size - self._swap
-                self._uc.mem_map_ptr(base, half, perms, self.buffer.pointer + self._swap)
-                self._uc.mem_map_ptr(base + half, self._swap, perms, self.buffer.pointer)
-            else:
-                self.buffer.map(self._uc, base, perms)
+            for off in range(0, self._size, piece):
+                phys = (off + self._swap) % self._size
+                self._uc.mem_map_ptr(base + off, piece, perms, self.buffer.pointer + phys)
             # mem_map_ptr alone leaves the pages writable: apply the permissions explicitly
             self._uc.mem_protect(base, self._size, perms)
 

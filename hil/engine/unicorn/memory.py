@@ -58,6 +58,7 @@ class RamRegion:
 
     def __init__(self, region: MemoryRegion, uc: Any) -> None:
         self.region = region
+        self._next: tuple[tuple[int, int], bytes] | None = None  # (seed, index), pattern
         self.buffer = HostBuffer(round_up(region.size))
         perms = UC_PROT_READ | UC_PROT_EXEC if region.kind is RegionKind.ROM else UC_PROT_ALL
         for base in (region.base, *region.aliases):
@@ -69,9 +70,21 @@ class RamRegion:
                 return address - base
         return None
 
-    def fill(self, seed: int, power_on_index: int) -> None:
-        size = self.region.size
-        self.buffer.write(0, seeded_fill(seed, power_on_index, self.region.name, size))
+    def fill(self, seed: int, power_on_index: int, prefetch: bool = False) -> None:
+        size, name = self.region.size, self.region.name
+        kept = self._next
+        if kept is not None and kept[0] == (seed, power_on_index):
+            data = kept[1]
+        else:
+            data = seeded_fill(seed, power_on_index, name, size)
+        self.buffer.write(0, data)
+        # the next fill's pattern, made now: processes forked from here (the points of a
+        # power-cut sweep) inherit it instead of each making it at its power-on
+        self._next = (
+            ((seed, power_on_index + 1), seeded_fill(seed, power_on_index + 1, name, size))
+            if prefetch
+            else None
+        )
 
 
 class Memory:
@@ -79,6 +92,7 @@ class Memory:
 
     def __init__(self, regions: list[MemoryRegion], uc: Any) -> None:
         self.regions = [RamRegion(r, uc) for r in regions]
+        self.prefetch = False  # make the next power-on's patterns ahead (``RamRegion.fill``)
 
     def find(self, address: int, size: int = 1) -> tuple[RamRegion, int] | None:
         for r in self.regions:
@@ -91,10 +105,10 @@ class Memory:
         """Power-on: every volatile region gets its seeded pattern (ROM is kept)."""
         for r in self.regions:
             if r.region.kind in (RegionKind.RAM, RegionKind.BACKUP_RAM):
-                r.fill(seed, power_on_index)
+                r.fill(seed, power_on_index, self.prefetch)
 
     def brownout_fill(self, seed: int, power_on_index: int) -> None:
         """Brownout reset: SRAM is lost, the battery-backed region is kept."""
         for r in self.regions:
             if r.region.kind is RegionKind.RAM:
-                r.fill(seed, power_on_index)
+                r.fill(seed, power_on_index, self.prefetch)

@@ -168,6 +168,13 @@ class Soc(Protocol):
     def mem_write(self, address: int, data: bytes) -> None:
         """Store into RAM, or lay down ROM contents (a boot ROM model); never flash."""
 
+    def report_unmodelled(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        """Firmware used a feature of a modelled block that its model does not implement (a
+        mode, a register): recorded like an access to an unmodelled block (``unmodelled_mmio``,
+        the run's ``mmio_unmodelled.jsonl``; strict MMIO stops the CPU at it)."""
+
 
 class Peripheral(abc.ABC):
     """Base of every peripheral model. Subclasses are named after their files."""

@@ -138,3 +138,8 @@ class SocServices:
         if self._engine.flash.to_ns(address) is not None:
             raise EngineError(f"mem_write: expected RAM or ROM, found flash 0x{address:08x}")
         self._engine.core.uc.mem_write(address, data)
+
+    def report_unmodelled(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        self._engine.unmodelled.record(block, register, address, width, write, value)

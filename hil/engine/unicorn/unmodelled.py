@@ -130,6 +130,13 @@ class UnmodelledBlocks:
         self._record(block.name, name, start + offset, width, store is not None, value)
         return value
 
+    def record(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        """An access a peripheral model reports as unmodelled (a mode or register of a modelled
+        block that the model does not implement): recorded and, strict, stops the CPU."""
+        self._record(block, register, address, width, write, value)
+
     def _record(
         self, block: str, register: str, address: int, width: int, write: bool, value: int
     ) -> None:

@@ -140,9 +140,12 @@ done:
     assert engine.flash_read(FLASH + 0x4010, 4) == b"\xff" * 4  # the store itself changes nothing
 
 
+@pytest.mark.parametrize("forks", [False, True], ids=["plain", "before_forks"])
 def test_sram_seeded_lost_on_power_cycle_kept_on_warm_reset(
-    engine: UnicornEngine, assemble: Assembler
+    engine: UnicornEngine, assemble: Assembler, forks: bool
 ) -> None:
+    if forks:  # the patterns of the next power-on are made ahead: the same bytes
+        engine.before_forks()
     elf = assemble("reset:\n  b reset\n")
     boot(engine, elf)
     ram0 = bytes(engine.memory.find(RAM)[0].buffer.read(0, RAM_SIZE))  # type: ignore[index]

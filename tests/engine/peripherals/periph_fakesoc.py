@@ -123,6 +123,7 @@ class FakeSoc:
         self.core_hz = platform.core.clock_hz
         self.rx_listeners: dict[str, list[Callable[[], None]]] = {}
         self.models: dict[str, Peripheral] = {}
+        self.unmodelled: list[tuple[str, str, int, int, bool, int]] = []
         for spec in platform.peripherals:
             self.models[spec.name] = peripheral_class(spec.model)(spec, self)
         for m in self.models.values():
@@ -201,6 +202,11 @@ class FakeSoc:
 
     def pin(self, name: str) -> int:
         return 0
+
+    def report_unmodelled(
+        self, block: str, register: str, address: int, width: int, write: bool, value: int
+    ) -> None:
+        self.unmodelled.append((block, register, address, width, write, value))
 
     # --- test helpers
     def advance(self, n: int) -> None:

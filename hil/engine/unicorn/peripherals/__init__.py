@@ -4,6 +4,7 @@ from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side e
     lpc55_anactrl,
     lpc55_flash,
     lpc55_gpio,
+    lpc55_hashcrypt,
     lpc55_pmc,
     lpc55_romapi,
     lpc55_syscon,
@@ -15,6 +16,8 @@ from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side e
     stm32u5_cache,
     stm32u5_exti,
     stm32u5_flash,
+    stm32u5_hash,
+    stm32u5_pka,
     stm32u5_pwr,
     stm32u5_rcc,
 )

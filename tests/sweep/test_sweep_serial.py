@@ -1,0 +1,46 @@
+"""Issue 16: ``hil sweep --workers 1`` runs every point in this process (no fork), for
+profiling; its report is byte for byte the forked sweep's ("same state" points with their
+sample, a twin area, a torn metadata commit; ``slow``: the same at depth 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hil.faults import parse_plan
+from hil.firmware import build_firmware
+from hil.platform import load_platform
+from hil.sweep import Sweep, SweepOptions
+from hil.sweep.fork import ForkPool
+from hil.sweep.report import write_sweep
+from tests.sweep.test_sweep_depth import _dup_plan, _meta_commit_op
+
+
+def _report(chip: str, faults: list[dict[str, Any]], out: Path, workers: int, depth: int) -> None:
+    platform = load_platform(chip)
+    fw = build_firmware(platform)
+    plan = parse_plan({"faults": faults}, "serial plan")
+    opt = SweepOptions(plan=plan, workers=workers, depth=depth, sample=1.0, twins=("evidence",))
+    res = Sweep(platform, fw, options=opt).run()
+    assert res.passed and res.points_run >= len(faults), res.points_run
+    write_sweep(res, out, engine="unicorn", build=2, defines={}, hashes={})
+
+
+@pytest.mark.parametrize("depth", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_serial_sweep_reports_what_the_forked_sweep_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: int
+) -> None:
+    chip = "stm32u585"
+    faults = [*_dup_plan(chip), {"kind": "flash_op_cut", "op": _meta_commit_op(chip)}]
+    _report(chip, faults, tmp_path / "forked", 2, depth)
+
+    def no_fork(*_: Any) -> bool:
+        raise AssertionError("the serial sweep forked")
+
+    monkeypatch.setattr(ForkPool, "spawn", no_fork)
+    _report(chip, faults, tmp_path / "serial", 1, depth)
+    for name in ("points.jsonl", "summary.json"):
+        forked = (tmp_path / "forked" / name).read_bytes()
+        assert (tmp_path / "serial" / name).read_bytes() == forked, name
