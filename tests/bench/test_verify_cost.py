@@ -35,7 +35,5 @@ def test_pka_takes_the_signature_off_the_core(firmware_factory) -> None:  # type
     assert hw.signature_executed < 20_000 < 1_000_000 < sw.signature_executed
     # the PKA's modelled time passes all the same (virtual time, not skipped)
     assert hw.signature_instructions > 2_000_000 and hw.signature_us > 10_000
-    assert (
-        hw.hash_instructions == sw.hash_instructions
-        or abs(hw.hash_instructions - sw.hash_instructions) < 100
-    )
+    # CRYPTO=sw also hashes in software: the HASH accelerator's share of the hash is gone
+    assert hw.hash_instructions < sw.hash_instructions
