@@ -313,13 +313,8 @@ def run(args: argparse.Namespace) -> int:
         if jobs > 1:
             for p in platforms:  # built before the workers fork (they never build at once)
                 firmware(p)
-            offsets = [k * len(cases) for k in range(len(platforms))]
             runs = run_split(
-                platforms,
-                cases,
-                lambda p, off: one([p], off, _labelled_points(p.name)),
-                offsets,
-                jobs,
+                platforms, cases, lambda p, off: one([p], off, _labelled_points(p.name)), jobs
             )
         else:
             runs = one(platforms, 0, _points)

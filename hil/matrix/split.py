@@ -36,10 +36,10 @@ RunPlatform = Callable[[Platform, int], list[CaseRun]]  # (platform, index offse
 
 
 def run_split(platforms: Sequence[Platform], cases: Sequence[MatrixCase], run_one: RunPlatform,
-              offsets: Sequence[int], jobs: int) -> list[CaseRun]:  # fmt: skip
-    """``run_one(platform, offsets[k])`` (which runs ``cases`` on it, in order) for every
-    platform in its own worker, at most ``jobs`` at once; the runs in platform order (module
-    doc)."""
+              jobs: int) -> list[CaseRun]:  # fmt: skip
+    """``run_one(platform, offset)`` (which runs ``cases`` on it, in order, numbering them from
+    ``offset``: the cases of the platforms before it) for every platform in its own worker, at
+    most ``jobs`` at once; the runs in platform order (module doc)."""
     with tempfile.TemporaryDirectory(prefix="hil-matrix-") as d:
         results = [Path(d) / f"{k}.pickle" for k in range(len(platforms))]
         active: dict[int, int] = {}  # pid -> platform index
@@ -52,7 +52,7 @@ def run_split(platforms: Sequence[Platform], cases: Sequence[MatrixCase], run_on
                 sys.stderr.flush()
                 pid = os.fork()
                 if pid == 0:
-                    _worker(run_one, plat, offsets[k], results[k])
+                    _worker(run_one, plat, k * len(cases), results[k])
                 active[pid] = k
             while active:
                 active.pop(os.waitpid(-1, 0)[0], None)
