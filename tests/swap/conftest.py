@@ -17,9 +17,7 @@ from tests.swap.swap_harness import CHIPS, IMGTOOL, Image, SwapSim, build_lib, p
 @pytest.fixture(autouse=True)
 def _smp_sequence_from_zero() -> None:
     """The `smp` package numbers requests from one process-wide counter, so a test's requests
-    would depend on which tests ran before it in the same worker. Each test starts at 0.
-    (Known bug, open: the swap target answers no request when the first requests of an
-    upload carry sequence numbers 250-253; found with this counter started there.)"""
+    would depend on which tests ran before it in the same worker. Each test starts at 0."""
     import itertools
 
     import smp.message

@@ -5,6 +5,7 @@ console text and from flash, as the outside oracle would."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from smpclient.generics import error, success
 from smpclient.requests.image_management import ImageStatesRead, ImageStatesWrite
 from smpclient.requests.os_management import ResetWrite
 
-from hil.engine.base import ResetCause
+from hil.engine.base import FlashOp, FlashOpAction, FlashOpKind, ResetCause
 from tests.swap.emu import SwapFirmware, Target, build, sign_app
 
 pytestmark = pytest.mark.timeout(600)
@@ -317,3 +318,52 @@ def test_boot_test_bugs_leave_the_bad_image_in_place(
         assert "<inf> app: image confirmed" in after
         assert after.count("<err> app: self-test failed") >= 2
     assert t.flash(t.lay.primary, len(image)) == image
+
+
+def test_flash_wait_never_restarts_a_finished_erase(chip: str, kit: Kit) -> None:
+    """NSCR.STRT reads 1 while an erase runs and hardware clears it at the end; a
+    read-modify-write of NSCR that reads it before the end and writes it back after would
+    start the same erase again (RM0456 FLASH_NSCR.STRT: set by software only, cleared with BSY). The
+    port's wait does such writes (EOPIE around its sleep), so the erase's end is moved across
+    the wait loop in single instructions: each staged mark erases the trailer page once."""
+    if chip != "stm32u585":
+        pytest.skip("the LPC55S69 flash controller has no start bit to write back")
+    t = factory(kit)
+    t.program(t.lay.secondary, kit.v2)
+    t.run(5)
+    model = next(m for m in t.engine.models if m.spec.model == "stm32u5_flash")  # type: ignore[attr-defined]
+    counts: dict[int, tuple[int, bool]] = {}
+    # one turn of the wait loop around the sleep is 34 instructions: the erase's end is swept
+    # across more than one turn (the unfixed port restarted the erase at 11, 12, 45-47)
+    for extra in range(48):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit status
+            os._exit(_mark_with_erase_end_shifted(t, model.soc, extra))  # type: ignore[attr-defined]
+        _, status = os.waitpid(pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        counts[extra] = (code & 63, bool(code & 64))
+    bad = {k: v for k, v in counts.items() if v != (1, True)}
+    assert not bad, f"(erases, marked) by extra erase instructions: {bad}"
+
+
+def _mark_with_erase_end_shifted(t: Target, soc: Any, extra: int) -> int:
+    """The staged mark with every erase `extra` instructions longer; returns the number of
+    erases (bits 0-5) and 64 when the mark was reported."""
+    erases: list[int] = []
+    to_instructions = soc.us_to_instructions
+
+    def longer_once(us: float) -> int:  # the erase's duration is asked right after its start
+        soc.us_to_instructions = to_instructions
+        return int(to_instructions(us)) + extra
+
+    def count(op: FlashOp) -> FlashOpAction:
+        if op.kind is FlashOpKind.ERASE:
+            erases.append(op.address)
+            soc.us_to_instructions = longer_once
+        return FlashOpAction.CONTINUE
+
+    t.engine.on_flash_op(count)
+    start = len(t.log)
+    t.console.write(b"upgrade test\n")
+    ok = t.run_until("<inf> app: secondary slot marked for a test swap", 500, start)
+    return min(len(erases), 63) | (64 if ok else 0)

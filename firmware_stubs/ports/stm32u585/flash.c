@@ -27,17 +27,19 @@ static int flash_range_ok(uint32_t addr, uint32_t len)
 
 /* Sleep until the operation in flight ends (NSCR.EOPIE -> FLASH_IRQn wakes the core) or
  * FLASH_SLEEP_MAX_MS passed (an operation ending in an error raises no EOP). Interrupts stay
- * masked; EOP is cleared by flash_take_errors. No return value. */
+ * masked; EOP is cleared by flash_take_errors. No return value.
+ * NSCR is rewritten without STRT: STRT reads 1 while an erase runs and hardware clears it at
+ * the end, so writing back a 1 read before the end would start the same erase again. */
 #define FLASH_SLEEP_MAX_MS 1u
 static void flash_sleep(void)
 {
     uint32_t pm = cm33_irq_save();
 
-    REG32(FLASH_NSCR) |= FLASH_CR_EOPIE;
+    REG32(FLASH_NSCR) = (REG32(FLASH_NSCR) & ~FLASH_CR_STRT) | FLASH_CR_EOPIE;
     if ((REG32(FLASH_NSSR) & FLASH_SR_BSY) != 0u) {
         cm33_sleep_irq(PLAT_PERIPH_FLASH_CTRL_IRQ_NS, port_core_clock_hz() / 1000u * FLASH_SLEEP_MAX_MS);
     }
-    REG32(FLASH_NSCR) &= ~FLASH_CR_EOPIE;
+    REG32(FLASH_NSCR) &= ~(FLASH_CR_EOPIE | FLASH_CR_STRT);
     cm33_irq_line_clear(PLAT_PERIPH_FLASH_CTRL_IRQ_NS);
     cm33_irq_restore(pm);
 }
@@ -181,7 +183,7 @@ int port_flash_erase_page(uint32_t addr)
                         FLASH_CR_STRT;
     rc = flash_wait_idle();
     rc2 = flash_take_errors();
-    REG32(FLASH_NSCR) &= ~(FLASH_CR_PER | FLASH_CR_PNB_MSK | FLASH_CR_BKER);
+    REG32(FLASH_NSCR) &= ~(FLASH_CR_PER | FLASH_CR_PNB_MSK | FLASH_CR_BKER | FLASH_CR_STRT);
     cm33_irq_restore(pm);
     flash_lock();
     return rc2 != PORT_OK ? rc2 : rc;
