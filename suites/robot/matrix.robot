@@ -11,6 +11,10 @@ Documentation     The 15 must-pass items (ota-requirements §5) on both chips, d
 ...               in every OTA phase with no bricked point (the exhaustive every-operation
 ...               sweep is ``hil matrix`` and the slow pytest marker); items 12 and 13 run
 ...               their complete sweeps.
+...
+...               Tag ``nightly``: items 11-15 run on one chip each in the default run of
+...               scripts/test.sh (the full ``hil matrix`` there judges every case on both
+...               chips); their other-chip rows run when HIL_ROBOT_NIGHTLY=1.
 Library           hil.robot.OtaHil
 Test Template     Matrix Item Should Pass
 
@@ -36,15 +40,15 @@ stm32u585 item 9 below-floor-install        9       below-floor-install         
 stm32u585 item 10 revoked-key               10      revoked-key                 stm32u585
     [Tags]    item:10    platform:stm32u585    scenario:revoked-key
 stm32u585 item 11 power-cut-sweep           11      power-cut-sweep             stm32u585    stride=16    random=2
-    [Tags]    item:11    platform:stm32u585    scenario:power-cut-sweep
+    [Tags]    item:11    platform:stm32u585    scenario:power-cut-sweep    nightly
 stm32u585 item 12 meta-cut                  12      meta-cut                    stm32u585
-    [Tags]    item:12    platform:stm32u585    scenario:meta-cut
+    [Tags]    item:12    platform:stm32u585    scenario:meta-cut    nightly
 stm32u585 item 13 brownout-write            13      brownout-write              stm32u585
-    [Tags]    item:13    platform:stm32u585    scenario:brownout-write
+    [Tags]    item:13    platform:stm32u585    scenario:brownout-write    nightly
 stm32u585 item 14 never-confirms            14      never-confirms              stm32u585
     [Tags]    item:14    platform:stm32u585    scenario:never-confirms
 stm32u585 item 15 classify                  15      classify                    stm32u585
-    [Tags]    item:15    platform:stm32u585    scenario:classify
+    [Tags]    item:15    platform:stm32u585    scenario:classify    nightly
 lpc55s69 item 1 normal-update               1       normal-update               lpc55s69
     [Tags]    item:1    platform:lpc55s69    scenario:normal-update
 lpc55s69 item 2 resume chunk-boundary       2       chunk-boundary              lpc55s69
@@ -72,6 +76,6 @@ lpc55s69 item 12 meta-cut                   12      meta-cut                    
 lpc55s69 item 13 brownout-write             13      brownout-write              lpc55s69
     [Tags]    item:13    platform:lpc55s69    scenario:brownout-write
 lpc55s69 item 14 never-confirms             14      never-confirms              lpc55s69
-    [Tags]    item:14    platform:lpc55s69    scenario:never-confirms
+    [Tags]    item:14    platform:lpc55s69    scenario:never-confirms    nightly
 lpc55s69 item 15 classify                   15      classify                    lpc55s69
     [Tags]    item:15    platform:lpc55s69    scenario:classify

@@ -321,24 +321,25 @@ def test_boot_test_bugs_leave_the_bad_image_in_place(
 
 
 def test_flash_wait_never_restarts_a_finished_erase(chip: str, kit: Kit) -> None:
-    """NSCR.STRT reads 1 while an erase runs and hardware clears it at the end; a
-    read-modify-write of NSCR that reads it before the end and writes it back after would
-    start the same erase again (RM0456 FLASH_NSCR.STRT: set by software only, cleared with BSY). The
-    port's wait does such writes (EOPIE around its sleep), so the erase's end is moved across
-    the wait loop in single instructions: each staged mark erases the trailer page once."""
+    """NSCR.STRT reads 1 while an erase runs and hardware clears it at the end (RM0456
+    FLASH_NSCR.STRT: set by software only, cleared with BSY); a read-modify-write of NSCR that
+    reads it before the end and writes it back after starts the same erase again. The port's
+    wait does such writes (EOPIE around its sleep), so the erase's end is moved across the
+    wait loop in single instructions: each staged mark erases the trailer page once."""
     if chip != "stm32u585":
         pytest.skip("the LPC55S69 flash controller has no start bit to write back")
     t = factory(kit)
     t.program(t.lay.secondary, kit.v2)
     t.run(5)
-    model = next(m for m in t.engine.models if m.spec.model == "stm32u5_flash")  # type: ignore[attr-defined]
+    models = t.engine.models  # type: ignore[attr-defined]
+    model = next(m for m in models if m.spec.model == "stm32u5_flash")
     counts: dict[int, tuple[int, bool]] = {}
     # one turn of the wait loop around the sleep is 34 instructions: the erase's end is swept
     # across more than one turn (the unfixed port restarted the erase at 11, 12, 45-47)
     for extra in range(48):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child reports through its exit status
-            os._exit(_mark_with_erase_end_shifted(t, model.soc, extra))  # type: ignore[attr-defined]
+            os._exit(_mark_with_erase_end_shifted(t, model.soc, extra))
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
         counts[extra] = (code & 63, bool(code & 64))
