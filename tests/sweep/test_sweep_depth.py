@@ -112,6 +112,7 @@ def test_same_state_is_judged_once_and_the_sample_agrees() -> None:
     assert [r.verdict.outcome for r in off.points] == [r.verdict.outcome for r in skipped.points]
 
 
+@pytest.mark.slow  # the default run merges shards in test_sweep_recovery (depth 1, read sets)
 def test_shards_merged_equal_the_unsplit_sweep(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

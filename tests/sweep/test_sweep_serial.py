@@ -32,7 +32,7 @@ def _report(chip: str, faults: list[dict[str, Any]], out: Path, workers: int, de
 def test_serial_sweep_reports_what_the_forked_sweep_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: int
 ) -> None:
-    chip = "stm32u585"
+    chip = "lpc55s69"  # the cheaper chip: the serial sweep reruns the update for each point
     faults = [*_dup_plan(chip), {"kind": "flash_op_cut", "op": _meta_commit_op(chip)}]
     _report(chip, faults, tmp_path / "forked", 2, depth)
 
