@@ -9,9 +9,10 @@ steps, attachments), which is what its ``index.html`` loads and shows.
 
 The Robot Framework suites' Allure results (allure-robotframework) are merged into the same
 ``allure-results`` before rendering: those scripts/test.sh wrote (``HIL_ROBOT_ALLURE_RESULTS``,
-every item on both chips), else a run of the Robot matrix suite for item 1 on both chips made
-here. ``test_robot_cases_share_the_rendered_report`` checks both runners' cases, item by item
-and chip by chip, in the rendered report's data.
+every item, items 11-15 on one chip unless HIL_ROBOT_NIGHTLY=1), else a run of the Robot
+matrix suite for item 1 on both chips made here. ``test_robot_cases_share_the_rendered_report``
+checks both runners' cases, for each item and chip the Robot run covered, in the rendered
+report's data.
 
 Everything runs in one test so that ``pytest -n auto`` (and ``--shard K/N``) run the matrix once.
 Until every item is runnable (``MatrixItem.ready``), the items without cases are reported
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from robot.api import TestSuite as RobotSuite
 
 from hil.cli import main
 from hil.matrix.items import ITEMS
@@ -61,10 +63,11 @@ class Rendered:
     render_rc: int
     compliance: dict[str, Any]
     results: list[dict[str, Any]]
-    robot_items: tuple[int, ...]  # the items the merged Robot results cover
+    robot_cells: frozenset[tuple[int, str]]  # (item, chip) rows the merged Robot results cover
 
 
 ROBOT = "robotframework"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 ROBOT_WAIT_S = 1800  # scripts/test.sh's Robot run, beside pytest: a few minutes
@@ -84,26 +87,36 @@ def _wait_for_robot(done: Path) -> None:
         waited += 1.0
 
 
-def _robot_results(tmp: Path) -> tuple[Path, tuple[int, ...]]:
-    """The Robot suites' Allure results and the items they cover: scripts/test.sh's run when
+def _matrix_rows(nightly: bool) -> frozenset[tuple[int, str]]:
+    """(item, chip) of suites/robot/matrix.robot's rows that scripts/test.sh runs: those
+    tagged ``nightly`` only with HIL_ROBOT_NIGHTLY=1."""
+    suite = RobotSuite.from_file_system(str(ROOT / "suites" / "robot" / "matrix.robot"))
+    return frozenset(
+        (int(t.body[0].args[0]), str(t.body[0].args[2]))  # the template's ITEM .. PLATFORM
+        for t in suite.tests
+        if nightly or "nightly" not in t.tags
+    )
+
+
+def _robot_results(tmp: Path) -> tuple[Path, frozenset[tuple[int, str]]]:
+    """The Robot suites' Allure results and the rows they cover: scripts/test.sh's run when
     it made one (waited for), else the Robot matrix suite for item 1 on both chips, run here."""
     given = os.environ.get("HIL_ROBOT_ALLURE_RESULTS")
     done = os.environ.get("HIL_ROBOT_DONE")
     if given and done:
         _wait_for_robot(Path(done))
     if given and any(Path(given).glob("*-result.json")):
-        return Path(given), tuple(it.number for it in ITEMS if it.ready)
+        return Path(given), _matrix_rows(os.environ.get("HIL_ROBOT_NIGHTLY") == "1")
     out = tmp / "robot"
-    root = Path(__file__).resolve().parents[1]
     subprocess.run(
         [
             sys.executable, "-m", "robot", "--outputdir", str(out), "--console", "none",
             "--listener", f"allure_robotframework:{out / 'allure-results'}",
-            "--include", "item:1", str(root / "suites" / "robot" / "matrix.robot"),
+            "--include", "item:1", str(ROOT / "suites" / "robot" / "matrix.robot"),
         ],
-        env={**os.environ, "PYTHONPATH": str(root)}, timeout=900, check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=900, check=False,
     )  # fmt: skip
-    return out / "allure-results", (1,)
+    return out / "allure-results", frozenset((1, chip) for chip in CHIPS)
 
 
 def _is_robot(result: dict[str, Any]) -> bool:
@@ -123,13 +136,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     for chip in CHIPS:
         argv += ["--platform", chip]
     matrix_rc = main(argv)
-    robot_dir, robot_items = _robot_results(tmp_path_factory.mktemp("robot"))
+    robot_dir, robot_cells = _robot_results(tmp_path_factory.mktemp("robot"))
     for f in robot_dir.iterdir():  # uuid-named files: no clash with hil matrix's md5 names
         shutil.copy2(f, d / "allure-results" / f.name)
     render_rc = main(["report", str(d)])
     compliance = json.loads((d / JSON_NAME).read_text(encoding="utf-8"))
     results = read_test_results(d / REPORT_DIRNAME) if render_rc == 0 else []
-    return Rendered(d, matrix_rc, render_rc, compliance, results, robot_items)
+    return Rendered(d, matrix_rc, render_rc, compliance, results, robot_cells)
 
 
 def _case_status(case: dict[str, Any]) -> str:
@@ -197,14 +210,15 @@ def test_every_matrix_item_is_in_the_rendered_report_on_both_chips(rendered: Ren
 
 
 def test_robot_cases_share_the_rendered_report(rendered: Rendered) -> None:
-    """Both runners' cases, item by item on both chips, in one rendered report: hil matrix's
-    (framework ota-hil) and the Robot suite's (framework robotframework), same labels."""
+    """Both runners' cases, for every item and chip the Robot run covered, in one rendered
+    report: hil matrix's (framework ota-hil) and the Robot suite's (framework
+    robotframework), same labels."""
     assert rendered.render_rc == 0
     problems: list[str] = []
     for it in ITEMS:
-        if it.number not in rendered.robot_items:
-            continue
         for chip in CHIPS:
+            if (it.number, chip) not in rendered.robot_cells:
+                continue
             mine = [
                 r
                 for r in rendered.results
