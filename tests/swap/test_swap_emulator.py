@@ -342,6 +342,7 @@ def test_flash_wait_never_restarts_a_finished_erase(chip: str, kit: Kit) -> None
             os._exit(_mark_with_erase_end_shifted(t, model.soc, extra))
         _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
+        assert code & 128, f"+{extra}: no erase was lengthened (the shift never applied)"
         counts[extra] = (code & 63, bool(code & 64))
     bad = {k: v for k, v in counts.items() if v != (1, True)}
     assert not bad, f"(erases, marked) by extra erase instructions: {bad}"
@@ -349,12 +350,14 @@ def test_flash_wait_never_restarts_a_finished_erase(chip: str, kit: Kit) -> None
 
 def _mark_with_erase_end_shifted(t: Target, soc: Any, extra: int) -> int:
     """The staged mark with every erase `extra` instructions longer; returns the number of
-    erases (bits 0-5) and 64 when the mark was reported."""
+    erases (bits 0-5), 64 when the mark was reported and 128 when an erase was lengthened."""
     erases: list[int] = []
+    shifted: list[int] = []
     to_instructions = soc.us_to_instructions
 
     def longer_once(us: float) -> int:  # the erase's duration is asked right after its start
         soc.us_to_instructions = to_instructions
+        shifted.append(extra)
         return int(to_instructions(us)) + extra
 
     def count(op: FlashOp) -> FlashOpAction:
@@ -367,4 +370,4 @@ def _mark_with_erase_end_shifted(t: Target, soc: Any, extra: int) -> int:
     start = len(t.log)
     t.console.write(b"upgrade test\n")
     ok = t.run_until("<inf> app: secondary slot marked for a test swap", 500, start)
-    return min(len(erases), 63) | (64 if ok else 0)
+    return min(len(erases), 63) | (64 if ok else 0) | (128 if shifted else 0)
