@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --no-main
 robot_rc=0
 robot_pid=
-# the Robot rows tagged nightly (items 11-15 on their second chip) run with HIL_ROBOT_NIGHTLY=1
+# the Robot rows tagged nightly (each item's row on its second chip) run with HIL_ROBOT_NIGHTLY=1
 robot_nightly="--exclude nightly"
 [ "${HIL_ROBOT_NIGHTLY:-0}" = 1 ] && robot_nightly=""
 if [ "${HIL_ROBOT:-1}" != 0 ]; then

@@ -26,6 +26,7 @@ from hil.firmware import FirmwareSet, build_firmware, repo_root
 from hil.matrix.items import ITEMS, MatrixItem
 from hil.matrix.mutants import MutantsInterrupted, PlantedBug, planted_for, run_mutants
 from hil.matrix.runner import (
+    QUICK_SLOT_STRIDE,
     CaseRun,
     MatrixCase,
     MatrixInterrupted,
@@ -46,6 +47,12 @@ from hil.report.mutation import MutantResult, score
 
 NOT_READY = "not run (needs the fault injector)"
 
+# the compliance report's "Generated" line of a --quick run
+QUICK_LABEL = (
+    f"quick: one case per item (item 11's sweep at every {QUICK_SLOT_STRIDE}th slot operation); "
+    "the full matrix is `hil matrix` without --quick"
+)
+
 HELP = "run the must-pass matrix on the platforms; write the compliance summary and evidence"
 
 EPILOG = """\
@@ -60,6 +67,10 @@ DIR/evidence/<platform>/item<N>-<scenario>/. DIR then holds:
   evidence/                                         every case's evidence files
 
 `hil report DIR` renders DIR/allure-results into an Allure report (DIR/allure-report).
+
+With --quick each item runs its first case only: a smoke run that still puts every item of every
+platform in the report (the test suite's rendered-report check uses it); the compliance report
+says "quick". The main job and the nightly run are the full matrix.
 
 {waiting}
 
@@ -127,6 +138,13 @@ def _args(p: argparse.ArgumentParser) -> None:
         help="also run the nightly variants (every fault-at-rest target x kind, every bit "
         "position class of the metadata copies, item 11's sweep with a cut in every flash "
         "operation); the default matrix runs a fixed subset",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="one case per item on each platform (its first scenario; item 11's sweep at every "
+        f"{QUICK_SLOT_STRIDE}th slot operation): a smoke run of every item, marked quick in the "
+        "compliance report; the default matrix judges every case",
     )
     p.add_argument(
         "--mutants",
@@ -259,7 +277,14 @@ def run(args: argparse.Namespace) -> int:
             "--profile: expected profiles of one kind per run (evidence library, or patterns "
             "and oracle), found both"
         )
+    if args.quick and args.exhaustive:
+        raise HilError("--quick: expected either --quick or --exhaustive, found both")
     if own:
+        if args.quick:
+            raise HilError(
+                "--quick: expected the reference firmware's matrix (profiles of the evidence "
+                f"library), found {', '.join(str(p.path) for p in own)} judged by patterns"
+            )
         return _run_profiles(args, own, items, report, started)
     names = [p.chip for p in profiles] or args.platform or known_platforms()
     if not profiles:
@@ -278,12 +303,12 @@ def run(args: argparse.Namespace) -> int:
     def replay(platform: str, case: MatrixCase) -> str:
         return (
             f"hil matrix --platform {platform} --items {case.item} --engine {args.engine} "
-            f"--seed {args.seed} --report {report}"
+            f"--seed {args.seed} --report {report}{' --quick' if args.quick else ''}"
         )
 
     jobs = _jobs(args.jobs, len(platforms))
     ready = [it for it in items if it.ready]
-    cases = cases_for(ready, args.exhaustive)
+    cases = cases_for(ready, args.exhaustive, args.quick)
     n_cases = len(cases) * len(platforms)
     try:
         err(
@@ -308,6 +333,7 @@ def run(args: argparse.Namespace) -> int:
                 replay=replay,
                 sweep_progress=points,
                 exhaustive=args.exhaustive,
+                quick=args.quick,
             )
 
         if jobs > 1:
@@ -369,6 +395,7 @@ def run(args: argparse.Namespace) -> int:
         [p.name for p in platforms],
         profiles={p.chip: p.identity() for p in profiles},
         mutants=mutants,
+        generated=QUICK_LABEL if args.quick else None,
     )
     written = summary.write_all(report)
     allure_dir = report / RESULTS_DIRNAME

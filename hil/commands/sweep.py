@@ -162,20 +162,27 @@ def run(args: argparse.Namespace) -> int:
     )
 
     tty = sys.stderr.isatty()
+    # the progress counts the first cuts; below --depth 1 each one's recovery is cut too, a
+    # number known only as it runs (the summary gives it)
+    unit = "points" if args.depth == 1 else "first cuts (their recoveries' cuts follow each)"
 
     def progress(done: int, total: int) -> None:
         if tty:
-            sys.stderr.write(f"\r  {done}/{total} points")
+            sys.stderr.write(f"\r  {done}/{total} {unit}")
             sys.stderr.flush()
         elif done == total or done % 250 == 0:
-            err(f"  {done}/{total} points")
+            err(f"  {done}/{total} {unit}")
+        if done == total and args.depth > 1:
+            if tty:
+                sys.stderr.write("\n")
+            err("  every first cut made; the last recoveries' cuts are still running")
 
     err(f"hil sweep: {platform.name}: clean update, then the points (snapshot and continue)")
     sweep = Sweep(platform, fw, engine=args.engine, defines=defines, options=opt, progress=progress)
     # what runs, for the replay records
     hashes = factory_image(platform, fw, app_size=args.app_size).provenance()
     result = sweep.run()
-    if tty:
+    if tty and args.depth == 1:  # at depth 2 and more the last progress line ended already
         sys.stderr.write("\n")
     for line in summary_lines(result):
         out(line)

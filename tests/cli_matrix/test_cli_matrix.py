@@ -12,10 +12,11 @@ import pytest
 from hil.cli import main
 from hil.errors import HilError
 from hil.matrix.items import ITEMS
-from hil.matrix.runner import CASES, parse_items
+from hil.matrix.runner import CASES, QUICK_SLOT_STRIDE, cases_for, parse_items
 from hil.report import validate
 from hil.report.compliance import HTML_NAME, JSON_NAME, JUNIT_NAME, MARKDOWN_NAME
 
+ROOT = Path(__file__).resolve().parents[2]
 VALID = ", ".join(str(i.number) for i in ITEMS)
 
 
@@ -97,6 +98,36 @@ def test_parse_items() -> None:
     assert [i.number for i in parse_items("14, 3-5,1")] == [1, 3, 4, 5, 14]
     with pytest.raises(HilError, match="valid item numbers: " + VALID):
         parse_items("16")
+
+
+def test_quick_runs_each_items_first_case_and_thins_the_sweep() -> None:
+    full = cases_for(ITEMS)
+    quick = cases_for(ITEMS, quick=True)
+    assert [c.item for c in quick] == [it.number for it in ITEMS]
+    for c in quick:
+        first = next(f for f in full if f.item == c.item)
+        assert (c.scenario, c.variant) == (first.scenario, first.variant)
+        if c.scenario == "power-cut-sweep":
+            assert first.params["slot_stride"] < c.params["slot_stride"] == QUICK_SLOT_STRIDE
+        else:
+            assert c == first
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--exhaustive"], "either --quick or --exhaustive"),
+        (["--profile", str(ROOT / "profiles" / "swap-lpc55s69.yaml")], "judged by patterns"),
+    ],
+)
+def test_quick_refuses_what_it_cannot_thin(
+    extra: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(["matrix", "--quick", *extra, "--report", str(tmp_path)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / JSON_NAME).exists()
 
 
 def test_help_documents_the_not_run_items(capsys: pytest.CaptureFixture[str]) -> None:
