@@ -49,6 +49,7 @@
  */
 #include "bev.h"
 #include "bfloor.h"
+#include "bjournal.h"
 #include "bflash.h"
 #include "bootplan.h"
 #include "bootsel.h"
@@ -453,6 +454,10 @@ int main(void)
         /* planted (issue 15): the rollback to the surviving record is rewritten in place */
         (void)meta_commit_in_place(&meta_ctx, &meta_ld.rec);
         (void)meta_load(&meta_ctx, &meta_ld);
+    }
+    if (MUT_HOOK_META_JOURNAL_IN_RAM()) {
+        /* planted (issue 15): the same rollback, journaled in RAM (boot/bjournal.h) */
+        (void)bjournal_rollback(&meta_ctx, &meta_ld);
     }
     mv = meta_ld.result != META_BOTH_INVALID && meta_record_check(&meta_ld.rec);
 

@@ -43,6 +43,8 @@
  * | MUT_NO_ATTEMPTS            | 14   | SKIP_ATTEMPT_COUNT                       | boot/main.c
  * | MUT_ROLLBACK_META_IN_PLACE | 11*  | ROLLBACK_META_IN_PLACE                   | boot/main.c
  * | MUT_UNJOURNALED_FLOOR_BUMP | 11*  | UNJOURNALED_FLOOR_BUMP                   | boot/bfloor.c
+ * | MUT_META_JOURNAL_IN_RAM    | 11*  | META_JOURNAL_IN_RAM                      | boot/main.c,
+ * |                            |      |                                          | boot/bjournal.c
  *
  * (*) caught only by a power-cut sweep that cuts during the recovery too (`hil sweep --depth
  * 2`, issue 15): the planted code runs only in a recovery, so a depth-1 sweep (one cut, then
@@ -264,6 +266,20 @@
 #define MUT_UNJOURNALED_FLOOR_BUMP 0
 #endif
 #define MUT_HOOK_UNJOURNALED_FLOOR_BUMP() ((MUT_UNJOURNALED_FLOOR_BUMP) != 0)
+
+/* MUT_META_JOURNAL_IN_RAM: a progress record kept in RAM and assumed to survive a power cut
+ * (the bug mcuboot#1597 shows an emulator must not hide: RAM that outlives a simulated power
+ * cut). The rollback of MUT_ROLLBACK_META_IN_PLACE, journaled in the .noinit window: the
+ * record and a magic word are written to RAM before the in-place rewrite and cleared after
+ * it; a boot that finds the journal finishes the rewrite from it. That rescues a warm reset in
+ * the middle (RAM kept); after a power cut RAM holds its power-on contents, the journal is
+ * gone, and a cut between the erase and the program leaves no valid copy (META
+ * result=both-invalid). Only a cut during the recovery reaches it (depth 2).
+ * META_JOURNAL_IN_RAM (boot/main.c, after META): bjournal_rollback (boot/bjournal.h). */
+#ifndef MUT_META_JOURNAL_IN_RAM
+#define MUT_META_JOURNAL_IN_RAM 0
+#endif
+#define MUT_HOOK_META_JOURNAL_IN_RAM() ((MUT_META_JOURNAL_IN_RAM) != 0)
 
 /* ==== issue 10: bugs only one class of scenario reaches ==================================== */
 

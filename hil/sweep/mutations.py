@@ -21,6 +21,12 @@ RECOVERY_MUTATIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("meta_a", "meta_b"),
         ("between_chunks", "metadata_commit", "confirm", "floor_bump"),
     ),
+    "MUT_META_JOURNAL_IN_RAM": (
+        "the same in-place rollback, journaled in RAM that is assumed to survive a power cut "
+        "(a warm reset keeps it and the next boot finishes the rewrite; a power cut does not)",
+        ("meta_a", "meta_b"),
+        ("between_chunks", "metadata_commit", "confirm", "floor_bump"),
+    ),
     "MUT_UNJOURNALED_FLOOR_BUMP": (
         "the bootloader's completion of a staged floor bump is not journaled (the stale copy "
         "is cleared, then the current one rewritten in place)",
