@@ -2,9 +2,9 @@
 caught failure: byte-identical evidence and a GDB server that stops at the fault.
 
 Items 12 and 13 run here complete; item 11's strided sweep (every 8th flash operation) and the
-exhaustive one of every flash operation are nightly (``-m slow``): the default run's full ``hil
-matrix`` (suites/test_allure_report.py) already sweeps item 11 on both chips (every metadata,
-evidence and phase point, every 4th slot operation)."""
+exhaustive one of every flash operation are nightly (``-m slow``): the default run's ``hil
+matrix --quick`` (suites/test_allure_report.py) already sweeps item 11 on both chips (every
+metadata, evidence and phase point, every 16th slot operation)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from tests.replay.gdb_session import gdb_pc_at_fault
 GDB = shutil.which("gdb-multiarch")
 
 QUICK: list[Any] = [
-    # item 11: the default run's full hil matrix (suites/test_allure_report.py) sweeps it on
-    # both chips; this strided variant is nightly
+    # item 11: the default run's hil matrix --quick (suites/test_allure_report.py) sweeps it
+    # on both chips; this strided variant is nightly
     pytest.param(
         MatrixCase(11, "power-cut-sweep", {"stride": 8, "random": 2}),
         id="item11",

@@ -49,8 +49,8 @@ NOT_READY = "not run (needs the fault injector)"
 
 # the compliance report's "Generated" line of a --quick run
 QUICK_LABEL = (
-    f"quick: one case per item (item 11's sweep at every {QUICK_SLOT_STRIDE}th slot operation); "
-    "the full matrix is `hil matrix` without --quick"
+    f"quick: one case per item (the item 11 sweep at every {QUICK_SLOT_STRIDE}th slot "
+    "operation); the full matrix is hil matrix without --quick"
 )
 
 HELP = "run the must-pass matrix on the platforms; write the compliance summary and evidence"

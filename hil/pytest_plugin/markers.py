@@ -8,8 +8,8 @@ other platforms are marked ``slow``: ``-m slow`` (the nightly command, ``-m "slo
 slow"``) runs every heavy case on every platform. With one platform selected
 (``--hil-platform``) every heavy case runs on it.
 
-``early``: a test that runs for many minutes on its own (the full ``hil matrix`` of the Allure
-acceptance) is collected first, so that under ``pytest -n`` it starts at once on one worker
+``early``: a test that runs for many minutes on its own (the ``hil matrix --quick`` of the
+Allure acceptance) is collected first, so that under ``pytest -n`` it starts at once on one worker
 while the others share the rest, instead of starting late and ending the run alone
 (scripts/test.sh passes ``--dist worksteal``, which moves the queued tests of the busy worker to
 the idle ones).

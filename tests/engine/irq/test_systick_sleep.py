@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from irqfw import Program, build
 
 from hil.platform.model import Platform
@@ -171,3 +172,41 @@ int main(void) {
     )
     prog.run()
     assert prog.log == [1, 15, 1, 0x10, 0, 1]
+
+
+@pytest.mark.parametrize("body", ["", '__asm volatile("nop");'])
+def test_a_loop_that_only_spends_time_is_skipped_to_the_next_event(
+    chip: Platform, tmp_path: Path, body: str
+) -> None:
+    """`for (;;) {}` and `for (;;) nop` while SysTick interrupts it: skipping the loop's turns
+    to the next wrap (the engine's spin skip) leaves the same cycles, results and PC as running
+    every turn, and the skip fired."""
+    elf = build(
+        chip,
+        r"""
+#include "t.h"
+static volatile uint32_t ticks;
+void SysTick_Handler(void) {
+    mark(REG32(DWT_CYCCNT));
+    if (++ticks == 6u) { test_done(); }
+}
+int main(void) {
+    REG32(SYST_RVR) = 49999u;
+    REG32(SYST_CVR) = 0u;
+    REG32(SYST_CSR) = 7u;                       /* processor clock, TICKINT, ENABLE */
+    for (;;) { BODY }
+}
+""".replace("BODY", body),
+        tmp_path,
+    )
+    runs = []
+    for skip in (True, False):
+        prog = Program(chip, elf)
+        prog.engine.skip_spins = skip
+        prog.engine.slice_instructions = 1000  # a period spans many slices
+        prog.run()
+        runs.append((prog.log, prog.engine.instructions, prog.engine.pc, prog.engine.spin_cycles))
+    (log, cycles, pc, spun), (log_off, cycles_off, pc_off, spun_off) = runs
+    assert (log, cycles, pc) == (log_off, cycles_off, pc_off)
+    assert [b - a for a, b in zip(log, log[1:], strict=False)] == [50_000] * 5
+    assert spun > 5 * 40_000 and spun_off == 0
