@@ -42,9 +42,6 @@ WFI, WFE = "wfi", "wfe"
 # Thumb encodings: 16-bit hint (0xBF30 WFI, 0xBF20 WFE) and 32-bit (0xF3AF 0x8003 / 0x8002)
 _SLEEP_T16 = {0xBF30: WFI, 0xBF20: WFE}
 _SLEEP_T32 = {(0xF3AF, 0x8003): WFI, (0xF3AF, 0x8002): WFE}
-# loops that only spend time (``for (;;) {}``, ``for (;;) nop``): `b .` is 0xE7FE, `nop` 0xBF00
-# and `b` back over it 0xE7FD; the instructions one turn takes
-_B_SELF, _NOP, _B_BACK_2 = 0xE7FE, 0xBF00, 0xE7FD
 
 
 @dataclass
@@ -194,20 +191,6 @@ class Core:
         except UcError:
             return None
         return _SLEEP_T16.get(h[1]) or _SLEEP_T32.get((h[0], h[1]))
-
-    def spin_turn(self, pc: int) -> int:
-        """The instructions of one turn when the code at ``pc`` is a loop that only spends time
-        (`b .`, or `nop` and a branch back to it, from either instruction), else 0. A turn
-        changes no register, flag or memory, so N turns leave the core exactly as it was."""
-        try:
-            h = struct.unpack("<3H", self._mem.read((pc - 2) & 0xFFFFFFFE, 6))
-        except UcError:
-            return 0
-        if h[1] == _B_SELF:
-            return 1
-        if (h[1], h[2]) == (_NOP, _B_BACK_2) or (h[0], h[1]) == (_NOP, _B_BACK_2):
-            return 2
-        return 0
 
     def add_exit(self, address: int) -> None:
         self._fixed.add(address)

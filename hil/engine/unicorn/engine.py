@@ -58,6 +58,7 @@ from hil.engine.unicorn.registers import REGISTERS
 from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
+from hil.engine.unicorn.spin import SpinSkip
 from hil.engine.unicorn.storm import FaultStorm
 from hil.engine.unicorn.symbols import read_elf
 from hil.engine.unicorn.systick import TICKINT, SysTick
@@ -144,9 +145,7 @@ class UnicornEngine(Engine):
         self.until_latency_us = until_latency_us
         self.sleeping: str | None = None  # WFI / WFE: the core waits for an event
         self.idle_cycles = 0  # cycles skipped asleep (part of ``instructions``)
-        self._spin_pc: int | None = None  # the last slice ended in a loop that only spends time
-        self.skip_spins = True  # skip such a loop's turns to the next event (same state, faster)
-        self.spin_cycles = 0  # cycles skipped in such loops (part of ``instructions``)
+        self.spins = SpinSkip(self)  # loops that only spend time, skipped to the next event
         self.mask_watch = MaskWatch(self)
         self.power.core_reset_hooks.append(self._core_reset)
         self.hooks = CpuHooks(self)
@@ -431,18 +430,13 @@ class UnicornEngine(Engine):
                     else:
                         core.advance(gap)  # asleep: time passes up to the next event
                         self.idle_cycles += gap
-                elif self._spin_pc == core.pc and self._spin_pc not in core.exits:
-                    # the last slice ended in a loop that only spends time: whole turns of it
-                    # up to the next event leave the core as it is (Core.spin_turn)
-                    turn = 0 if self.flash_busy() else core.spin_turn(self._spin_pc)
-                    if turn and gap >= turn:
-                        self._spin_fetched(self._spin_pc)
-                        core.advance(gap - gap % turn)
-                        self.spin_cycles += gap - gap % turn
-                    else:
-                        self._run_one_slice(gap)
-                else:
-                    self._run_one_slice(gap)
+                elif not self.spins.skip(gap):
+                    count = self.mask_watch.plan(min(self.slice_instructions, gap))
+                    self.hooks.run_slice(count)
+                    self.unmodelled.raise_if_stopped()
+                    if self.hooks.sleep is not None:
+                        self._went_to_sleep()
+                    self.spins.after_slice()
             elif self.exceptions.locked and self.timebase.cycles_at(end) <= now + gap:
                 # nothing scheduled can reset the core within the budget; time still passes
                 core.advance(self.timebase.cycles_at(end) - now)
@@ -452,23 +446,6 @@ class UnicornEngine(Engine):
             for port in self._ports.values():
                 port.pump()
             ran = True
-
-    def _spin_fetched(self, pc: int) -> None:
-        """A skipped loop's code counts as fetched for read tracking (the turns fetch it)."""
-        ns = self.flash.to_ns(pc - 2) if self.flash.tracking else None
-        if ns is not None:
-            self.flash.touch(ns - self.flash.geometry.base, 6)
-
-    def _run_one_slice(self, gap: int) -> None:
-        core = self.core
-        count = self.mask_watch.plan(min(self.slice_instructions, gap))
-        self.hooks.run_slice(count)
-        self.unmodelled.raise_if_stopped()
-        if self.hooks.sleep is not None:
-            self._went_to_sleep()
-        pc = core.pc
-        spins = self.skip_spins and pc not in core.exits and core.spin_turn(pc)
-        self._spin_pc = pc if spins else None
 
     # -- Engine: I/O, flash, hooks ------------------------------------------------------------
     def serial(self, role: str = "console_uart") -> UcSerialPort:

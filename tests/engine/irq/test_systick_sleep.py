@@ -202,10 +202,10 @@ int main(void) {
     runs = []
     for skip in (True, False):
         prog = Program(chip, elf)
-        prog.engine.skip_spins = skip
+        prog.engine.spins.enabled = skip
         prog.engine.slice_instructions = 1000  # a period spans many slices
         prog.run()
-        runs.append((prog.log, prog.engine.instructions, prog.engine.pc, prog.engine.spin_cycles))
+        runs.append((prog.log, prog.engine.instructions, prog.engine.pc, prog.engine.spins.cycles))
     (log, cycles, pc, spun), (log_off, cycles_off, pc_off, spun_off) = runs
     assert (log, cycles, pc) == (log_off, cycles_off, pc_off)
     assert [b - a for a, b in zip(log, log[1:], strict=False)] == [50_000] * 5
