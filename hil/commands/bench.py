@@ -33,7 +33,8 @@ def _args(p: argparse.ArgumentParser) -> None:
         "side by side: cuts, distinct states, distinct recoveries, points run, points "
         "collapsed, seeded sample run/agreed, points per second (each recovery "
         "boot with full verification), CPU per point against its pure emulation cost (its "
-        "instructions at bare Unicorn speed) and the limit (bare instr/s x workers / "
+        "instructions at bare Unicorn speed), the share of a point's wall time outside "
+        "emulation and the limit (bare instr/s x workers / "
         "recovery instructions) with the share of it reached",
     )
     p.add_argument(
@@ -123,6 +124,7 @@ SWEEP_COLUMNS = (  # one row per run; a bench adds a column here and its value i
     Column("pass_s", "pass CPU s", 10, ".1f"),
     Column("emu_ms", "emu ms/pt", 9, ".1f"),
     Column("cpu_x", "CPU/emu", 7, ".2f"),
+    Column("outside", "outside", 7, ".0%"),
     Column("limit", "limit/s", 8, ".1f"),
     Column("share", "of limit", 8, ".0%"),
     Column("recovery", "recov M", 7, ".2f"),
@@ -151,7 +153,8 @@ def _sweep(name: str, points: int, workers: int) -> None:
         f"{name}: sweep: points/s include the clean pass; CPU ms/pt: the children's CPU per "
         "point run (serial: this process's); pass CPU s: the clean and sweep passes; "
         "emu ms/pt: the recovery's instructions at bare unicorn speed "
-        "(the pure emulation cost); limit/s: bare instr/s x workers / recovery instructions"
+        "(the pure emulation cost); outside: the share of the run points' wall time spent "
+        "outside emulation; limit/s: bare instr/s x workers / recovery instructions"
     )
     table = Table(SWEEP_COLUMNS)
     out(f"{name}: sweep: {table.header()}")
@@ -191,6 +194,7 @@ def _sweep(name: str, points: int, workers: int) -> None:
             "pass_s": pass_s,
             "emu_ms": emu_s * 1e3,
             "cpu_x": cpu_pt / emu_s if emu_s else None,
+            "outside": res.outside_share(),
             "limit": limit,
             "share": res.points_run / res.wall_s / limit if limit and res.wall_s else None,
             "recovery": recov / 1e6,
