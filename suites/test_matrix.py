@@ -5,10 +5,10 @@ The case table is ``hil.matrix.runner.CASES`` (shared with ``hil matrix``). With
 active (``--alluredir``) each case is labelled epic=platform, feature=item, story=scenario and
 carries the device's console log and event timeline; without it the labels are no-ops.
 
-Each item's first case is nightly here (``slow``): the default run judges it on both chips
-through the ``hil matrix --quick`` of suites/test_allure_report.py, which fails on any case that
-does not pass. The other cases are ``heavy``: the default run judges each on one chip (chosen
-stably, both chips covered across the cases), ``-m "slow or not slow"`` on both.
+The per-case tests are nightly (``slow``; ``-m "slow or not slow"`` runs them on both chips).
+The default run judges each item's first case on both chips through the ``hil matrix --quick``
+of suites/test_allure_report.py, which fails on any case that does not pass; every case of the
+table runs on both chips in the README's main job (``hil matrix``) and the nightly run.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import pytest
 from hil.matrix.items import ITEMS, item
 from hil.matrix.predicates import Params, judge
 from hil.matrix.runner import CASES as RUNNER_CASES
-from hil.matrix.runner import cases_for
 from hil.matrix.sweep_items import SWEEP_SCENARIOS
 from hil.report.timeline import timeline_page, timeline_text
 from hil.scenarios import Bench, ScenarioRun, run_scenario
@@ -33,17 +32,8 @@ try:
 except ImportError:  # pragma: no cover - allure-pytest is a dev extra
     allure = None
 
-# the cases ``hil matrix --quick`` runs on both chips in the default run
-QUICK = {(c.item, c.scenario, c.variant) for c in cases_for(ITEMS, quick=True)}
-
 CASES: list[Any] = [
-    pytest.param(
-        c.item,
-        c.scenario,
-        dict(c.params),
-        id=c.test_id,
-        marks=pytest.mark.slow if (c.item, c.scenario, c.variant) in QUICK else pytest.mark.heavy,
-    )
+    pytest.param(c.item, c.scenario, dict(c.params), id=c.test_id)
     for c in RUNNER_CASES
     if c.scenario not in SWEEP_SCENARIOS  # the sweep items: suites/test_sweep.py
 ]
@@ -78,6 +68,7 @@ def test_table_covers_the_ready_items() -> None:
         assert c.values[1] in item(c.values[0]).scenarios
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("number", "scenario", "kw"), CASES)
 def test_matrix_item(
     number: int, scenario: str, kw: dict[str, Any], bench: Bench, params: Params
