@@ -54,6 +54,5 @@ int bjournal_rollback(meta_ctx_t *ctx, meta_load_t *ld)
     if (ld->result != META_RECOVERED) {
         return 0;
     }
-    rec = ld->rec;
-    return bj_rewrite(ctx, ld, &rec);
+    return bj_rewrite(ctx, ld, &ld->rec); /* bj_rewrite copies it before reloading ld */
 }

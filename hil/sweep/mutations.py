@@ -14,18 +14,22 @@ from typing import Any
 
 from hil.sweep.result import OpInfo
 
+# the cuts that tear a metadata commit: the next boot finds a torn copy and rolls back
+_TORN_META_AREAS = ("meta_a", "meta_b")
+_TORN_META_PHASES = ("between_chunks", "metadata_commit", "confirm", "floor_bump")
+
 RECOVERY_MUTATIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "MUT_ROLLBACK_META_IN_PLACE": (
         "a boot that finds a torn metadata copy rolls back to the surviving record by "
         "rewriting that copy in place",
-        ("meta_a", "meta_b"),
-        ("between_chunks", "metadata_commit", "confirm", "floor_bump"),
+        _TORN_META_AREAS,
+        _TORN_META_PHASES,
     ),
     "MUT_META_JOURNAL_IN_RAM": (
         "the same in-place rollback, journaled in RAM that is assumed to survive a power cut "
         "(a warm reset keeps it and the next boot finishes the rewrite; a power cut does not)",
-        ("meta_a", "meta_b"),
-        ("between_chunks", "metadata_commit", "confirm", "floor_bump"),
+        _TORN_META_AREAS,
+        _TORN_META_PHASES,
     ),
     "MUT_UNJOURNALED_FLOOR_BUMP": (
         "the bootloader's completion of a staged floor bump is not journaled (the stale copy "

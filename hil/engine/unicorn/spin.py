@@ -45,17 +45,17 @@ class SpinSkip:
         """The instructions of one turn when the code at ``pc`` is such a loop (from either of
         its instructions), else 0."""
         core = self._e.core
-        if int(core.uc.reg_read(UC_ARM_REG_XPSR)) & IT_BITS:
-            return 0
         try:
             h = struct.unpack("<3H", core.uc.mem_read((pc - 2) & 0xFFFFFFFE, 6))
         except UcError:
             return 0
         if h[1] == B_SELF:
-            return 1
-        if (h[1], h[2]) == (NOP, B_BACK_2) or (h[0], h[1]) == (NOP, B_BACK_2):
-            return 2
-        return 0
+            turn = 1
+        elif (h[1], h[2]) == (NOP, B_BACK_2) or (h[0], h[1]) == (NOP, B_BACK_2):
+            turn = 2
+        else:
+            return 0  # after most slices: no second register read
+        return 0 if int(core.uc.reg_read(UC_ARM_REG_XPSR)) & IT_BITS else turn
 
     def after_slice(self) -> None:
         """A slice ended: note whether it ended inside such a loop."""
