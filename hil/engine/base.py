@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -413,9 +413,12 @@ class Engine(abc.ABC):
     tracks_reads: ClassVar[bool] = False
     """The engine can record which flash pages a run reads (``track_reads_start``)."""
 
-    def track_reads_start(self) -> None:
+    def track_reads_start(self, varying: Sequence[tuple[int, int]] | None = None) -> None:
         """From now on, record every flash page the CPU fetches, reads or stores to and every
-        page a model or the harness reads (``tracks_reads`` engines only)."""
+        page a model or the harness reads (``tracks_reads`` engines only). ``varying``: the
+        flash ranges (address, size) the compared states can differ in; an engine may report
+        every page outside them as read without watching it, and may record more than was
+        read (both only make the read set larger)."""
         raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
 
     def track_reads_stop(self) -> list[int]:

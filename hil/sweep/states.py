@@ -43,6 +43,11 @@ the non-flash part, ``page_vector`` the per-page digests of the post-cut flash.
   ran anyway must agree with its owner (a disagreement is a failure naming both points).
   Same recovery implies same read set with the same digests, so a child stopped by a later
   duplicate's record is also matched by the owner's in ``resolve``.
+- The tracker watches only the layout areas the clean update writes (``varying``): the other
+  pages hold the same bytes in every state the sweep compares, so the engine reports them as
+  read without watching them (the read set only grows; the comparison stays exact). A
+  recovery that writes elsewhere (a planted bug, a deeper cut) makes states differ there, and
+  those pages are in every read set, so such states do not collapse.
 - **Depth rule**: read sets collapse only at the last depth (``--depth``), where a point has
   no cuts of its own recovery to sweep. At an earlier depth a duplicate's sub-cuts would cut
   a different state (bytes the first part of the recovery did not read still differ when a
@@ -62,7 +67,8 @@ from pathlib import Path
 from typing import Any
 
 from hil.engine.base import Engine
-from hil.sweep.result import PointResult
+from hil.platform.model import Platform
+from hil.sweep.result import OpInfo, PointResult
 
 POWER_ON = "power-on"
 SAME_STATE = "same state as"
@@ -79,6 +85,17 @@ def recovery_context(engine: Engine, cause: str, power_on: int) -> str:
     """A recovery's inputs beyond the flash pages (module doc): the array's global state, the
     reset cause and the index of the power-on whose seeded RAM pattern it starts with."""
     return f"{engine.flash_global_state()}|{cause}|power-on {power_on}"
+
+
+def varying(platform: Platform, ops: Sequence[OpInfo]) -> list[tuple[int, int]] | None:
+    """The flash ranges (address, size) the sweep's states can differ in (module doc): every
+    layout area a clean-pass operation wrote; None (watch everything) when one wrote outside
+    the layout."""
+    areas = platform.layout.areas
+    names = sorted({op.area for op in ops})
+    if any(n not in areas for n in names):
+        return None
+    return [(areas[n].address, areas[n].size) for n in names]
 
 
 def page_vector(engine: Engine) -> list[str]:
@@ -122,11 +139,23 @@ def recovery_key(context: str, pages: Sequence[int], vector: Sequence[str]) -> s
     return h.hexdigest()
 
 
-def state_key(engine: Engine, cause: str, retained: bytes, remaining_depth: int) -> str:
+def state_key(
+    engine: Engine,
+    vector: Sequence[str] | None,
+    cause: str,
+    retained: bytes,
+    remaining_depth: int,
+) -> str:
     """The state a recovery starts from (module doc): SHA-256 over the flash array, the
-    retained RAM, the reset cause and the depth still to sweep."""
+    retained RAM, the reset cause and the depth still to sweep. The array is its page
+    digests ``vector`` (cells, torn units, erased pages) with its global state, or, from an
+    engine that does not track reads (None), its whole snapshot."""
     h = hashlib.sha256()
-    h.update(engine.flash_snapshot())
+    if vector is None:
+        h.update(engine.flash_snapshot())
+    else:
+        h.update(",".join(vector).encode())
+        h.update(f"|{engine.flash_global_state()}|".encode())
     h.update(len(retained).to_bytes(8, "little") + retained)
     h.update(f"|{cause}|{remaining_depth}".encode())
     return h.hexdigest()
@@ -333,4 +362,5 @@ __all__ = [
     "sampled",
     "sparse",
     "state_key",
+    "varying",
 ]

@@ -61,6 +61,7 @@ from hil.sweep.states import (
     sampled,
     sparse,
     state_key,
+    varying,
 )
 
 
@@ -95,6 +96,7 @@ class Sweep:
         self._spawn: Callable[[SweepPoint, int], PointChild | None] | None = None
         self._claims: StateClaims | None = None
         self._approved: dict[str, str] | None = None  # the outside oracle's approved images
+        self._varying: list[tuple[int, int]] | None = None  # what states differ in (states)
         self._done = 0
         self._total = 0
 
@@ -210,6 +212,8 @@ class Sweep:
         def spawn(point: SweepPoint, twin: int) -> PointChild | None:
             """Fork for ``point``: the child's runner in the child, None in the parent."""
             tag = point.id + ("~twin" if twin else "")
+            if self._claims is not None and dev.engine.tracks_reads:
+                dev.engine.flash_page_digests()  # the child then hashes only what its cut changed
             if not pool.spawn(tag):
                 if point.depth == 1 and not pool.serial:
                     self._advance()
@@ -258,12 +262,13 @@ class Sweep:
         if dedup and point.kind is not PointKind.BROWNOUT:
             assert self._claims is not None and self._pool is not None
             engine = dev.engine
-            child.state = state_key(engine, POWER_ON, b"", remaining)
+            vector = page_vector(engine) if engine.tracks_reads else None
+            child.state = state_key(engine, vector, POWER_ON, b"", remaining)
             child.same_as = self._claims.claim(child.state, point.order, point.id)
             child.same_how = "state" if child.same_as is not None else ""
             if remaining == 0 and engine.tracks_reads:  # the depth rule (states module doc)
                 child.context = recovery_context(engine, POWER_ON, engine.next_power_on_fill())
-                child.vector = page_vector(engine)
+                child.vector = page_vector(engine)  # kept by the engine: nothing hashed again
                 child.pages = sparse(child.vector)
                 if child.same_as is None:
                     child.same_as = self._claims.match(child.context, child.vector, point.order)
@@ -271,7 +276,7 @@ class Sweep:
             if child.same_as is not None and not sampled(self.opt.seed, point.id, self.opt.sample):
                 self._pool.child_exit(tag, child.skipped())
             if child.vector is not None:
-                engine.track_reads_start()
+                engine.track_reads_start(self._varying)
                 child.tracking = True
             if child.same_as is not None:
                 child.sampled = True
@@ -317,6 +322,7 @@ class Sweep:
     def run(self) -> SweepResult:
         started = time.perf_counter()
         ops, marks, _ = self.clean_pass()
+        self._varying = varying(self.platform, ops)
         every = select_points(self.platform, self.opt, ops, marks)
         every = [replace(p, rank=i) for i, p in enumerate(every)]
         k, n = self.opt.shard

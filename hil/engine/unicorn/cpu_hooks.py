@@ -67,6 +67,7 @@ class CpuHooks:
         core = e.core
         pc = core.pc
         self.sleep = None
+        e.flash.settle()  # permissions a flash change left to apply (flash_array)
         if pc in core.exits:
             if pc != self._hooked_pc and self._symbol_hit(pc):
                 return

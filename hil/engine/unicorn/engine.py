@@ -7,7 +7,7 @@ and evaluates the caller's condition. No per-instruction Python hook exists on t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from unicorn import (
@@ -204,7 +204,7 @@ class UnicornEngine(Engine):
                 self._cut_detail = (
                     f"power cut during flash op {op.index} ({kind.value} 0x{address:08x})"
                 )
-                self.power.power_off()
+                self._power_off()
                 self.core.stop_after_current()
                 return False
         return True
@@ -265,6 +265,10 @@ class UnicornEngine(Engine):
 
     def power_off(self) -> None:
         self._pending_reset = None
+        self._power_off()
+
+    def _power_off(self) -> None:
+        self.flash.held = True  # nothing runs until power-on: the tear's protections wait
         self.power.power_off()
 
     def reset(self, cause: ResetCause) -> None:
@@ -272,7 +276,7 @@ class UnicornEngine(Engine):
             raise EngineError(f"reset({cause.value}): expected a powered target, found it off")
         self._pending_reset = None
         if cause is ResetCause.POWER_ON:
-            self.power.power_off()
+            self._power_off()
             self.power.power_on()
         elif cause is ResetCause.BROWNOUT:
             self.power.brownout_assert()
@@ -472,8 +476,11 @@ class UnicornEngine(Engine):
     tracks_reads = True
     read_page_size = PAGE
 
-    def track_reads_start(self) -> None:
-        self.flash.track_start()
+    def track_reads_start(self, varying: Sequence[tuple[int, int]] | None = None) -> None:
+        base = self.platform.flash.base
+        self.flash.track_start(
+            None if varying is None else [(a - base, a - base + n) for a, n in varying]
+        )
 
     def track_reads_stop(self) -> list[int]:
         return self.flash.track_stop()

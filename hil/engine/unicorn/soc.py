@@ -32,6 +32,7 @@ class SocServices:
         self.flash = flash
         self.rng = random.Random(f"{engine.seed}:soc")
         self._drivers: dict[int, set[str]] = {}  # IRQ line -> sources asserting it
+        self._by_name: dict[str, Peripheral] = {}  # ``peripheral`` lookups (first model wins)
 
     @property
     def instructions(self) -> int:
@@ -117,7 +118,11 @@ class SocServices:
         return self._engine.port(peripheral_name).rx_pop()
 
     def peripheral(self, name: str) -> Peripheral:
-        for m in self._engine.models:
+        m = self._by_name.get(name)
+        if m is not None:
+            return m
+        for m in self._engine.models:  # models hot paths ask by name: keep a map
+            self._by_name.setdefault(m.spec.name, m)
             if m.spec.name == name:
                 return m
         raise UnknownNameError("peripheral", name, [m.spec.name for m in self._engine.models])

@@ -207,6 +207,8 @@ class Lpc55Hashcrypt(RegisterPeripheral):
             self._write_ctrl(value)
         elif INDATA <= offset <= ALIAS_HI:
             self._write_data(value)
+            if not self._inten:
+                return  # no interrupt enabled: the line stays low (the hot path: a word)
         elif offset == STATUS:
             self._status_bits &= ~(value & ERROR)
         elif offset == INTENSET:

@@ -270,6 +270,8 @@ class Stm32u5Hash(RegisterPeripheral):
             self._fifo.append(swap_word(value, self._algo_cr >> DATATYPE_SHIFT & 3))
             if len(self._fifo) == 16:
                 self._hand_block()
+            if not self._imr:
+                return  # no interrupt enabled: the line stays low (the hot path: a word)
         elif offset == STR:
             self._nblw = value & mask & 0x1F
             if value & mask & DCAL:
