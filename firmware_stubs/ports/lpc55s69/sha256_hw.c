@@ -8,7 +8,10 @@
  * HASH_AES_RST bit 18. A word written to INDATA is 4 message bytes in memory order
  * (little-endian load; the block swaps them). The block does not pad: the driver appends the
  * SHA-256 padding and length itself, as the SDK's hashcrypt_sha_finalize does; DIGEST0..7 then
- * hold H0..H7. Polled, every wait bounded by LPC_POLL_LIMIT.
+ * hold H0..H7. Word-aligned runs of whole blocks go through the AHB master (MEMCTRL 0x10: MASTER
+ * bit 0, COUNT 26:16 blocks; MEMADDR 0x14), as the SDK's hashcrypt_sha_process_message_data
+ * does: the block reads them from memory itself; other blocks are written to INDATA. Polled,
+ * every wait bounded by LPC_POLL_LIMIT.
  */
 #include "sha256_hw.h"
 
@@ -18,6 +21,8 @@
 #define HC_BASE_     PLAT_PERIPH_HASHCRYPT_BASE
 #define HC_CTRL      (HC_BASE_ + 0x00u)
 #define HC_STATUS    (HC_BASE_ + 0x04u)
+#define HC_MEMCTRL   (HC_BASE_ + 0x10u)
+#define HC_MEMADDR   (HC_BASE_ + 0x14u)
 #define HC_INDATA    (HC_BASE_ + 0x20u)
 #define HC_DIGEST(i) (HC_BASE_ + 0x40u + 4u * (i))
 
@@ -26,6 +31,9 @@
 #define HC_STATUS_WAITING   (1u << 0)
 #define HC_STATUS_DIGEST    (1u << 1)
 #define HC_STATUS_ERROR     (1u << 2)
+#define HC_MEMCTRL_MASTER   1u
+#define HC_MEMCTRL_COUNT_SHIFT 16
+#define HC_MASTER_MAX_BLOCKS 2047u /* COUNT is 11 bits */
 
 #define SYSCON_PRESETCTRL2        (SYSCON_BASE_ + 0x108u)
 #define SYSCON_AHBCLKCTRL2        (SYSCON_BASE_ + 0x208u)
@@ -82,9 +90,34 @@ int port_sha256_start(void)
     return PORT_OK;
 }
 
+/* Up to HC_MASTER_MAX_BLOCKS word-aligned blocks at `p` through the AHB master. Returns
+ * PORT_OK, or PORT_ERR_TIMEOUT when a wait timed out or the master reported a bus error. */
+static int hc_master(const uint8_t *p, uint32_t nblocks)
+{
+    if (hc_wait(HC_STATUS_WAITING) != PORT_OK) {
+        return PORT_ERR_TIMEOUT;
+    }
+    REG32(HC_MEMADDR) = (uint32_t)(uintptr_t)p;
+    REG32(HC_MEMCTRL) = HC_MEMCTRL_MASTER | (nblocks << HC_MEMCTRL_COUNT_SHIFT);
+    if ((REG32(HC_STATUS) & HC_STATUS_ERROR) != 0u || hc_wait(HC_STATUS_DIGEST) != PORT_OK) {
+        hc_failed = 1;
+        return PORT_ERR_TIMEOUT;
+    }
+    return PORT_OK;
+}
+
 /* See sha256_hw.h. `p` (nblocks * 64 bytes) may be attacker controlled: only hashed. */
 int port_sha256_blocks(const uint8_t *p, size_t nblocks)
 {
+    while (((uintptr_t)p & 3u) == 0u && nblocks > 0u) {
+        uint32_t n = nblocks > HC_MASTER_MAX_BLOCKS ? HC_MASTER_MAX_BLOCKS : (uint32_t)nblocks;
+
+        if (hc_master(p, n) != PORT_OK) {
+            return PORT_ERR_TIMEOUT;
+        }
+        p += 64u * n;
+        nblocks -= n;
+    }
     while (nblocks-- > 0u) {
         if (hc_block(p) != PORT_OK) {
             return PORT_ERR_TIMEOUT;

@@ -118,6 +118,11 @@ class Soc(Protocol):
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
         """Call ``callback`` once virtual time reaches ``at_instructions`` ticks."""
 
+    def master_read(self, address: int, size: int) -> bytes | None:
+        """A bus master's read (a crypto block's AHB master, a DMA): the bytes, or None when
+        the bus errors (outside flash and RAM; in flash, a torn ECC unit or a faulting erased
+        page). Flash read this way counts as read (the sweep's read tracking)."""
+
     def set_irq(self, line: int, asserted: bool, source: str = "") -> None:
         """Drive interrupt line ``line`` (NVIC IRQ number) high or low (level-sensitive). A line
         several outputs share (``source`` tells them apart) is asserted while any asserts it."""

@@ -139,6 +139,19 @@ class SocServices:
     def mem_read(self, address: int, size: int) -> bytes:
         return bytes(self._engine.core.uc.mem_read(address, size))
 
+    def master_read(self, address: int, size: int) -> bytes | None:
+        flash = self._engine.flash
+        ns = flash.to_ns(address)
+        if ns is not None:
+            if size <= 0 or flash.to_ns(address + size - 1) is None:
+                return None
+            return None if flash.read_faults(ns, size) else flash.read(ns, size)
+        found = self._engine.memory.find(address, size)
+        if found is None:
+            return None
+        region, off = found
+        return region.buffer.read(off, size)
+
     def mem_write(self, address: int, data: bytes) -> None:
         if self._engine.flash.to_ns(address) is not None:
             raise EngineError(f"mem_write: expected RAM or ROM, found flash 0x{address:08x}")

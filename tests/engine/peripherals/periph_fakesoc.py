@@ -124,6 +124,7 @@ class FakeSoc:
         self.rx_listeners: dict[str, list[Callable[[], None]]] = {}
         self.models: dict[str, Peripheral] = {}
         self.unmodelled: list[tuple[str, str, int, int, bool, int]] = []
+        self.ram = bytearray(platform.ram.size)  # what a bus master reads there
         for spec in platform.peripherals:
             self.models[spec.name] = peripheral_class(spec.model)(spec, self)
         for m in self.models.values():
@@ -153,6 +154,19 @@ class FakeSoc:
     def schedule(self, at_instructions: int, callback: Callable[[], None]) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (at_instructions, self._seq, callback))
+
+    def master_read(self, address: int, size: int) -> bytes | None:
+        g = self.platform.flash
+        if g.base <= address and address + size <= g.base + g.size:
+            units = self.ff._units(address, size)
+            if any(u in self.ff.torn for u in units):
+                return None
+            return self.ff.read(address, size)
+        ram = self.platform.ram
+        if ram.base <= address and address + size <= ram.base + ram.size:
+            off = address - ram.base
+            return bytes(self.ram[off : off + size])
+        return None
 
     def flash_op(self, kind: FlashOpKind, address: int, size: int) -> bool:
         index = len(self.ops)

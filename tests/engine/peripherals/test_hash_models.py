@@ -21,6 +21,7 @@ DINIS, DCIS, BUSY = 1, 2, 8
 HASH_IRQ = 96
 # LPC55S69 HASHCRYPT
 CTRL, STATUS, INTENSET, INTENCLR, MEMCTRL, INDATA, DIGEST0 = 0x0, 0x4, 0x8, 0xC, 0x10, 0x20, 0x40
+MEMADDR = 0x14
 WAITING, DIGEST, ERROR = 1, 2, 4
 HASHCRYPT_IRQ = 54
 
@@ -238,6 +239,59 @@ def test_lpc55_hashcrypt_unmodelled_modes_are_reported(lpc: FakeSoc) -> None:
     assert [(b, r) for b, r, *_ in lpc.unmodelled] == [
         ("HASHCRYPT", "CTRL"), ("HASHCRYPT", "CTRL"), ("HASHCRYPT", "MEMCTRL"),
     ]  # fmt: skip
+
+
+def _lpc_digest(soc: FakeSoc) -> bytes:
+    return b"".join(soc.r32("hashcrypt", DIGEST0 + 4 * i).to_bytes(4, "big") for i in range(8))
+
+
+@pytest.mark.parametrize("where", ["flash", "ram"])
+def test_lpc55_hashcrypt_ahb_master_hashes_blocks_from_memory(lpc: FakeSoc, where: str) -> None:
+    msg = bytes(range(256)) * 3 + b"tail"
+    padded = _pad(msg)
+    n = len(padded) // 64
+    if where == "flash":
+        address = lpc.platform.flash.base + 0x8000
+        lpc.ff.program(address, padded)
+    else:
+        address = lpc.platform.ram.base + 0x100
+        lpc.ram[0x100 : 0x100 + len(padded)] = padded
+    lpc.w32("hashcrypt", CTRL, 2 | 1 << 4)
+    lpc.w32("hashcrypt", MEMADDR, address)
+    lpc.w32("hashcrypt", MEMCTRL, 1 | n << 16)  # MASTER, COUNT
+    assert lpc.r32("hashcrypt", STATUS) & (WAITING | DIGEST) == 0  # the master is at work
+    lpc.advance(n * (66 + 16) - 1)  # block_cycles + load_cycles per block, at the reset clock
+    assert lpc.r32("hashcrypt", STATUS) & (WAITING | DIGEST) == 0
+    lpc.advance(1)
+    assert lpc.r32("hashcrypt", STATUS) == WAITING | DIGEST
+    assert _lpc_digest(lpc) == hashlib.sha256(msg).digest()
+    assert lpc.models["hashcrypt"].blocks_done == n  # type: ignore[attr-defined]
+
+
+def test_lpc55_hashcrypt_ahb_master_errors(lpc: FakeSoc) -> None:
+    base = lpc.platform.flash.base + 0x8000
+    lpc.ff.program(base, bytes(128))
+    model = lpc.models["hashcrypt"]
+
+    def start(address: int, count: int) -> int:
+        lpc.w32("hashcrypt", CTRL, 2 | 1 << 4)
+        lpc.w32("hashcrypt", STATUS, ERROR)  # write 1 to clear
+        lpc.w32("hashcrypt", MEMADDR, address)
+        lpc.w32("hashcrypt", MEMCTRL, 1 | count << 16)
+        return lpc.r32("hashcrypt", STATUS)
+
+    assert start(base + 2, 1) == WAITING | ERROR  # MEMADDR not word aligned
+    assert start(0x1000_0000 - 64, 1) == WAITING | ERROR  # nothing there: a bus error
+    assert start(base, 0) == WAITING  # COUNT 0 starts nothing
+    lpc.ff.mark_torn(base + 64, 16)
+    assert start(base, 2) == WAITING | ERROR  # a torn ECC unit in the second block
+    assert model.blocks_done == 0  # type: ignore[attr-defined]
+    lpc.w32("hashcrypt", CTRL, 2 | 1 << 4)
+    lpc.w32("hashcrypt", STATUS, ERROR)
+    lpc.w32("hashcrypt", INDATA, 0)  # a block half written by the CPU
+    lpc.w32("hashcrypt", MEMADDR, base)
+    lpc.w32("hashcrypt", MEMCTRL, 1 | 1 << 16)
+    assert lpc.r32("hashcrypt", STATUS) & ERROR and model.blocks_done == 0  # type: ignore[attr-defined]
 
 
 def test_lpc55_hashcrypt_power_loss_mid_hash(lpc: FakeSoc) -> None:

@@ -16,6 +16,14 @@ Behaviour modelled:
   and DIGEST fall, ``block_cycles`` HCLK cycles later (virtual time, current core clock) DIGEST
   and WAITING rise. A word written while WAITING is 0 is an overrun: ERROR rises, the word is
   dropped (CONFIG.DUAL = 0: one 512-bit buffer).
+- MEMCTRL with MASTER = 1 and COUNT = n > 0 (the AHB master, as the SDK's
+  ``hashcrypt_sha_process_message_data`` uses it for word-aligned messages): while WAITING is
+  1 in SHA2-256 mode, the block reads n 64-byte blocks from MEMADDR (flash or RAM,
+  ``Soc.master_read``) and hashes them; WAITING and DIGEST fall and rise again
+  n x (``block_cycles`` + ``load_cycles``) HCLK cycles later. A bus error (an unmapped address,
+  a torn ECC unit or a faulting erased page in flash), a MEMADDR not word aligned, or a start
+  while WAITING is 0 sets ERROR and loads nothing (assumed: UM11126 says the master stops on an
+  error; which blocks were hashed before it is not given). COUNT = 0 starts nothing.
 - DIGEST0..7 read the SHA-256 chaining state after the last block (word i = H_i, the SDK reverses
   each word into the byte string); the driver pads the message itself, so after its padded last
   block this is the SHA-256 digest. (A read while a block is in progress returns the state
@@ -29,9 +37,11 @@ Behaviour modelled:
 
 Not modelled, reported as unmodelled MMIO (``Soc.report_unmodelled``, strict mode stops there):
 MODE 1 (SHA1), 4 and 5 (AES, ICB-AES) and the other values, DMA_I/DMA_O, MEMCTRL.MASTER = 1
-(the AHB master that copies blocks from memory), and writes to CRYPTCFG, LOCK and MASK.
+COUNT_SHIFT, COUNT_MASK = 16, 0x7FF
+outside SHA2-256 mode, and writes to CRYPTCFG, LOCK and MASK.
 
-Parameters: ``block_cycles`` (default 66), ``config`` (CONFIG's value), ``clock`` and ``reset``
+Parameters: ``block_cycles`` (default 66), ``load_cycles`` (the AHB master's cycles to read one
+64-byte block, default 16), ``config`` (CONFIG's value), ``clock`` and ``reset``
 ({peripheral, offset, bit}; absent = always clocked / out of reset).
 """
 
@@ -54,6 +64,7 @@ MODE_MASK, NEW_HASH, DMA_I, DMA_O, HASHSWPB = 0x7, 1 << 4, 1 << 8, 1 << 9, 1 << 
 MODE_SHA256 = 2
 WAITING, DIGEST, ERROR = 1, 2, 4
 MASTER = 1
+COUNT_SHIFT, COUNT_MASK = 16, 0x7FF
 
 
 def _bit_param(spec: PeripheralSpec, name: str) -> tuple[str, int, int] | None:
@@ -70,11 +81,13 @@ class Lpc55Hashcrypt(RegisterPeripheral):
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
         super().__init__(spec, soc)
         self._block_cycles = param_int(spec, "block_cycles", 66)
+        self._load_cycles = param_int(spec, "load_cycles", 16)
         self._config = param_int(spec, "config", 0)
         self._clock = _bit_param(spec, "clock")
         self._reset_bit = _bit_param(spec, "reset")
         self.stream = BlockStream()
         self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
+        self.master_blocks = 0  # of which the AHB master read from memory
         self._in_reset = False
         self._reset_state()
 
@@ -91,7 +104,7 @@ class Lpc55Hashcrypt(RegisterPeripheral):
 
     def power_on(self) -> None:
         self._reset_state()
-        self.blocks_done = 0
+        self.blocks_done = self.master_blocks = 0
         self.drive_irq("hashcrypt", False)
 
     def reset(self, cause: ResetCause) -> None:
@@ -174,6 +187,28 @@ class Lpc55Hashcrypt(RegisterPeripheral):
             self._status_bits &= ~(WAITING | DIGEST)
             self._busy_until = self.soc.instructions + cycles_to_ticks(self.soc, self._block_cycles)
 
+    def _master(self, value: int) -> None:
+        """MEMCTRL.MASTER = 1: hash COUNT blocks read from MEMADDR (module doc)."""
+        count = value >> COUNT_SHIFT & COUNT_MASK
+        if (self._ctrl & MODE_MASK) != MODE_SHA256:
+            self._unmodelled(MEMCTRL, "MEMCTRL", True, value)
+            return
+        if not count:
+            return
+        data = None
+        if self._status() & WAITING and not self._words and not self._memaddr & 3:
+            data = self.soc.master_read(self._memaddr, 64 * count)
+        if data is None:
+            self._status_bits |= ERROR
+            return
+        self.stream.add(data)
+        self._state = None
+        self.blocks_done += count
+        self.master_blocks += count
+        self._status_bits &= ~(WAITING | DIGEST)
+        cycles = count * (self._block_cycles + self._load_cycles)
+        self._busy_until = self.soc.instructions + cycles_to_ticks(self.soc, cycles)
+
     def _digest_word(self, index: int) -> int:
         if self._state is None:
             self._state = self.stream.chaining_state()
@@ -217,7 +252,7 @@ class Lpc55Hashcrypt(RegisterPeripheral):
             self._inten &= ~value
         elif offset == MEMCTRL:
             if value & MASTER:
-                self._unmodelled(offset, "MEMCTRL", True, value)
+                self._master(value)
         elif offset == MEMADDR:
             self._memaddr = value
         elif offset in (CRYPTCFG, LOCK) or MASK_LO <= offset <= MASK_HI:
