@@ -433,6 +433,12 @@ class Engine(abc.ABC):
         of its torn units and erased state (what a read of the page can see)."""
         raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
 
+    def cut_preview(self) -> dict[int, str] | None:
+        """The pages (``read_page_size`` bytes, physical) a power cut now would change, with
+        their ``flash_page_digests`` after it, changing nothing (its seeded tear included);
+        None when the engine cannot tell (the caller cuts for real)."""
+        raise EngineError(f"engine {self.name}: expected an engine that tracks reads")
+
     def flash_global_state(self) -> str:
         """What every read of the array depends on beyond its pages (option bytes stored in
         flash, a bank swap), as text."""

@@ -164,6 +164,7 @@ class SweepResult:
     shard: tuple[int, int] = (1, 1)
     sample: float = 0.1  # the seeded share of "same state" points that ran anyway
     children_run: int = 0  # points whose child ran its recovery (races included; not determ.)
+    decided_before_fork: int = 0  # points decided at the cut, no child (timing; not determ.)
 
     @property
     def cuts(self) -> int:

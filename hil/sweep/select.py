@@ -52,6 +52,10 @@ class SweepOptions:
     depth: int = 1  # cuts in the recoveries down to this depth (2: every recovery op cut once)
     dedup: bool = True  # a state already judged is "same state as" (hil.sweep.states)
     sample: float = 0.1  # the seeded share of "same state" points that run anyway
+    # at the last depth, decide "same state"/"same recovery" at the cut itself, from the
+    # engine's preview of the tear, before forking (False: every point forks and decides in
+    # its child; the results are the same)
+    decide_before_fork: bool = True
     shard: tuple[int, int] = (1, 1)  # K of N: the depth-1 points with index % N == K - 1
 
 

@@ -179,6 +179,8 @@ class StateClaims:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._sets: dict[str, list[int]] = {}  # read sets loaded so far (forked children
+        # inherit them: each loads only the ones published since)
 
     def claim(self, key: str, order: Sequence[int], point_id: str) -> str | None:
         """Mark ``key`` as met by this point; the ID of an earlier point that met it, if any."""
@@ -225,7 +227,9 @@ class StateClaims:
         mine = order_text(order)
         best: tuple[str, Path] | None = None
         for rsid in sorted(n for n in os.listdir(sets) if not n.startswith(".")):
-            pages = json.loads((sets / rsid).read_text(encoding="utf-8"))
+            pages = self._sets.get(rsid)
+            if pages is None:
+                pages = self._sets[rsid] = json.loads((sets / rsid).read_text(encoding="utf-8"))
             d = self.directory / "recoveries" / rsid / recovery_key(context, pages, vector)
             if not d.is_dir():
                 continue

@@ -38,7 +38,7 @@ from hil.engine.base import FlashOpAction
 from hil.engine.registry import create_engine
 from hil.errors import HilError
 from hil.evidence import Outcome
-from hil.faults.plan import OpKind, Phase
+from hil.faults.plan import OpKind, Phase, Tear
 from hil.faults.trigger import OpHit, PhaseHit, Triggers
 from hil.firmware import FirmwareSet
 from hil.platform.model import Platform
@@ -46,7 +46,7 @@ from hil.provision import FactoryImage
 from hil.scenarios import Bench, MakeDevice, ScenarioRun, power_cut_update
 from hil.sweep.child import SCENARIO, PointChild, replay_point
 from hil.sweep.fork import ForkPool, PointDone, Pool, SerialPool
-from hil.sweep.judge import judge_point
+from hil.sweep.judge import PointVerdict, judge_point
 from hil.sweep.outside import approved_images
 from hil.sweep.points import PointKind, SweepPoint, sub_point
 from hil.sweep.recorder import CleanPassRecorder
@@ -99,6 +99,7 @@ class Sweep:
         self._varying: list[tuple[int, int]] | None = None  # what states differ in (states)
         self._done = 0
         self._total = 0
+        self.decided_before_fork = 0  # points this process decided without forking
 
     # -- the flow ------------------------------------------------------------------------------
     def _device(self, factory: FactoryImage) -> Device:
@@ -178,6 +179,8 @@ class Sweep:
             def at_op_fork(pts: list[SweepPoint]) -> Callable[[OpHit], FlashOpAction]:
                 def fork(hit: OpHit) -> FlashOpAction:
                     for point in pts:
+                        if self._decided_before_fork(point, dev):
+                            continue
                         for twin in range(2 if self._twin(point) else 1):
                             child = spawn(point, twin)
                             if child is not None:
@@ -305,10 +308,69 @@ class Sweep:
             )
             child.children.append(sub)
             triggers.at_flash_op(hit.index + 1, OpKind.ANY, at_op)  # the next one
+            if self._decided_before_fork(sub, dev):
+                return FlashOpAction.CONTINUE
             grandchild = spawn(sub, 0)
             return FlashOpAction.CONTINUE if grandchild is None else grandchild.take_op_fault(hit)
 
         triggers.at_flash_op(triggers.op_count(), OpKind.ANY, at_op)
+
+    def _decided_before_fork(self, point: SweepPoint, dev: Device) -> bool:
+        """At a flash-op point of the last depth (not sampled, not a twin), decide here what
+        the child would decide at its power-on (``_before_power_on``): the post-cut state is
+        the flash now with the engine's preview of the tear (``Engine.cut_preview``). True
+        when an earlier point met the state or gave the recovery: the point's result is
+        written and nothing forks. The state, page digests and context are those the child
+        would find, so ``resolve`` settles it the same way."""
+        claims, pool = self._claims, self._pool
+        engine = dev.engine
+        if (
+            claims is None
+            or pool is None
+            or pool.serial
+            or not self.opt.decide_before_fork
+            or point.kind is not PointKind.FLASH_OP
+            or point.depth != self.opt.depth
+            or self._twin(point)
+            or not engine.tracks_reads
+            or sampled(self.opt.seed, point.id, self.opt.sample)
+        ):
+            return False
+        changed = {} if point.tear is Tear.NONE else engine.cut_preview()
+        if changed is None:
+            return False
+        vector = page_vector(engine)
+        for page, digest in changed.items():
+            vector[page] = digest
+        state = state_key(engine, vector, POWER_ON, b"", 0)
+        same, how = claims.claim(state, point.order, point.id), "state"
+        context = recovery_context(engine, POWER_ON, engine.next_power_on_fill())
+        if same is None:
+            same, how = claims.match(context, vector, point.order), "recovery"
+        if same is None:
+            return False  # the child runs it (and claims the state again: the same marker)
+        pool.write(
+            point.id,
+            PointResult(
+                point,
+                PointVerdict(Outcome.UNKNOWN),
+                "",
+                [],
+                0,
+                0.0,
+                0.0,
+                state=state,
+                same_as=same,
+                ran=False,
+                same_how=how,
+                pages=sparse(vector),
+                context=context,
+            ),
+        )
+        self.decided_before_fork += 1
+        if point.depth == 1:
+            self._advance()
+        return True
 
     def _advance(self) -> None:
         self._done += 1
@@ -379,6 +441,7 @@ class Sweep:
             shard=self.opt.shard,
             sample=self.opt.sample,
             children_run=ran,
+            decided_before_fork=self.decided_before_fork,
         )
 
     def _serial_pass(self, points: list[SweepPoint], pool: SerialPool, showcase: set[str]) -> None:

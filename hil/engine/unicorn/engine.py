@@ -44,7 +44,7 @@ from hil.engine.unicorn.maskwatch import MaskWatch
 from hil.engine.unicorn.memory import Memory
 from hil.engine.unicorn.mmio import PeripheralBus, raw_mmio_map
 from hil.engine.unicorn.nvic import SYSTICK, Nvic
-from hil.engine.unicorn.peripheral import Peripheral, peripheral_class
+from hil.engine.unicorn.peripheral import Peripheral, TearRun, peripheral_class
 from hil.engine.unicorn.peripherals._common import ClockLimits
 from hil.engine.unicorn.power import PowerController, PowerState
 from hil.engine.unicorn.ppb import (
@@ -487,6 +487,15 @@ class UnicornEngine(Engine):
 
     def flash_page_digests(self) -> list[str]:
         return self.flash.page_digests()
+
+    def cut_preview(self) -> dict[int, str] | None:
+        runs: list[TearRun] = []
+        for m in self.models:
+            r = m.tear_preview()
+            if r is None:
+                return None
+            runs += r
+        return self.flash.preview_digests(runs)
 
     def flash_global_state(self) -> str:
         return self.flash.global_state()

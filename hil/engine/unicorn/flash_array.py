@@ -422,7 +422,6 @@ class UcFlashArray:
         equal digests wherever they are). Kept between calls: only the pages changed since
         the last call are hashed again (a sweep's parent calls it before every fork, so a
         child hashes only what its cut changed)."""
-        unit, fpage = self.geometry.ecc_unit, self.geometry.page_size
         if self._digests is None:
             self._digests = [""] * (self._size // PAGE)
             dirty: list[int] = list(range(self._size // PAGE))
@@ -431,20 +430,51 @@ class UcFlashArray:
         self._dirty = set()
         digests = self._digests
         for p in dirty:
-            tags = [
-                f"t{u * unit % PAGE}"
-                for u in range(p * PAGE // unit, ((p + 1) * PAGE - 1) // unit + 1)
-                if u in self.torn
-            ]
-            tags += [
-                f"e{q * fpage - p * PAGE}"
-                for q in range(p * PAGE // fpage, ((p + 1) * PAGE - 1) // fpage + 1)
-                if q in self.erased
-            ]
-            h = hashlib.blake2b(self.buffer.read(p * PAGE, PAGE), digest_size=8)
-            h.update(",".join(sorted(tags)).encode())
-            digests[p] = h.hexdigest()
+            digests[p] = self._digest(p, self.buffer.read(p * PAGE, PAGE), self.torn, self.erased)
         return list(digests)
+
+    def _digest(self, p: int, cells: bytes, torn: set[int], erased: set[int]) -> str:
+        """Physical page ``p``'s digest (``page_digests``) with these cells and marks."""
+        unit, fpage = self.geometry.ecc_unit, self.geometry.page_size
+        tags = [
+            f"t{u * unit % PAGE}"
+            for u in range(p * PAGE // unit, ((p + 1) * PAGE - 1) // unit + 1)
+            if u in torn
+        ]
+        tags += [
+            f"e{q * fpage - p * PAGE}"
+            for q in range(p * PAGE // fpage, ((p + 1) * PAGE - 1) // fpage + 1)
+            if q in erased
+        ]
+        h = hashlib.blake2b(cells, digest_size=8)
+        h.update(",".join(sorted(tags)).encode())
+        return h.hexdigest()
+
+    def preview_digests(self, runs: Sequence[tuple[int, bytes, bool]]) -> dict[int, str]:
+        """The physical pages these writes would change (each run: ``write_raw`` of its
+        cells, then ``mark_torn`` of them when torn) with their digests after them; nothing
+        changes here."""
+        unit, fpage = self.geometry.ecc_unit, self.geometry.page_size
+        overlay: dict[int, bytearray] = {}
+        torn, erased = set(self.torn), set(self.erased)
+        for address, cells, is_torn in runs:
+            start = self._offset(address, len(cells))
+            for lo, off, n in self._pieces(start, len(cells)):
+                pos = 0
+                while pos < n:
+                    p, o = divmod(off + pos, PAGE)
+                    k = min(n - pos, PAGE - o)
+                    page = overlay.get(p)
+                    if page is None:
+                        page = overlay[p] = bytearray(self.buffer.read(p * PAGE, PAGE))
+                    page[o : o + k] = cells[lo - start + pos : lo - start + pos + k]
+                    pos += k
+                units = range(off // unit, (off + n - 1) // unit + 1)
+                torn.difference_update(units)
+                erased.difference_update(range(off // fpage, (off + n - 1) // fpage + 1))
+                if is_torn:
+                    torn.update(units)
+        return {p: self._digest(p, bytes(c), torn, erased) for p, c in overlay.items()}
 
     def global_state(self) -> str:
         """What every read of the array depends on beyond its pages: option bytes, bank swap."""

@@ -37,6 +37,8 @@ from hil.engine.base import FlashOpKind, ResetCause
 from hil.errors import UnknownNameError
 from hil.platform.model import FlashGeometry, PeripheralSpec, Platform
 
+TearRun = tuple[int, bytes, bool]  # (address, cells written, their ECC units torn)
+
 
 class Exc:
     """Cortex-M exception numbers the models may raise."""
@@ -221,6 +223,13 @@ class Peripheral(abc.ABC):
 
     def tear_in_flight(self) -> None:  # noqa: B027  (optional hook)
         """Power was cut while this model had a flash operation in flight: leave the torn state."""
+
+    def tear_preview(self) -> list[TearRun] | None:
+        """What ``tear_in_flight`` would leave in the flash array now, changing nothing (the
+        seeded randomness included): its writes in order, each (address, cells, torn: the
+        cells' ECC units are then torn). None when the model cannot tell (the caller cuts for
+        real). Default: nothing (a model that does not write flash)."""
+        return []
 
     def flash_busy(self) -> bool:
         """True while this model has a flash operation in flight (flash controllers)."""

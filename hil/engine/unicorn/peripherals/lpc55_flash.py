@@ -47,11 +47,12 @@ Modelling choices:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from hil.engine.base import FlashOpKind, ResetCause
-from hil.engine.unicorn.peripheral import Soc, register
+from hil.engine.unicorn.peripheral import Soc, TearRun, register
 from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge
 from hil.platform.model import PeripheralSpec
 
@@ -133,19 +134,32 @@ class Lpc55Flash(RegisterPeripheral):
             self._running = False
             self._tear(op)
 
-    def _tear(self, op: _Op) -> None:
+    def _tear_runs(self, op: _Op, rng: random.Random) -> list[TearRun]:
+        """The write the torn ``op`` leaves (module doc)."""
         if not op.valid:
-            return
-        flash, rng = self.soc.flash, self.soc.rng
-        old = int.from_bytes(flash.read(op.address, op.size), "little")
+            return []
+        old = int.from_bytes(self.soc.flash.read(op.address, op.size), "little")
         noise = rng.getrandbits(op.size * 8)
         if op.kind is FlashOpKind.ERASE:
             mix = old & noise
         else:
             new = int.from_bytes(op.data or bytes(op.size), "little")
             mix = old | (new & noise)
-        flash.write_raw(op.address, mix.to_bytes(op.size, "little"))
-        flash.mark_torn(op.address, op.size)
+        return [(op.address, mix.to_bytes(op.size, "little"), True)]
+
+    def _tear(self, op: _Op) -> None:
+        flash = self.soc.flash
+        for address, cells, torn in self._tear_runs(op, self.soc.rng):
+            flash.write_raw(address, cells)
+            if torn:
+                flash.mark_torn(address, len(cells))
+
+    def tear_preview(self) -> list[TearRun] | None:
+        if self._inflight is None:
+            return []
+        rng = random.Random()
+        rng.setstate(self.soc.rng.getstate())
+        return self._tear_runs(self._inflight, rng)
 
     # ------------------------------------------------------------------ registers
 

@@ -74,10 +74,11 @@ Modelling choices (for the README):
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 from hil.engine.base import FlashOpKind, ResetCause
-from hil.engine.unicorn.peripheral import Exc, Soc, register
+from hil.engine.unicorn.peripheral import Exc, Soc, TearRun, register
 from hil.engine.unicorn.peripherals._common import (
     RegisterPeripheral,
     merge,
@@ -533,29 +534,46 @@ class Stm32u5Flash(RegisterPeripheral):
 
     # ------------------------------------------------------------------ tearing and ECC
 
-    def _tear(self, op: _Op) -> int:
-        """Leave the torn state of ``op`` in the array; returns its OPSR record."""
-        flash, rng = self.soc.flash, self.soc.rng
+    def _tear_runs(self, op: _Op, rng: random.Random) -> list[TearRun]:
+        """The writes the torn ``op`` leaves (module doc), in order."""
+        flash = self.soc.flash
+        runs: list[TearRun] = []
         if op.valid and op.kind is FlashOpKind.ERASE:
             old = flash.read(op.address, op.size)
             for o in range(0, op.size, 16):
                 fate = rng.randrange(3)
                 if fate == 0:
-                    flash.write_raw(op.address + o, b"\xff" * 16)
+                    runs.append((op.address + o, b"\xff" * 16, False))
                 elif fate == 2:
                     mix = int.from_bytes(old[o : o + 16], "little") | rng.getrandbits(128)
-                    flash.write_raw(op.address + o, mix.to_bytes(16, "little"))
-                    flash.mark_torn(op.address + o, 16)
+                    runs.append((op.address + o, mix.to_bytes(16, "little"), True))
         elif op.valid and op.data is not None:
             old = flash.read(op.address, op.size)
             for o in range(0, op.size, 16):
                 a = int.from_bytes(old[o : o + 16], "little")
                 n = int.from_bytes(op.data[o : o + 16], "little")
                 mix = a & (n | rng.getrandbits(128))
-                flash.write_raw(op.address + o, mix.to_bytes(16, "little"))
-                flash.mark_torn(op.address + o, 16)
+                runs.append((op.address + o, mix.to_bytes(16, "little"), True))
+        return runs
+
+    def _tear(self, op: _Op) -> int:
+        """Leave the torn state of ``op`` in the array; returns its OPSR record."""
+        flash = self.soc.flash
+        for address, cells, torn in self._tear_runs(op, self.soc.rng):
+            flash.write_raw(address, cells)
+            if torn:
+                flash.mark_torn(address, len(cells))
         self._busy = False
         return self._opsr_value(op)
+
+    def tear_preview(self) -> list[TearRun] | None:
+        if self._options.busy:
+            return None  # an option change tears the option bytes (not previewed)
+        if self._inflight is None:
+            return []
+        rng = random.Random()
+        rng.setstate(self.soc.rng.getstate())
+        return self._tear_runs(self._inflight, rng)
 
     def cpu_read_fault(self, address: int) -> None:
         if not self._eccr & (ECCC | ECCD):
