@@ -239,30 +239,40 @@ def _sweep_sizes(name: str, sizes: list[int], points: int) -> None:
     ops0, _, _ = Sweep(platform, fw, options=SweepOptions(app_size=base)).clean_pass()
     out(
         f"{name}: sweep by size: depth 1, dedup on, cuts in flash ops only, about {points} "
-        "points per size; CPU: passes = this process (the clean and the sweep pass), per point "
-        "= the forked points' CPU / points run; exhaustive = passes + flash ops x per point "
-        "(an estimate: every flash op cut, no point collapsed)"
+        "points per size; CPU: passes = this process (the clean and the sweep pass, the "
+        "points decided at the cut), ms/run = the forked points' CPU / points run, ms/cut = "
+        "the forked points' CPU / cuts (collapsed cuts included); exhaustive = 2 x the clean "
+        "pass + flash ops x (ms/cut + the parent's CPU per cut beyond its two passes) (an "
+        "estimate: the same share of cuts collapses); per KiB: exhaustive / KiB (linear "
+        "growth: the same for every size)"
     )
     out(
-        f"{name}: sweep by size: {'KiB':>5} {'flash ops':>9} {'stride':>6} {'run':>4} "
-        f"{'wall s':>7} {'CPU s':>7} {'passes s':>8} {'ms/point':>8} {'M instr/pt':>10} "
-        f"{'exhaustive CPU s':>16}"
+        f"{name}: sweep by size: {'KiB':>5} {'flash ops':>9} {'stride':>6} {'cuts':>5} "
+        f"{'run':>4} {'wall s':>7} {'CPU s':>7} {'passes s':>8} {'ms/run':>7} {'ms/cut':>6} "
+        f"{'M instr/pt':>10} {'exhaustive CPU s':>16} {'per KiB':>7}"
     )
     for size in sizes:
         stride = max(1, round(len(ops0) * size / base / max(1, points)))
         opt = SweepOptions(stride=stride, phases=False, random=0, app_size=size)
+        me_c = _cpu_s()[0]
+        Sweep(platform, fw, options=opt).clean_pass()
+        clean = _cpu_s()[0] - me_c
         (me0, kids0), wall0 = _cpu_s(), time.perf_counter()
         res = Sweep(platform, fw, options=opt).run()
         (me1, kids1), wall = _cpu_s(), time.perf_counter() - wall0
         passes, kids = me1 - me0, kids1 - kids0
         ran = [r for r in res.points if r.ran]
-        per_pt = kids / max(1, len(ran))
+        per_run = kids / max(1, len(ran))
+        per_cut = kids / max(1, res.cuts)
         instr = sum(r.instructions for r in ran) / max(1, len(ran))
         ops = len(res.clean_ops)
+        decide = max(0.0, passes - 2 * clean) / max(1, res.cuts)
+        exhaustive = passes + kids if stride == 1 else 2 * clean + ops * (per_cut + decide)
         out(
-            f"{name}: sweep by size: {size // 1024:>5} {ops:>9} {stride:>6} {len(ran):>4} "
-            f"{wall:>7.1f} {passes + kids:>7.1f} {passes:>8.1f} {per_pt * 1e3:>8.0f} "
-            f"{instr / 1e6:>10.2f} {passes + ops * per_pt:>16.0f}"
+            f"{name}: sweep by size: {size // 1024:>5} {ops:>9} {stride:>6} {res.cuts:>5} "
+            f"{len(ran):>4} {wall:>7.1f} {passes + kids:>7.1f} {passes:>8.1f} "
+            f"{per_run * 1e3:>7.0f} {per_cut * 1e3:>6.0f} {instr / 1e6:>10.2f} "
+            f"{exhaustive:>16.0f} {exhaustive / (size / 1024):>7.2f}"
         )
 
 

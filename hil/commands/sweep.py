@@ -94,6 +94,15 @@ def _args(p: argparse.ArgumentParser) -> None:
         "agree (default 0.1)",
     )
     p.add_argument(
+        "--sample-max",
+        type=int,
+        default=None,
+        metavar="N",
+        help="lower the sample's rate so that it draws about N of the sweep's first cuts "
+        "(default 100, SweepOptions.sample_max; 0: no limit): a big update's sweep then runs "
+        "about as many sample recoveries as a small one's",
+    )
+    p.add_argument(
         "--shard",
         type=_shard,
         default=(1, 1),
@@ -127,10 +136,11 @@ def run(args: argparse.Namespace) -> int:
     from hil.sweep import Sweep, SweepOptions
     from hil.sweep.report import summary_lines, write_sweep
 
-    if args.depth < 1 or not 0 <= args.sample <= 1:
+    sample_max = SweepOptions.sample_max if args.sample_max is None else args.sample_max
+    if args.depth < 1 or not 0 <= args.sample <= 1 or sample_max < 0:
         err(
-            f"hil sweep: expected --depth >= 1 and --sample in 0..1, found --depth {args.depth} "
-            f"--sample {args.sample}"
+            f"hil sweep: expected --depth >= 1, --sample in 0..1 and --sample-max >= 0, found "
+            f"--depth {args.depth} --sample {args.sample} --sample-max {args.sample_max}"
         )
         return EXIT_BAD_INPUT
     platform = load_platform(platform_name(args))
@@ -157,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
         depth=args.depth,
         dedup=not args.no_dedup,
         sample=args.sample,
+        sample_max=sample_max,
         shard=args.shard,
         app_size=args.app_size,
     )

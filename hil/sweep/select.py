@@ -52,11 +52,22 @@ class SweepOptions:
     depth: int = 1  # cuts in the recoveries down to this depth (2: every recovery op cut once)
     dedup: bool = True  # a state already judged is "same state as" (hil.sweep.states)
     sample: float = 0.1  # the seeded share of "same state" points that run anyway
+    # ... lowered so that it draws about this many of the first cuts (0: no limit; ``rate``)
+    sample_max: int = 100
     # at the last depth, decide "same state"/"same recovery" at the cut itself, from the
     # engine's preview of the tear, before forking (False: every point forks and decides in
     # its child; the results are the same)
     decide_before_fork: bool = True
     shard: tuple[int, int] = (1, 1)  # K of N: the depth-1 points with index % N == K - 1
+
+
+def sample_rate(o: SweepOptions, first_cuts: int) -> float:
+    """The sample's rate for a sweep of ``first_cuts`` depth-1 points: ``o.sample``, lowered
+    so that it draws about ``o.sample_max`` of them (the same in every shard: it counts the
+    whole sweep's points)."""
+    if o.sample_max <= 0 or first_cuts * o.sample <= o.sample_max:
+        return o.sample
+    return o.sample_max / first_cuts
 
 
 def model_tear(platform: Platform, kind: str) -> Tear:

@@ -51,7 +51,7 @@ from hil.sweep.outside import approved_images
 from hil.sweep.points import PointKind, SweepPoint, sub_point
 from hil.sweep.recorder import CleanPassRecorder
 from hil.sweep.result import OTA_PHASES, OpInfo, PhaseMark, PointResult, SweepResult
-from hil.sweep.select import SweepOptions, area_of, model_tear, select_points
+from hil.sweep.select import SweepOptions, area_of, model_tear, sample_rate, select_points
 from hil.sweep.states import (
     POWER_ON,
     StateClaims,
@@ -387,6 +387,7 @@ class Sweep:
         self._varying = varying(self.platform, ops)
         every = select_points(self.platform, self.opt, ops, marks)
         every = [replace(p, rank=i) for i, p in enumerate(every)]
+        self.opt = replace(self.opt, sample=sample_rate(self.opt, len(every)))
         k, n = self.opt.shard
         points = [p for p in every if p.rank % n == k - 1]  # this shard's share
         own = self.workdir is None

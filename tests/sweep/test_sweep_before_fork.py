@@ -80,3 +80,12 @@ def test_deciding_before_fork_reports_what_forking_every_point_reports(tmp_path:
     assert reports[0] == reports[1]
     # the download's cuts after the first recoveries were published collapse at the cut
     assert decided[0] > 10 and decided[1] == 0
+
+
+def test_the_sample_rate_is_lowered_to_draw_about_sample_max_first_cuts() -> None:
+    from hil.sweep.select import sample_rate
+
+    assert sample_rate(SweepOptions(sample=0.1, sample_max=100), 400) == 0.1
+    assert sample_rate(SweepOptions(sample=0.1, sample_max=100), 4000) == 100 / 4000
+    assert sample_rate(SweepOptions(sample=0.1, sample_max=0), 4000) == 0.1  # no limit
+    assert sample_rate(SweepOptions(sample=0.0, sample_max=100), 4000) == 0.0
