@@ -10,9 +10,10 @@ side-effect register means.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+import random
+from collections.abc import Callable, Mapping, Sequence
 
-from hil.engine.unicorn.peripheral import Exc, Peripheral, Soc
+from hil.engine.unicorn.peripheral import Exc, FlashArray, Peripheral, Soc, TearRun
 from hil.errors import UnknownNameError
 from hil.platform.model import PeripheralSpec
 
@@ -204,3 +205,19 @@ class ClockLimits:
             if self.fault_on_violation:
                 self.soc.raise_exception(Exc.HARDFAULT, precise=False)
         self._violating = problem is not None
+
+
+def apply_tear(flash: FlashArray, runs: Sequence[TearRun]) -> None:
+    """Leave a torn operation's writes (``Peripheral.tear_preview`` form) in the array."""
+    for address, cells, torn in runs:
+        flash.write_raw(address, cells)
+        if torn:
+            flash.mark_torn(address, len(cells))
+
+
+def rng_copy(rng: random.Random) -> random.Random:
+    """A copy of ``rng`` at its current state: a preview draws what the real tear will draw,
+    leaving the original untouched."""
+    copy = random.Random()
+    copy.setstate(rng.getstate())
+    return copy

@@ -53,7 +53,12 @@ from dataclasses import dataclass
 
 from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.peripheral import Soc, TearRun, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge
+from hil.engine.unicorn.peripherals._common import (
+    RegisterPeripheral,
+    apply_tear,
+    merge,
+    rng_copy,
+)
 from hil.platform.model import PeripheralSpec
 
 CMD, EVENT, STARTA, STOPA = 0x000, 0x004, 0x010, 0x014
@@ -148,18 +153,12 @@ class Lpc55Flash(RegisterPeripheral):
         return [(op.address, mix.to_bytes(op.size, "little"), True)]
 
     def _tear(self, op: _Op) -> None:
-        flash = self.soc.flash
-        for address, cells, torn in self._tear_runs(op, self.soc.rng):
-            flash.write_raw(address, cells)
-            if torn:
-                flash.mark_torn(address, len(cells))
+        apply_tear(self.soc.flash, self._tear_runs(op, self.soc.rng))
 
     def tear_preview(self) -> list[TearRun] | None:
         if self._inflight is None:
             return []
-        rng = random.Random()
-        rng.setstate(self.soc.rng.getstate())
-        return self._tear_runs(self._inflight, rng)
+        return self._tear_runs(self._inflight, rng_copy(self.soc.rng))
 
     # ------------------------------------------------------------------ registers
 

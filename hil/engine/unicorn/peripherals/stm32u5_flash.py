@@ -81,9 +81,11 @@ from hil.engine.base import FlashOpKind, ResetCause
 from hil.engine.unicorn.peripheral import Exc, Soc, TearRun, register
 from hil.engine.unicorn.peripherals._common import (
     RegisterPeripheral,
+    apply_tear,
     merge,
     notify_clock_tree,
     param_int,
+    rng_copy,
 )
 from hil.engine.unicorn.peripherals.stm32u5_options import REGISTERS as OPTION_REGISTERS
 from hil.engine.unicorn.peripherals.stm32u5_options import OptionBytes
@@ -558,11 +560,7 @@ class Stm32u5Flash(RegisterPeripheral):
 
     def _tear(self, op: _Op) -> int:
         """Leave the torn state of ``op`` in the array; returns its OPSR record."""
-        flash = self.soc.flash
-        for address, cells, torn in self._tear_runs(op, self.soc.rng):
-            flash.write_raw(address, cells)
-            if torn:
-                flash.mark_torn(address, len(cells))
+        apply_tear(self.soc.flash, self._tear_runs(op, self.soc.rng))
         self._busy = False
         return self._opsr_value(op)
 
@@ -571,9 +569,7 @@ class Stm32u5Flash(RegisterPeripheral):
             return None  # an option change tears the option bytes (not previewed)
         if self._inflight is None:
             return []
-        rng = random.Random()
-        rng.setstate(self.soc.rng.getstate())
-        return self._tear_runs(self._inflight, rng)
+        return self._tear_runs(self._inflight, rng_copy(self.soc.rng))
 
     def cpu_read_fault(self, address: int) -> None:
         if not self._eccr & (ECCC | ECCD):
