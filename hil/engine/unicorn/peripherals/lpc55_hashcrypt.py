@@ -37,7 +37,6 @@ Behaviour modelled:
 
 Not modelled, reported as unmodelled MMIO (``Soc.report_unmodelled``, strict mode stops there):
 MODE 1 (SHA1), 4 and 5 (AES, ICB-AES) and the other values, DMA_I/DMA_O, MEMCTRL.MASTER = 1
-COUNT_SHIFT, COUNT_MASK = 16, 0x7FF
 outside SHA2-256 mode, and writes to CRYPTCFG, LOCK and MASK.
 
 Parameters: ``block_cycles`` (default 66), ``load_cycles`` (the AHB master's cycles to read one
