@@ -25,7 +25,10 @@ MEMADDR = 0x14
 WAITING, DIGEST, ERROR = 1, 2, 4
 HASHCRYPT_IRQ = 54
 
+# 63 and 127 bytes: the last, partial word is the 16th word of a block (NBLW trims a word
+# the FIFO already holds as a whole block)
 VECTORS = [b"", b"abc", bytes(range(64)), bytes(range(256)) * 4, b"x" * 1001, b"q" * 119]
+VECTORS += [b"r" * 63, b"s" * 127, b"t" * 4095]
 
 
 def _soc(chip: str, keep: tuple[str, ...]) -> FakeSoc:
