@@ -271,7 +271,8 @@ class Sweep:
             child.same_how = "state" if child.same_as is not None else ""
             if remaining == 0 and engine.tracks_reads:  # the depth rule (states module doc)
                 child.context = recovery_context(engine, POWER_ON, engine.next_power_on_fill())
-                child.vector = page_vector(engine)  # kept by the engine: nothing hashed again
+                assert vector is not None  # engine.tracks_reads
+                child.vector = vector
                 child.pages = sparse(child.vector)
                 if child.same_as is None:
                     child.same_as = self._claims.match(child.context, child.vector, point.order)
