@@ -2,7 +2,8 @@
 device's evidence, and return a typed ``PointResult``.
 
 ``PointChild`` runs in a child forked at the point (a flash operation or a phase event of the
-sweep pass); ``replay_point`` runs a random instant from the start of the case through
+sweep pass; a random instant forks at its phase event and cuts ``offset`` ticks later);
+``replay_point`` runs a point whose child died from the start of the case through
 ``hil.replay.run_case`` (the replay path itself).
 """
 
@@ -93,9 +94,15 @@ class PointChild:
         return cut_in_flash_op(engine, self.point.tear)
 
     def take_phase_cut(self) -> None:
-        """A cut the moment the phase event is decoded (as the injector's phase cut)."""
-        self._fired("phase_cut", self.point.describe())
-        power_cut(self.device.engine)
+        """A cut the moment the phase event is decoded, or (a random instant) ``offset`` ticks
+        later, armed now as the injector's phase cut arms it (``Engine.after``)."""
+        engine = self.device.engine
+
+        def cut() -> None:
+            self._fired("phase_cut", self.point.describe())
+            power_cut(engine)
+
+        engine.after(self.point.offset, cut)
 
     def skipped(self) -> PointResult:
         """A point stopped at the power-on: its state was met first by ``same_as``."""
@@ -177,7 +184,7 @@ def replay_point(
     keep_transcripts: bool,
     app_size: int | None = None,
 ) -> PointResult:
-    """A random instant: the whole case from the start with the point's plan."""
+    """A point run again: the whole case from the start with the point's plan."""
     t0 = time.perf_counter()
     try:
         rec = ReplayRecord(

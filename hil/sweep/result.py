@@ -11,7 +11,7 @@ from hil.evidence import Outcome
 from hil.faults.plan import FiredFault, Phase
 from hil.sweep.judge import PointVerdict
 from hil.sweep.phases import IDLE
-from hil.sweep.points import PointKind, SweepPoint, sub_dict, sub_from_dict
+from hil.sweep.points import SweepPoint, sub_dict, sub_from_dict
 
 OTA_PHASES: tuple[str, ...] = tuple(p.value for p in Phase)
 
@@ -245,13 +245,13 @@ class SweepResult:
 
     def overhead_ratio(self) -> float:
         """Harness time per point over the emulated recovery itself (children's wall / emu)."""
-        emu = sum(r.emu_s for r in self.points if r.point.kind is not PointKind.RANDOM)
-        wall = sum(r.wall_s for r in self.points if r.point.kind is not PointKind.RANDOM)
+        emu = sum(r.emu_s for r in self.points)
+        wall = sum(r.wall_s for r in self.points)
         return wall / emu if emu > 0 else 0.0
 
     def outside_share(self) -> float:
         """The share of the points' wall time spent outside emulation (children that ran)."""
-        ran = [r for r in self.points if r.ran and r.point.kind is not PointKind.RANDOM]
+        ran = [r for r in self.points if r.ran]
         wall = sum(r.wall_s for r in ran)
         emu = sum(r.emu_s for r in ran)
         return (wall - emu) / wall if wall > 0 else 0.0

@@ -10,9 +10,9 @@
 3. **Sweep pass**: the same run again with a fork armed at each point on the fault-trigger
    layer: at the point the process forks (``ForkPool``); the child (``PointChild``) takes the
    fault through the same actions the fault injector uses, powers on, recovers and judges its
-   evidence (``judge_point``); the parent carries on. Random instants would change the
-   engine's run slicing for every later point, so each runs from the start in its own child
-   through ``hil.replay.run_case`` (``replay_point``: the replay path itself).
+   evidence (``judge_point``); the parent carries on. A random instant forks at its phase
+   event: the child arms the cut ``offset`` ticks later (``Engine.after``, as the replay's
+   plan does), so it is taken from the sweep pass's snapshot, not from a rerun of the update.
 
 With ``workers=1`` (``hil sweep --workers 1``) nothing forks (``SerialPool``): the sweep pass
 runs once per point, in this process, and becomes that point's child when it reaches it, so a
@@ -161,7 +161,7 @@ class Sweep:
             if p.kind in (PointKind.FLASH_OP, PointKind.BROWNOUT):
                 assert p.op is not None
                 at_op.setdefault(p.op, []).append(p)
-            elif p.kind is PointKind.PHASE:
+            else:  # a phase event, or a random instant after one
                 assert p.event_phase is not None
                 at_phase.setdefault((p.event_phase, p.occurrence), []).append(p)
 
@@ -194,7 +194,7 @@ class Sweep:
                     for point in pts:
                         child = spawn(point, 0)
                         if child is not None:
-                            child.take_phase_cut()
+                            child.take_phase_cut()  # at once, or the point's offset later
                             return
 
                 return fork
@@ -410,12 +410,6 @@ class Sweep:
                 self._serial_pass(points, pool, showcase)
             else:
                 self._sweep_pass(points, pool, showcase)
-            for p in points:
-                if p.kind is not PointKind.RANDOM:
-                    continue
-                # the child runs the case from the start
-                pool.run_apart(p.id, partial(self._replay, p))
-                self._advance()
             pool.drain()
             results = self._gather(points, pool)
         except KeyboardInterrupt:  # SIGINT/SIGTERM (hil.errors.Interrupted): no child outlives it
@@ -451,7 +445,7 @@ class Sweep:
         ``--depth`` finds them), the sweep pass again, becoming the point's child at its cut
         path (``SerialPool``)."""
         progress = self.progress
-        todo = sorted((p for p in points if p.kind is not PointKind.RANDOM), key=_order)
+        todo = sorted(points, key=_order)
         while todo:
             point = todo.pop(0)
             ancestors = point.prefix

@@ -1,6 +1,8 @@
 """Issue 16: ``hil sweep --workers 1`` runs every point in this process (no fork), for
 profiling; its report is byte for byte the forked sweep's ("same state" points with their
-sample, a twin area, a torn metadata commit; ``slow``: the same at depth 2)."""
+sample, a twin area, a torn metadata commit, a random instant; ``slow``: the same at depth 2).
+A random instant is taken from the sweep pass (its child arms the cut at the phase event), not
+from a rerun of the update."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from typing import Any
 
 import pytest
 
+import hil.sweep.sweep
 from hil.faults import parse_plan
 from hil.firmware import build_firmware
 from hil.platform import load_platform
-from hil.sweep import Sweep, SweepOptions
+from hil.sweep import PointKind, Sweep, SweepOptions
 from hil.sweep.fork import ForkPool
 from hil.sweep.report import write_sweep
 from tests.sweep.test_sweep_depth import _dup_plan, _meta_commit_op
@@ -25,6 +28,7 @@ def _report(chip: str, faults: list[dict[str, Any]], out: Path, workers: int, de
     opt = SweepOptions(plan=plan, workers=workers, depth=depth, sample=1.0, twins=("evidence",))
     res = Sweep(platform, fw, options=opt).run()
     assert res.passed and res.points_run >= len(faults), res.points_run
+    assert any(r.point.kind is PointKind.RANDOM and r.fired for r in res.points)
     write_sweep(res, out, engine="unicorn", build=2, defines={}, hashes={})
 
 
@@ -33,7 +37,16 @@ def test_serial_sweep_reports_what_the_forked_sweep_reports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, depth: int
 ) -> None:
     chip = "lpc55s69"  # the cheaper chip: the serial sweep reruns the update for each point
-    faults = [*_dup_plan(chip), {"kind": "flash_op_cut", "op": _meta_commit_op(chip)}]
+    faults = [
+        *_dup_plan(chip),
+        {"kind": "flash_op_cut", "op": _meta_commit_op(chip)},
+        {"kind": "phase_cut", "phase": "boot_test", "offset": 20_000},  # a random instant
+    ]
+
+    def no_rerun(*_: Any) -> Any:
+        raise AssertionError("a point was rerun from the start")
+
+    monkeypatch.setattr(hil.sweep.sweep, "replay_point", no_rerun)
     _report(chip, faults, tmp_path / "forked", 2, depth)
 
     def no_fork(*_: Any) -> bool:
