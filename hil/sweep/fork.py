@@ -61,11 +61,24 @@ class _ResultFiles:
         self.lost: dict[str, str] = {}  # tag -> why a child gave no result
         self.spawned = 0
         self.fork_t0 = 0.0
+        self._kept: dict[str, ChildResult] = {}  # ``keep``
+        self.in_child = False  # a forked child of the sweep (ForkPool.spawn)
         self.waited_s = 0.0  # time spent waiting for a child to end (not this process's work)
         self.spawn_waited_s = 0.0  # of which in ``spawn`` (inside an engine run's hook)
 
     def result_path(self, tag: str) -> Path:
         return self.workdir / f"{tag}.json"
+
+    def keep(self, tag: str, result: ChildResult) -> None:
+        """A result this process decided itself (no child of its own): kept in memory, or
+        written when this process is itself a child (its parent collects the files)."""
+        if self.in_child:
+            self.write(tag, result)
+        else:
+            self._kept[tag] = result
+
+    def kept(self, tag: str) -> ChildResult | None:
+        return self._kept.get(tag)
 
     def write(self, tag: str, result: ChildResult) -> None:
         path = self.result_path(tag)
@@ -83,16 +96,18 @@ class _ResultFiles:
 
 
 class ForkPool(_ResultFiles):
-    def __init__(self, workdir: Path, workers: int) -> None:
+    def __init__(self, workdir: Path, workers: int, ahead: int = 0, nice: int = 0) -> None:
         if not hasattr(os, "fork"):
             raise ForkError("the sweep snapshots with fork(): expected a POSIX system")
         super().__init__(workdir)
         self.workers = max(1, workers)
+        self.ahead = max(0, ahead)  # children beyond ``workers`` before the parent waits
+        self.nice = nice  # added to the children's nice value (the parent's pass goes first)
         self._active: dict[int, str] = {}
 
     def spawn(self, tag: str) -> bool:
         t0 = time.perf_counter()
-        while len(self._active) >= self.workers:
+        while len(self._active) >= self.workers + self.ahead:
             self._reap(block=True)
         waited = time.perf_counter() - t0
         self.waited_s += waited
@@ -108,6 +123,11 @@ class ForkPool(_ResultFiles):
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:
+            if self.nice and not self.in_child:
+                os.nice(self.nice)
+            self.ahead = 0
+            self.in_child = True
+            self._kept.clear()
             self._active.clear()
             self.waited_s = self.spawn_waited_s = 0.0
             gc.disable()  # a short life: no collector pass touching every page

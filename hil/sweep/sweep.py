@@ -321,8 +321,8 @@ class Sweep:
         the child would decide at its power-on (``_before_power_on``): the post-cut state is
         the flash now with the engine's preview of the tear (``Engine.cut_preview``). True
         when an earlier point met the state or gave the recovery: the point's result is
-        written and nothing forks. The state, page digests and context are those the child
-        would find, so ``resolve`` settles it the same way."""
+        kept (``Pool.keep``) and nothing forks. The state, page digests and context are those
+        the child would find, so ``resolve`` settles it the same way."""
         claims, pool = self._claims, self._pool
         engine = dev.engine
         if (
@@ -350,7 +350,7 @@ class Sweep:
             same, how = claims.match(context, vector, point.order), "recovery"
         if same is None:
             return False  # the child runs it (and claims the state again: the same marker)
-        pool.write(
+        pool.keep(
             point.id,
             PointResult(
                 point,
@@ -516,6 +516,9 @@ class Sweep:
         )
 
     def _collect(self, point: SweepPoint, pool: Pool) -> PointResult | None:
+        kept = pool.kept(point.id)  # decided at the cut by this process (no twin)
+        if isinstance(kept, PointResult):
+            return kept
         data = pool.load(point.id)
         if data is None:
             return None

@@ -38,8 +38,10 @@ from hil.engine.base import (
 from hil.engine.unicorn.bus import DebugBus
 from hil.engine.unicorn.core import PAGE, WFE, WFI, Core
 from hil.engine.unicorn.cpu_hooks import CpuHooks
+from hil.engine.unicorn.elf_load import load_elf_image
 from hil.engine.unicorn.exceptions import ExceptionUnit
 from hil.engine.unicorn.flash_array import UcFlashArray
+from hil.engine.unicorn.harness_timers import HarnessTimers
 from hil.engine.unicorn.maskwatch import MaskWatch
 from hil.engine.unicorn.memory import Memory
 from hil.engine.unicorn.mmio import PeripheralBus, raw_mmio_map
@@ -54,13 +56,12 @@ from hil.engine.unicorn.ppb import (
     SCR_SLEEPONEXIT,
     SystemControlSpace,
 )
-from hil.engine.unicorn.registers import REGISTERS
+from hil.engine.unicorn.registers import REGISTERS, register_id
 from hil.engine.unicorn.scheduler import Scheduler
 from hil.engine.unicorn.serial import UcSerialPort
 from hil.engine.unicorn.soc import SocServices
 from hil.engine.unicorn.spin import SpinSkip
 from hil.engine.unicorn.storm import FaultStorm
-from hil.engine.unicorn.symbols import read_elf
 from hil.engine.unicorn.systick import TICKINT, SysTick
 from hil.engine.unicorn.timebase import TimeBase
 from hil.engine.unicorn.unmodelled import UnmodelledBlocks
@@ -77,7 +78,7 @@ UNTIL_LATENCY_US = 1000
 class UnicornEngine(Engine):
     name = "unicorn"
     fork_safe = True  # Unicorn, the models and the flash cells all live in this process
-    _harness_timers: list[tuple[int, Timer]] | None = None  # Engine.after, made on first use
+    _harness_timers: HarnessTimers | None = None  # Engine.after, made on first use
 
     def __init__(
         self,
@@ -211,22 +212,7 @@ class UnicornEngine(Engine):
 
     # -- Engine: loading ----------------------------------------------------------------------
     def load_elf(self, path: str) -> None:
-        image = read_elf(path)
-        for address, data in image.segments:
-            ns = self.flash.to_ns(address)
-            if ns is not None and self.flash.to_ns(address + len(data) - 1) is not None:
-                self.flash.write_raw(ns, data)
-                continue
-            found = self.memory.find(address, len(data))
-            if found is not None and found[0].region.kind is not RegionKind.ROM:
-                found[0].buffer.write(found[1], data)
-                continue
-            areas = ", ".join(f"{r.name} 0x{r.base:08x}+0x{r.size:x}" for r in self.platform.memory)
-            raise EngineError(
-                f"load_elf {path}: expected every loadable segment inside flash or RAM ({areas}), "
-                f"found a segment at 0x{address:08x}+0x{len(data):x}"
-            )
-        self.symbols.update(image.symbols)
+        self.symbols.update(load_elf_image(path, self.platform, self.flash, self.memory))
 
     def define_symbol(self, name: str, address: int) -> None:
         """Name an address (for images loaded without an ELF)."""
@@ -573,35 +559,12 @@ class UnicornEngine(Engine):
             return
         timers = self._harness_timers
         if timers is None:
-            timers = self._harness_timers = []
-            self.on_reset(self._rearm_timers)  # after the hooks of whoever came first
-        entry = (self.ticks + instructions, callback)  # ticks: what us_to_instructions gives
-        timers.append(entry)
-        self._arm_timer(entry[0], callback)
+            timers = self._harness_timers = HarnessTimers(lambda: self.ticks, self._arm_at)
+            self.on_reset(timers.on_reset)  # after the hooks of whoever came first
+        timers.add(instructions, callback)  # ticks: what us_to_instructions gives
 
-    def _rearm_timers(self, cause: ResetCause) -> None:
-        timers = self._harness_timers
-        assert timers is not None
-        if cause is ResetCause.POWER_ON:
-            timers.clear()
-            return
-        for at, callback in list(timers):
-            self._arm_timer(max(at, self.ticks), callback)
-
-    def _arm_timer(self, at: int, callback: Timer) -> None:
-        timers = self._harness_timers
-        assert timers is not None
-
-        def fire() -> None:
-            for i, (_, cb) in enumerate(timers):
-                if cb is callback:
-                    del timers[i]
-                    break
-            else:
-                return  # fired already (a re-armed copy of the same timer)
-            callback()
-
-        self.scheduler.schedule(at, fire)
+    def _arm_at(self, at: int, callback: Timer) -> None:
+        self.scheduler.schedule(at, callback)
         self.core.stop_after(self.timebase.cycles_at(at))
 
     def halt(self, reason: str) -> None:
@@ -613,15 +576,10 @@ class UnicornEngine(Engine):
         return tuple(REGISTERS)
 
     def read_register(self, name: str) -> int:
-        return int(self.core.uc.reg_read(self._register(name))) & 0xFFFFFFFF
+        return int(self.core.uc.reg_read(register_id(name))) & 0xFFFFFFFF
 
     def write_register(self, name: str, value: int) -> None:
-        self.core.uc.reg_write(self._register(name), value & 0xFFFFFFFF)
-
-    def _register(self, name: str) -> int:
-        if name not in REGISTERS:
-            raise UnknownNameError("register", name, list(REGISTERS))
-        return REGISTERS[name]
+        self.core.uc.reg_write(register_id(name), value & 0xFFFFFFFF)
 
     def step(self) -> RunResult:
         start = self.instructions

@@ -24,6 +24,8 @@ from unicorn.arm_const import (
     UC_ARM_REG_XPSR,
 )
 
+from hil.errors import UnknownNameError
+
 REGISTERS: dict[str, int] = {
     "r0": UC_ARM_REG_R0,
     "r1": UC_ARM_REG_R1,
@@ -45,3 +47,10 @@ REGISTERS: dict[str, int] = {
     "msp": UC_ARM_REG_MSP,
     "psp": UC_ARM_REG_PSP,
 }
+
+
+def register_id(name: str) -> int:
+    """Unicorn's number for the register ``name``; ``UnknownNameError`` names the known ones."""
+    if name not in REGISTERS:
+        raise UnknownNameError("register", name, list(REGISTERS))
+    return REGISTERS[name]
