@@ -96,18 +96,16 @@ class _ResultFiles:
 
 
 class ForkPool(_ResultFiles):
-    def __init__(self, workdir: Path, workers: int, ahead: int = 0, nice: int = 0) -> None:
+    def __init__(self, workdir: Path, workers: int) -> None:
         if not hasattr(os, "fork"):
             raise ForkError("the sweep snapshots with fork(): expected a POSIX system")
         super().__init__(workdir)
         self.workers = max(1, workers)
-        self.ahead = max(0, ahead)  # children beyond ``workers`` before the parent waits
-        self.nice = nice  # added to the children's nice value (the parent's pass goes first)
         self._active: dict[int, str] = {}
 
     def spawn(self, tag: str) -> bool:
         t0 = time.perf_counter()
-        while len(self._active) >= self.workers + self.ahead:
+        while len(self._active) >= self.workers:
             self._reap(block=True)
         waited = time.perf_counter() - t0
         self.waited_s += waited
@@ -123,9 +121,6 @@ class ForkPool(_ResultFiles):
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:
-            if self.nice and not self.in_child:
-                os.nice(self.nice)
-            self.ahead = 0
             self.in_child = True
             self._kept.clear()
             self._active.clear()
