@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hil.engine.base import ResetCause
-from hil.engine.unicorn.peripheral import Soc, register
+from hil.engine.unicorn.peripheral import Peripheral, Soc, register
 from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
 from hil.engine.unicorn.peripherals._sha256 import BlockStream
 from hil.platform.model import PeripheralSpec
@@ -93,6 +93,7 @@ class Stm32u5Hash(RegisterPeripheral):
                 int(str(clock["offset"]), 0),
                 int(str(clock["bit"]), 0),
             )
+        self._rcc: Peripheral | None = None  # the clock's model (found on first use)
         self.stream = BlockStream()
         self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
         self._reset_state()
@@ -126,7 +127,10 @@ class Stm32u5Hash(RegisterPeripheral):
         if self._clock is None:
             return True
         name, offset, bit = self._clock
-        return bool(self.soc.peripheral(name).read(offset, 4) >> bit & 1)
+        rcc = self._rcc
+        if rcc is None:
+            rcc = self._rcc = self.soc.peripheral(name)  # the same model for the engine's life
+        return bool(rcc.read(offset, 4) >> bit & 1)
 
     def _unmodelled(self, offset: int, name: str, write: bool, value: int) -> None:
         self.soc.report_unmodelled(
@@ -271,11 +275,14 @@ class Stm32u5Hash(RegisterPeripheral):
             if not self._active:
                 self._unmodelled(DIN, "DIN", True, value)
                 return
-            self._settle()
-            if self._final_at is not None or self._dcis:
-                return  # assumed: data after DCAL without INIT is ignored
-            self._fifo.append(swap_word(value, self._algo_cr >> DATATYPE_SHIFT & 3))
-            if len(self._fifo) == 16:
+            if self._final_at is not None or self._dcis:  # else ``_settle`` has nothing to do
+                self._settle()
+                if self._final_at is not None or self._dcis:
+                    return  # assumed: data after DCAL without INIT is ignored
+            fifo = self._fifo
+            datatype = self._algo_cr >> DATATYPE_SHIFT & 3
+            fifo.append(value.to_bytes(4, "big") if not datatype else swap_word(value, datatype))
+            if len(fifo) == 16:
                 self._hand_block()
             if not self._imr:
                 return  # no interrupt enabled: the line stays low (the hot path: a word)
