@@ -122,7 +122,6 @@ class ForkPool(_ResultFiles):
             pid = os.fork()
         if pid == 0:
             self.in_child = True
-            self._kept.clear()
             self._active.clear()
             self.waited_s = self.spawn_waited_s = 0.0
             gc.disable()  # a short life: no collector pass touching every page

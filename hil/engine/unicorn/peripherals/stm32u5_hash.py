@@ -69,6 +69,8 @@ def cycles_to_ticks(soc: Soc, cycles: int) -> int:
 
 def swap_word(word: int, datatype: int) -> bytes:
     """The 4 message bytes a DIN word carries for DATATYPE 0..3 (RM0456 HASH data type)."""
+    if not datatype:  # 32-bit words: the common case, first
+        return word.to_bytes(4, "big")
     if datatype == 1:  # half-words: swap the two half-words
         word = (word >> 16 | word << 16) & 0xFFFF_FFFF
     elif datatype == 2:  # bytes
@@ -275,13 +277,11 @@ class Stm32u5Hash(RegisterPeripheral):
             if not self._active:
                 self._unmodelled(DIN, "DIN", True, value)
                 return
-            if self._final_at is not None or self._dcis:  # else ``_settle`` has nothing to do
+            if self._final_at is not None or self._dcis:  # a DCAL came: settling keeps it so
                 self._settle()
-                if self._final_at is not None or self._dcis:
-                    return  # assumed: data after DCAL without INIT is ignored
+                return  # assumed: data after DCAL without INIT is ignored
             fifo = self._fifo
-            datatype = self._algo_cr >> DATATYPE_SHIFT & 3
-            fifo.append(value.to_bytes(4, "big") if not datatype else swap_word(value, datatype))
+            fifo.append(swap_word(value, self._algo_cr >> DATATYPE_SHIFT & 3))
             if len(fifo) == 16:
                 self._hand_block()
             if not self._imr:
