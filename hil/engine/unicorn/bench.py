@@ -66,11 +66,9 @@ def _timed_run(engine: UnicornEngine, instructions: int) -> tuple[int, float]:
     return result.instructions, elapsed
 
 
-def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> CpuBench:
-    image = _image(platform, iterations)
+def _bare_run(platform: Platform, image: bytes) -> float:
+    """CPU seconds of the loop on a bare Unicorn (no hooks, no count, one flat mapping each)."""
     boot = platform.core.boot_address
-    loop_instructions = 1 + _PER_ITERATION * iterations
-
     uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
     uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M33)
     uc.ctl_set_page_size(PAGE)
@@ -80,28 +78,46 @@ def cpu_loop_benchmark(platform: Platform, iterations: int = 4_000_000) -> CpuBe
     uc.reg_write(UC_ARM_REG_SP, platform.ram.base + platform.ram.size)
     t0 = time.process_time()
     uc.emu_start(boot + _CODE_OFFSET + 1, boot + _CODE_OFFSET + _END)
-    bare = time.process_time() - t0
+    return time.process_time() - t0
 
-    executed, elapsed = _timed_run(_loop_engine(platform, image), loop_instructions)
-    bare_ips = loop_instructions / bare
+
+def cpu_loop_benchmark(
+    platform: Platform, iterations: int = 4_000_000, repeats: int = 5
+) -> CpuBench:
+    """The loop on bare Unicorn and through the engine, ``repeats`` times each, interleaved;
+    each figure is the fastest of its repeats (a shared or throttled machine only ever adds
+    CPU time to a run, so the minimum is the cost of the work itself, as ``timeit`` takes it)."""
+    image = _image(platform, iterations)
+    loop_instructions = 1 + _PER_ITERATION * iterations
+    bare: list[float] = []
+    engine: list[tuple[int, float]] = []
+    for _ in range(max(1, repeats)):
+        bare.append(_bare_run(platform, image))
+        engine.append(_timed_run(_loop_engine(platform, image), loop_instructions))
+    bare_ips = loop_instructions / min(bare)
+    executed, elapsed = min(engine, key=lambda r: r[1])
     engine_ips = executed / elapsed
 
     # the same loop inside a critical section: PRIMASK set, SysTick (1 ms) pending throughout
-    masked = _loop_engine(platform, image)
-    masked.core.uc.reg_write(UC_ARM_REG_PRIMASK, 1)
-    masked.debug_write32(0xE000E014, platform.core.clock_hz // 1000 - 1)  # SYST_RVR
-    masked.debug_write32(0xE000E018, 0)  # SYST_CVR
-    masked.debug_write32(0xE000E010, 7)  # SYST_CSR: processor clock, TICKINT, ENABLE
-    executed, elapsed = _timed_run(masked, loop_instructions)
-    if masked.exceptions.entered:
-        raise AssertionError("bench: SysTick was taken with PRIMASK set")
+    masked_runs: list[tuple[int, float]] = []
+    for _ in range(max(1, repeats)):
+        masked = _loop_engine(platform, image)
+        masked.core.uc.reg_write(UC_ARM_REG_PRIMASK, 1)
+        masked.debug_write32(0xE000E014, platform.core.clock_hz // 1000 - 1)  # SYST_RVR
+        masked.debug_write32(0xE000E018, 0)  # SYST_CVR
+        masked.debug_write32(0xE000E010, 7)  # SYST_CSR: processor clock, TICKINT, ENABLE
+        entered = masked.exceptions
+        masked_runs.append(_timed_run(masked, loop_instructions))
+        if entered.entered:
+            raise AssertionError("bench: SysTick was taken with PRIMASK set")
+    executed_masked, elapsed_masked = min(masked_runs, key=lambda r: r[1])
     return CpuBench(
         loop_instructions,
         bare_ips,
         engine_ips,
         engine_ips / bare_ips,
         engine_ips / platform.core.clock_hz,
-        executed / elapsed,
+        executed_masked / elapsed_masked,
         tuple(idle_benchmark(platform, tick_ms=t) for t in (1.0, 100.0)),
     )
 
