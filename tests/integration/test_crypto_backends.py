@@ -18,18 +18,21 @@ from hil.firmware import FirmwareSet
 from hil.image.builder import image_for_spec, slot_size, spec_for_platform
 from hil.image.keyring import render_anchor
 from hil.image.variants import VARIANTS, make_context
+from hil.platform import load_platform
 from hil.platform.model import Platform
 from hil.provision import FactoryImage, harness_keys, program
 
 BUILD = 3  # as tests/integration/test_image_variants.py: the floor sits at BUILD - 1
 SW = {"HIL_CRYPTO_SW": 1}
+DMA = "HIL_HASH_DMA"  # STM32U585: GPDMA1 feeds the HASH (sha256_hw.c)
 HASH_MODEL = {"stm32u585": "hash", "lpc55s69": "hashcrypt"}
 
 
 def _slot_a_verdict(
-    platform: Platform, fw: FirmwareSet, variant: str | None
+    platform: Platform, fw: FirmwareSet, variant: str | None, dma: bool = False
 ) -> tuple[list[tuple[str, str, str]], int]:
-    """The slot-A checks ((event, result, error_code) in order) and the accelerator's blocks."""
+    """The slot-A checks ((event, result, error_code) in order) and the accelerator's blocks
+    (``dma``, a HIL_HASH_DMA build: only the blocks the GPDMA fed it)."""
     keys = harness_keys()
     spec = spec_for_platform(platform, fw.app_bin, BUILD, keys.signer, "A")
     ctx = make_context(spec, slot_size(platform, "A"))
@@ -59,6 +62,8 @@ def _slot_a_verdict(
         elif ev.name in ("PARSE_MANIFEST", "VERIFY_SIG") and slot == "A":
             checks.append((ev.name, ev["result"], ev.get("error_code") or ""))
     model = next(m for m in engine.models if m.spec.name == HASH_MODEL[platform.name])  # type: ignore[attr-defined]
+    if dma:
+        return checks, int(model.dma_blocks)  # type: ignore[attr-defined]
     return checks, int(model.blocks_done)  # type: ignore[attr-defined]
 
 
@@ -88,6 +93,23 @@ def test_hw_and_sw_crypto_give_the_same_verdict(
         assert hw_blocks > 64  # the image was hashed on the accelerator
         assert ("VERIFY_SIG", "ok", "ok") in hw
         assert all(result == "ok" for _, result, _ in hw)
+
+
+@pytest.mark.parametrize("variant", [None, *sorted(FAST)], ids=lambda v: v or "valid")
+def test_stm32_dma_fed_hash_gives_the_same_verdict(
+    variant: str | None,
+    firmware_factory,  # type: ignore[no-untyped-def]
+) -> None:
+    """The STM32U585 build whose HASH is fed by GPDMA1 (HIL_HASH_DMA, HAL_HASH_Start_DMA's
+    way) reaches the CPU-fed build's verdict, and the image's blocks really came by DMA."""
+    platform = load_platform("stm32u585")
+    cpu, _ = _slot_a_verdict(platform, firmware_factory(platform), variant)
+    dma_fw = firmware_factory(platform, defines={DMA: 1})
+    dma, dma_blocks = _slot_a_verdict(platform, dma_fw, variant, dma=True)
+    assert cpu and dma == cpu
+    if variant is None:
+        assert dma_blocks > 64
+        assert ("VERIFY_SIG", "ok", "ok") in dma
 
 
 STATUS_REG = {"stm32u585": 0x24, "lpc55s69": 0x04}  # HASH_SR, HASHCRYPT STATUS

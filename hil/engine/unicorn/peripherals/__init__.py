@@ -16,6 +16,7 @@ from hil.engine.unicorn.peripherals import (  # noqa: F401  (registration side e
     stm32u5_cache,
     stm32u5_exti,
     stm32u5_flash,
+    stm32u5_gpdma,
     stm32u5_hash,
     stm32u5_pka,
     stm32u5_pwr,

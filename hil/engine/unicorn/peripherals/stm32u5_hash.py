@@ -22,11 +22,19 @@ Behaviour modelled:
   writing 0 to it or by INIT; DINIS follows the FIFO (writing 0 has no lasting effect).
 - The RCC clock: while RCC_AHB2ENR1.HASHEN (``params.clock``) is 0 the block ignores writes and
   reads 0, as an unclocked AHB peripheral.
+- DMA (CR.DMAE = 1, RM0090 25.3.3, the same ST hash processor): the block asks the
+  GPDMA for words (``DmaSink``, ``hil.engine.unicorn.peripherals.stm32u5_gpdma``) as the
+  CPU would write them to DIN: 16 per block, block k's words entering the FIFO only once the
+  core took block k-1. With CR.MDMAT = 0 the end of the DMA transfer starts the final digest
+  itself (DCAL is set automatically, padding after STR.NBLW); with MDMAT = 1 it does not (a
+  message fed by several transfers, or finished by the CPU). SR.DMAS follows DMAE. CPU writes
+  to DIN are accepted with DMAE set too (assumed: the manual only says DMA and CPU feed the
+  same FIFO).
 - A power loss or any reset loses everything: the registers return to their reset values; a
   message in progress is gone and the firmware starts it over.
 
 Not modelled, reported as unmodelled MMIO (``Soc.report_unmodelled``, strict mode stops there):
-ALGO other than SHA-256 (SHA-1, MD5, SHA-224), MODE = 1 (HMAC), DMAE (DMA), the context swap
+ALGO other than SHA-256 (SHA-1, MD5, SHA-224), MODE = 1 (HMAC), the context swap
 registers CSR0..53, and NBLW values that are not a multiple of 8 (a message of whole bytes is
 what hashlib can compute). Writes to DIN while the FIFO waits for the core are accepted (the
 real bus stalls the CPU for that time; the stall is not charged to virtual time).
@@ -49,7 +57,7 @@ CR, DIN, STR, IMR, SR = 0x00, 0x04, 0x08, 0x20, 0x24
 HR_LO, HR_HI = 0x0C, 0x1C  # HR0..HR4 in HASH_TypeDef
 CSR_LO, CSR_HI = 0xF8, 0x1CC
 DIGEST_LO, DIGEST_HI = 0x310, 0x32C  # HASH_DIGEST HR0..HR7
-INIT, DMAE, MODE = 1 << 2, 1 << 3, 1 << 6
+INIT, DMAE, MODE, MDMAT = 1 << 2, 1 << 3, 1 << 6, 1 << 13
 DATATYPE_SHIFT, ALGO_SHIFT = 4, 17
 CR_STORED = (
     0x3 << 4 | MODE | DMAE | 1 << 13 | 1 << 16 | 0x3 << 17
@@ -57,7 +65,7 @@ CR_STORED = (
 ALGO_SHA256 = 3
 DCAL = 1 << 8
 DINIE, DCIE = 1, 2
-DINIS, DCIS, BUSY, DINNE = 1, 2, 8, 1 << 15
+DINIS, DCIS, DMAS, BUSY, DINNE = 1, 2, 4, 8, 1 << 15
 
 
 def cycles_to_ticks(soc: Soc, cycles: int) -> int:
@@ -98,6 +106,7 @@ class Stm32u5Hash(RegisterPeripheral):
         self._rcc: Peripheral | None = None  # the clock's model (found on first use)
         self.stream = BlockStream()
         self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
+        self.dma_blocks = 0  # of them, blocks whose last word came by DMA
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -119,6 +128,7 @@ class Stm32u5Hash(RegisterPeripheral):
     def power_on(self) -> None:
         self._reset_state()
         self.blocks_done = 0
+        self.dma_blocks = 0
         self.drive_irq("hash", False)
 
     def reset(self, cause: ResetCause) -> None:
@@ -158,6 +168,8 @@ class Stm32u5Hash(RegisterPeripheral):
             sr |= DCIS
         if now < self._core_end or self._final_at is not None:
             sr |= BUSY
+        if self._cr & DMAE:
+            sr |= DMAS
         n = len(self._fifo)
         if n:
             sr |= DINNE
@@ -207,11 +219,11 @@ class Stm32u5Hash(RegisterPeripheral):
         self._last_start = min(self._last_start, now)
         self._core_end = min(self._core_end, now)
         algo = cr >> ALGO_SHIFT & 3
-        self._active = algo == ALGO_SHA256 and not cr & (MODE | DMAE)
+        self._active = algo == ALGO_SHA256 and not cr & MODE
         if not self._active:
             self._unmodelled(CR, "CR", True, cr | INIT)
 
-    def _dcal(self) -> None:
+    def _dcal(self, at: int | None = None) -> None:
         if not self._active:
             self._unmodelled(STR, "STR", True, self._nblw | DCAL)
             return
@@ -236,11 +248,62 @@ class Stm32u5Hash(RegisterPeripheral):
         digest = self.stream.digest_with_tail(tail)
         self.stream.add(tail)  # the message is complete; the stream is spent
         final_blocks = (length % 64 + 9 + 63) // 64
-        start = max(self.soc.instructions, self._core_end)
+        start = max(self.soc.instructions if at is None else at, self._core_end)
         self._final_at = self._core_end = start + final_blocks * self._block_ticks()
         self._last_start = start
         self._pending_digest = [int.from_bytes(digest[4 * i : 4 * i + 4], "big") for i in range(8)]
         self.blocks_done += final_blocks
+
+    # ------------------------------------------------------------------ DMA (DmaSink)
+    def dma_requesting(self) -> bool:
+        return (
+            self._clocked()
+            and self._active
+            and bool(self._cr & DMAE)
+            and self._final_at is None
+            and not self._dcis
+        )
+
+    def dma_register(self, address: int) -> bool:
+        return address in (self.spec.base + DIN, *(a + DIN for a in self.spec.aliases))
+
+    def dma_in(self, data: bytes, word_ticks: int) -> int:
+        """Words from the GPDMA (module doc): returns when the last one entered the FIFO."""
+        now = self.soc.instructions
+        datatype = self._algo_cr >> DATATYPE_SHIFT & 3
+        if datatype == 2:  # bytes: the message bytes are the memory bytes
+            msg = data
+        else:
+            msg = b"".join(
+                swap_word(int.from_bytes(data[i : i + 4], "little"), datatype)
+                for i in range(0, len(data), 4)
+            )
+        pending = b"".join(self._fifo) + msg
+        held = len(self._fifo)  # words already in the FIFO (from the CPU)
+        blocks = len(pending) // 64
+        block_ticks = self._block_ticks()
+        last = now
+        for k in range(blocks):
+            # block k's last word: no earlier than the beats before it, and its words enter
+            # the FIFO only once the core took the block before it
+            words_in = 16 * (k + 1) - held
+            arrive = max(now + words_in * word_ticks, self._last_start + 16 * word_ticks)
+            start = max(arrive, self._core_end)
+            self._last_start = start
+            self._core_end = start + block_ticks
+            last = arrive
+        if blocks:
+            self.stream.add(pending[: 64 * blocks])
+            self.blocks_done += blocks
+            self.dma_blocks += blocks
+        rest = pending[64 * blocks :]
+        self._fifo = [rest[i : i + 4] for i in range(0, len(rest), 4)]
+        if rest:
+            last = max(now + (len(data) // 4) * word_ticks, self._last_start)
+        if not self._cr & MDMAT:
+            self._dcal(last)  # the end of the transfer sets DCAL (module doc)
+        self._update_irq()
+        return last
 
     # ------------------------------------------------------------------ registers
     def read_reg(self, offset: int) -> int:
