@@ -47,6 +47,24 @@ class FirmwareSet:
         """The application's raw binary (the payload the image builder signs)."""
         return self.app_elf.with_suffix(".bin")
 
+    def pinned(self, directory: Path) -> FirmwareSet:
+        """The same build copied into ``directory``: the files of the build directory (ELF,
+        binaries such as the slot-B ``app_b.bin``, maps; same names, so the same ``hashes``).
+        A long run that loads the files again and again (a sweep makes a device per pass)
+        keeps what it started with while the build directory is rebuilt."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for folder in {self.boot_elf.parent, self.app_elf.parent}:
+            for src in folder.iterdir():
+                if src.is_file() and not src.name.startswith("."):
+                    shutil.copyfile(src, directory / src.name)
+        return FirmwareSet(
+            self.platform,
+            self.variant,
+            directory / self.boot_elf.name,
+            directory / self.app_elf.name,
+            self.app_build,
+        )
+
     def hashes(self) -> dict[str, str]:
         """SHA-256 of each ELF, for provenance and replay records."""
         return {

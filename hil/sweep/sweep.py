@@ -384,6 +384,20 @@ class Sweep:
     # -- all three -----------------------------------------------------------------------------
     def run(self) -> SweepResult:
         started = time.perf_counter()
+        own = self.workdir is None
+        work = Path(tempfile.mkdtemp(prefix="hil-sweep-")) if own else self.workdir
+        assert work is not None
+        given = self.firmware
+        try:
+            # every pass loads the firmware files again: keep the build the sweep started with
+            self.firmware = given.pinned(work / "firmware")
+            return self._run(work, started)
+        finally:
+            self.firmware = given
+            if own:
+                shutil.rmtree(work, ignore_errors=True)
+
+    def _run(self, work: Path, started: float) -> SweepResult:
         ops, marks, _ = self.clean_pass()
         self._varying = varying(self.platform, ops)
         every = select_points(self.platform, self.opt, ops, marks)
@@ -391,9 +405,6 @@ class Sweep:
         self.opt = replace(self.opt, sample=sample_rate(self.opt, len(every)))
         k, n = self.opt.shard
         points = [p for p in every if p.rank % n == k - 1]  # this shard's share
-        own = self.workdir is None
-        work = Path(tempfile.mkdtemp(prefix="hil-sweep-")) if own else self.workdir
-        assert work is not None
         workers = self.opt.workers or os.cpu_count() or 1
         serial = workers == 1
         pool: Pool = SerialPool(work / "points") if serial else ForkPool(work / "points", workers)
@@ -417,8 +428,6 @@ class Sweep:
             raise
         finally:
             pool.close()
-            if own:
-                shutil.rmtree(work, ignore_errors=True)
         ran = sum(1 for r in results if r.ran)
         if self.opt.dedup:
             results = resolve(results, self.opt.seed, self.opt.sample)

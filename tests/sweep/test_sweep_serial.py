@@ -2,7 +2,8 @@
 profiling; its report is byte for byte the forked sweep's ("same state" points with their
 sample, a twin area, a torn metadata commit, a random instant; ``slow``: the same at depth 2).
 A random instant is taken from the sweep pass (its child arms the cut at the phase event), not
-from a rerun of the update."""
+from a rerun of the update. A sweep keeps the firmware build it started with while the build
+directory is rebuilt."""
 
 from __future__ import annotations
 
@@ -57,3 +58,27 @@ def test_serial_sweep_reports_what_the_forked_sweep_reports(
     for name in ("points.jsonl", "summary.json"):
         forked = (tmp_path / "forked" / name).read_bytes()
         assert (tmp_path / "serial" / name).read_bytes() == forked, name
+
+
+def test_sweep_keeps_the_firmware_it_started_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build directory is rebuilt (here: its ELF files overwritten) after the clean pass:
+    the sweep pass and the points still load the build the sweep started with (every pass
+    makes a new device from the files)."""
+    platform = load_platform("lpc55s69")
+    fw = build_firmware(platform).pinned(tmp_path / "build")  # a build directory of our own
+    faults = [{"kind": "flash_op_cut", "op": _meta_commit_op("lpc55s69")}]
+    clean_pass = Sweep.clean_pass
+
+    def then_rebuild(self: Sweep) -> Any:
+        out = clean_pass(self)
+        for elf in (fw.boot_elf, fw.app_elf):
+            elf.write_bytes(b"not an ELF file")
+        return out
+
+    monkeypatch.setattr(Sweep, "clean_pass", then_rebuild)
+    opt = SweepOptions(plan=parse_plan({"faults": faults}, "plan"), workers=2, random=0)
+    res = Sweep(platform, fw, options=opt).run()
+    assert res.passed and res.points_run == 1
+    assert fw.boot_elf.read_bytes() == b"not an ELF file"  # the rebuild did happen
