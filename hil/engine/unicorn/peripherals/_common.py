@@ -50,6 +50,31 @@ class RegisterPeripheral(Peripheral):
         written (0xFFFFFFFF for a word store)."""
 
 
+class OtherBit:
+    """A bit of another model's register that gates this one (a clock enable, a reset):
+    ``params.<name>: {peripheral, offset, bit}``; absent = ``default`` always. The other model
+    is found on first use and kept (the same model for the engine's life)."""
+
+    def __init__(self, spec: PeripheralSpec, soc: Soc, name: str, default: bool) -> None:
+        raw = spec.params.get(name)
+        self._soc, self._default = soc, default
+        self._where: tuple[str, int, int] | None = None
+        if isinstance(raw, Mapping):
+            self._where = (
+                str(raw["peripheral"]), int(str(raw["offset"]), 0), int(str(raw["bit"]), 0)
+            )  # fmt: skip
+        self._model: Peripheral | None = None
+
+    def is_set(self) -> bool:
+        if self._where is None:
+            return self._default
+        name, offset, bit = self._where
+        model = self._model
+        if model is None:
+            model = self._model = self._soc.peripheral(name)
+        return bool(model.read(offset, 4) >> bit & 1)
+
+
 class DeadlineCheck:
     """One pending scheduler entry for a deadline that a model keeps moving (a watchdog feed):
     ``arm()`` after every move schedules a check only if none is pending at or before the new

@@ -46,11 +46,9 @@ Parameters: ``block_cycles`` (default 66), ``load_cycles`` (the AHB master's cyc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from hil.engine.base import ResetCause
 from hil.engine.unicorn.peripheral import Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, param_int
+from hil.engine.unicorn.peripherals._common import OtherBit, RegisterPeripheral, param_int
 from hil.engine.unicorn.peripherals._sha256 import BlockStream
 from hil.engine.unicorn.peripherals.stm32u5_hash import cycles_to_ticks
 from hil.platform.model import PeripheralSpec
@@ -66,13 +64,6 @@ MASTER = 1
 COUNT_SHIFT, COUNT_MASK = 16, 0x7FF
 
 
-def _bit_param(spec: PeripheralSpec, name: str) -> tuple[str, int, int] | None:
-    raw = spec.params.get(name)
-    if not isinstance(raw, Mapping):
-        return None
-    return (str(raw["peripheral"]), int(str(raw["offset"]), 0), int(str(raw["bit"]), 0))
-
-
 @register
 class Lpc55Hashcrypt(RegisterPeripheral):
     model = "lpc55_hashcrypt"
@@ -82,8 +73,8 @@ class Lpc55Hashcrypt(RegisterPeripheral):
         self._block_cycles = param_int(spec, "block_cycles", 66)
         self._load_cycles = param_int(spec, "load_cycles", 16)
         self._config = param_int(spec, "config", 0)
-        self._clock = _bit_param(spec, "clock")
-        self._reset_bit = _bit_param(spec, "reset")
+        self._clock = OtherBit(spec, soc, "clock", True)
+        self._reset_bit = OtherBit(spec, soc, "reset", False)
         self.stream = BlockStream()
         self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
         self.master_blocks = 0  # of which the AHB master read from memory
@@ -110,19 +101,13 @@ class Lpc55Hashcrypt(RegisterPeripheral):
         self.power_on()
 
     # ------------------------------------------------------------------ helpers
-    def _bit(self, which: tuple[str, int, int] | None, default: bool) -> bool:
-        if which is None:
-            return default
-        name, offset, bit = which
-        return bool(self.soc.peripheral(name).read(offset, 4) >> bit & 1)
-
     def _usable(self) -> bool:
-        in_reset = self._bit(self._reset_bit, False)
+        in_reset = self._reset_bit.is_set()
         if in_reset != self._in_reset:
             self._in_reset = in_reset
             if in_reset:
                 self.power_on()  # held in reset: every register at its reset value
-        return not in_reset and self._bit(self._clock, True)
+        return not in_reset and self._clock.is_set()
 
     def _unmodelled(self, offset: int, name: str, write: bool, value: int) -> None:
         self.soc.report_unmodelled(

@@ -53,7 +53,12 @@ from typing import Protocol, runtime_checkable
 
 from hil.engine.base import ResetCause
 from hil.engine.unicorn.peripheral import Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripherals._common import (
+    OtherBit,
+    RegisterPeripheral,
+    merge,
+    param_int,
+)
 from hil.engine.unicorn.peripherals.stm32u5_hash import cycles_to_ticks
 from hil.platform.model import PeripheralSpec
 
@@ -116,14 +121,7 @@ class Stm32u5Gpdma(RegisterPeripheral):
         self._requests: dict[int, str] = {}
         if isinstance(requests, Mapping):
             self._requests = {int(str(v), 0): str(k) for k, v in requests.items()}
-        clock = spec.params.get("clock")
-        self._clock: tuple[str, int, int] | None = None
-        if isinstance(clock, Mapping):
-            self._clock = (
-                str(clock["peripheral"]),
-                int(str(clock["offset"]), 0),
-                int(str(clock["bit"]), 0),
-            )
+        self._clock = OtherBit(spec, soc, "clock", True)
         self.blocks_done = 0  # blocks completed since power-on (tests, the harness)
         self._reset_state()
 
@@ -142,10 +140,7 @@ class Stm32u5Gpdma(RegisterPeripheral):
 
     # ------------------------------------------------------------------ helpers
     def _clocked(self) -> bool:
-        if self._clock is None:
-            return True
-        name, offset, bit = self._clock
-        return bool(self.soc.peripheral(name).read(offset, 4) >> bit & 1)
+        return self._clock.is_set()
 
     def _unmodelled(self, offset: int, name: str, write: bool, value: int) -> None:
         self.soc.report_unmodelled(

@@ -45,11 +45,14 @@ offset, bit} of the clock-enable bit; absent = always clocked).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from hil.engine.base import ResetCause
-from hil.engine.unicorn.peripheral import Peripheral, Soc, register
-from hil.engine.unicorn.peripherals._common import RegisterPeripheral, merge, param_int
+from hil.engine.unicorn.peripheral import Soc, register
+from hil.engine.unicorn.peripherals._common import (
+    OtherBit,
+    RegisterPeripheral,
+    merge,
+    param_int,
+)
 from hil.engine.unicorn.peripherals._sha256 import BlockStream
 from hil.platform.model import PeripheralSpec
 
@@ -95,15 +98,7 @@ class Stm32u5Hash(RegisterPeripheral):
     def __init__(self, spec: PeripheralSpec, soc: Soc) -> None:
         super().__init__(spec, soc)
         self._block_cycles = param_int(spec, "block_cycles", 66)
-        clock = spec.params.get("clock")
-        self._clock: tuple[str, int, int] | None = None
-        if isinstance(clock, Mapping):
-            self._clock = (
-                str(clock["peripheral"]),
-                int(str(clock["offset"]), 0),
-                int(str(clock["bit"]), 0),
-            )
-        self._rcc: Peripheral | None = None  # the clock's model (found on first use)
+        self._clock = OtherBit(spec, soc, "clock", True)
         self.stream = BlockStream()
         self.blocks_done = 0  # blocks hashed since power-on or reset (tests, the harness)
         self.dma_blocks = 0  # of them, blocks whose last word came by DMA
@@ -136,13 +131,7 @@ class Stm32u5Hash(RegisterPeripheral):
 
     # ------------------------------------------------------------------ helpers
     def _clocked(self) -> bool:
-        if self._clock is None:
-            return True
-        name, offset, bit = self._clock
-        rcc = self._rcc
-        if rcc is None:
-            rcc = self._rcc = self.soc.peripheral(name)  # the same model for the engine's life
-        return bool(rcc.read(offset, 4) >> bit & 1)
+        return self._clock.is_set()
 
     def _unmodelled(self, offset: int, name: str, write: bool, value: int) -> None:
         self.soc.report_unmodelled(
