@@ -106,9 +106,8 @@ def cpu_loop_benchmark(
         masked.debug_write32(0xE000E014, platform.core.clock_hz // 1000 - 1)  # SYST_RVR
         masked.debug_write32(0xE000E018, 0)  # SYST_CVR
         masked.debug_write32(0xE000E010, 7)  # SYST_CSR: processor clock, TICKINT, ENABLE
-        entered = masked.exceptions
         masked_runs.append(_timed_run(masked, loop_instructions))
-        if entered.entered:
+        if masked.exceptions.entered:
             raise AssertionError("bench: SysTick was taken with PRIMASK set")
     executed_masked, elapsed_masked = min(masked_runs, key=lambda r: r[1])
     return CpuBench(

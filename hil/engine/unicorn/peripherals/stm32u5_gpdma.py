@@ -105,7 +105,7 @@ class _Channel:
         self.regs[CLLR] = 0
         self.ccr = 0
         self.flags = IDLEF
-        self.waiting = False  # enabled, waiting for the peripheral's request
+        self.sink: DmaSink | None = None  # enabled, waiting for this peripheral's request
         self.done_at: int | None = None  # the block completes at this virtual time
         self.irq_at: int | None = None
 
@@ -139,9 +139,6 @@ class Stm32u5Gpdma(RegisterPeripheral):
         self.power_on()
 
     # ------------------------------------------------------------------ helpers
-    def _clocked(self) -> bool:
-        return self._clock.is_set()
-
     def _unmodelled(self, offset: int, name: str, write: bool, value: int) -> None:
         self.soc.report_unmodelled(
             "GPDMA1", name, self.spec.base + offset, 4, write, value & 0xFFFF_FFFF
@@ -179,7 +176,7 @@ class Stm32u5Gpdma(RegisterPeripheral):
 
     def _stop(self, ch: _Channel, flags: int) -> None:
         ch.ccr &= ~EN
-        ch.waiting = False
+        ch.sink = None
         ch.done_at = None
         ch.flags |= IDLEF | flags
 
@@ -187,23 +184,22 @@ class Stm32u5Gpdma(RegisterPeripheral):
         ch.flags &= ~IDLEF
         sink = self._sink(ch, x)
         if sink is None:
-            ch.waiting = False  # not modelled: the channel stays busy, nothing moves
-            return
+            return  # not modelled: the channel stays busy, nothing moves
         size, src = ch.regs[CBR1] & BNDT_MASK, ch.regs[CSAR]
         if not size or size & 3 or src & 3 or not sink.dma_register(ch.regs[CDAR]):
             self._stop(ch, USEF)
             return
-        ch.waiting = True
+        ch.sink = sink
         self._advance(ch, x)
 
     def _advance(self, ch: _Channel, x: int) -> None:
         """Move a waiting block once its peripheral asks; complete a block whose time came."""
         now = self.soc.instructions
-        if ch.waiting:
-            sink = self._sink(ch, x)
-            if sink is None or not sink.dma_requesting():
+        sink = ch.sink
+        if sink is not None:
+            if not sink.dma_requesting():
                 return
-            ch.waiting = False
+            ch.sink = None
             size = ch.regs[CBR1] & BNDT_MASK
             data = self.soc.master_read(ch.regs[CSAR], size)
             if data is None:
@@ -245,7 +241,7 @@ class Stm32u5Gpdma(RegisterPeripheral):
 
     # ------------------------------------------------------------------ registers
     def read_reg(self, offset: int) -> int:
-        if not self._clocked():
+        if not self._clock.is_set():
             return 0
         if offset in GLOBAL_REGS:
             return self._global[offset]
@@ -270,7 +266,7 @@ class Stm32u5Gpdma(RegisterPeripheral):
         return ch.regs[reg]
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
-        if not self._clocked():
+        if not self._clock.is_set():
             return
         if offset in GLOBAL_REGS:
             self._global[offset] = merge(self._global[offset], value, mask)

@@ -130,9 +130,6 @@ class Stm32u5Hash(RegisterPeripheral):
         self.power_on()
 
     # ------------------------------------------------------------------ helpers
-    def _clocked(self) -> bool:
-        return self._clock.is_set()
-
     def _unmodelled(self, offset: int, name: str, write: bool, value: int) -> None:
         self.soc.report_unmodelled(
             "HASH", name, self.spec.base + offset, 4, write, value & 0xFFFF_FFFF
@@ -246,7 +243,7 @@ class Stm32u5Hash(RegisterPeripheral):
     # ------------------------------------------------------------------ DMA (DmaSink)
     def dma_requesting(self) -> bool:
         return (
-            self._clocked()
+            self._clock.is_set()
             and self._active
             and bool(self._cr & DMAE)
             and self._final_at is None
@@ -296,7 +293,7 @@ class Stm32u5Hash(RegisterPeripheral):
 
     # ------------------------------------------------------------------ registers
     def read_reg(self, offset: int) -> int:
-        if not self._clocked():
+        if not self._clock.is_set():
             return 0
         if offset == CR:
             n = len(self._fifo)
@@ -319,7 +316,7 @@ class Stm32u5Hash(RegisterPeripheral):
         return 0  # DIN reads 0 (assumed), reserved offsets read 0
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
-        if not self._clocked():
+        if not self._clock.is_set():
             return
         if offset == CR:
             self._cr = merge(self._cr, value, mask) & CR_STORED
